@@ -1,0 +1,18 @@
+"""The first thing a resident sees, in real Chromium at phone size."""
+
+from tests import factories
+from webapp.extensions import db
+
+
+def test_home_page_loads_at_phone_size_without_console_errors(live_app, live_server, page,
+                                                                screenshot):
+    with live_app.app_context():
+        factories.gen_city()
+        db.session.remove()
+    response = page.goto("/")
+    assert response.status == 200
+    assert page.locator("h1").first.inner_text()
+    assert page.viewport_size == {"width": 390, "height": 844}
+    shot = screenshot("home")
+    assert shot.stat().st_size > 1000
+    assert page.console.errors == []

@@ -1,0 +1,214 @@
+"""Shared fixtures: a fresh app and database per test, a client, sign-in helpers.
+
+The database comes from the real Alembic migrations. SQLite: migrated once into a
+template file, copied per test. PostgreSQL (``--database=postgres``): migrated once
+per session, every table emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests import factories
+from webapp import create_app
+from webapp.config import TestingConfig
+from webapp.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser):
+    """``--database`` chooses the backend; ``--strict-backends`` fails instead of skipping."""
+    parser.addoption(
+        "--database",
+        choices=["sqlite", "postgres"],
+        default="sqlite",
+        help="Database backend for the app under test.",
+    )
+    parser.addoption(
+        "--strict-backends",
+        action="store_true",
+        default=os.environ.get("CIVIC311_STRICT") == "1",
+        help="Fail (not skip) when PostgreSQL or Chromium is unavailable (CI).",
+    )
+
+
+def skip_or_fail(config, reason: str):
+    """Skip with a visible reason on a laptop; fail in CI where everything must run."""
+    if config.getoption("--strict-backends"):
+        pytest.fail(f"required in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _postgres_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
+
+
+def postgres_available(url: str | None = None) -> bool:
+    """True when something answers on the PostgreSQL host and port."""
+    parts = urlsplit((url or _postgres_url()).replace("+psycopg", ""))
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), 1):
+            return True
+    except OSError:
+        return False
+
+
+def _worker_database_url(base_url: str, worker: str) -> str:
+    """One database per xdist worker (``test_gw0``…), created on demand."""
+    if worker == "master":
+        return base_url
+    parts = urlsplit(base_url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname=:n"), {"n": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _migrate(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_backend(request, tmp_path_factory):
+    """The backend in use: ('sqlite', template path) or ('postgres', url)."""
+    backend = request.config.getoption("--database")
+    if backend == "postgres":
+        url = _postgres_url()
+        if not postgres_available(url):
+            skip_or_fail(request.config, f"PostgreSQL is not answering at {url}")
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "master")
+        url = _worker_database_url(
+            url.replace("postgresql://", "postgresql+psycopg://", 1)
+            if url.startswith("postgresql://")
+            else url,
+            worker,
+        )
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": url})
+        _migrate(app)
+        return ("postgres", url)
+    template = tmp_path_factory.mktemp("db-template") / "template.db"
+    app = create_app({**_config_dict(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}"})
+    _migrate(app)
+    return ("sqlite", template)
+
+
+def _config_dict() -> dict:
+    return {key: getattr(TestingConfig, key) for key in dir(TestingConfig) if key.isupper()}
+
+
+def _empty_postgres(app) -> None:
+    with app.app_context():
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def make_app(database_backend, tmp_path):
+    """Build a fresh app on a fresh database; extra settings may be passed."""
+    created = []
+
+    def build(**overrides):
+        kind, location = database_backend
+        settings = {
+            **_config_dict(),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "INSTANCE_DIR": str(tmp_path / "instance"),
+        }
+        if kind == "sqlite":
+            path = tmp_path / f"app-{len(created)}.db"
+            shutil.copyfile(location, path)
+            settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+        else:
+            settings["SQLALCHEMY_DATABASE_URI"] = location
+        settings.update(overrides)
+        app = create_app(settings)
+        if kind == "postgres":
+            _empty_postgres(app)
+        created.append(app)
+        return app
+
+    yield build
+    for app in created:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """A fresh app with an empty, migrated database, inside an app context."""
+    application = make_app()
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def client(app):
+    """The Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def city(app):
+    """A small city: boundary, two neighborhoods, departments and services."""
+    return factories.gen_city()
+
+
+class AuthActions:
+    """Sign in and out through the real sign-in form."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, role: str = "resident", **kwargs):
+        """Create a user with ``role`` and sign them in; returns the user."""
+        user = factories.gen_user(role=role, **kwargs)
+        db.session.commit()
+        response = self._client.post(
+            "/auth/sign-in", data={"email": user.email, "password": factories.PASSWORD}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    def logout(self):
+        """Sign out."""
+        return self._client.post("/auth/sign-out")
+
+
+@pytest.fixture
+def auth(client):
+    """Sign-in helper: ``auth.login("staff")``."""
+    return AuthActions(client)
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where screenshots and other test artifacts are kept."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,40 @@
+"""Civic311: a resident-facing 311 app. ``create_app`` is the table of contents."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from webapp.config import Config
+
+
+def create_app(config: type[Config] | dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, errors, commands."""
+    app = Flask(__name__, instance_path=Config.INSTANCE_DIR)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+
+    from webapp import cli, database, errors, i18n, security, sessions, workers
+
+    database.init_app(app)
+    sessions.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+    from webapp.admin import bp as admin_bp
+    from webapp.api import bp as api_bp
+    from webapp.auth import bp as auth_bp
+    from webapp.liaison import bp as liaison_bp
+    from webapp.open311 import bp as open311_bp
+    from webapp.resident import bp as resident_bp
+    from webapp.staff import bp as staff_bp
+
+    for blueprint in (resident_bp, auth_bp, api_bp, open311_bp, staff_bp, liaison_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    errors.init_app(app)
+    cli.init_app(app)
+    workers.init_app(app)
+    return app

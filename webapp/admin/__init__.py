@@ -1,0 +1,7 @@
+"""Administration: services, departments, neighborhoods, users, API keys."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from webapp.admin import views  # noqa: E402,F401

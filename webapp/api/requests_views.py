@@ -1,0 +1,196 @@
+"""Requests through the JSON API: list, read one, and create (idempotent)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import current_app, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from webapp.access import public
+from webapp.api import bp
+from webapp.api.envelope import envelope
+from webapp.api.params import bbox_param, page_params
+from webapp.api.serialize import request_json
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError
+from webapp.extensions import db, limiter
+from webapp.models import Channel, Service, ServiceRequest, Status
+from webapp.sessions import current_account, current_device
+
+STATUS_FILTERS = {"open", "closed", *[s.value for s in Status]}
+
+
+@bp.get("/requests")
+@public
+def list_requests():
+    """Public requests, newest first, filtered by bbox, status and service, paged."""
+    page, page_size = page_params(request.args)
+    query = select(ServiceRequest).join(Service).where(Service.public.is_(True))
+    bbox = bbox_param(request.args)
+    if bbox:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        query = query.where(
+            ServiceRequest.lat.between(min_lat, max_lat),
+            ServiceRequest.long.between(min_lon, max_lon),
+        )
+    status = request.args.get("status")
+    if status:
+        if status not in STATUS_FILTERS:
+            raise DomainError(
+                _("status must be open, closed, or a detailed status."), status=400, field="status"
+            )
+        column = (
+            ServiceRequest.status
+            if status in ("open", "closed")
+            else ServiceRequest.detailed_status
+        )
+        query = query.where(column == status)
+    service_code = request.args.get("service_code")
+    if service_code:
+        query = query.where(Service.service_code == service_code)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.options(
+            selectinload(ServiceRequest.photos),
+            selectinload(ServiceRequest.service),
+            selectinload(ServiceRequest.neighborhood),
+            selectinload(ServiceRequest.department),
+            selectinload(ServiceRequest.duplicate_of),
+        )
+        .order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    meta = {
+        "page": page,
+        "page_size": page_size,
+        "total": total,
+        "pages": (total + page_size - 1) // page_size,
+    }
+    return envelope([request_json(r) for r in rows], meta=meta)
+
+
+@bp.get("/requests/<public_id>")
+@public
+def get_request(public_id: str):
+    """One request with its public timeline."""
+    service_request = requests_domain.get_by_public_id(public_id)
+    if not service_request.service.public:
+        raise DomainError(_("We could not find that request."), status=404)
+    return envelope(request_json(service_request, timeline=True))
+
+
+def _submission_rate_key() -> str:
+    """Anonymous submissions are limited per device and per address."""
+    return (
+        f"{request.headers.get('X-Device-Token') or request.cookies.get('civic_device') or ''}"
+        f"|{request.remote_addr}"
+    )
+
+
+def _anonymous_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+def _signed_in() -> bool:
+    return current_account() is not None
+
+
+def _parse_datetime(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise DomainError(
+            _("captured_at must be an ISO 8601 date and time."), status=400, field="captured_at"
+        ) from None
+    if value.tzinfo is None:
+        raise DomainError(
+            _("captured_at must include a timezone."), status=400, field="captured_at"
+        )
+    return value
+
+
+def _float_field(name: str) -> float | None:
+    raw = request.form.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise DomainError(
+            _("%(name)s must be a number.", name=name), status=400, field=name
+        ) from None
+
+
+def _attributes_from_form() -> dict:
+    """Attribute answers from ``attributes`` (JSON) or ``attribute[code]`` fields."""
+    answers: dict = {}
+    if request.form.get("attributes"):
+        try:
+            answers = json.loads(request.form["attributes"])
+        except ValueError:
+            raise DomainError(
+                _("attributes must be a JSON object."), status=400, field="attributes"
+            ) from None
+        if not isinstance(answers, dict):
+            raise DomainError(
+                _("attributes must be a JSON object."), status=400, field="attributes"
+            )
+    for key in request.form:
+        if key.startswith("attribute[") and key.endswith("]"):
+            values = request.form.getlist(key)
+            answers[key[len("attribute[") : -1]] = values if len(values) > 1 else values[0]
+        elif key.startswith("attribute[") and key.endswith("][]"):
+            answers[key[len("attribute[") : -3]] = request.form.getlist(key)
+    return answers
+
+
+@bp.post("/requests")
+@public
+@limiter.limit(_anonymous_limit, key_func=_submission_rate_key, exempt_when=_signed_in)
+def create_request():
+    """Create a request from the app's outbox (multipart), exactly once per Idempotency-Key.
+
+    201 + Location for a new request; 200 with the original for a replay; 422 when the
+    key was used for a different report; 400 when the key is missing or malformed.
+    """
+    client_uuid = requests_domain.normalise_client_uuid(request.headers.get("Idempotency-Key"))
+    photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
+    account = current_account()
+    device = current_device(create=account is None)
+    notify = request.form.get("notify", "1") not in ("0", "false", "off", "")
+    submission = requests_domain.Submission(
+        service_code=request.form.get("service_code", ""),
+        lat=_float_field("lat"),
+        long=_float_field("long"),
+        accuracy_m=_float_field("accuracy"),
+        description=request.form.get("description", ""),
+        attributes=_attributes_from_form(),
+        address=request.form.get("address") or None,
+        landmark=request.form.get("landmark") or None,
+        contact_name=request.form.get("contact_name") or None,
+        contact_email=request.form.get("contact_email") or None,
+        contact_phone=request.form.get("contact_phone") or None,
+        channel=Channel.PWA,
+        client_uuid=client_uuid,
+        device_captured_at=_parse_datetime(request.form.get("captured_at")),
+        requester=account,
+        device=device,
+        follow=notify,
+        photos=photos,
+    )
+    result = requests_domain.submit(submission)
+    body = request_json(result.request, timeline=True)
+    location = url_for("api.get_request", public_id=result.request.public_id)
+    return envelope(
+        body,
+        status=201 if result.created else 200,
+        meta={"created": result.created},
+        headers={"Location": location},
+    )

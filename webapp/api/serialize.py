@@ -1,0 +1,106 @@
+"""Public JSON shapes of services and requests. Nothing private ever goes in here:
+no contact details, no private notes, no staff names, no device or user ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+from webapp.models import Photo, RequestEvent, Service, ServiceAttribute, ServiceRequest
+from webapp.wording import event_label, status_label
+
+
+def iso(value: datetime | None) -> str | None:
+    """W3C / ISO 8601 with timezone, or None."""
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def attribute_json(attribute: ServiceAttribute) -> dict:
+    """An Open311-style attribute definition."""
+    return {
+        "code": attribute.code,
+        "datatype": attribute.datatype,
+        "required": attribute.required,
+        "variable": attribute.variable,
+        "order": attribute.order,
+        "description": attribute.description,
+        "datatype_description": attribute.datatype_description,
+        "values": [
+            {"key": str(v.get("key")), "name": v.get("name")} for v in attribute.values or []
+        ],
+    }
+
+
+def service_json(service: Service) -> dict:
+    """A service with its attributes."""
+    return {
+        "service_code": service.service_code,
+        "name": service.name,
+        "description": service.description,
+        "group": service.group,
+        "keywords": [k.strip() for k in service.keywords.split(",") if k.strip()],
+        "department": service.department.name if service.department else None,
+        "sla_days": service.sla_days,
+        "metadata": service.has_metadata,
+        "attributes": [attribute_json(a) for a in service.attributes if a.variable],
+    }
+
+
+def photo_json(photo: Photo) -> dict:
+    """URLs of a photo's derivatives (served with immutable caching)."""
+    return {
+        "kind": photo.kind,
+        "width": photo.width,
+        "height": photo.height,
+        "url": url_for("resident.photo", key=photo.display_key, _external=False),
+        "thumbnail_url": url_for("resident.photo", key=photo.thumb_key, _external=False),
+    }
+
+
+def event_json(event: RequestEvent) -> dict:
+    """A public timeline entry."""
+    return {
+        "kind": event.kind,
+        "label": event_label(event),
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "note": event.note,
+        "at": iso(event.created_at),
+    }
+
+
+def request_json(request: ServiceRequest, *, timeline: bool = False) -> dict:
+    """The public view of a request; with its public timeline when asked."""
+    body = {
+        "id": request.public_id,
+        "service_code": request.service.service_code,
+        "service_name": request.service.name,
+        "description": request.description,
+        "status": request.status,
+        "detailed_status": request.detailed_status,
+        "status_label": status_label(request),
+        "resolution": request.resolution,
+        "resolution_note": request.resolution_note,
+        "referred_to": request.referred_to,
+        "reopened": request.reopened,
+        "lat": request.lat,
+        "long": request.long,
+        "address": request.address,
+        "landmark": request.landmark,
+        "neighborhood": request.neighborhood.name if request.neighborhood else None,
+        "agency_responsible": request.department.name if request.department else None,
+        "attributes": request.attribute_values or {},
+        "supporters_count": request.supporters_count,
+        "duplicate_of": request.duplicate_of.public_id if request.duplicate_of else None,
+        "channel": request.channel,
+        "requested_datetime": iso(request.received_at),
+        "updated_datetime": iso(request.updated_at),
+        "expected_datetime": iso(request.expected_at),
+        "closed_datetime": iso(request.closed_at),
+        "url": url_for("resident.request_page", public_id=request.public_id),
+        "photos": [photo_json(p) for p in request.photos],
+    }
+    if timeline:
+        body["timeline"] = [event_json(e) for e in request.events if e.public]
+    return body

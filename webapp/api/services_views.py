@@ -1,0 +1,24 @@
+"""GET /api/v1/services: the categories a resident can report, with their questions."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.access import public
+from webapp.api import bp
+from webapp.api.envelope import envelope
+from webapp.api.serialize import service_json
+from webapp.extensions import db
+from webapp.models import Service
+
+
+@bp.get("/services")
+@public
+def list_services():
+    """Active public services, grouped order, with their attributes."""
+    services = db.session.scalars(
+        select(Service)
+        .where(Service.active.is_(True), Service.public.is_(True))
+        .options(selectinload(Service.attributes), selectinload(Service.department))
+        .order_by(Service.group, Service.name)
+    ).all()
+    return envelope([service_json(s) for s in services], meta={"count": len(services)})

@@ -1,0 +1,90 @@
+"""Views for signing up, in and out. Signing in claims the device's anonymous requests."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from webapp.access import login_required, public
+from webapp.auth import bp
+from webapp.auth.forms import SignInForm, SignUpForm
+from webapp.domain import accounts, devices
+from webapp.domain.errors import DomainError
+from webapp.extensions import db, limiter
+from webapp.sessions import current_device
+
+
+def _safe_next(default: str) -> str:
+    """Only follow a ``next`` that stays on this site."""
+    target = request.args.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return default
+
+
+def _landing_for(user) -> str:
+    if user.is_staff:
+        return url_for("staff.queue")
+    if user.role == "liaison":
+        return url_for("liaison.dashboard")
+    return url_for("resident.my_requests")
+
+
+def _claim_device(user) -> None:
+    device = current_device()
+    if device is not None:
+        claimed = devices.claim(device, user)
+        if claimed:
+            flash(_("%(count)d requests from this device are now in your account.", count=claimed))
+
+
+def _signin_limit() -> str:
+    return current_app.config["RATELIMIT_SIGNIN"]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+@limiter.limit(_signin_limit, methods=["POST"])
+def sign_in():
+    """Sign in with email and password; the error never says which one was wrong."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            _claim_device(user)
+            db.session.commit()
+            return redirect(_safe_next(_landing_for(user)))
+        flash(_("That email and password do not match an account."), "error")
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.route("/sign-up", methods=["GET", "POST"])
+@public
+@limiter.limit(_signin_limit, methods=["POST"])
+def sign_up():
+    """Create a resident account and sign in."""
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(form.email.data, form.password.data, form.display_name.data)
+        except DomainError:
+            db.session.rollback()
+            flash(_("We could not create that account. If you already have one, sign in."), "error")
+        else:
+            login_user(user)
+            _claim_device(user)
+            db.session.commit()
+            return redirect(_safe_next(url_for("resident.my_requests")))
+    return render_template("auth/sign_up.html", form=form)
+
+
+@bp.post("/sign-out")
+@login_required
+def sign_out():
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out)."""
+    logout_user()
+    flash(_("You are signed out."))
+    return redirect(url_for("resident.home"))

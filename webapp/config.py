@@ -1,0 +1,111 @@
+"""Configuration read from the environment, with safe development defaults.
+
+Every setting a deployment can change is a class attribute here and a row in the
+README's configuration table (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Return an environment variable, treating the empty string as unset."""
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    """Return an integer environment variable or the default."""
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    """Return a boolean environment variable ("1", "true", "yes" are true)."""
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _normalise_database_url(url: str) -> str:
+    """Make plain ``postgres://`` and ``postgresql://`` URLs use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings for running the app; each one can be overridden by the environment."""
+
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-change-me")
+    INSTANCE_DIR = _env("INSTANCE_DIR", str(DEFAULT_INSTANCE))
+    SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+        _env("DATABASE_URL", f"sqlite:///{DEFAULT_INSTANCE / 'civic311.db'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    UPLOAD_DIR = _env("UPLOAD_DIR", str(DEFAULT_INSTANCE / "uploads"))
+    MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024
+    MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 50_000_000)
+
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "en")
+    BABEL_DEFAULT_TIMEZONE = _env("CITY_TIMEZONE", "America/New_York")
+    SUPPORTED_LOCALES = ("en",)
+
+    CITY_NAME = _env("CITY_NAME", "Chattanooga")
+    JURISDICTION_ID = _env("JURISDICTION_ID", "chattanooga.tn.us")
+
+    GEOCODER_DOMAIN = _env("GEOCODER_DOMAIN", "nominatim.openstreetmap.org")
+    GEOCODER_SCHEME = _env("GEOCODER_SCHEME", "https")
+    GEOCODER_USER_AGENT = _env("GEOCODER_USER_AGENT", "civic311/0.1 (set GEOCODER_USER_AGENT)")
+    GEOCODER_TIMEOUT = float(_env("GEOCODER_TIMEOUT", "3"))
+    GEOCODER_MIN_DELAY = float(_env("GEOCODER_MIN_DELAY", "1"))
+
+    TILE_URL = _env("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    TILE_ATTRIBUTION = _env("TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+
+    VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
+    VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")
+    VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:311@chattanooga.example")
+    NOTIFY_WORKER = _env("NOTIFY_WORKER", "thread")
+
+    REDIS_URL = _env("REDIS_URL")
+    RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_SUBMIT = _env("RATELIMIT_SUBMIT", "20 per hour")
+    RATELIMIT_SIGNIN = _env("RATELIMIT_SIGNIN", "10 per minute")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+
+    REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
+
+
+class TestingConfig(Config):
+    """Settings for the test suite: no network, no environment needed, a throwaway database."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = False
+    NOTIFY_WORKER = "off"
+    GEOCODER_DOMAIN = "127.0.0.1:9"
+    GEOCODER_SCHEME = "http"
+    GEOCODER_MIN_DELAY = 0.0
+    GEOCODER_TIMEOUT = 0.5
+    TILE_URL = "/static/icons/test-tile.png?{z}/{x}/{y}"
+    VAPID_SUBJECT = "mailto:test@civic311.example"

@@ -1,0 +1,1 @@
+"""The rules of Civic311 as plain functions: no request globals, no templates."""

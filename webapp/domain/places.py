@@ -1,0 +1,132 @@
+"""Where things are: the city boundary, neighborhoods, distances and nearby requests.
+
+Geometry uses shapely; polygons are GeoJSON stored in the database and cached here by
+their content so point-in-polygon is cheap on every submission.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flask_babel import gettext as _
+from shapely.geometry import Point, shape
+from shapely.prepared import prep
+from sqlalchemy import select
+
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import CityBoundary, Neighborhood, ServiceRequest, Status
+
+EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE_LAT = 111_320.0
+
+
+def distance_m(lat1: float, long1: float, lat2: float, long2: float) -> float:
+    """Great-circle (haversine) distance in metres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    d_phi = phi2 - phi1
+    d_lambda = math.radians(long2 - long1)
+    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def bounding_box(lat: float, long: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(min_lat, min_long, max_lat, max_long) of a square that contains the circle."""
+    d_lat = radius_m / METRES_PER_DEGREE_LAT
+    d_long = radius_m / (METRES_PER_DEGREE_LAT * max(math.cos(math.radians(lat)), 1e-6))
+    return lat - d_lat, long - d_long, lat + d_lat, long + d_long
+
+
+def _freeze(geojson: dict) -> str:
+    import json
+
+    return json.dumps(geojson, sort_keys=True)
+
+
+@lru_cache(maxsize=64)
+def _prepared(frozen_geojson: str):
+    import json
+
+    return prep(shape(json.loads(frozen_geojson)))
+
+
+def contains(geojson: dict, lat: float, long: float) -> bool:
+    """True when the GeoJSON polygon contains the point (GeoJSON order is long, lat)."""
+    return _prepared(_freeze(geojson)).covers(Point(long, lat))
+
+
+def city_boundary() -> CityBoundary | None:
+    """The configured city boundary, or None when none has been loaded."""
+    return db.session.scalars(select(CityBoundary).limit(1)).first()
+
+
+def check_inside_city(lat: float, long: float) -> None:
+    """Refuse a location outside the city limits with a clear message."""
+    if not (-90 <= lat <= 90 and -180 <= long <= 180):
+        raise DomainError(_("That location is not a valid map position."), field="lat")
+    boundary = city_boundary()
+    if boundary is not None and not contains(boundary.geojson, lat, long):
+        raise DomainError(
+            _(
+                "That spot is outside the city limits, so the city cannot fix it. Please move the pin inside the city, or contact the county."
+            ),
+            field="location",
+            details={"reason": "outside_city"},
+        )
+
+
+def neighborhood_for(lat: float, long: float) -> Neighborhood | None:
+    """The neighborhood containing the point, found by bounding box then polygon."""
+    candidates = db.session.scalars(
+        select(Neighborhood).where(
+            Neighborhood.min_lat <= lat,
+            Neighborhood.max_lat >= lat,
+            Neighborhood.min_long <= long,
+            Neighborhood.max_long >= long,
+        )
+    )
+    for neighborhood in candidates:
+        if contains(neighborhood.geojson, lat, long):
+            return neighborhood
+    return None
+
+
+def geojson_bbox(geojson: dict) -> tuple[float, float, float, float]:
+    """(min_lat, min_long, max_lat, max_long) of a GeoJSON geometry."""
+    min_long, min_lat, max_long, max_lat = shape(geojson).bounds
+    return min_lat, min_long, max_lat, max_long
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """An open request near a point, with its distance."""
+
+    request: ServiceRequest
+    distance_m: float
+
+
+def nearby_open_requests(
+    lat: float, long: float, radius_m: float = 200.0, service_id: int | None = None, limit: int = 10
+) -> list[Nearby]:
+    """Open requests within ``radius_m``, nearest first.
+
+    An indexed bounding-box prefilter (``ix_service_requests_lat_long``) narrows the
+    rows in SQL; the exact haversine distance then decides.
+    """
+    min_lat, min_long, max_lat, max_long = bounding_box(lat, long, radius_m)
+    query = select(ServiceRequest).where(
+        ServiceRequest.lat.between(min_lat, max_lat),
+        ServiceRequest.long.between(min_long, max_long),
+        ServiceRequest.detailed_status != Status.CLOSED,
+    )
+    if service_id is not None:
+        query = query.where(ServiceRequest.service_id == service_id)
+    found = []
+    for candidate in db.session.scalars(query):
+        distance = distance_m(lat, long, candidate.lat, candidate.long)
+        if distance <= radius_m:
+            found.append(Nearby(candidate, distance))
+    found.sort(key=lambda item: item.distance_m)
+    return found[:limit]

@@ -1,0 +1,89 @@
+"""Negotiated error responses: JSON for API callers, a page for browsers.
+
+API bodies come from ``webapp.api.envelope.error_body`` so the whole API has one
+error shape; Open311 paths answer in the GeoReport v2 error shape instead.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, make_response, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from webapp.access import wants_json
+from webapp.api.envelope import error_response
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+
+PLAIN_MESSAGES = {
+    400: "That request could not be understood.",
+    401: "Please sign in first.",
+    403: "You do not have permission to do that.",
+    404: "We could not find that.",
+    405: "That action is not allowed here.",
+    409: "That cannot be done right now.",
+    413: "That upload is too large. Please send smaller or fewer photos.",
+    422: "Some of what was sent is not valid.",
+    429: "Too many attempts. Please wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing was saved; please try again.",
+}
+
+
+def plain_message(code: int) -> str:
+    """The translated plain-language message for an HTTP status code."""
+    return _(PLAIN_MESSAGES.get(code, "Something went wrong."))
+
+
+def negotiated_error(
+    code: int, message: str, details: dict | None = None, headers: dict | None = None
+):
+    """Answer an error in the caller's format: Open311, JSON API or an HTML page."""
+    if request.path.startswith("/open311/"):
+        from webapp.open311.errors import open311_error_response
+
+        response = open311_error_response(code, message)
+    elif wants_json():
+        response = error_response(code, message, details)
+    else:
+        response = make_response(
+            render_template("errors/error.html", code=code, message=message), code
+        )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_http_error(error: HTTPException):
+    """Answer any HTTP error in the caller's format, keeping headers like Retry-After."""
+    code = error.code or 500
+    if code >= 500:
+        db.session.rollback()
+    headers = {}
+    if code == 429:
+        retry_after = error.get_response().headers.get("Retry-After")
+        if retry_after:
+            headers["Retry-After"] = retry_after
+    if code == 405:
+        headers["Allow"] = error.get_response().headers.get("Allow", "")
+    message = getattr(error, "civic_message", None) or plain_message(code)
+    return negotiated_error(code, message, getattr(error, "details", None), headers)
+
+
+def handle_domain_error(error: DomainError):
+    """A rule refused the input: roll back so nothing is half-written, then explain."""
+    db.session.rollback()
+    return negotiated_error(error.status, error.message, error.details)
+
+
+def handle_unexpected_error(error: Exception):
+    """Roll back and answer 500 for anything unhandled, without leaking the traceback."""
+    db.session.rollback()
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return negotiated_error(500, plain_message(500))
+
+
+def init_app(app: Flask) -> None:
+    """Register the negotiated handlers."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

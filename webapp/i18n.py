@@ -1,0 +1,36 @@
+"""Flask-Babel wiring: the locale comes from the user's setting, else the browser."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+
+from webapp.extensions import babel
+
+
+def select_locale() -> str:
+    """The signed-in user's locale when supported, else the browser's best match."""
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    return (
+        request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Bind Flask-Babel with our translations folder."""
+    babel.init_app(
+        app, locale_selector=select_locale, default_translation_directories="translations"
+    )
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from webapp.wording import event_label, status_label
+
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        format_date=format_date,
+        format_datetime=format_datetime,
+        status_label=status_label,
+        event_label=event_label,
+    )

@@ -1,0 +1,486 @@
+"""The data model, in Open311 vocabulary (see DESIGN.md §2).
+
+Tables are created only by Alembic migrations. Timestamps are stored as UTC and
+always come back timezone-aware, on SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A DateTime stored as naive UTC and returned as aware UTC on every backend."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Convert aware datetimes to naive UTC before they reach the database."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use webapp.models.utcnow()")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        """Mark values read back from the database as UTC."""
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Role(enum.StrEnum):
+    """What a signed-in person may do; each role includes the powers of those before it."""
+
+    RESIDENT = "resident"
+    LIAISON = "liaison"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+class Status(enum.StrEnum):
+    """Detailed status of a request; Open311's ``status`` is ``closed`` only for CLOSED."""
+
+    SUBMITTED = "submitted"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+
+
+class Resolution(enum.StrEnum):
+    """Why a request was closed."""
+
+    FIXED = "fixed"
+    DUPLICATE = "duplicate"
+    REFERRED = "referred"
+    CANNOT_LOCATE = "cannot_locate"
+    NO_ACTION_NEEDED = "no_action_needed"
+
+
+class Channel(enum.StrEnum):
+    """How a request reached the city."""
+
+    PWA = "pwa"
+    WEB = "web"
+    LIAISON = "liaison"
+    OPEN311 = "open311"
+    PHONE = "phone"
+
+
+class EventKind(enum.StrEnum):
+    """The kinds of entry on a request's timeline."""
+
+    CREATED = "created"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    PUBLIC_NOTE = "public_note"
+    PRIVATE_NOTE = "private_note"
+    MERGED = "merged"
+    REOPENED = "reopened"
+    SURVEY_ANSWERED = "survey_answered"
+    CONFIRMED_FIXED = "confirmed_fixed"
+
+
+class PhotoKind(enum.StrEnum):
+    """Which moment a photo shows."""
+
+    REPORT = "report"
+    CLOSURE = "closure"
+    REOPEN = "reopen"
+
+
+class GeocodeState(enum.StrEnum):
+    """Where a request stands with reverse geocoding (done after commit, never inline)."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    NOT_NEEDED = "not_needed"
+
+
+ROLE_RANK = {Role.RESIDENT: 0, Role.LIAISON: 1, Role.STAFF: 2, Role.ADMIN: 3}
+
+
+class User(UserMixin, db.Model):
+    """A person with an account: resident, neighborhood liaison, city staff or admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default=Role.RESIDENT, index=True)
+    neighborhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighborhoods.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    neighborhood: Mapped[Neighborhood | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        """Deactivated accounts cannot sign in."""
+        return self.active
+
+    def has_role(self, *roles: str) -> bool:
+        """True when the user holds one of ``roles`` (admins hold every role)."""
+        return self.role == Role.ADMIN or self.role in roles
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff and admins work the queue."""
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+
+class Device(db.Model):
+    """An anonymous resident's phone or browser, known by a random token it keeps.
+
+    Only the token's SHA-256 is stored. Signing in links the device to the user, who
+    then sees the device's requests on every device.
+    """
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    notify_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class Department(db.Model):
+    """A city department; its name is Open311's ``agency_responsible``."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
+class Service(db.Model):
+    """An Open311 service: a kind of request a resident can make ("Pothole")."""
+
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[str] = mapped_column(String(80), default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    sla_days: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship()
+    attributes: Mapped[list[ServiceAttribute]] = relationship(
+        back_populates="service",
+        order_by="ServiceAttribute.order",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def has_metadata(self) -> bool:
+        """Open311 ``metadata``: true when the service asks extra questions."""
+        return bool(self.attributes)
+
+
+class ServiceAttribute(db.Model):
+    """An extra question a service asks (Open311 service definition attribute)."""
+
+    __tablename__ = "service_attributes"
+    __table_args__ = (UniqueConstraint("service_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64))
+    datatype: Mapped[str] = mapped_column(String(20), default="string")
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    variable: Mapped[bool] = mapped_column(Boolean, default=True)
+    order: Mapped[int] = mapped_column(Integer, default=1)
+    description: Mapped[str] = mapped_column(Text, default="")
+    datatype_description: Mapped[str] = mapped_column(Text, default="")
+    values: Mapped[list] = mapped_column(JSON, default=list)
+
+    service: Mapped[Service] = relationship(back_populates="attributes")
+
+
+class Neighborhood(db.Model):
+    """A named area of the city with its polygon as GeoJSON and a bounding box."""
+
+    __tablename__ = "neighborhoods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    geojson: Mapped[dict] = mapped_column(JSON)
+    min_lat: Mapped[float] = mapped_column(Float)
+    min_long: Mapped[float] = mapped_column(Float)
+    max_lat: Mapped[float] = mapped_column(Float)
+    max_long: Mapped[float] = mapped_column(Float)
+
+
+class ServiceRequest(db.Model):
+    """One report of a problem: what, where, who, and where it stands."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (
+        Index("ix_service_requests_lat_long", "lat", "long"),
+        Index("ix_service_requests_status_received", "detailed_status", "received_at"),
+        Index("ix_service_requests_service_received", "service_id", "received_at"),
+        Index("ix_service_requests_neighborhood_status", "neighborhood_id", "detailed_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    lat: Mapped[float] = mapped_column(Float)
+    long: Mapped[float] = mapped_column(Float)
+    location_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(255))
+    landmark: Mapped[str | None] = mapped_column(String(255))
+    zipcode: Mapped[str | None] = mapped_column(String(12))
+    geocode_state: Mapped[str] = mapped_column(String(12), default=GeocodeState.PENDING)
+    geocode_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    detailed_status: Mapped[str] = mapped_column(String(16), default=Status.SUBMITTED)
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    referred_to: Mapped[str | None] = mapped_column(String(255))
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(120))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(10), default=Channel.PWA)
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    community_issue: Mapped[bool] = mapped_column(Boolean, default=False)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+
+    client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    payload_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"))
+    supporters_count: Mapped[int] = mapped_column(Integer, default=0)
+    attribute_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    neighborhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighborhoods.id"))
+
+    device_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    service: Mapped[Service] = relationship()
+    department: Mapped[Department | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])
+    logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
+    device: Mapped[Device | None] = relationship()
+    neighborhood: Mapped[Neighborhood | None] = relationship()
+    duplicate_of: Mapped[ServiceRequest | None] = relationship(remote_side=[id])
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="request", order_by="Photo.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_closed(self) -> bool:
+        """True once staff closed the request (Open311 ``status=closed``)."""
+        return self.detailed_status == Status.CLOSED
+
+
+class Photo(db.Model):
+    """A sanitized photo of a request, stored by content hash as two derivatives."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("request_events.id"))
+    kind: Mapped[str] = mapped_column(String(10), default=PhotoKind.REPORT)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    display_key: Mapped[str] = mapped_column(String(120))
+    thumb_key: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="photos")
+
+
+class RequestEvent(db.Model):
+    """One entry on a request's timeline; private entries never leave staff views."""
+
+    __tablename__ = "request_events"
+    __table_args__ = (Index("ix_request_events_request_created", "request_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ServiceRequest] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+class Follow(db.Model):
+    """Someone (a user or an anonymous device) who wants news of a request.
+
+    A follow by anyone other than the requester also counts as a "me too" supporter.
+    """
+
+    __tablename__ = "follows"
+    __table_args__ = (
+        UniqueConstraint("request_id", "user_id"),
+        UniqueConstraint("request_id", "device_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    supporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    request: Mapped[ServiceRequest] = relationship()
+
+
+class PushSubscription(db.Model):
+    """A browser's Web Push subscription, tied to a user or an anonymous device."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(1024), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(255))
+    auth: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NotificationOutbox(db.Model):
+    """A push message waiting to be delivered, written with the change that caused it."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="SET NULL")
+    )
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("request_events.id"))
+    payload: Mapped[dict] = mapped_column(JSON)
+    topic: Mapped[str | None] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    ttl_seconds: Mapped[int] = mapped_column(Integer, default=4 * 24 * 3600)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKey(db.Model):
+    """An Open311 client key. Only its SHA-256 is stored; the key is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    owner: Mapped[User | None] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        """A revoked key is refused by Open311 POST."""
+        return self.revoked_at is not None
+
+
+class ResponseTemplate(db.Model):
+    """A canned public note staff can start from, per service and target status."""
+
+    __tablename__ = "response_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    status: Mapped[str | None] = mapped_column(String(16))
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class CityBoundary(db.Model):
+    """The city limits as GeoJSON; one row. Reports outside it are refused."""
+
+    __tablename__ = "city_boundary"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    geojson: Mapped[dict] = mapped_column(JSON)

@@ -1,0 +1,7 @@
+"""Resident pages: report, a request's status, my requests, the public map, photos."""
+
+from flask import Blueprint
+
+bp = Blueprint("resident", __name__)
+
+from webapp.resident import views  # noqa: E402,F401

@@ -1,0 +1,85 @@
+"""Thin views for residents; the rules live in webapp.domain."""
+
+from flask import abort, current_app, render_template, send_file
+from sqlalchemy import or_, select
+
+from webapp.access import public
+from webapp.domain import requests as requests_domain
+from webapp.domain.storage import photo_store
+from webapp.extensions import db
+from webapp.models import ServiceRequest
+from webapp.resident import bp
+from webapp.sessions import current_account, current_device
+
+PHOTO_CACHE_SECONDS = 365 * 24 * 3600
+
+
+@bp.get("/")
+@public
+def home():
+    """The report flow."""
+    return render_template("resident/home.html")
+
+
+@bp.get("/requests/<public_id>")
+@public
+def request_page(public_id: str):
+    """A request's status in plain words, its timeline and photos."""
+    service_request = requests_domain.get_by_public_id(public_id)
+    if not service_request.service.public:
+        abort(404)
+    account, device = current_account(), current_device()
+    return render_template(
+        "resident/request.html",
+        req=service_request,
+        following=requests_domain.is_following(service_request, user=account, device=device),
+        is_requester=requests_domain.is_requester(service_request, account, device),
+    )
+
+
+@bp.get("/my")
+@public
+def my_requests():
+    """The caller's requests: by account when signed in, else by this device."""
+    account, device = current_account(), current_device()
+    conditions = []
+    if account is not None:
+        conditions.append(ServiceRequest.requester_id == account.id)
+    if device is not None:
+        conditions.append(ServiceRequest.device_id == device.id)
+    rows = []
+    if conditions:
+        rows = db.session.scalars(
+            select(ServiceRequest)
+            .where(or_(*conditions))
+            .order_by(ServiceRequest.received_at.desc())
+            .limit(200)
+        ).all()
+    return render_template("resident/my.html", requests=rows)
+
+
+@bp.get("/map")
+@public
+def map_page():
+    """The public map of requests."""
+    return render_template("resident/map.html")
+
+
+@bp.get("/photos/<path:key>")
+@public
+def photo(key: str):
+    """A stored photo derivative, cached forever (its name is its content hash)."""
+    if not key.endswith((".jpg",)):
+        abort(404)
+    try:
+        path = photo_store().path(key)
+    except ValueError:
+        abort(404)
+    if path is None:
+        abort(404)
+    response = send_file(
+        path, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True, etag=True
+    )
+    response.headers["Cache-Control"] = f"public, max-age={PHOTO_CACHE_SECONDS}, immutable"
+    current_app.logger.debug("served photo %s", key)
+    return response

@@ -1,0 +1,60 @@
+"""Security from the start: CSRF, rate limits and response headers.
+
+The Content-Security-Policy allows no inline script. Map tiles are the only outside
+images, from the host of the configured ``TILE_URL``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+
+from webapp.extensions import csrf, limiter
+
+
+def tile_origin(tile_url: str) -> str:
+    """The origin of the tile server for the CSP, or "" when tiles are served by us."""
+    parts = urlsplit(tile_url)
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
+def content_security_policy() -> str:
+    """The CSP header value for every response."""
+    tiles = tile_origin(current_app.config["TILE_URL"])
+    images = " ".join(filter(None, ["'self'", "data:", "blob:", tiles]))
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Bind CSRF protection and the rate limiter; add security headers."""
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(_security_headers)

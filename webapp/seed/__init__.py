@@ -1,0 +1,1 @@
+"""Demo data: the city of Chattanooga, Tennessee, for development and demos."""
