@@ -81,7 +81,7 @@ class Config:
     VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
     VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")
     VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:311@chattanooga.example")
-    NOTIFY_WORKER = _env("NOTIFY_WORKER", "thread")
+    BACKGROUND_WORKER = _env("BACKGROUND_WORKER", "thread")
 
     REDIS_URL = _env("REDIS_URL")
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
@@ -102,7 +102,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
-    NOTIFY_WORKER = "off"
+    BACKGROUND_WORKER = "off"
     GEOCODER_DOMAIN = "127.0.0.1:9"
     GEOCODER_SCHEME = "http"
     GEOCODER_MIN_DELAY = 0.0

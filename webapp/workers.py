@@ -1,13 +1,98 @@
-"""Background work started with the app (the embedded notification worker).
+"""Background jobs that run after commit, inside the app process by default.
 
-The push-notification issue fills this in; until then nothing runs in the background.
+Modules register jobs (``register("push", deliver_due, every=5)``). With
+``BACKGROUND_WORKER=thread`` (the embedded default) one daemon thread runs each job
+every ``every`` seconds, and ``kick(name)`` wakes it at once after a commit that left
+work for it. In production set ``BACKGROUND_WORKER=off`` and run the jobs' own CLI
+workers instead (e.g. ``flask --app webapp notify-worker``). Tests leave it off and
+call the jobs directly.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from flask import Flask
+
+Job = Callable[[], int]
+
+
+@dataclass
+class _Registered:
+    name: str
+    run: Job
+    every: float
+    next_run: float = 0.0
+
+
+@dataclass
+class _Runner:
+    app: Flask
+    jobs: dict[str, _Registered] = field(default_factory=dict)
+    wake: threading.Event = field(default_factory=threading.Event)
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def loop(self) -> None:
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for job in list(self.jobs.values()):
+                if job.next_run <= now:
+                    self._run(job)
+                    job.next_run = time.monotonic() + job.every
+            soonest = min((j.next_run for j in self.jobs.values()), default=now + 5)
+            self.wake.wait(timeout=max(0.05, soonest - time.monotonic()))
+            self.wake.clear()
+
+    def _run(self, job: _Registered) -> None:
+        with self.app.app_context():
+            try:
+                job.run()
+            except Exception:  # a failing job must not kill the thread
+                self.app.logger.exception("background job %s failed", job.name)
+            finally:
+                from webapp.extensions import db
+
+                db.session.remove()
+
+
+_JOBS: dict[str, tuple[Job, float]] = {}
+
+
+def register(name: str, job: Job, every: float) -> None:
+    """Declare a job; it runs in every app's worker thread when that thread is on."""
+    _JOBS[name] = (job, every)
+
+
+def kick(app: Flask, name: str | None = None) -> None:
+    """Ask the worker thread to run (all due jobs, or ``name``) now rather than later."""
+    runner: _Runner | None = app.extensions.get("civic311_worker")
+    if runner is None:
+        return
+    if name and name in runner.jobs:
+        runner.jobs[name].next_run = 0.0
+    runner.wake.set()
+
+
+def shutdown(app: Flask) -> None:
+    """Stop the worker thread (used by tests and at exit)."""
+    runner: _Runner | None = app.extensions.get("civic311_worker")
+    if runner and runner.thread:
+        runner.stop.set()
+        runner.wake.set()
+        runner.thread.join(timeout=5)
 
 
 def init_app(app: Flask) -> None:
-    """Start background workers configured for this process."""
-    return None
+    """Start the embedded worker thread when ``BACKGROUND_WORKER`` is ``thread``."""
+    if app.config.get("BACKGROUND_WORKER", "thread") != "thread":
+        return
+    runner = _Runner(app)
+    for name, (job, every) in _JOBS.items():
+        runner.jobs[name] = _Registered(name, job, every)
+    runner.thread = threading.Thread(target=runner.loop, name="civic311-worker", daemon=True)
+    app.extensions["civic311_worker"] = runner
+    runner.thread.start()
