@@ -16,3 +16,12 @@ def test_home_page_loads_at_phone_size_without_console_errors(live_app, live_ser
     shot = screenshot("home")
     assert shot.stat().st_size > 1000
     assert page.console.errors == []
+
+
+def test_service_worker_takes_control_of_the_page(live_app, live_server, page):
+    page.goto("/")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
+    assert scope == live_server.base_url + "/"
