@@ -8,7 +8,7 @@ VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test install assets translations migrate seed lint test-sqlite test-postgres bench clean
+.PHONY: run test install assets translations messages migrate seed lint test-sqlite test-postgres bench clean
 
 run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -45,10 +45,12 @@ assets: node_modules/.installed  ## copy front-end libraries from node_modules i
 	@mkdir -p $(VENDOR)/leaflet
 	@cp -R node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 
-translations: $(VENV)/.installed  ## extract strings and compile the catalogs
+translations: $(VENV)/.installed  ## compile the message catalogs (.po -> .mo)
+	$(VENV)/bin/pybabel compile --use-fuzzy -d webapp/translations
+
+messages: $(VENV)/.installed  ## re-extract translatable strings into the catalogs (developers)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot webapp
 	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations
-	$(VENV)/bin/pybabel compile --use-fuzzy -d webapp/translations
 
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade
