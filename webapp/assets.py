@@ -103,8 +103,13 @@ def buffer_static_text(response):
         and response.mimetype in COMPRESSED_TYPES
         and response.direct_passthrough
     ):
+        stream = response.response
         response.direct_passthrough = False
-        response.set_data(response.get_data())
+        try:
+            response.set_data(response.get_data())
+        finally:
+            if hasattr(stream, "close"):
+                stream.close()
     return response
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from webapp.access import public
 from webapp.assets import file_hash
 from webapp.resident import bp
+from webapp.security import tile_origin
 
 WORKER_DIR = Path(__file__).resolve().parents[2] / "service_worker"
 NAME = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -152,6 +153,13 @@ def shell_manifest() -> dict:
     }
 
 
+def worker_content_security_policy() -> str:
+    """The worker's own CSP: its fetches of map tiles are ``connect-src``, not ``img-src``."""
+    tiles = tile_origin(current_app.config["TILE_URL"])
+    connect = " ".join(filter(None, ["'self'", tiles]))
+    return f"default-src 'self'; script-src 'self'; connect-src {connect}; object-src 'none'"
+
+
 def _serve_worker_file(name: str, prelude: str = "") -> Response:
     """``service_worker/<name>.js`` (after ``prelude``) as a no-cache script with an ETag."""
     path = WORKER_DIR / f"{name}.js"
@@ -159,6 +167,7 @@ def _serve_worker_file(name: str, prelude: str = "") -> Response:
         abort(404)
     response = Response(prelude + path.read_text(encoding="utf-8"), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Content-Security-Policy"] = worker_content_security_policy()
     response.add_etag()
     return _no_cache(response.make_conditional(request))
 
