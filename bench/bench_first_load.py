@@ -1,0 +1,199 @@
+"""First load of ``/`` on a phone: bytes over the wire, compressed vs uncompressed.
+
+Starts the app on a throwaway SQLite database seeded with the demo city, opens ``/`` in
+headless Chromium with a fresh profile (phone viewport), waits for the service worker to
+finish precaching the app shell, and adds up what was transferred (headers + encoded
+bodies, as Chromium reports them) for everything except map tiles and user photos.
+The baseline is the same set of URLs fetched uncompressed (``Accept-Encoding: identity``)
+in the same run. Target: at most 150 KB compressed in total.
+
+Then, when ``npx`` can fetch Lighthouse 13.5.0 from the npm registry, runs Lighthouse
+(mobile) on ``/`` and prints the performance and accessibility scores (targets 90 / 95).
+
+Usage: ``.venv/bin/python bench/bench_first_load.py [--no-lighthouse]``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.browser.conftest import CHROMIUM_ARGS, PHONE, chromium_path  # noqa: E402
+from tests.fakes import serve  # noqa: E402
+from webapp import create_app  # noqa: E402
+from webapp.config import TestingConfig  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.seed.demo import seed_demo  # noqa: E402
+
+TARGET_KB = 150
+LIGHTHOUSE = "lighthouse@13.5.0"
+LIGHTHOUSE_TARGETS = {"performance": 90, "accessibility": 95}
+EXCLUDED = re.compile(r"/photos/|tile")
+
+
+def build_app(folder: Path):
+    """The app with production-like settings on a seeded demo database."""
+    settings = {key: getattr(TestingConfig, key) for key in dir(TestingConfig) if key.isupper()}
+    settings.update(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'bench.db'}",
+        UPLOAD_DIR=str(folder / "uploads"),
+        INSTANCE_DIR=str(folder / "instance"),
+        TESTING=False,
+    )
+    app = create_app(settings)
+    with app.app_context():
+        upgrade()
+        seed_demo(request_count=50)
+        db.session.remove()
+    return app
+
+
+def load_home(base_url: str) -> list[dict]:
+    """Open ``/`` in a fresh profile; return every network transfer of the first load."""
+    transfers: list[dict] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True, service_workers="allow"
+        )
+
+        def record(request):
+            response = request.response()
+            if response is None or response.from_service_worker:
+                return
+            sizes = request.sizes()
+            transfers.append(
+                {
+                    "url": request.url,
+                    "worker": request.service_worker is not None,
+                    "bytes": sizes["responseHeadersSize"] + max(sizes["responseBodySize"], 0),
+                    "headers": sizes["responseHeadersSize"],
+                }
+            )
+
+        context.on("requestfinished", record)
+        page = context.new_page()
+        page.goto(base_url + "/", wait_until="load")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.wait_for_function("!!navigator.serviceWorker.controller", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+        time.sleep(1)
+        context.close()
+        browser.close()
+    return transfers
+
+
+def uncompressed_bytes(app, url: str, headers_size: int) -> int:
+    """The same URL's size served without compression (same headers size assumed).
+
+    A hashed URL fetched a second time (the worker precaching what the page already
+    loaded) comes from the HTTP cache either way, so it counts as it was measured.
+    """
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    with app.test_client().get("/" + path, headers={"Accept-Encoding": "identity"}) as response:
+        return headers_size + len(response.get_data())
+
+
+def run_lighthouse(base_url: str) -> dict | None:
+    """Lighthouse mobile scores for ``/``, or None when it cannot run here."""
+    if shutil.which("npx") is None:
+        print("Lighthouse: skipped (npx not found)")
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.json"
+        command = [
+            "npx", "--yes", LIGHTHOUSE, base_url + "/",
+            "--only-categories=performance,accessibility,best-practices",
+            "--output=json", f"--output-path={report}", "--quiet",
+            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
+        ]  # fmt: skip
+        environment = {**os.environ, "CHROME_PATH": chromium_path() or "/usr/bin/chromium"}
+        try:
+            finished = subprocess.run(
+                command, env=environment, capture_output=True, text=True, timeout=300
+            )
+        except subprocess.TimeoutExpired:
+            print("Lighthouse: skipped (timed out)")
+            return None
+        if finished.returncode != 0 or not report.exists():
+            print("Lighthouse: skipped:", (finished.stderr or finished.stdout).strip()[-400:])
+            return None
+        categories = json.loads(report.read_text())["categories"]
+        return {name: round(category["score"] * 100) for name, category in categories.items()}
+
+
+def print_table(rows: list[tuple[str, int, int]]) -> None:
+    """Figure, baseline, ratio."""
+    print(f"{'first load of /':<34}{'compressed KB':>15}{'uncompressed KB':>17}{'ratio':>8}")
+    for label, compressed, plain in rows:
+        ratio = compressed / plain if plain else 0
+        print(f"{label:<34}{compressed / 1024:>15.1f}{plain / 1024:>17.1f}{ratio:>8.2f}")
+
+
+def main() -> int:
+    """Measure, print the table, and the Lighthouse scores when available."""
+    if chromium_path() is None:
+        print("Chromium is not installed (apt-get install chromium)")
+        return 1
+    with tempfile.TemporaryDirectory() as folder:
+        app = build_app(Path(folder))
+        server = serve(app)
+        base_url = f"http://localhost:{server.port}"
+        try:
+            transfers = [t for t in load_home(base_url) if not EXCLUDED.search(t["url"])]
+            seen: set[str] = set()
+            for transfer in transfers:
+                repeat = transfer["url"] in seen and "?v=" in transfer["url"]
+                seen.add(transfer["url"])
+                transfer["plain"] = (
+                    transfer["bytes"]
+                    if repeat
+                    else uncompressed_bytes(app, transfer["url"], transfer["headers"])
+                )
+            page = [t for t in transfers if not t["worker"]]
+            worker = [t for t in transfers if t["worker"]]
+            rows = [
+                (f"page ({len(page)} requests)", sum(t["bytes"] for t in page),
+                 sum(t["plain"] for t in page)),
+                (f"service worker precache ({len(worker)})", sum(t["bytes"] for t in worker),
+                 sum(t["plain"] for t in worker)),
+                ("total", sum(t["bytes"] for t in transfers), sum(t["plain"] for t in transfers)),
+            ]  # fmt: skip
+            print_table(rows)
+            total_kb = rows[-1][1] / 1024
+            verdict = "meets" if total_kb <= TARGET_KB else "misses"
+            print(f"total {total_kb:.1f} KB {verdict} the {TARGET_KB} KB target")
+            if "--verbose" in sys.argv:
+                for t in sorted(transfers, key=lambda t: -t["bytes"]):
+                    print(
+                        f"  {t['bytes']:>8} {t['plain']:>8}  {'sw ' if t['worker'] else ''}{t['url']}"
+                    )
+            if "--no-lighthouse" not in sys.argv:
+                scores = run_lighthouse(base_url)
+                if scores:
+                    print(f"{'Lighthouse mobile /':<34}{'score':>15}{'target':>17}")
+                    for name, score in scores.items():
+                        target = LIGHTHOUSE_TARGETS.get(name, "")
+                        print(f"{name:<34}{score:>15}{target:>17}")
+        finally:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
