@@ -94,14 +94,17 @@ def stored_requests(app) -> list[ServiceRequest]:
         return rows
 
 
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.2):
-    """Poll until ``predicate()`` is truthy; return its value or fail."""
+def wait_for(page, predicate, timeout: float = 20.0, interval: float = 0.2):
+    """Poll until ``predicate()`` is truthy; return its value or fail.
+
+    Waits through ``page.wait_for_timeout`` so Playwright keeps serving route handlers.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(interval)
+        page.wait_for_timeout(interval * 1000)
     raise AssertionError("condition not met in time")
 
 

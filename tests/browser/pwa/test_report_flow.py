@@ -13,7 +13,7 @@ def test_resident_reports_with_gps_and_photo_and_sees_its_status(
     flow.description("Deep pothole in the right lane")
     flow.contact(contact_name="Rita Resident", contact_email="rita@example.net")
     flow.send()
-    rows = wait_for(lambda: stored_requests(live_app))
+    rows = wait_for(page, lambda: stored_requests(live_app))
     assert len(rows) == 1
     stored = rows[0]
     assert stored.service.service_code == "pothole"

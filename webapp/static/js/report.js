@@ -652,7 +652,7 @@ function stepForField(field) {
   if (!field) {
     return STEPS.length - 1;
   }
-  if (["location", "lat", "long", "landmark", "address"].includes(field)) {
+  if (["location", "lat", "long", "landmark", "address", "outside_city"].includes(field)) {
     return STEPS.indexOf("location");
   }
   if (field === "service_code" || field.startsWith("attribute")) {
@@ -689,7 +689,7 @@ async function restore() {
       const notice = byId("editing-notice");
       notice.hidden = false;
       notice.textContent = `${t("editing")} ${item.error ? item.error.message : ""}`.trim();
-      const step = stepForField(item.error && (item.error.reason || item.error.field));
+      const step = stepForField(item.error && (item.error.field || item.error.reason));
       showStep(step, { focus: false });
       messageFor(STEPS[step]).textContent = item.error ? item.error.message : "";
       return;
