@@ -93,7 +93,12 @@ def my_requests():
             .order_by(ServiceRequest.received_at.desc())
             .limit(200)
         ).all()
-    return render_template("resident/my.html", requests=rows)
+    return render_template(
+        "resident/my.html",
+        open_requests=[r for r in rows if not r.is_closed],
+        closed_requests=[r for r in rows if r.is_closed],
+        signed_in=account is not None,
+    )
 
 
 @bp.get("/map")
