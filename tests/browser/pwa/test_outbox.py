@@ -14,7 +14,9 @@ def posts_to_submit(context) -> list:
     seen = []
     context.on(
         "request",
-        lambda r: seen.append(r) if r.method == "POST" and r.url.endswith("/api/v1/requests") else None,
+        lambda r: (
+            seen.append(r) if r.method == "POST" and r.url.endswith("/api/v1/requests") else None
+        ),
     )
     return seen
 
@@ -120,7 +122,9 @@ def test_lost_response_is_replayed_and_not_duplicated(live_app, browser_context,
 
     browser_context.route(SUBMIT, lose_first_answer)
     flow.complete(gps=True)
-    page.wait_for_selector("#outbox-summary:has-text('All your reports have been sent')", timeout=20_000)
+    page.wait_for_selector(
+        "#outbox-summary:has-text('All your reports have been sent')", timeout=20_000
+    )
     assert state["calls"] == 2
     assert len(stored_requests(live_app)) == 1
 
