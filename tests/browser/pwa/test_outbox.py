@@ -240,6 +240,7 @@ def test_report_outside_the_city_needs_attention_then_is_fixed_and_sent(
     assert outbox_rows(page)[0]["state"] == "attention"
     assert stored_requests(live_app) == []
     page.click(".outbox-fix")
+    page.wait_for_selector("#editing-notice:visible")
     page.wait_for_selector("#step-location-title:visible")
     assert "outside the city limits" in page.inner_text("#editing-notice")
     screenshot("fixing")
