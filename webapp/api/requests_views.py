@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
-from webapp.api import bp
+from webapp.api import bp, openapi
 from webapp.api.envelope import envelope
 from webapp.api.params import bbox_param, page_params
 from webapp.api.serialize import request_json
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db, limiter
-from webapp.models import Channel, Service, ServiceRequest, Status
+from webapp.models import Channel, Role, Service, ServiceRequest, Status
 from webapp.sessions import current_account, current_device
 
 STATUS_FILTERS = {"open", "closed", *[s.value for s in Status]}
@@ -84,12 +84,15 @@ def get_request(public_id: str):
     return envelope(request_json(service_request, timeline=True))
 
 
-def _submission_rate_key() -> str:
-    """Anonymous submissions are limited per device and per address."""
-    return (
-        f"{request.headers.get('X-Device-Token') or request.cookies.get('civic_device') or ''}"
-        f"|{request.remote_addr}"
-    )
+def _device_rate_key() -> str:
+    """Anonymous submissions are limited per device (its token, or "new" before it has one)."""
+    token = request.headers.get("X-Device-Token") or request.cookies.get("civic_device")
+    return f"submit-device:{token or 'new|' + (request.remote_addr or '')}"
+
+
+def _address_rate_key() -> str:
+    """…and per network address, so dropping the device cookie does not lift the limit."""
+    return f"submit-address:{request.remote_addr}"
 
 
 def _anonymous_limit() -> str:
@@ -151,11 +154,24 @@ def _attributes_from_form() -> dict:
     return answers
 
 
+def _flag(name: str, *, default: bool) -> bool:
+    """A checkbox-like form field: absent means ``default``; "0", "false", "off", "" mean no."""
+    raw = request.form.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() not in ("0", "false", "off", "no", "")
+
+
 @bp.post("/requests")
 @public
-@limiter.limit(_anonymous_limit, key_func=_submission_rate_key, exempt_when=_signed_in)
+@limiter.limit(_anonymous_limit, key_func=_device_rate_key, exempt_when=_signed_in)
+@limiter.limit(_anonymous_limit, key_func=_address_rate_key, exempt_when=_signed_in)
 def create_request():
     """Create a request from the app's outbox (multipart), exactly once per Idempotency-Key.
+
+    A signed-in liaison logs for a neighbor: the request's channel is "liaison", it is
+    logged by the liaison, has no requester (the neighbor's contact details are the
+    contact fields) and may be flagged as a community issue.
 
     201 + Location for a new request; 200 with the original for a replay; 422 when the
     key was used for a different report; 400 when the key is missing or malformed.
@@ -163,8 +179,9 @@ def create_request():
     client_uuid = requests_domain.normalise_client_uuid(request.headers.get("Idempotency-Key"))
     photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
     account = current_account()
-    device = current_device(create=account is None)
-    notify = request.form.get("notify", "1") not in ("0", "false", "off", "")
+    liaison = account if account is not None and account.role == Role.LIAISON else None
+    device = None if liaison else current_device(create=account is None)
+    notify = _flag("notify", default=True)
     submission = requests_domain.Submission(
         service_code=request.form.get("service_code", ""),
         lat=_float_field("lat"),
@@ -177,12 +194,14 @@ def create_request():
         contact_name=request.form.get("contact_name") or None,
         contact_email=request.form.get("contact_email") or None,
         contact_phone=request.form.get("contact_phone") or None,
-        channel=Channel.PWA,
+        channel=Channel.LIAISON if liaison else Channel.PWA,
         client_uuid=client_uuid,
         device_captured_at=_parse_datetime(request.form.get("captured_at")),
-        requester=account,
+        requester=None if liaison else account,
         device=device,
-        follow=notify,
+        logged_by=liaison,
+        community_issue=bool(liaison) and _flag("community_issue", default=False),
+        follow=notify and not liaison,
         photos=photos,
     )
     result = requests_domain.submit(submission)
@@ -194,3 +213,16 @@ def create_request():
         meta={"created": result.created},
         headers={"Location": location},
     )
+
+
+def _document_liaison_fields() -> None:
+    """Add the liaison-only form field to the documented POST body (owned here)."""
+    post = openapi.PATHS["/api/v1/requests"]["post"]
+    schema = post["requestBody"]["content"]["multipart/form-data"]["schema"]
+    schema["properties"]["community_issue"] = {
+        "type": "string",
+        "description": "Liaisons only: 1 when the report is a community issue",
+    }
+
+
+_document_liaison_fields()

@@ -1,24 +1,62 @@
 """Thin views for residents; the rules live in webapp.domain."""
 
+from itertools import groupby
+
 from flask import abort, current_app, render_template, send_file
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from webapp.access import public
+from webapp.domain import places
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
 from webapp.extensions import db
-from webapp.models import ServiceRequest
+from webapp.models import Role, Service, ServiceRequest
 from webapp.resident import bp
 from webapp.sessions import current_account, current_device
 
 PHOTO_CACHE_SECONDS = 365 * 24 * 3600
 
 
+def _service_groups() -> list[tuple[str, list[Service]]]:
+    """Active public services with their questions, grouped for the category step."""
+    services = db.session.scalars(
+        select(Service)
+        .where(Service.active.is_(True), Service.public.is_(True))
+        .options(selectinload(Service.attributes))
+        .order_by(Service.group, Service.name)
+    ).all()
+    return [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+
+
+def _map_settings() -> dict:
+    """Tile server and starting view for the report map (the city's middle)."""
+    boundary = places.city_boundary()
+    if boundary is not None:
+        min_lat, min_long, max_lat, max_long = places.geojson_bbox(boundary.geojson)
+        centre, zoom = ((min_lat + max_lat) / 2, (min_long + max_long) / 2), 13
+    else:
+        centre, zoom = (0.0, 0.0), 2
+    return {
+        "tile_url": current_app.config["TILE_URL"],
+        "tile_attribution": current_app.config["TILE_ATTRIBUTION"],
+        "lat": round(centre[0], 6),
+        "long": round(centre[1], 6),
+        "zoom": zoom,
+    }
+
+
 @bp.get("/")
 @public
 def home():
-    """The report flow."""
-    return render_template("resident/home.html")
+    """The report flow: photo, place, category, description, contact, review, send."""
+    account = current_account()
+    return render_template(
+        "resident/home.html",
+        service_groups=_service_groups(),
+        map_settings=_map_settings(),
+        is_liaison=account is not None and account.role == Role.LIAISON,
+    )
 
 
 @bp.get("/requests/<public_id>")
@@ -55,7 +93,12 @@ def my_requests():
             .order_by(ServiceRequest.received_at.desc())
             .limit(200)
         ).all()
-    return render_template("resident/my.html", requests=rows)
+    return render_template(
+        "resident/my.html",
+        open_requests=[r for r in rows if not r.is_closed],
+        closed_requests=[r for r in rows if r.is_closed],
+        signed_in=account is not None,
+    )
 
 
 @bp.get("/map")

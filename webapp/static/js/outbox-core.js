@@ -1,0 +1,414 @@
+/* Civic311 outbox: reports wait in IndexedDB until the server has confirmed them.
+ *
+ * A classic script (no modules) so that the page (<script defer>) and the service
+ * worker (importScripts) share one implementation, exposed as self.Civic311Outbox.
+ * One flush() sends waiting items with their Idempotency-Key; a Web Lock keeps the
+ * page and the worker from sending the same item at the same time. An item leaves
+ * the outbox only after a 2xx; a 4xx (not 429) needs the resident's attention;
+ * network errors, 5xx and 429 are retried later with backoff. */
+(function (scope) {
+  "use strict";
+
+  const DB_NAME = "civic311";
+  const DB_VERSION = 1;
+  const OUTBOX = "outbox";
+  const SENT = "sent";
+  const META = "meta";
+  const LOCK_NAME = "civic311-outbox";
+  const SYNC_TAG = "civic311-outbox";
+  const CHANNEL_NAME = "civic311-outbox";
+  const SUBMIT_URL = "/api/v1/requests";
+  const BASE_DELAY_MS = 2000;
+  const MAX_DELAY_MS = 5 * 60 * 1000;
+  const SENT_KEEP = 50;
+  const STATE_WAITING = "waiting";
+  const STATE_ATTENTION = "attention";
+
+  let dbPromise = null;
+  let channel = null;
+
+  /** Open (and on first use create) the database shared by page and worker. */
+  function openDb() {
+    if (dbPromise) {
+      return dbPromise;
+    }
+    dbPromise = new Promise((resolve, reject) => {
+      const request = scope.indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        if (!db.objectStoreNames.contains(OUTBOX)) {
+          db.createObjectStore(OUTBOX, { keyPath: "client_uuid" });
+        }
+        if (!db.objectStoreNames.contains(SENT)) {
+          db.createObjectStore(SENT, { keyPath: "client_uuid" });
+        }
+        if (!db.objectStoreNames.contains(META)) {
+          db.createObjectStore(META);
+        }
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => {
+          db.close();
+          dbPromise = null;
+        };
+        resolve(db);
+      };
+      request.onerror = () => {
+        dbPromise = null;
+        reject(request.error);
+      };
+    });
+    return dbPromise;
+  }
+
+  /** Turn an IDBRequest into a promise of its result. */
+  function done(request) {
+    return new Promise((resolve, reject) => {
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+
+  /** Run `work(stores)` in one transaction; resolve with its result once committed. */
+  async function transact(names, mode, work) {
+    const db = await openDb();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(names, mode);
+      const stores = {};
+      names.forEach((name) => {
+        stores[name] = tx.objectStore(name);
+      });
+      let result;
+      Promise.resolve(work(stores)).then((value) => {
+        result = value;
+      }, reject);
+      tx.oncomplete = () => resolve(result);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+    });
+  }
+
+  /** A value from the key-value store (device token, draft). */
+  function getMeta(key) {
+    return transact([META], "readonly", (s) => done(s[META].get(key)));
+  }
+
+  /** Store a value in the key-value store. */
+  function setMeta(key, value) {
+    return transact([META], "readwrite", (s) => {
+      s[META].put(value, key);
+    });
+  }
+
+  /** Remove a value from the key-value store. */
+  function deleteMeta(key) {
+    return transact([META], "readwrite", (s) => {
+      s[META].delete(key);
+    });
+  }
+
+  /** Every item in the outbox, oldest first. */
+  async function listOutbox() {
+    const items = await transact([OUTBOX], "readonly", (s) => done(s[OUTBOX].getAll()));
+    return items.sort((a, b) => a.saved_at - b.saved_at);
+  }
+
+  /** One outbox item by its client_uuid (or undefined). */
+  function getReport(clientUuid) {
+    return transact([OUTBOX], "readonly", (s) => done(s[OUTBOX].get(clientUuid)));
+  }
+
+  /** Reports the server has confirmed, newest first. */
+  async function listSent() {
+    const items = await transact([SENT], "readonly", (s) => done(s[SENT].getAll()));
+    return items.sort((a, b) => b.sent_at - a.sent_at);
+  }
+
+  /** Tell every open page (and the worker) that the outbox changed. */
+  function announce(detail) {
+    const message = Object.assign({ type: "outbox-changed" }, detail || {});
+    try {
+      if (!channel && "BroadcastChannel" in scope) {
+        channel = new scope.BroadcastChannel(CHANNEL_NAME);
+      }
+      if (channel) {
+        channel.postMessage(message);
+        return;
+      }
+    } catch (error) {
+      channel = null;
+    }
+    if (typeof scope.dispatchEvent === "function" && typeof CustomEvent === "function") {
+      scope.dispatchEvent(new CustomEvent("civic311-outbox", { detail: message }));
+    }
+  }
+
+  /** Save a report before any network attempt. `report` = {client_uuid, fields, photos, ...}. */
+  async function addReport(report) {
+    const item = Object.assign({}, report, {
+      state: STATE_WAITING,
+      attempts: 0,
+      next_attempt_at: 0,
+      error: null,
+      saved_at: report.saved_at || Date.now(),
+    });
+    await transact([OUTBOX], "readwrite", (s) => {
+      s[OUTBOX].put(item);
+    });
+    announce({ client_uuid: item.client_uuid });
+    return item;
+  }
+
+  /** Replace an item (a corrected report keeps its client_uuid and is retried at once). */
+  async function updateReport(item) {
+    await transact([OUTBOX], "readwrite", (s) => {
+      s[OUTBOX].put(item);
+    });
+    announce({ client_uuid: item.client_uuid });
+    return item;
+  }
+
+  /** Remove an item the resident chose to discard. */
+  async function discardReport(clientUuid) {
+    await transact([OUTBOX], "readwrite", (s) => {
+      s[OUTBOX].delete(clientUuid);
+    });
+    announce({ client_uuid: clientUuid });
+  }
+
+  /** Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 5 minutes. */
+  function backoffDelay(attempts) {
+    const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * Math.pow(2, Math.max(0, attempts - 1)));
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+
+  /** Seconds (or an HTTP date) from Retry-After as milliseconds; 60 s when absent. */
+  function retryAfterMs(header) {
+    if (!header) {
+      return 60000;
+    }
+    const seconds = Number(header);
+    if (!Number.isNaN(seconds)) {
+      return Math.max(1000, seconds * 1000);
+    }
+    const when = Date.parse(header);
+    return Number.isNaN(when) ? 60000 : Math.max(1000, when - Date.now());
+  }
+
+  /** The multipart body the server expects: the form's fields, then each photo. */
+  function buildForm(item) {
+    const form = new FormData();
+    (item.fields || []).forEach(([name, value]) => form.append(name, value));
+    if (item.captured_at) {
+      form.append("captured_at", item.captured_at);
+    }
+    (item.photos || []).forEach((photo, index) => {
+      const blob = new Blob([photo.data], { type: photo.type || "image/jpeg" });
+      form.append("photos", blob, `photo-${index + 1}.jpg`);
+    });
+    return form;
+  }
+
+  /** Move a confirmed item from the outbox to the sent list (one transaction). */
+  async function markSent(item, data) {
+    const record = {
+      client_uuid: item.client_uuid,
+      public_id: data ? data.id : null,
+      url: data ? data.url : null,
+      service_name: data ? data.service_name : item.service_name || "",
+      status_label: data ? data.status_label : "",
+      sent_at: Date.now(),
+      saved_at: item.saved_at,
+    };
+    await transact([OUTBOX, SENT], "readwrite", async (s) => {
+      s[OUTBOX].delete(item.client_uuid);
+      s[SENT].put(record);
+      const keys = await done(s[SENT].getAll());
+      keys
+        .sort((a, b) => b.sent_at - a.sent_at)
+        .slice(SENT_KEEP)
+        .forEach((old) => s[SENT].delete(old.client_uuid));
+    });
+    return record;
+  }
+
+  /** Send one item; returns what happened: sent, attention, retry, throttled or offline. */
+  async function sendOne(item) {
+    const headers = {
+      "Idempotency-Key": item.client_uuid,
+      "X-Requested-With": "civic311",
+      Accept: "application/json",
+    };
+    const token = await getMeta("device_token");
+    if (token) {
+      headers["X-Device-Token"] = token;
+    }
+    let response;
+    try {
+      response = await fetch(SUBMIT_URL, {
+        method: "POST",
+        body: buildForm(item),
+        headers,
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch (error) {
+      item.attempts = (item.attempts || 0) + 1;
+      item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
+      await updateReport(item);
+      return { kind: "offline" };
+    }
+    const newToken = response.headers.get("X-Device-Token");
+    if (newToken) {
+      await setMeta("device_token", newToken);
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (error) {
+      body = null;
+    }
+    if (response.ok) {
+      const record = await markSent(item, body && body.data);
+      announce({ client_uuid: item.client_uuid, sent: record });
+      return { kind: "sent", record };
+    }
+    if (response.status === 429) {
+      item.next_attempt_at = Date.now() + retryAfterMs(response.headers.get("Retry-After"));
+      await updateReport(item);
+      return { kind: "throttled" };
+    }
+    if (response.status >= 400 && response.status < 500) {
+      const error = (body && body.error) || {};
+      item.state = STATE_ATTENTION;
+      item.error = {
+        status: response.status,
+        message: error.message || String(response.status),
+        field: (error.details && error.details.field) || null,
+        reason: (error.details && error.details.reason) || null,
+      };
+      await updateReport(item);
+      return { kind: "attention" };
+    }
+    item.attempts = (item.attempts || 0) + 1;
+    item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
+    await updateReport(item);
+    return { kind: "retry" };
+  }
+
+  /** One pass over the waiting items; call only while holding the lock. */
+  async function flushLocked(options) {
+    const force = Boolean(options && options.force);
+    const tally = { sent: 0, attention: 0, retry: 0, skipped: 0 };
+    if (scope.navigator && scope.navigator.onLine === false) {
+      return Object.assign(tally, { offline: true });
+    }
+    const items = await listOutbox();
+    for (const item of items) {
+      if (item.state !== STATE_WAITING) {
+        continue;
+      }
+      if (!force && item.next_attempt_at > Date.now()) {
+        tally.skipped += 1;
+        continue;
+      }
+      const fresh = await getReport(item.client_uuid);
+      if (!fresh || fresh.state !== STATE_WAITING) {
+        continue;
+      }
+      const outcome = await sendOne(fresh);
+      if (outcome.kind === "sent") {
+        tally.sent += 1;
+      } else if (outcome.kind === "attention") {
+        tally.attention += 1;
+      } else {
+        tally.retry += 1;
+        if (outcome.kind === "offline" || outcome.kind === "throttled") {
+          break;
+        }
+      }
+    }
+    return tally;
+  }
+
+  /** Send what is waiting, once, under the shared Web Lock (page and worker alike). */
+  async function flush(options) {
+    const locks = scope.navigator && scope.navigator.locks;
+    if (locks && typeof locks.request === "function") {
+      return locks.request(LOCK_NAME, () => flushLocked(options));
+    }
+    return flushLocked(options);
+  }
+
+  /** Ask the service worker to flush when the connection is back (where supported). */
+  async function requestBackgroundSync() {
+    try {
+      if (!("serviceWorker" in scope.navigator)) {
+        return false;
+      }
+      const registration = await scope.navigator.serviceWorker.getRegistration();
+      if (!registration || !registration.sync) {
+        return false;
+      }
+      await registration.sync.register(SYNC_TAG);
+      return true;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /** Counts for the status line: waiting, needing attention, and the soonest retry. */
+  async function summary() {
+    const items = await listOutbox();
+    const waiting = items.filter((i) => i.state === STATE_WAITING);
+    const attention = items.filter((i) => i.state === STATE_ATTENTION);
+    const next = waiting.reduce(
+      (soonest, i) => Math.min(soonest, i.next_attempt_at || 0),
+      Number.POSITIVE_INFINITY,
+    );
+    return { items, waiting, attention, nextAttemptAt: waiting.length ? next : null };
+  }
+
+  /** In the worker: a sync event flushes, and asks to be retried while items wait. */
+  async function flushForSync(lastChance) {
+    await flush({ force: true });
+    const state = await summary();
+    if (state.waiting.length && !lastChance) {
+      throw new Error("reports still waiting; retry later");
+    }
+  }
+
+  scope.Civic311Outbox = {
+    SYNC_TAG,
+    CHANNEL_NAME,
+    STATE_WAITING,
+    STATE_ATTENTION,
+    openDb,
+    getMeta,
+    setMeta,
+    deleteMeta,
+    addReport,
+    updateReport,
+    discardReport,
+    getReport,
+    listOutbox,
+    listSent,
+    summary,
+    flush,
+    backoffDelay,
+    requestBackgroundSync,
+  };
+
+  if (
+    typeof ServiceWorkerGlobalScope !== "undefined" &&
+    scope instanceof ServiceWorkerGlobalScope
+  ) {
+    scope.addEventListener("sync", (event) => {
+      if (event.tag === SYNC_TAG) {
+        event.waitUntil(flushForSync(event.lastChance));
+      }
+    });
+    flush().catch(() => undefined);
+  }
+})(self);

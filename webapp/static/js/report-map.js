@@ -1,0 +1,96 @@
+/* The report map: Leaflet (served by us) loaded only when the location step opens,
+ * tiles from the configured server, a draggable pin. When tiles or Leaflet cannot
+ * load the map stays grey and the form keeps working (GPS, address or landmark). */
+
+const PIN_ZOOM = 17;
+
+let leafletPromise = null;
+
+/** Load Leaflet's CSS and script once; resolves with window.L or rejects. */
+export function loadLeaflet(scriptUrl, cssUrl) {
+  if (window.L) {
+    return Promise.resolve(window.L);
+  }
+  if (leafletPromise) {
+    return leafletPromise;
+  }
+  leafletPromise = new Promise((resolve, reject) => {
+    const css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = cssUrl;
+    document.head.append(css);
+    const script = document.createElement("script");
+    script.src = scriptUrl;
+    script.onload = () => (window.L ? resolve(window.L) : reject(new Error("no Leaflet")));
+    script.onerror = () => {
+      leafletPromise = null;
+      reject(new Error("Leaflet did not load"));
+    };
+    document.head.append(script);
+  });
+  return leafletPromise;
+}
+
+/** Build the map in `element`; `onPinMoved(lat, long)` runs when the resident moves the pin. */
+export async function createReportMap(element, settings, onPinMoved, onTilesFailed) {
+  let L;
+  try {
+    L = await loadLeaflet(settings.leafletJs, settings.leafletCss);
+  } catch (error) {
+    element.classList.add("map-offline");
+    onTilesFailed();
+    return null;
+  }
+  const start = [settings.lat, settings.long];
+  const map = L.map(element, { zoomControl: true, attributionControl: true }).setView(
+    start,
+    settings.zoom,
+  );
+  const tiles = L.tileLayer(settings.tileUrl, {
+    attribution: settings.tileAttribution,
+    maxZoom: 19,
+  });
+  let failed = false;
+  tiles.on("tileerror", () => {
+    if (!failed) {
+      failed = true;
+      element.classList.add("map-offline");
+      onTilesFailed();
+    }
+  });
+  tiles.on("tileload", () => element.classList.remove("map-offline"));
+  tiles.addTo(map);
+  const pin = L.marker(start, { draggable: true, keyboard: true, autoPan: true }).addTo(map);
+  let circle = null;
+  pin.on("dragend", () => {
+    const where = pin.getLatLng();
+    onPinMoved(where.lat, where.lng);
+  });
+  map.on("click", (event) => {
+    pin.setLatLng(event.latlng);
+    onPinMoved(event.latlng.lat, event.latlng.lng);
+  });
+  return {
+    /** Move the pin (and an accuracy circle when known) without reporting it back. */
+    setPosition(lat, long, accuracy) {
+      pin.setLatLng([lat, long]);
+      if (circle) {
+        circle.remove();
+        circle = null;
+      }
+      if (accuracy) {
+        circle = L.circle([lat, long], { radius: accuracy, interactive: false }).addTo(map);
+      }
+      map.setView([lat, long], Math.max(map.getZoom(), PIN_ZOOM));
+    },
+    /** Where the pin is now. */
+    pinPosition() {
+      const where = pin.getLatLng();
+      return { lat: where.lat, long: where.lng };
+    },
+    /** Recompute the size after the map's step becomes visible. */
+    refresh() {
+      map.invalidateSize();
+    },
+  };
+}
