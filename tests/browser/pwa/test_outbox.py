@@ -62,11 +62,6 @@ def test_offline_report_waits_survives_reload_and_arrives_once_with_its_photo(
     assert outbox_rows(page) == []
 
 
-@pytest.mark.xfail(
-    reason="needs the shell engineer's service-worker page caching (network-first with "
-    "cached fallback); passes once that is merged",
-    strict=False,
-)
 def test_truly_offline_reload_keeps_the_report(live_app, browser_context, page, flow, photo_file):
     page.goto("/")
     page.evaluate("navigator.serviceWorker.ready")
