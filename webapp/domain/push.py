@@ -25,6 +25,7 @@ import os
 import random
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask, current_app
 from py_vapid import Vapid
 from pywebpush import WebPusher
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from webapp.extensions import db
 from webapp.models import NotificationOutbox, PushSubscription, utcnow
@@ -122,6 +123,22 @@ def load_vapid(app: Flask) -> tuple[Vapid, str]:
 # --- the sender -------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Message:
+    """A claimed outbox row with its subscription, read in one query."""
+
+    id: int
+    attempts: int
+    payload: dict
+    topic: str | None
+    urgency: str
+    ttl_seconds: int
+    subscription_id: int | None
+    endpoint: str | None
+    p256dh: str | None
+    auth: str | None
+
+
 @dataclass
 class _SignedHeader:
     value: str
@@ -163,33 +180,41 @@ class Pusher:
 
     @property
     def session(self) -> requests.Session:
-        """A pooled HTTP session for the calling thread (sessions are not shared)."""
+        """A pooled keep-alive HTTP session for the calling thread (not shared).
+
+        Proxy settings are read from the environment once here; ``trust_env`` is then
+        off so requests does not re-read the environment and ``~/.netrc`` per message.
+        """
         session = getattr(self._local, "session", None)
         if session is None:
             session = requests.Session()
+            session.trust_env = False
+            session.proxies.update(
+                {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+            )
             adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=16)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             self._local.session = session
         return session
 
-    def send(self, row: NotificationOutbox, subscription: PushSubscription) -> requests.Response:
+    def send(self, message: Message) -> requests.Response:
         """Encrypt and POST one message; returns the push service's response."""
         info = {
-            "endpoint": subscription.endpoint,
-            "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+            "endpoint": message.endpoint,
+            "keys": {"p256dh": message.p256dh, "auth": message.auth},
         }
         headers = {
-            "Authorization": self.authorization(subscription.endpoint),
-            "Urgency": row.urgency or "normal",
+            "Authorization": self.authorization(message.endpoint),
+            "Urgency": message.urgency or "normal",
         }
-        if row.topic:
-            headers["Topic"] = row.topic
-        data = json.dumps(row.payload, ensure_ascii=False, separators=(",", ":"))
+        if message.topic:
+            headers["Topic"] = message.topic
+        data = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":"))
         return WebPusher(info, requests_session=self.session).send(
             data,
             headers,
-            ttl=max(1, int(row.ttl_seconds)),
+            ttl=max(1, int(message.ttl_seconds)),
             content_encoding="aes128gcm",
             timeout=SEND_TIMEOUT_SECONDS,
         )
@@ -276,68 +301,113 @@ def backoff_seconds(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-def _finish(row: NotificationOutbox, state: str, error: str | None, now: datetime) -> None:
-    row.state = state
-    row.last_error = error
-    if state == SENT:
-        row.sent_at = now
+def claimed_messages(ids: list[int]) -> list[Message]:
+    """The claimed rows with their subscriptions (missing ones as None), oldest first."""
+    rows = db.session.execute(
+        select(
+            NotificationOutbox.id,
+            NotificationOutbox.attempts,
+            NotificationOutbox.payload,
+            NotificationOutbox.topic,
+            NotificationOutbox.urgency,
+            NotificationOutbox.ttl_seconds,
+            PushSubscription.id,
+            PushSubscription.endpoint,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+        )
+        .outerjoin(PushSubscription, PushSubscription.id == NotificationOutbox.subscription_id)
+        .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
+        .order_by(NotificationOutbox.id)
+    ).all()
+    return [Message(*row) for row in rows]
 
 
-def _retry(row: NotificationOutbox, error: str, now: datetime, retry_after: float | None):
-    if row.attempts >= MAX_ATTEMPTS:
-        _finish(row, FAILED, f"gave up after {row.attempts} attempts: {error}", now)
-        return
-    delay = backoff_seconds(row.attempts)
+def _record(message: Message, **values) -> None:
+    """Write the outcome on the row, only while it is still this worker's claim."""
+    db.session.execute(
+        update(NotificationOutbox)
+        .where(NotificationOutbox.id == message.id, NotificationOutbox.state == SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _subscription_failed(message: Message) -> None:
+    db.session.execute(
+        update(PushSubscription)
+        .where(PushSubscription.id == message.subscription_id)
+        .values(failure_count=PushSubscription.failure_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _retry(message: Message, error: str, now: datetime, retry_after: float | None) -> str:
+    """Back off and try again later, or give up after MAX_ATTEMPTS and say why."""
+    if message.attempts >= MAX_ATTEMPTS:
+        _record(
+            message, state=FAILED, last_error=f"gave up after {message.attempts} attempts: {error}"
+        )
+        return FAILED
+    delay = backoff_seconds(message.attempts)
     if retry_after is not None:
         delay = max(delay, min(retry_after, RETRY_AFTER_MAX_SECONDS))
-    row.state = PENDING
-    row.last_error = error
-    row.next_attempt_at = now + timedelta(seconds=delay)
-
-
-def deliver_one(row: NotificationOutbox, sender: Pusher) -> str:
-    """Send one claimed row and record the outcome on it (the caller commits)."""
-    subscription = (
-        db.session.get(PushSubscription, row.subscription_id) if row.subscription_id else None
+    _record(
+        message, state=PENDING, last_error=error, next_attempt_at=now + timedelta(seconds=delay)
     )
-    if subscription is None:
-        _finish(row, DEAD, "subscription no longer exists", utcnow())
-        return row.state
+    return PENDING
+
+
+def deliver_one(message: Message, sender: Pusher) -> str:
+    """Send one claimed message and record the outcome (the caller commits); returns the state."""
+    if message.subscription_id is None:
+        _record(message, state=DEAD, last_error="subscription no longer exists")
+        return DEAD
     try:
-        response = sender.send(row, subscription)
+        response = sender.send(message)
     except requests.RequestException as error:
-        now = utcnow()
-        subscription.failure_count += 1
-        _retry(row, f"network error: {type(error).__name__}", now, None)
-        return row.state
+        _subscription_failed(message)
+        return _retry(message, f"network error: {type(error).__name__}", utcnow(), None)
     now = utcnow()
     status = response.status_code
     if status in SUCCESS:
-        subscription.last_success_at = now
-        subscription.failure_count = 0
-        _finish(row, SENT, None, now)
-    elif status in GONE:
-        _finish(row, DEAD, f"push service answered {status}: subscription gone", now)
-        db.session.delete(subscription)
-    elif status == 429 or status >= 500 or status in (401, 403):
-        if status in (401, 403):
-            sender.forget(subscription.endpoint)
-        subscription.failure_count += 1
-        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
-        _retry(row, f"push service answered {status}", now, retry_after)
-    else:
-        subscription.failure_count += 1
-        _finish(
-            row, FAILED, f"push service refused the message: {status} {response.text[:200]}", now
+        _record(message, state=SENT, last_error=None, sent_at=now)
+        db.session.execute(
+            update(PushSubscription)
+            .where(PushSubscription.id == message.subscription_id)
+            .values(last_success_at=now, failure_count=0)
+            .execution_options(synchronize_session=False)
         )
-    return row.state
+        return SENT
+    if status in GONE:
+        _record(
+            message, state=DEAD, last_error=f"push service answered {status}: subscription gone"
+        )
+        db.session.execute(
+            delete(PushSubscription)
+            .where(PushSubscription.id == message.subscription_id)
+            .execution_options(synchronize_session=False)
+        )
+        return DEAD
+    _subscription_failed(message)
+    if status == 429 or status >= 500 or status in (401, 403):
+        if status in (401, 403):
+            sender.forget(message.endpoint)
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
+        return _retry(message, f"push service answered {status}", now, retry_after)
+    _record(
+        message,
+        state=FAILED,
+        last_error=f"push service refused the message: {status} {response.text[:200]}",
+    )
+    return FAILED
 
 
 def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
     """Drain due rows batch by batch until none are due; returns how many were sent.
 
-    Each row's outcome is committed right after its send, so a crash costs at most
-    the one message in flight.
+    Each message's outcome is committed right after its send, so a crash costs at
+    most the one message in flight (re-sent once its lease expires).
     """
     sender = pusher()
     sent = 0
@@ -345,12 +415,7 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
         ids = claim_due(limit, now)
         if not ids:
             return sent
-        rows = db.session.scalars(
-            select(NotificationOutbox).where(
-                and_(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
-            )
-        ).all()
-        for row in rows:
-            if deliver_one(row, sender) == SENT:
+        for message in claimed_messages(ids):
+            if deliver_one(message, sender) == SENT:
                 sent += 1
             db.session.commit()
