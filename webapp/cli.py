@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from webapp import push_worker
 from webapp.domain import accounts, api_keys
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -102,3 +103,4 @@ def init_app(app: Flask) -> None:
     """Register the commands."""
     for command in (seed_demo_command, create_user_command, api_key_group):
         app.cli.add_command(command)
+    push_worker.init_app(app)

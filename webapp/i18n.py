@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 
 from webapp.extensions import babel
@@ -11,6 +11,8 @@ from webapp.extensions import babel
 def select_locale() -> str:
     """The signed-in user's locale when supported, else the browser's best match."""
     supported = current_app.config["SUPPORTED_LOCALES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     return (

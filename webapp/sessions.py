@@ -34,7 +34,7 @@ def device_token_from_request() -> str | None:
 
 def current_device(create: bool = False) -> Device | None:
     """The caller's device, creating one (and setting its cookie) when asked."""
-    if "device" in g:
+    if g.get("device") is not None or ("device" in g and not create):
         return g.device
     token = device_token_from_request()
     device = devices.find(token) if token else None
@@ -72,4 +72,11 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in to see that page.")
     login_manager.session_protection = "strong"
+    app.before_request(_forget_cached_device)
     app.after_request(_set_device_cookie)
+
+
+def _forget_cached_device():
+    """Each request looks its device up afresh (``g`` can outlive a request in tests)."""
+    g.pop("device", None)
+    g.pop("new_device_token", None)

@@ -1,4 +1,4 @@
-"""Who hears about a change, and the message they get.
+"""Who hears about a change, and the message they get; push subscriptions and prefs.
 
 ``on_event`` runs inside the transaction that made the change and writes one
 NotificationOutbox row per push subscription of each follower, so a change that
@@ -7,9 +7,17 @@ rolls back sends nothing. Delivery (pywebpush) happens after commit, elsewhere.
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
     Device,
@@ -20,12 +28,14 @@ from webapp.models import (
     RequestEvent,
     Resolution,
     Status,
+    User,
 )
 
 ALWAYS = "closed"
 OPTIONAL_KINDS = ("acknowledged", "in_progress", "reopened", "merged")
 DEFAULT_PREFS = {kind: False for kind in OPTIONAL_KINDS}
 MAX_BODY = 300
+TTL_SECONDS = 4 * 24 * 3600
 
 
 def message_kind(event: RequestEvent) -> str | None:
@@ -103,7 +113,8 @@ def wants(device_prefs: dict | None, kind: str) -> bool:
     return bool({**DEFAULT_PREFS, **(device_prefs or {})}.get(kind))
 
 
-def _subscriptions_for(follow: Follow) -> list[tuple[PushSubscription, dict]]:
+def _subscriptions_for(follow: Follow) -> list[tuple[PushSubscription, dict, str | None]]:
+    """A follower's subscriptions with the device's preferences and the user's locale."""
     conditions = []
     if follow.user_id is not None:
         conditions.append(PushSubscription.user_id == follow.user_id)
@@ -113,38 +124,175 @@ def _subscriptions_for(follow: Follow) -> list[tuple[PushSubscription, dict]]:
         return []
     found = []
     for subscription in db.session.scalars(select(PushSubscription).where(or_(*conditions))):
-        prefs = {}
-        if subscription.device_id is not None:
-            device = db.session.get(Device, subscription.device_id)
-            prefs = device.notify_prefs if device else {}
-        found.append((subscription, prefs))
+        device = db.session.get(Device, subscription.device_id) if subscription.device_id else None
+        user = db.session.get(User, subscription.user_id) if subscription.user_id else None
+        found.append((subscription, (device and device.notify_prefs) or {}, user and user.locale))
     return found
 
 
+def _payload_in(locale: str | None, event: RequestEvent, kind: str, navigate: str) -> dict:
+    """The payload in the recipient's language (the app's default when unknown).
+
+    Forcing the locale also keeps gettext away from the request: status changes are
+    made from the CLI and workers too, where there is no browser to ask.
+    """
+    supported = current_app.config.get("SUPPORTED_LOCALES", ())
+    chosen = locale if locale in supported else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(chosen):
+        return build_payload(event, kind, navigate)
+
+
 def on_event(event: RequestEvent) -> int:
-    """Queue push messages for everyone following the event's request; returns how many."""
+    """Queue push messages for everyone following the event's request; returns how many.
+
+    One row per subscription (a person following from two phones gets both), written
+    in the caller's transaction so a change that rolls back sends nothing.
+    """
     kind = message_kind(event)
     if kind is None or not event.public and kind != ALWAYS:
         return 0
     request = event.request
     navigate = f"/requests/{request.public_id}"
+    payloads: dict[str | None, dict] = {}
     queued = 0
     seen: set[int] = set()
     follows = db.session.scalars(select(Follow).where(Follow.request_id == request.id))
     for follow in follows:
-        for subscription, prefs in _subscriptions_for(follow):
+        for subscription, prefs, locale in _subscriptions_for(follow):
             if subscription.id in seen or not wants(prefs, kind):
                 continue
             seen.add(subscription.id)
+            if locale not in payloads:
+                payloads[locale] = _payload_in(locale, event, kind, navigate)
             db.session.add(
                 NotificationOutbox(
                     subscription_id=subscription.id,
                     request_id=request.id,
                     event_id=event.id,
-                    payload=build_payload(event, kind, navigate),
+                    payload=payloads[locale],
                     topic=request.public_id.replace("-", "")[:32],
                     urgency="normal" if kind == ALWAYS else "low",
+                    ttl_seconds=TTL_SECONDS,
                 )
             )
             queued += 1
     return queued
+
+
+MAX_ENDPOINT = 1024
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def _decode_key(value: object, name: str) -> bytes:
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise DomainError(_("The subscription's %(name)s key is missing.", name=name), field=name)
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise DomainError(
+            _("The subscription's %(name)s key is not base64url.", name=name), field=name
+        ) from None
+
+
+def check_subscription(endpoint: object, p256dh: object, auth: object, *, allow_http: bool) -> str:
+    """Refuse anything that is not a usable Web Push subscription; returns the endpoint.
+
+    The endpoint must be https (http only for a local test push service when
+    ``allow_http``); p256dh must be a P-256 public point and auth 16 bytes.
+    """
+    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
+        raise DomainError(_("The subscription has no usable endpoint."), field="endpoint")
+    parts = urlsplit(endpoint)
+    local_http = allow_http and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+    if not parts.hostname or (parts.scheme != "https" and not local_http):
+        raise DomainError(_("The subscription's endpoint must be an https URL."), field="endpoint")
+    point = _decode_key(p256dh, "p256dh")
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        raise DomainError(
+            _("The subscription's p256dh key is not a P-256 public key."), field="p256dh"
+        ) from None
+    if len(_decode_key(auth, "auth")) != 16:
+        raise DomainError(_("The subscription's auth secret must be 16 bytes."), field="auth")
+    return endpoint
+
+
+def subscribe(
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    *,
+    user: User | None,
+    device: Device | None,
+    allow_http: bool = False,
+) -> tuple[PushSubscription, bool]:
+    """Store (or refresh) a browser's subscription for a user and/or device.
+
+    The endpoint is the browser's secret, so whoever presents it owns it: a re-sync
+    after signing in moves it to the account. Returns (subscription, created).
+    """
+    if user is None and device is None:
+        raise DomainError(_("Open this app on your device to get notifications."), status=401)
+    check_subscription(endpoint, p256dh, auth, allow_http=allow_http)
+    subscription = db.session.scalars(
+        select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    ).first()
+    created = subscription is None
+    if created:
+        subscription = PushSubscription(endpoint=endpoint)
+        db.session.add(subscription)
+    subscription.p256dh = p256dh.rstrip("=")
+    subscription.auth = auth.rstrip("=")
+    subscription.user_id = user.id if user else None
+    subscription.device_id = device.id if device else None
+    subscription.failure_count = 0
+    db.session.flush()
+    return subscription, created
+
+
+def unsubscribe(endpoint: str, *, user: User | None, device: Device | None) -> bool:
+    """Forget a subscription the caller owns; returns False when there was none."""
+    subscription = db.session.scalars(
+        select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    ).first()
+    if subscription is None:
+        return False
+    owns = (user is not None and subscription.user_id == user.id) or (
+        device is not None and subscription.device_id == device.id
+    )
+    if not owns:
+        return False
+    db.session.delete(subscription)
+    db.session.flush()
+    return True
+
+
+def preferences(device: Device | None) -> dict[str, bool]:
+    """Which optional updates the device wants (closure is always sent)."""
+    return {
+        **DEFAULT_PREFS,
+        **{
+            k: bool(v)
+            for k, v in ((device and device.notify_prefs) or {}).items()
+            if k in DEFAULT_PREFS
+        },
+    }
+
+
+def set_preferences(device: Device, changes: dict) -> dict[str, bool]:
+    """Update the device's choices of optional updates; unknown kinds are refused."""
+    if not isinstance(changes, dict):
+        raise DomainError(_("Preferences must be an object of true/false values."), status=400)
+    unknown = sorted(set(changes) - set(OPTIONAL_KINDS))
+    if unknown:
+        raise DomainError(
+            _("Unknown notification kinds: %(kinds)s.", kinds=", ".join(unknown)),
+            field="preferences",
+        )
+    if any(not isinstance(value, bool) for value in changes.values()):
+        raise DomainError(_("Each preference must be true or false."), field="preferences")
+    merged = {**preferences(device), **changes}
+    device.notify_prefs = merged
+    db.session.flush()
+    return merged

@@ -1,0 +1,421 @@
+"""Web Push delivery: claim due outbox rows, send them with pywebpush, record the outcome.
+
+Rows are written by ``notify.on_event`` in the same transaction as the change, so a
+change that rolls back never reaches this module. A worker claims due rows in one
+statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the single-writer lock on
+SQLite), marks them ``sending`` with a lease, commits, then sends each one and commits
+its outcome at once, so several workers never send the same row. A worker that dies
+mid-batch leaves ``sending`` rows whose lease expires; another worker picks them up.
+
+Outcomes: 2xx → ``sent``; 404/410 → the subscription is deleted and the row is
+``dead``; 429, 5xx and network errors → retried with exponential backoff (honouring
+``Retry-After``) until ``MAX_ATTEMPTS``, then ``failed`` with the reason kept; other
+4xx → ``failed`` at once.
+
+For speed each worker signs the VAPID ``Authorization`` header once per push-service
+origin and reuses it until shortly before it expires, and sends over a pooled
+``requests.Session``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives import serialization
+from flask import Flask, current_app
+from py_vapid import Vapid
+from pywebpush import WebPusher
+from sqlalchemy import delete, or_, select, update
+
+from webapp.extensions import db
+from webapp.models import NotificationOutbox, PushSubscription, utcnow
+
+PENDING, SENDING, SENT, DEAD, FAILED = "pending", "sending", "sent", "dead", "failed"
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+RETRY_AFTER_MAX_SECONDS = 24 * 3600
+CLAIM_BATCH = 50
+LEASE = timedelta(minutes=15)
+SEND_TIMEOUT_SECONDS = 10
+VAPID_LIFETIME_SECONDS = 12 * 3600
+VAPID_REFRESH_MARGIN_SECONDS = 3600
+KEY_FILE = "vapid_private.pem"
+SUCCESS = {200, 201, 202}
+GONE = {404, 410}
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, the encoding Web Push uses for keys."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    """Decode unpadded base64url (raises ValueError on rubbish)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# --- VAPID keys -------------------------------------------------------------------
+
+
+def _instance_dir(app: Flask) -> Path:
+    return Path(app.config.get("INSTANCE_DIR") or app.instance_path)
+
+
+def _load_private_key(text: str) -> Vapid:
+    """A Vapid signer from a PEM, base64url DER or base64url raw private key."""
+    text = text.strip()
+    if "-----BEGIN" in text:
+        return Vapid.from_pem(text.encode())
+    return Vapid.from_string(text)
+
+
+def _generate_key_file(path: Path) -> None:
+    """Write a new private key to ``path`` unless another process already did."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    signer = Vapid()
+    signer.generate_keys()
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(handle, "wb") as out:
+        out.write(signer.private_pem())
+
+
+def load_vapid(app: Flask) -> tuple[Vapid, str]:
+    """The VAPID signer and its public key (base64url uncompressed point).
+
+    From ``VAPID_PRIVATE_KEY`` when configured, else from the instance folder's
+    ``vapid_private.pem``, generated there the first time it is needed.
+    """
+    configured = app.config.get("VAPID_PRIVATE_KEY")
+    if configured:
+        signer = _load_private_key(configured)
+    else:
+        path = _instance_dir(app) / KEY_FILE
+        if not path.exists():
+            _generate_key_file(path)
+        signer = _load_private_key(path.read_text())
+    derived = b64url(
+        signer.public_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+    )
+    configured_public = app.config.get("VAPID_PUBLIC_KEY")
+    if configured_public and configured_public.rstrip("=") != derived:
+        raise RuntimeError("VAPID_PUBLIC_KEY does not match VAPID_PRIVATE_KEY")
+    return signer, derived
+
+
+# --- the sender -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """A claimed outbox row with its subscription, read in one query."""
+
+    id: int
+    attempts: int
+    payload: dict
+    topic: str | None
+    urgency: str
+    ttl_seconds: int
+    subscription_id: int | None
+    endpoint: str | None
+    p256dh: str | None
+    auth: str | None
+
+
+@dataclass
+class _SignedHeader:
+    value: str
+    expires: float
+
+
+@dataclass
+class Pusher:
+    """One app's VAPID signer, a cache of signed headers per origin, pooled HTTP sessions."""
+
+    signer: Vapid
+    public_key: str
+    subject: str
+    _headers: dict[str, _SignedHeader] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _local: threading.local = field(default_factory=threading.local)
+
+    def authorization(self, endpoint: str) -> str:
+        """The ``vapid t=…, k=…`` header for the endpoint's origin, signed at most once per
+        origin until shortly before it expires. Claims are a fresh dict on every signing."""
+        parts = urlsplit(endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        now = time.time()
+        with self._lock:
+            cached = self._headers.get(origin)
+            if cached and cached.expires - VAPID_REFRESH_MARGIN_SECONDS > now:
+                return cached.value
+            expires = int(now) + VAPID_LIFETIME_SECONDS
+            claims = {"sub": self.subject, "aud": origin, "exp": expires}
+            value = self.signer.sign(claims)["Authorization"]
+            self._headers[origin] = _SignedHeader(value, expires)
+            return value
+
+    def forget(self, endpoint: str) -> None:
+        """Drop a cached header (the push service refused it)."""
+        parts = urlsplit(endpoint)
+        with self._lock:
+            self._headers.pop(f"{parts.scheme}://{parts.netloc}", None)
+
+    @property
+    def session(self) -> requests.Session:
+        """A pooled keep-alive HTTP session for the calling thread (not shared).
+
+        Proxy settings are read from the environment once here; ``trust_env`` is then
+        off so requests does not re-read the environment and ``~/.netrc`` per message.
+        """
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False
+            session.proxies.update(
+                {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+            )
+            adapter = requests.adapters.HTTPAdapter(pool_connections=16, pool_maxsize=16)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._local.session = session
+        return session
+
+    def send(self, message: Message) -> requests.Response:
+        """Encrypt and POST one message; returns the push service's response."""
+        info = {
+            "endpoint": message.endpoint,
+            "keys": {"p256dh": message.p256dh, "auth": message.auth},
+        }
+        headers = {
+            "Authorization": self.authorization(message.endpoint),
+            "Urgency": message.urgency or "normal",
+        }
+        if message.topic:
+            headers["Topic"] = message.topic
+        data = json.dumps(message.payload, ensure_ascii=False, separators=(",", ":"))
+        return WebPusher(info, requests_session=self.session).send(
+            data,
+            headers,
+            ttl=max(1, int(message.ttl_seconds)),
+            content_encoding="aes128gcm",
+            timeout=SEND_TIMEOUT_SECONDS,
+        )
+
+
+_PUSHER_LOCK = threading.Lock()
+
+
+def pusher(app: Flask | None = None) -> Pusher:
+    """The app's Pusher, built once (loading or generating the VAPID key)."""
+    app = app or current_app._get_current_object()
+    with _PUSHER_LOCK:
+        existing = app.extensions.get("civic311_pusher")
+        if existing is None:
+            signer, public_key = load_vapid(app)
+            existing = Pusher(signer, public_key, app.config["VAPID_SUBJECT"])
+            app.extensions["civic311_pusher"] = existing
+    return existing
+
+
+def public_key(app: Flask | None = None) -> str:
+    """The VAPID public key browsers subscribe with (``applicationServerKey``)."""
+    return pusher(app).public_key
+
+
+# --- claiming and delivering -------------------------------------------------------
+
+
+def claim_due(limit: int = CLAIM_BATCH, now: datetime | None = None) -> list[int]:
+    """Claim up to ``limit`` due rows for this worker and commit; returns their ids.
+
+    Due means pending and ``next_attempt_at <= now``, or ``sending`` with an expired lease
+    (a worker died). One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) …
+    RETURNING claims them: on PostgreSQL concurrent workers skip each other's rows; on
+    SQLite the statement holds the single write lock.
+    """
+    now = now or utcnow()
+    due = (
+        select(NotificationOutbox.id)
+        .where(
+            or_(NotificationOutbox.state == PENDING, NotificationOutbox.state == SENDING),
+            NotificationOutbox.next_attempt_at <= now,
+        )
+        .order_by(NotificationOutbox.next_attempt_at, NotificationOutbox.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.execute(
+        update(NotificationOutbox)
+        .where(NotificationOutbox.id.in_(due.scalar_subquery()))
+        .values(
+            state=SENDING,
+            next_attempt_at=now + LEASE,
+            attempts=NotificationOutbox.attempts + 1,
+        )
+        .returning(NotificationOutbox.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = sorted(claimed.scalars())
+    db.session.commit()
+    return ids
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter: about 30 s, 1 min, 2 min … capped at 6 h."""
+    base = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return base * random.uniform(0.8, 1.2)
+
+
+def claimed_messages(ids: list[int]) -> list[Message]:
+    """The claimed rows with their subscriptions (missing ones as None), oldest first."""
+    rows = db.session.execute(
+        select(
+            NotificationOutbox.id,
+            NotificationOutbox.attempts,
+            NotificationOutbox.payload,
+            NotificationOutbox.topic,
+            NotificationOutbox.urgency,
+            NotificationOutbox.ttl_seconds,
+            PushSubscription.id,
+            PushSubscription.endpoint,
+            PushSubscription.p256dh,
+            PushSubscription.auth,
+        )
+        .outerjoin(PushSubscription, PushSubscription.id == NotificationOutbox.subscription_id)
+        .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
+        .order_by(NotificationOutbox.id)
+    ).all()
+    return [Message(*row) for row in rows]
+
+
+def _record(message: Message, **values) -> None:
+    """Write the outcome on the row, only while it is still this worker's claim."""
+    db.session.execute(
+        update(NotificationOutbox)
+        .where(NotificationOutbox.id == message.id, NotificationOutbox.state == SENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _subscription_failed(message: Message) -> None:
+    db.session.execute(
+        update(PushSubscription)
+        .where(PushSubscription.id == message.subscription_id)
+        .values(failure_count=PushSubscription.failure_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _retry(message: Message, error: str, now: datetime, retry_after: float | None) -> str:
+    """Back off and try again later, or give up after MAX_ATTEMPTS and say why."""
+    if message.attempts >= MAX_ATTEMPTS:
+        _record(
+            message, state=FAILED, last_error=f"gave up after {message.attempts} attempts: {error}"
+        )
+        return FAILED
+    delay = backoff_seconds(message.attempts)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, RETRY_AFTER_MAX_SECONDS))
+    _record(
+        message, state=PENDING, last_error=error, next_attempt_at=now + timedelta(seconds=delay)
+    )
+    return PENDING
+
+
+def deliver_one(message: Message, sender: Pusher) -> str:
+    """Send one claimed message and record the outcome (the caller commits); returns the state."""
+    if message.subscription_id is None:
+        _record(message, state=DEAD, last_error="subscription no longer exists")
+        return DEAD
+    try:
+        response = sender.send(message)
+    except requests.RequestException as error:
+        _subscription_failed(message)
+        return _retry(message, f"network error: {type(error).__name__}", utcnow(), None)
+    now = utcnow()
+    status = response.status_code
+    if status in SUCCESS:
+        _record(message, state=SENT, last_error=None, sent_at=now)
+        db.session.execute(
+            update(PushSubscription)
+            .where(PushSubscription.id == message.subscription_id)
+            .values(last_success_at=now, failure_count=0)
+            .execution_options(synchronize_session=False)
+        )
+        return SENT
+    if status in GONE:
+        _record(
+            message, state=DEAD, last_error=f"push service answered {status}: subscription gone"
+        )
+        db.session.execute(
+            delete(PushSubscription)
+            .where(PushSubscription.id == message.subscription_id)
+            .execution_options(synchronize_session=False)
+        )
+        return DEAD
+    _subscription_failed(message)
+    if status == 429 or status >= 500 or status in (401, 403):
+        if status in (401, 403):
+            sender.forget(message.endpoint)
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
+        return _retry(message, f"push service answered {status}", now, retry_after)
+    _record(
+        message,
+        state=FAILED,
+        last_error=f"push service refused the message: {status} {response.text[:200]}",
+    )
+    return FAILED
+
+
+def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
+    """Drain due rows batch by batch until none are due; returns how many were sent.
+
+    Each message's outcome is committed right after its send, so a crash costs at
+    most the one message in flight (re-sent once its lease expires).
+    """
+    sender = pusher()
+    sent = 0
+    while True:
+        ids = claim_due(limit, now)
+        if not ids:
+            return sent
+        for message in claimed_messages(ids):
+            if deliver_one(message, sender) == SENT:
+                sent += 1
+            db.session.commit()

@@ -1,0 +1,108 @@
+"""Push delivery plumbing: the ``push keys`` and ``notify-worker`` commands, the embedded
+worker job, and the after-commit nudge that wakes it.
+
+``notify.on_event`` adds outbox rows inside the transaction of a change. When a commit
+carried such rows, the embedded worker thread (``BACKGROUND_WORKER=thread``) is kicked
+so the push goes out within moments; otherwise it runs every few seconds anyway.
+Production runs ``flask --app webapp notify-worker`` processes instead (any number).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+
+from webapp import workers
+from webapp.domain import push
+from webapp.extensions import db
+from webapp.models import NotificationOutbox
+
+QUEUED_FLAG = "civic311_push_queued"
+WORKER_INTERVAL_SECONDS = 5
+
+
+def _note_queued_rows(session, flush_context) -> None:
+    """Remember that this transaction wrote outbox rows (before the flush empties ``new``)."""
+    if any(isinstance(item, NotificationOutbox) for item in session.new):
+        session.info[QUEUED_FLAG] = True
+
+
+def _kick_after_commit(session) -> None:
+    """Wake the embedded worker once a transaction with outbox rows has committed."""
+    if session.info.pop(QUEUED_FLAG, False) and has_app_context():
+        workers.kick(current_app._get_current_object(), "push")
+
+
+def _forget_after_rollback(session) -> None:
+    """A rolled-back transaction queued nothing."""
+    session.info.pop(QUEUED_FLAG, None)
+
+
+def install_commit_hook() -> None:
+    """Listen on the app's session class (once per process)."""
+    for name, listener in (
+        ("after_flush", _note_queued_rows),
+        ("after_commit", _kick_after_commit),
+        ("after_rollback", _forget_after_rollback),
+    ):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
+
+
+@click.group("push")
+def push_group() -> None:
+    """Web Push: VAPID keys."""
+
+
+@push_group.command("keys")
+def push_keys_command() -> None:
+    """Print the VAPID public key, generating the key pair into the instance folder once."""
+    click.echo(push.public_key())
+
+
+@click.command("notify-worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--interval",
+    default=WORKER_INTERVAL_SECONDS,
+    show_default=True,
+    help="Seconds to wait when nothing is due.",
+)
+def notify_worker_command(once: bool, interval: float) -> None:
+    """Deliver queued push notifications in a loop (several may run side by side)."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    push.pusher()
+    click.echo("notify-worker: delivering push notifications (Ctrl+C to stop)")
+    try:
+        while not stop.is_set():
+            try:
+                sent = push.deliver_due()
+            except Exception:  # a database blip must not end the worker
+                db.session.rollback()
+                current_app.logger.exception("push delivery failed; retrying")
+                sent = 0
+            finally:
+                db.session.remove()
+            if sent:
+                click.echo(f"notify-worker: sent {sent}")
+            if once:
+                break
+            stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+workers.register("push", push.deliver_due, every=WORKER_INTERVAL_SECONDS)
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands and the after-commit nudge."""
+    app.cli.add_command(push_group)
+    app.cli.add_command(notify_worker_command)
+    install_commit_hook()

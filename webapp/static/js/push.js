@@ -1,0 +1,193 @@
+/* "Notify me when this is fixed": ask for permission only on a tap, subscribe with the
+ * server's VAPID key, send the subscription to the server, and keep it in sync on every
+ * page start. Wires every button[data-push-subscribe] and [data-push-preferences] form
+ * on import. User-facing text comes from data-msg-* attributes (translated server-side). */
+
+const PUBLIC_KEY_URL = "/api/v1/push/public-key";
+const SUBSCRIPTIONS_URL = "/api/v1/push/subscriptions";
+const PREFERENCES_URL = "/api/v1/push/preferences";
+const WRITE_HEADERS = { "Content-Type": "application/json", "X-Requested-With": "civic311" };
+const FALLBACK_MESSAGES = {
+  working: "Turning on notifications…",
+  on: "Notifications are on. We will tell you when this is fixed.",
+  denied: "Notifications are blocked for this site. Allow them in your browser settings to get updates.",
+  failed: "Notifications could not be turned on. Please try again.",
+  unsupported: "This browser cannot show notifications from this app.",
+  install: "To get notifications on iPhone or iPad, add this app to your Home Screen (Share, then Add to Home Screen) and open it from there.",
+  saved: "Saved.",
+};
+
+export function isIos() {
+  const touchMac = navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1;
+  return /iPad|iPhone|iPod/.test(navigator.userAgent) || touchMac;
+}
+
+export function isInstalledApp() {
+  return window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+}
+
+export function needsHomeScreenInstall() {
+  return isIos() && !isInstalledApp();
+}
+
+export function pushSupported() {
+  return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
+}
+
+function base64UrlToBytes(text) {
+  const padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  return Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
+}
+
+function bytesToBase64Url(buffer) {
+  const text = btoa(String.fromCharCode(...new Uint8Array(buffer)));
+  return text.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function fetchPublicKey() {
+  const response = await fetch(PUBLIC_KEY_URL, { credentials: "same-origin" });
+  if (!response.ok) {
+    throw new Error(`public key: ${response.status}`);
+  }
+  const body = await response.json();
+  return body.data.public_key;
+}
+
+async function sendSubscription(subscription, extra = {}) {
+  const response = await fetch(SUBSCRIPTIONS_URL, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: WRITE_HEADERS,
+    body: JSON.stringify({ ...subscription.toJSON(), ...extra }),
+  });
+  return response.ok;
+}
+
+function subscribedWithKey(subscription, publicKey) {
+  const key = subscription.options && subscription.options.applicationServerKey;
+  return !key || bytesToBase64Url(key) === publicKey;
+}
+
+async function currentSubscription(registration, publicKey) {
+  const existing = await registration.pushManager.getSubscription();
+  if (existing && subscribedWithKey(existing, publicKey)) {
+    return existing;
+  }
+  if (existing) {
+    await existing.unsubscribe();
+  }
+  return registration.pushManager.subscribe({
+    userVisibleOnly: true,
+    applicationServerKey: base64UrlToBytes(publicKey),
+  });
+}
+
+/* Call from a tap. Resolves true once the server has this browser's subscription
+ * (and follows `options.request`, a public id, when given). */
+export async function enablePushNotifications(options = {}) {
+  if (needsHomeScreenInstall() || !pushSupported()) {
+    return false;
+  }
+  const permission = await Notification.requestPermission();
+  if (permission !== "granted") {
+    return false;
+  }
+  const registration = await navigator.serviceWorker.ready;
+  const subscription = await currentSubscription(registration, await fetchPublicKey());
+  const extra = options.request ? { request: options.request } : {};
+  return sendSubscription(subscription, extra);
+}
+
+/* On every page start: make sure the server still has this browser's subscription. */
+export async function resyncSubscription() {
+  if (!pushSupported() || Notification.permission !== "granted") {
+    return false;
+  }
+  const registration = await navigator.serviceWorker.ready;
+  const subscription = await registration.pushManager.getSubscription();
+  if (!subscription) {
+    return false;
+  }
+  return sendSubscription(subscription);
+}
+
+function message(root, name) {
+  const key = `msg${name[0].toUpperCase()}${name.slice(1)}`;
+  return (root && root.dataset[key]) || FALLBACK_MESSAGES[name];
+}
+
+function showStatus(root, name) {
+  const status = root && root.querySelector("[data-push-status]");
+  if (status) {
+    status.textContent = message(root, name);
+  }
+}
+
+function wireButton(button) {
+  const root = button.closest("[data-push]");
+  if (root && (pushSupported() || isIos())) {
+    root.hidden = false;
+  }
+  button.addEventListener("click", async () => {
+    if (needsHomeScreenInstall()) {
+      showStatus(root, "install");
+      return;
+    }
+    if (!pushSupported()) {
+      showStatus(root, "unsupported");
+      return;
+    }
+    button.disabled = true;
+    showStatus(root, "working");
+    let enabled = false;
+    try {
+      enabled = await enablePushNotifications({ request: button.dataset.request });
+    } catch (error) {
+      console.warn("Push subscription failed", error);
+    }
+    button.disabled = false;
+    if (enabled) {
+      button.setAttribute("aria-pressed", "true");
+      showStatus(root, "on");
+    } else {
+      showStatus(root, Notification.permission === "denied" ? "denied" : "failed");
+    }
+  });
+}
+
+async function loadPreferences(fieldset) {
+  const response = await fetch(PREFERENCES_URL, { credentials: "same-origin" });
+  if (!response.ok) {
+    return;
+  }
+  const body = await response.json();
+  for (const box of fieldset.querySelectorAll("input[type=checkbox]")) {
+    box.checked = Boolean(body.data.preferences[box.name]);
+  }
+}
+
+function wirePreferences(fieldset) {
+  const root = fieldset.closest("[data-push]");
+  loadPreferences(fieldset).catch((error) => console.warn("Could not load preferences", error));
+  fieldset.addEventListener("change", async (event) => {
+    const box = event.target;
+    if (!box || box.type !== "checkbox") {
+      return;
+    }
+    const response = await fetch(PREFERENCES_URL, {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: WRITE_HEADERS,
+      body: JSON.stringify({ preferences: { [box.name]: box.checked } }),
+    });
+    showStatus(root, response.ok ? "saved" : "failed");
+  });
+}
+
+function start() {
+  document.querySelectorAll("button[data-push-subscribe]").forEach(wireButton);
+  document.querySelectorAll("[data-push-preferences]").forEach(wirePreferences);
+  resyncSubscription().catch((error) => console.warn("Push re-sync failed", error));
+}
+
+start();
