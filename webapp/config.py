@@ -107,5 +107,5 @@ class TestingConfig(Config):
     GEOCODER_SCHEME = "http"
     GEOCODER_MIN_DELAY = 0.0
     GEOCODER_TIMEOUT = 0.5
-    TILE_URL = "/static/icons/test-tile.png?{z}/{x}/{y}"
+    TILE_URL = "/static/icons/blank-tile.png?{z}/{x}/{y}"
     VAPID_SUBJECT = "mailto:test@civic311.example"
