@@ -1,6 +1,5 @@
 """The offline outbox in real Chromium: nothing is lost, everything arrives exactly once."""
 
-import pytest
 from PIL import Image
 
 from tests.browser.pwa.conftest import make_jpeg, outbox_rows, stored_requests, wait_for
