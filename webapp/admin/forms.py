@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
+    SelectChoice,
     EmailField,
     IntegerField,
     PasswordField,
@@ -18,7 +19,12 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from webapp.domain.administration import DATATYPES
 from webapp.models import Role, Status
 
-ROLE_CHOICES = [(r.value, r.value) for r in Role]
+ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 def _coerce_optional_int(value):
@@ -57,7 +63,7 @@ class AttributeForm(FlaskForm):
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
     description = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
-    datatype = SelectField(_l("Answer type"), choices=[(d, d) for d in DATATYPES])
+    datatype = SelectField(_l("Answer type"), choices=choices((d, d) for d in DATATYPES))
     required = BooleanField(_l("Required"))
     values = TextAreaField(
         _l("Choices, one per line as key=Name (list types only)"), validators=[Optional()]
@@ -111,7 +117,7 @@ class TemplateForm(FlaskForm):
     service_id = SelectField(_l("Service"), coerce=_coerce_optional_int)
     status = SelectField(
         _l("For status"),
-        choices=[("", _l("Any"))] + [(s.value, s.value.replace("_", " ")) for s in Status],
+        choices=choices([("", _l("Any"))] + [(s.value, s.value.replace("_", " ")) for s in Status]),
     )
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=4000)])
     submit = SubmitField(_l("Save template"))

@@ -37,7 +37,8 @@ def _get(model, ident: int):
 
 
 def _optional(label: str, rows, name=lambda r: r.name) -> list:
-    return [("", label)] + [(str(r.id), name(r)) for r in rows]
+    """Select options: "none" first, then one per row."""
+    return admin_forms.choices([("", label)] + [(r.id, name(r)) for r in rows])
 
 
 def _departments():
