@@ -89,24 +89,34 @@ def conditions(filters: QueueFilters, now: datetime | None = None) -> list:
 
 
 def search(filters: QueueFilters, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> QueuePage:
-    """One page of requests matching ``filters``, with their related rows loaded."""
+    """One page of requests matching ``filters``, with their related rows loaded.
+
+    The page is found as ids first (an index-only walk in the sort order), then those
+    rows are loaded with their relations: the database never sorts whole rows.
+    """
     where = conditions(filters)
+    page = max(page, 1)
     total = db.session.scalar(select(func.count(ServiceRequest.id)).where(*where)) or 0
     order = SORTS.get(filters.sort, SORTS["oldest"])
-    rows = db.session.scalars(
-        select(ServiceRequest)
+    ids = db.session.scalars(
+        select(ServiceRequest.id)
         .where(*where)
+        .order_by(*order)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).all()
+    loaded = db.session.scalars(
+        select(ServiceRequest)
+        .where(ServiceRequest.id.in_(ids))
         .options(
             selectinload(ServiceRequest.service),
             selectinload(ServiceRequest.department),
             selectinload(ServiceRequest.neighborhood),
             selectinload(ServiceRequest.assignee),
         )
-        .order_by(*order)
-        .limit(page_size)
-        .offset((max(page, 1) - 1) * page_size)
     ).all()
-    return QueuePage(list(rows), total, max(page, 1), page_size)
+    by_id = {row.id: row for row in loaded}
+    return QueuePage([by_id[i] for i in ids if i in by_id], total, page, page_size)
 
 
 def is_overdue(request: ServiceRequest, now: datetime | None = None) -> bool:
