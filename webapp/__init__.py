@@ -29,10 +29,20 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from webapp.auth import bp as auth_bp
     from webapp.liaison import bp as liaison_bp
     from webapp.open311 import bp as open311_bp
+    from webapp.opendata import bp as opendata_bp
     from webapp.resident import bp as resident_bp
     from webapp.staff import bp as staff_bp
 
-    for blueprint in (resident_bp, auth_bp, api_bp, open311_bp, staff_bp, liaison_bp, admin_bp):
+    for blueprint in (
+        resident_bp,
+        auth_bp,
+        api_bp,
+        open311_bp,
+        staff_bp,
+        liaison_bp,
+        admin_bp,
+        opendata_bp,
+    ):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)

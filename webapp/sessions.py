@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
 
 
 def _forget_cached_device():
-    """Each request looks its device up afresh (``g`` can outlive a request in tests)."""
+    """Each request looks its device and user up afresh (``g`` can outlive a request in tests)."""
     g.pop("device", None)
     g.pop("new_device_token", None)
+    g.pop("_login_user", None)

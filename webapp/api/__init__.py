@@ -39,4 +39,10 @@ def require_custom_header_on_writes():
     return None
 
 
-from webapp.api import openapi, push_views, requests_views, services_views  # noqa: E402,F401
+from webapp.api import (  # noqa: E402,F401
+    openapi,
+    push_views,
+    requests_views,
+    services_views,
+    staff_views,
+)

@@ -498,6 +498,8 @@ def merge(
     """Close ``duplicate`` as a duplicate of ``survivor``; its followers move over."""
     if duplicate.id == survivor.id:
         raise DomainError(_("A request cannot be merged into itself."), field="survivor")
+    if duplicate.is_closed:
+        raise NotAllowed(_("This request is already closed."), field="survivor")
     if survivor.is_closed:
         raise NotAllowed(_("Merge into an open request."), field="survivor")
     moved = 0
@@ -528,7 +530,9 @@ def merge(
             moved += 1
     db.session.flush()
     survivor.supporters_count = _count_supporters(survivor)
-    message = note or f"Merged into {survivor.public_id}, which reports the same problem."
+    message = (note or "").strip() or _(
+        "Merged into %(survivor)s, which reports the same problem.", survivor=survivor.public_id
+    )
     event = transition(
         duplicate,
         Status.CLOSED,
@@ -583,6 +587,9 @@ def reopen(
     request.reopened = True
     request.reopen_count += 1
     request.resolution = None
+    request.resolution_note = None
+    request.referred_to = None
+    request.duplicate_of = None
     request.closed_at = None
     event = _record(
         request,
@@ -610,8 +617,10 @@ def answer_survey(
         raise NotAllowed(_("Only the person who reported this can rate it."), status=403)
     if not request.is_closed:
         raise NotAllowed(_("You can rate a request once it is closed."))
-    if rating not in range(1, 6):
+    if not isinstance(rating, int) or rating not in range(1, 6):
         raise DomainError(_("Please choose a rating from 1 to 5."), field="rating")
+    if survey_rating(request) is not None:
+        raise NotAllowed(_("Thank you, you already rated this request."), field="rating")
     return _record(
         request,
         EventKind.SURVEY_ANSWERED,
@@ -620,6 +629,60 @@ def answer_survey(
         note=(comment or "").strip()[:MAX_DESCRIPTION] or None,
         data={"rating": rating},
     )
+
+
+def _events_since_closure(request: ServiceRequest, kind: str) -> list[RequestEvent]:
+    """Events of ``kind`` recorded since the request last closed (newest last)."""
+    if request.closed_at is None:
+        return []
+    return [e for e in request.events if e.kind == kind and e.created_at >= request.closed_at]
+
+
+def survey_rating(request: ServiceRequest) -> int | None:
+    """The requester's rating of the current closure, or None when not rated yet."""
+    answers = _events_since_closure(request, EventKind.SURVEY_ANSWERED)
+    return answers[-1].data.get("rating") if answers else None
+
+
+def confirmed_fixed(request: ServiceRequest) -> bool:
+    """True when the requester confirmed the current closure ("Yes, it's fixed")."""
+    return bool(_events_since_closure(request, EventKind.CONFIRMED_FIXED))
+
+
+def can_reopen(request: ServiceRequest, window_days: int, now: datetime | None = None) -> bool:
+    """True while a closed request is still inside the reopen window."""
+    if not request.is_closed or request.closed_at is None:
+        return False
+    return (now or utcnow()) - request.closed_at <= timedelta(days=window_days)
+
+
+def confirm_fixed(
+    request: ServiceRequest, *, user: User | None = None, device: Device | None = None
+) -> RequestEvent:
+    """The requester says "yes, it's fixed": a public timeline entry, once per closure."""
+    if not is_requester(request, user, device):
+        raise NotAllowed(_("Only the person who reported this can confirm it."), status=403)
+    if not request.is_closed:
+        raise NotAllowed(_("This request is still open."))
+    if confirmed_fixed(request):
+        raise NotAllowed(_("You already confirmed that this is fixed. Thank you!"))
+    return _record(request, EventKind.CONFIRMED_FIXED, actor=user)
+
+
+def response_templates(service_id: int | None, status: str | None = None) -> list:
+    """Canned notes for a service and target status; generic ones (no service) too."""
+    from sqlalchemy import or_
+
+    from webapp.models import ResponseTemplate
+
+    query = select(ResponseTemplate).where(
+        or_(ResponseTemplate.service_id.is_(None), ResponseTemplate.service_id == service_id)
+    )
+    if status is not None:
+        query = query.where(
+            or_(ResponseTemplate.status.is_(None), ResponseTemplate.status == status)
+        )
+    return list(db.session.scalars(query.order_by(ResponseTemplate.title)))
 
 
 def is_requester(request: ServiceRequest, user: User | None, device: Device | None) -> bool:

@@ -1,25 +1,77 @@
-"""Liaison dashboard: the requests of the liaison's neighborhood."""
+"""Liaison dashboard: the requests of the liaison's neighborhood, a map, following.
 
-from flask import render_template
+Logging a report for a neighbor happens in the resident report flow (the same
+offline-first outbox); this page links to it.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.access import roles_required
+from webapp.domain import neighborhoods, queue
+from webapp.domain import requests as requests_domain
 from webapp.extensions import db
 from webapp.liaison import bp
-from webapp.models import ServiceRequest
+from webapp.models import Follow, Neighborhood
+
+
+def _chosen_neighborhood() -> Neighborhood | None:
+    """The liaison's own neighborhood; staff may pick any with ``?neighborhood=<id>``."""
+    if current_user.is_staff:
+        raw = request.args.get("neighborhood", "")
+        if raw.isdigit():
+            return db.session.get(Neighborhood, int(raw))
+    return current_user.neighborhood
 
 
 @bp.get("/")
-@roles_required("liaison")
+@roles_required("liaison", "staff")
 def dashboard():
-    """The liaison's neighborhood at a glance."""
-    rows = []
-    if current_user.neighborhood_id:
-        rows = db.session.scalars(
-            select(ServiceRequest)
-            .where(ServiceRequest.neighborhood_id == current_user.neighborhood_id)
-            .order_by(ServiceRequest.received_at.desc())
-            .limit(100)
-        ).all()
-    return render_template("liaison/dashboard.html", requests=rows)
+    """The neighborhood at a glance: counts, oldest open, overdue, a map and a list."""
+    neighborhood = _chosen_neighborhood()
+    board = neighborhoods.dashboard(neighborhood) if neighborhood else None
+    followed: set[int] = set()
+    if board is not None:
+        ids = [r.id for r in board.requests]
+        followed = set(
+            db.session.scalars(
+                select(Follow.request_id).where(
+                    Follow.user_id == current_user.id, Follow.request_id.in_(ids)
+                )
+            )
+        )
+    choices = []
+    if current_user.is_staff:
+        choices = db.session.scalars(select(Neighborhood).order_by(Neighborhood.name)).all()
+    return render_template(
+        "liaison/dashboard.html",
+        board=board,
+        followed=followed,
+        choices=choices,
+        is_overdue=queue.is_overdue,
+    )
+
+
+@bp.post("/requests/<public_id>/follow")
+@roles_required("liaison", "staff")
+def follow(public_id: str):
+    """Follow (or, with ``action=unfollow``, stop following) a neighborhood request."""
+    req = requests_domain.get_by_public_id(public_id)
+    if not neighborhoods.may_watch(current_user, req):
+        abort(403)
+    if request.form.get("action") == "unfollow":
+        requests_domain.unfollow(req, user=current_user)
+        message = _("You no longer follow %(id)s.", id=req.public_id)
+    else:
+        requests_domain.follow(req, user=current_user)
+        message = _("You now follow %(id)s.", id=req.public_id)
+    db.session.commit()
+    flash(message)
+    target = url_for("liaison.dashboard")
+    if current_user.is_staff and req.neighborhood_id:
+        target = url_for("liaison.dashboard", neighborhood=req.neighborhood_id)
+    return redirect(target)

@@ -1,22 +1,279 @@
-"""Staff views. The queue lists open requests, oldest first."""
+"""Staff console: the queue, the request workbench and its actions, the staff export.
 
-from flask import render_template
+Views are thin: parse the form, call a rule in ``webapp.domain.requests``, then
+redirect back to the workbench with a flash. A refused action (DomainError) is rolled
+back and explained in a flash message, never a 500.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from webapp.access import roles_required
+from webapp.domain import exports, places, queue
+from webapp.domain import photos as photo_pipeline
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
-from webapp.models import ServiceRequest, Status
+from webapp.models import (
+    Department,
+    Neighborhood,
+    PhotoKind,
+    Resolution,
+    Role,
+    Service,
+    ServiceRequest,
+    Status,
+    User,
+)
 from webapp.staff import bp
 
+NEARBY_RADIUS_M = 300
 
-@bp.get("/")
+
+def _int_arg(name: str) -> int | None:
+    """A whole-number query argument, or None when missing or not a number."""
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+def queue_filters() -> queue.QueueFilters:
+    """The queue filters from the query string; unknown values fall back to defaults."""
+    status = request.args.get("status", "open")
+    sort = request.args.get("sort", "oldest")
+    return queue.QueueFilters(
+        status=status if status in queue.STATUS_CHOICES else "open",
+        service_id=_int_arg("service"),
+        department_id=_int_arg("department"),
+        neighborhood_id=_int_arg("neighborhood"),
+        overdue=request.args.get("overdue") == "1",
+        reopened=request.args.get("reopened") == "1",
+        min_age_days=_int_arg("age"),
+        sort=sort if sort in queue.SORTS else "oldest",
+    )
+
+
+def _choices() -> dict:
+    """Services, departments and neighborhoods for the filter and assign forms."""
+    return {
+        "services": db.session.scalars(select(Service).order_by(Service.name)).all(),
+        "departments": db.session.scalars(select(Department).order_by(Department.name)).all(),
+        "neighborhoods": db.session.scalars(select(Neighborhood).order_by(Neighborhood.name)).all(),
+    }
+
+
+@bp.get("/", endpoint="queue")
 @roles_required("staff")
-def queue():
-    """Open requests, oldest first."""
-    rows = db.session.scalars(
+def queue_page():
+    """The queue: filtered, sorted and paged on the server (works without JavaScript)."""
+    filters = queue_filters()
+    page = _int_arg("page") or 1
+    result = queue.search(filters, page=page)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "staff/queue.html",
+        result=result,
+        filters=filters,
+        args=args,
+        statuses=queue.STATUS_CHOICES,
+        sorts=list(queue.SORTS),
+        is_overdue=queue.is_overdue,
+        **_choices(),
+    )
+
+
+def _load(public_id: str) -> ServiceRequest:
+    """The request for the workbench, with its timeline and photos loaded."""
+    found = db.session.scalars(
         select(ServiceRequest)
-        .where(ServiceRequest.detailed_status != Status.CLOSED)
-        .order_by(ServiceRequest.received_at)
-        .limit(100)
+        .where(ServiceRequest.public_id == public_id)
+        .options(
+            selectinload(ServiceRequest.events),
+            selectinload(ServiceRequest.photos),
+            selectinload(ServiceRequest.service),
+        )
+    ).first()
+    if found is None:
+        raise NotFound(_("We could not find that request."))
+    return found
+
+
+@bp.get("/requests/<public_id>")
+@roles_required("staff")
+def workbench(public_id: str):
+    """Everything about one request, and the forms to act on it."""
+    req = _load(public_id)
+    nearby = [
+        item
+        for item in places.nearby_open_requests(req.lat, req.long, radius_m=NEARBY_RADIUS_M)
+        if item.request.id != req.id
+    ]
+    templates = requests_domain.response_templates(req.service_id)
+    chosen = None
+    template_id = _int_arg("template")
+    if template_id:
+        chosen = next((t for t in templates if t.id == template_id), None)
+    staff = db.session.scalars(
+        select(User)
+        .where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active.is_(True))
+        .order_by(User.display_name)
     ).all()
-    return render_template("staff/queue.html", requests=rows)
+    return render_template(
+        "staff/workbench.html",
+        req=req,
+        nearby=nearby,
+        templates=templates,
+        chosen=chosen,
+        staff_members=staff,
+        resolutions=list(Resolution),
+        allowed=requests_domain.ALLOWED_TRANSITIONS[req.detailed_status],
+        Status=Status,
+        is_overdue=queue.is_overdue(req),
+        rating=requests_domain.survey_rating(req),
+        **_choices(),
+    )
+
+
+def _act(public_id: str, action) -> Response:
+    """Run ``action(req)``, commit and flash its message; on refusal roll back and explain."""
+    req = _load(public_id)
+    try:
+        message = action(req)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(message)
+    return redirect(url_for("staff.workbench", public_id=public_id))
+
+
+@bp.post("/requests/<public_id>/status")
+@roles_required("staff")
+def change_status(public_id: str):
+    """Acknowledge, start work, or send back to the queue (not closing: see ``close``)."""
+    target = request.form.get("status", "")
+    if target == Status.CLOSED:
+        target = "invalid"
+
+    def act(req):
+        requests_domain.transition(req, target, current_user, note=request.form.get("note"))
+        return _("The request is now %(status)s.", status=target.replace("_", " "))
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/assign")
+@roles_required("staff")
+def assign(public_id: str):
+    """Give the request to a department and/or a staff member."""
+    department_id = request.form.get("department", "")
+    assignee_id = request.form.get("assignee", "")
+
+    def act(req):
+        assignee = None
+        if assignee_id.isdigit():
+            assignee = db.session.get(User, int(assignee_id))
+            if assignee is None:
+                raise DomainError(_("That person does not exist."), field="assignee")
+        department = int(department_id) if department_id.isdigit() else None
+        if department is not None and db.session.get(Department, department) is None:
+            raise DomainError(_("That department does not exist."), field="department")
+        requests_domain.assign(req, current_user, department_id=department, assignee=assignee)
+        return _("Assignment saved.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/note")
+@roles_required("staff")
+def note(public_id: str):
+    """Add a public note (the resident sees it) or a private one (staff only)."""
+    public = request.form.get("visibility") == "public"
+
+    def act(req):
+        requests_domain.add_note(req, current_user, request.form.get("note", ""), public=public)
+        return _("Public note added.") if public else _("Private note added.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/close")
+@roles_required("staff")
+def close(public_id: str):
+    """Close with a resolution, a required public note and an optional after-photo."""
+    upload = request.files.get("photo")
+    data = upload.read() if upload and (upload.filename or upload.mimetype) else b""
+
+    def act(req):
+        survivor = None
+        duplicate_of = (request.form.get("duplicate_of") or "").strip()
+        if request.form.get("resolution") == Resolution.DUPLICATE and duplicate_of:
+            survivor = requests_domain.get_by_public_id(duplicate_of)
+        processed = photo_pipeline.process(data) if data else None
+        event = requests_domain.transition(
+            req,
+            Status.CLOSED,
+            current_user,
+            note=request.form.get("note"),
+            resolution=request.form.get("resolution"),
+            referred_to=request.form.get("referred_to"),
+            duplicate_of=survivor,
+        )
+        if processed is not None:
+            photo_pipeline.attach(req, processed, kind=PhotoKind.CLOSURE, event=event)
+        return _("Request closed. The resident has been told.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/merge")
+@roles_required("staff")
+def merge(public_id: str):
+    """Merge this request into another one (by public id): followers move over."""
+    target = (request.form.get("survivor") or "").strip()
+
+    def act(req):
+        if not target:
+            raise DomainError(_("Please give the number of the request to keep."))
+        survivor = requests_domain.get_by_public_id(target)
+        requests_domain.merge(req, survivor, current_user, note=request.form.get("note"))
+        return _("Merged into %(survivor)s.", survivor=survivor.public_id)
+
+    return _act(public_id, act)
+
+
+def _export(kind: str, private: bool):
+    """Stream the export as CSV or GeoJSON."""
+    rows = exports.requests(private, service_code=request.args.get("service_code") or None)
+    if kind == "csv":
+        body, mimetype = exports.to_csv(rows, private), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.to_geojson(rows), "application/geo+json"
+    name = "requests-staff" if private else "requests"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    if private:
+        response.headers["Cache-Control"] = "no-store"
+    current_app.logger.info("export %s private=%s", kind, private)
+    return response
+
+
+@bp.get("/export/requests.<any(csv, geojson):kind>")
+@roles_required("staff")
+def export(kind: str):
+    """The staff export, with private contact fields."""
+    return _export(kind, private=True)

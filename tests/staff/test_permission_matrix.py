@@ -1,0 +1,148 @@
+"""Every route × every persona → allowed or refused, from one table.
+
+A route missing from the table fails the test, so each new route needs an explicit
+access decision here. "Refused" means 401/403, or a redirect to sign in; anything
+else (200, a redirect elsewhere, a 4xx about the input) means the caller got in.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.staff.conftest import PERSONAS
+
+EVERYONE = set(PERSONAS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+STAFF = {"staff", "admin"}
+ADMIN = {"admin"}
+LIAISONS = {"liaison_here", "liaison_elsewhere"} | STAFF
+LIAISON_OF_THE_NEIGHBORHOOD = {"liaison_here"} | STAFF
+REQUESTER = {"resident"}
+
+# "METHOD endpoint" → who gets in.
+MATRIX: dict[str, set[str]] = {
+    "GET static": EVERYONE,
+    "GET resident.home": EVERYONE,
+    "GET resident.map_page": EVERYONE,
+    "GET resident.my_requests": EVERYONE,
+    "GET resident.photo": EVERYONE,
+    "GET resident.request_page": EVERYONE,
+    "GET resident.service_worker": EVERYONE,
+    "GET resident.service_worker_part": EVERYONE,
+    "POST resident.confirm_fixed": REQUESTER,
+    "POST resident.reopen": REQUESTER,
+    "POST resident.rate": REQUESTER,
+    "GET auth.sign_in": EVERYONE,
+    "POST auth.sign_in": EVERYONE,
+    "GET auth.sign_up": EVERYONE,
+    "POST auth.sign_up": EVERYONE,
+    "POST auth.sign_out": SIGNED_IN,
+    "GET api.openapi_document": EVERYONE,
+    "GET api.list_services": EVERYONE,
+    "GET api.list_requests": EVERYONE,
+    "GET api.get_request": EVERYONE,
+    "POST api.create_request": EVERYONE,
+    "POST api.staff_transition": STAFF,
+    "POST api.staff_assign": STAFF,
+    "POST api.staff_note": STAFF,
+    "POST api.staff_merge": STAFF,
+    "GET opendata.stats_page": EVERYONE,
+    "GET opendata.export": EVERYONE,
+    "GET staff.queue": STAFF,
+    "GET staff.workbench": STAFF,
+    "GET staff.export": STAFF,
+    "POST staff.change_status": STAFF,
+    "POST staff.assign": STAFF,
+    "POST staff.note": STAFF,
+    "POST staff.close": STAFF,
+    "POST staff.merge": STAFF,
+    "GET liaison.dashboard": LIAISONS,
+    "POST liaison.follow": LIAISON_OF_THE_NEIGHBORHOOD,
+    "GET admin.index": ADMIN,
+    "GET admin.departments": ADMIN,
+    "POST admin.departments": ADMIN,
+    "GET admin.department": ADMIN,
+    "POST admin.department": ADMIN,
+    "GET admin.services": ADMIN,
+    "POST admin.services": ADMIN,
+    "GET admin.service": ADMIN,
+    "POST admin.service": ADMIN,
+    "POST admin.add_attribute": ADMIN,
+    "POST admin.remove_attribute": ADMIN,
+    "GET admin.neighborhoods": ADMIN,
+    "POST admin.neighborhoods": ADMIN,
+    "GET admin.neighborhood": ADMIN,
+    "POST admin.neighborhood": ADMIN,
+    "GET admin.users": ADMIN,
+    "POST admin.users": ADMIN,
+    "GET admin.user": ADMIN,
+    "POST admin.user": ADMIN,
+    "GET admin.keys": ADMIN,
+    "POST admin.keys": ADMIN,
+    "POST admin.revoke_key": ADMIN,
+    "GET admin.templates": ADMIN,
+    "POST admin.templates": ADMIN,
+    "POST admin.delete_template": ADMIN,
+}
+
+SAMPLE_ARGS = {
+    "filename": "css/app.css",
+    "key": "00/00/0000-display.jpg",
+    "name": "push",
+    "kind": "csv",
+}
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    """(key, method, rule) for every route and method, sign-out last."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((f"{method} {rule.endpoint}", method, rule))
+    return sorted(found, key=lambda item: (item[0] == "POST auth.sign_out", item[0]))
+
+
+def url_for_rule(rule, ids: dict) -> str:
+    """The rule's path with sample values for its arguments."""
+    values = {**SAMPLE_ARGS, **{k: str(v) for k, v in ids.items()}}
+
+    def fill(match):
+        return values[match.group(1)]
+
+    return re.sub(r"<(?:[^:>]+(?:\([^)]*\))?:)?([^>]+)>", fill, rule.rule)
+
+
+def refused(response) -> bool:
+    """True when the access decision said no."""
+    if response.status_code in (401, 403):
+        return True
+    return response.status_code in (301, 302, 303) and "/auth/sign-in" in response.headers.get(
+        "Location", ""
+    )
+
+
+def test_every_route_is_in_the_permission_matrix(app):
+    missing = sorted({key for key, _m, _r in routes(app)} - set(MATRIX))
+    assert not missing, "routes without an entry in MATRIX: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_persona_reaches_exactly_the_routes_the_matrix_allows(
+    app, world, persona_client, persona
+):
+    client = persona_client(persona)
+    wrong = []
+    for key, method, rule in routes(app):
+        url = url_for_rule(rule, world.ids)
+        headers = {"X-Requested-With": "civic311"}
+        response = client.open(url, method=method, headers=headers, data={})
+        response.get_data()
+        response.close()
+        assert response.status_code < 500, f"{key} {url} → {response.status_code}"
+        expected = persona in MATRIX.get(key, set())
+        if refused(response) == expected:
+            wrong.append(f"{key} {url}: got {response.status_code}, expected "
+                         f"{'allow' if expected else 'deny'}")
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,7 @@
+"""Open data: the public transparency page (/stats) and the public export."""
+
+from flask import Blueprint
+
+bp = Blueprint("opendata", __name__)
+
+from webapp.opendata import views  # noqa: E402,F401
