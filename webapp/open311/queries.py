@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.domain import places
@@ -43,6 +43,8 @@ class RequestPage:
     """A page of public requests and what was looked up about them."""
 
     rows: list[Any]
+    services: dict[int, Any] = field(default_factory=dict)
+    departments: dict[int, str] = field(default_factory=dict)
     status_notes: dict[int, str] = field(default_factory=dict)
     first_photo: dict[int, str] = field(default_factory=dict)
     media_urls: dict[int, str] = field(default_factory=dict)
@@ -50,40 +52,56 @@ class RequestPage:
     notes: dict[int, list[Any]] = field(default_factory=dict)
 
 
-def _base(extensions: bool) -> Select:
+REQUEST_COLUMNS = (
+    ServiceRequest.id,
+    ServiceRequest.public_id,
+    ServiceRequest.service_id,
+    ServiceRequest.department_id,
+    ServiceRequest.status,
+    ServiceRequest.detailed_status,
+    ServiceRequest.resolution,
+    ServiceRequest.resolution_note,
+    ServiceRequest.referred_to,
+    ServiceRequest.channel,
+    ServiceRequest.description,
+    ServiceRequest.received_at,
+    ServiceRequest.updated_at,
+    ServiceRequest.expected_at,
+    ServiceRequest.address,
+    ServiceRequest.zipcode,
+    ServiceRequest.lat,
+    ServiceRequest.long,
+)
+
+
+def _catalogue(page: RequestPage) -> None:
+    """Every service and department, by id: two small tables read once per answer.
+
+    Looking names up here keeps the main SELECT on ``service_requests`` alone, so
+    the database walks the ``received_at`` index newest-first and stops at the page
+    size instead of joining first and sorting every match.
+    """
+    page.services = {
+        row.id: row
+        for row in db.session.execute(
+            select(Service.id, Service.service_code, Service.name, Service.public)
+        )
+    }
+    page.departments = dict(db.session.execute(select(Department.id, Department.name)).all())
+
+
+def _base(page: RequestPage, extensions: bool) -> Select:
     """The column SELECT behind every request answer (public services only)."""
-    columns = [
-        ServiceRequest.id,
-        ServiceRequest.public_id,
-        ServiceRequest.status,
-        ServiceRequest.detailed_status,
-        ServiceRequest.resolution,
-        ServiceRequest.resolution_note,
-        ServiceRequest.referred_to,
-        ServiceRequest.channel,
-        ServiceRequest.description,
-        ServiceRequest.received_at,
-        ServiceRequest.updated_at,
-        ServiceRequest.expected_at,
-        ServiceRequest.address,
-        ServiceRequest.zipcode,
-        ServiceRequest.lat,
-        ServiceRequest.long,
-        Service.service_code,
-        Service.name.label("service_name"),
-        Department.name.label("agency_responsible"),
-    ]
-    query = (
-        select(*columns)
-        .join(Service, Service.id == ServiceRequest.service_id)
-        .outerjoin(Department, Department.id == ServiceRequest.department_id)
-    )
+    query = select(*REQUEST_COLUMNS)
     if extensions:
         duplicate = aliased(ServiceRequest)
         query = query.add_columns(duplicate.public_id.label("duplicate_of")).outerjoin(
             duplicate, duplicate.id == ServiceRequest.duplicate_of_id
         )
-    return query.where(Service.public.is_(True))
+    private = [service_id for service_id, row in page.services.items() if not row.public]
+    if private:
+        query = query.where(ServiceRequest.service_id.not_in(private))
+    return query
 
 
 def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
@@ -107,12 +125,21 @@ def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
 
 def find_requests(query: RequestQuery) -> RequestPage:
     """The page of public requests that ``query`` asks for, newest first."""
-    statement = _base(query.extensions)
+    page = RequestPage(rows=[])
+    _catalogue(page)
+    statement = _base(page, query.extensions)
     if query.ids:
         statement = statement.where(ServiceRequest.public_id.in_(query.ids))
     else:
         if query.service_codes:
-            statement = statement.where(Service.service_code.in_(query.service_codes))
+            wanted = [
+                service_id
+                for service_id, row in page.services.items()
+                if row.service_code in query.service_codes and row.public
+            ]
+            if not wanted:
+                return page
+            statement = statement.where(ServiceRequest.service_id.in_(wanted))
         if query.statuses:
             statement = statement.where(ServiceRequest.status.in_(query.statuses))
         if query.start:
@@ -127,38 +154,50 @@ def find_requests(query: RequestQuery) -> RequestPage:
             statement = _near(statement, *query.near)
         statement = statement.limit(query.page_size).offset((query.page - 1) * query.page_size)
     statement = statement.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
-    rows = db.session.execute(statement).all()
-    page = RequestPage(rows=rows)
-    if rows:
+    page.rows = db.session.execute(statement).all()
+    if page.rows:
         _annotate(page, extensions=query.extensions)
     return page
 
 
 def _annotate(page: RequestPage, *, extensions: bool) -> None:
-    """Look up notes and photos for the whole page at once (never per row)."""
+    """Look up notes and photos for the whole page at once (never per row).
+
+    Public notes are few per request, so they are all read through the
+    (request_id, created_at) index and the latest is picked here: cheaper than a
+    GROUP BY subquery.
+    """
     ids = [row.id for row in page.rows]
-    latest = (
-        select(func.max(RequestEvent.id))
-        .where(
+    latest: dict[int, int] = {}
+    for event in db.session.execute(
+        select(
+            RequestEvent.id,
+            RequestEvent.request_id,
+            RequestEvent.kind,
+            RequestEvent.note,
+            RequestEvent.created_at,
+        ).where(
             RequestEvent.request_id.in_(ids),
             RequestEvent.public.is_(True),
             RequestEvent.note.is_not(None),
             RequestEvent.kind.in_(NOTE_KINDS),
         )
-        .group_by(RequestEvent.request_id)
-    )
-    for request_id, note in db.session.execute(
-        select(RequestEvent.request_id, RequestEvent.note).where(RequestEvent.id.in_(latest))
     ):
-        page.status_notes[request_id] = note
+        if event.id > latest.get(event.request_id, 0):
+            latest[event.request_id] = event.id
+            page.status_notes[event.request_id] = event.note
+        if extensions:
+            page.notes.setdefault(event.request_id, []).append(event)
     for row in page.rows:
         if row.id not in page.status_notes and row.resolution_note:
             page.status_notes[row.id] = row.resolution_note
+    for notes in page.notes.values():
+        notes.sort(key=lambda event: event.id)
 
     for request_id, display_key in db.session.execute(
         select(Photo.request_id, Photo.display_key)
         .where(Photo.request_id.in_(ids), Photo.kind == PhotoKind.REPORT)
-        .order_by(Photo.id)
+        .order_by(Photo.request_id, Photo.id)
     ):
         page.first_photo.setdefault(request_id, display_key)
 
@@ -178,25 +217,9 @@ def _annotate(page: RequestPage, *, extensions: bool) -> None:
 
     if extensions:
         for photo in db.session.scalars(
-            select(Photo).where(Photo.request_id.in_(ids)).order_by(Photo.id)
+            select(Photo).where(Photo.request_id.in_(ids)).order_by(Photo.request_id, Photo.id)
         ):
             page.photos.setdefault(photo.request_id, []).append(photo)
-        for event in db.session.execute(
-            select(
-                RequestEvent.request_id,
-                RequestEvent.kind,
-                RequestEvent.note,
-                RequestEvent.created_at,
-            )
-            .where(
-                RequestEvent.request_id.in_(ids),
-                RequestEvent.public.is_(True),
-                RequestEvent.note.is_not(None),
-                RequestEvent.kind.in_(NOTE_KINDS),
-            )
-            .order_by(RequestEvent.id)
-        ):
-            page.notes.setdefault(event.request_id, []).append(event)
 
 
 def public_services(code: str | None = None) -> list[Service]:
