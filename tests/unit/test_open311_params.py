@@ -135,3 +135,8 @@ def test_xml_repeats_singular_children_for_lists_and_writes_booleans():
     nested = to_xml("request", {"extended_attributes": {"photos": [{"url": "u"}], "x": [1]}})
     assert nested.find("extended_attributes/photos/photo/url").text == "u"
     assert nested.find("extended_attributes/x/item").text == "1"
+
+
+def test_xml_drops_characters_xml_cannot_carry():
+    root = to_xml("request", {"description": "bell\x07 and tab\tok"})
+    assert root.find("description").text == "bell and tab\tok"

@@ -8,6 +8,7 @@ list elements repeat a singular child (``<services><service>…``).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement
 
@@ -26,14 +27,20 @@ ITEM_TAGS = {
     "notes": "note",
 }
 
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 
 def _text(value: Any) -> str | None:
-    """How a scalar is written inside an XML element (booleans as true/false)."""
+    """How a scalar is written inside an XML element (booleans as true/false).
+
+    Characters XML 1.0 cannot carry (control characters someone pasted into a
+    description) are dropped, so every answer stays parseable.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("", str(value))
 
 
 def _fill(element: Element, value: Any) -> None:
