@@ -174,6 +174,7 @@ def seed(app) -> None:
                         "request_id": number,
                         "kind": "created",
                         "to_status": "submitted",
+                        "note": None,
                         "public": True,
                         "data": {},
                         "created_at": received,
@@ -230,7 +231,10 @@ def median_ms(client, path: str) -> float:
     for _ in range(2):
         response = client.get(path)
         assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        assert len(response.get_json()) == RESULTS, len(response.get_json())
+        body = response.get_json()
+        assert len(body) == RESULTS, len(body)
+        assert any(item["status_notes"] for item in body), "seeded notes are missing"
+        assert any(item["media_url"] for item in body), "seeded photos are missing"
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()

@@ -156,18 +156,19 @@ def find_requests(query: RequestQuery) -> RequestPage:
     statement = statement.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
     page.rows = db.session.execute(statement).all()
     if page.rows:
-        _annotate(page, extensions=query.extensions)
+        _annotate(page, statement.with_only_columns(ServiceRequest.id), query.extensions)
     return page
 
 
-def _annotate(page: RequestPage, *, extensions: bool) -> None:
+def _annotate(page: RequestPage, ids: Select, extensions: bool) -> None:
     """Look up notes and photos for the whole page at once (never per row).
 
-    Public notes are few per request, so they are all read through the
-    (request_id, created_at) index and the latest is picked here: cheaper than a
-    GROUP BY subquery.
+    ``ids`` is the page's own SELECT of request ids, used as a subquery: the
+    database re-runs the indexed page query (about a millisecond) instead of
+    receiving 1,000 bound parameters per lookup. Public notes are few per request,
+    so they are all read through the (request_id, created_at) index and the latest
+    is picked here: cheaper than a GROUP BY.
     """
-    ids = [row.id for row in page.rows]
     latest: dict[int, int] = {}
     for event in db.session.execute(
         select(
