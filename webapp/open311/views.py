@@ -1,1 +1,263 @@
-"""Open311 GeoReport v2 endpoints (filled in by the Open311 issue)."""
+"""Open311 GeoReport v2 endpoints at /open311/v2, each in ``.json`` and ``.xml``.
+
+Reads are public; ``POST requests`` checks its ``api_key`` itself. Submission goes
+through the same ``domain.requests.submit`` as the app (channel ``open311``), so the
+rules and their messages are shared; a refusal becomes a spec-shaped error.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
+from flask_babel import gettext as _
+
+from webapp.access import api_key_checked, public
+from webapp.domain import accounts, api_keys
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError, NotFound
+from webapp.extensions import db
+from webapp.models import Channel, EventKind, utcnow
+from webapp.open311 import bp, params, queries, serialize
+from webapp.open311.errors import open311_error_response
+from webapp.open311.render import respond
+
+FORMATS = "<any(json, xml):fmt>"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2025-01-01T00:00:00+00:00"
+MAX_MEDIA_URL = 1000
+SPEC_STATUSES = (400, 403, 404, 405, 413, 429)
+
+
+@bp.errorhandler(DomainError)
+def domain_refusal(error: DomainError):
+    """Roll back, then answer in the spec's error shape.
+
+    GeoReport v2 knows 400, 403 and 404: a rule's 409/422 refusal of the input is
+    reported as 400 with the rule's own message.
+    """
+    db.session.rollback()
+    status = error.status if error.status in SPEC_STATUSES else 400
+    return open311_error_response(status, error.message)
+
+
+def check_jurisdiction() -> None:
+    """``jurisdiction_id`` is optional (one city); when given it must be ours, else 404."""
+    given = (request.values.get("jurisdiction_id") or "").strip()
+    ours = current_app.config["JURISDICTION_ID"]
+    if given and given != ours:
+        raise NotFound(
+            _(
+                "jurisdiction_id %(given)s is not served here; this server serves %(ours)s.",
+                given=given,
+                ours=ours,
+            ),
+            field="jurisdiction_id",
+        )
+
+
+@bp.get(f"/discovery.{FORMATS}")
+@public
+def discovery(fmt: str):
+    """Where and how to talk to this server (GeoReport v2 service discovery)."""
+    endpoint_url = url_for("open311.discovery", fmt="json", _external=True).rsplit("/", 1)[0]
+    body = {
+        "changeset": CHANGESET,
+        "contact": _(
+            "%(city)s 311. Ask the city's 311 office for an API key to submit requests.",
+            city=current_app.config["CITY_NAME"],
+        ),
+        "key_service": _("API keys are issued by the city's 311 administrators."),
+        "endpoints": [
+            {
+                "specification": SPECIFICATION,
+                "url": endpoint_url,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return respond(fmt, "discovery", body)
+
+
+@bp.get(f"/services.{FORMATS}")
+@public
+def list_services(fmt: str):
+    """Every active public service."""
+    check_jurisdiction()
+    services = queries.public_services()
+    return respond(fmt, "services", [serialize.service_entry(s) for s in services])
+
+
+@bp.get(f"/services/<service_code>.{FORMATS}")
+@public
+def service_definition(service_code: str, fmt: str):
+    """A service's attributes (its extra questions), or 404 for an unknown code."""
+    check_jurisdiction()
+    found = queries.public_services(service_code)
+    if not found:
+        raise NotFound(
+            _("There is no service with service_code %(code)s.", code=service_code),
+            field="service_code",
+        )
+    return respond(fmt, "service_definition", serialize.service_definition(found[0]))
+
+
+@bp.get(f"/requests.{FORMATS}")
+@public
+def list_requests(fmt: str):
+    """Public requests, newest first, with the spec's filters and the common extensions."""
+    check_jurisdiction()
+    query = params.request_query(request.args, utcnow())
+    page = queries.find_requests(query)
+    entries = serialize.request_entries(page, extensions=query.extensions)
+    return respond(fmt, "service_requests", entries)
+
+
+@bp.get(f"/requests/<request_id>.{FORMATS}")
+@public
+def get_request(request_id: str, fmt: str):
+    """One request (as a one-item list, as the spec does), or 404."""
+    check_jurisdiction()
+    query = params.RequestQuery(
+        ids=[request_id], extensions=params.flag(request.args, "extensions")
+    )
+    page = queries.find_requests(query)
+    if not page.rows:
+        raise NotFound(
+            _("There is no service request with id %(id)s.", id=request_id),
+            field="service_request_id",
+        )
+    return respond(
+        fmt, "service_requests", serialize.request_entries(page, extensions=query.extensions)
+    )
+
+
+@bp.get(f"/tokens/<token>.{FORMATS}")
+@public
+def get_token(token: str, fmt: str):
+    """Submission is synchronous: a token is the request id itself, so it maps to itself.
+
+    Clients that always poll ``tokens`` get the id back for any request that exists
+    (public services only); any other token is a 404.
+    """
+    check_jurisdiction()
+    page = queries.find_requests(params.RequestQuery(ids=[token]))
+    if not page.rows:
+        raise NotFound(_("There is no service request for token %(token)s.", token=token))
+    body = [{"service_request_id": page.rows[0].public_id, "token": token}]
+    return respond(fmt, "service_requests", body)
+
+
+def _media_url() -> str | None:
+    """``media_url``: an absolute http(s) URL of a photo the client hosts."""
+    raw = (request.form.get("media_url") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(raw) > MAX_MEDIA_URL:
+        raise params.bad_request(
+            _("media_url must be an http or https URL of at most 1000 characters."), "media_url"
+        )
+    return raw
+
+
+def _location() -> tuple[float, float]:
+    """``lat`` and ``long``; an address alone is refused for now (no server-side geocoding)."""
+    lat = params.number(request.form, "lat", minimum=-90, maximum=90)
+    long = params.number(request.form, "long", minimum=-180, maximum=180)
+    if lat is not None and long is not None:
+        return lat, long
+    if request.form.get("address_string") or request.form.get("address_id"):
+        raise params.bad_request(
+            _(
+                "lat and long are required for now: this server does not yet look up address_string or address_id. Send lat and long (you may add address_string)."
+            ),
+            "lat",
+        )
+    raise params.bad_request(
+        _("A location is required: send lat and long (decimal degrees, WGS84)."), "lat"
+    )
+
+
+def _email() -> str | None:
+    """``email``: kept as private contact; links the request to an account that has it."""
+    email = (request.form.get("email") or "").strip()
+    if not email:
+        return None
+    if len(email) > 254 or "@" not in email.strip("@"):
+        raise params.bad_request(_("email is not a valid email address."), "email")
+    return email
+
+
+def _contact_name() -> str | None:
+    """``first_name`` and ``last_name`` as one private contact name."""
+    parts = [(request.form.get(n) or "").strip() for n in ("first_name", "last_name")]
+    name = " ".join(p for p in parts if p)
+    return name[:120] or None
+
+
+def _remember_media_url(service_request, media_url: str) -> None:
+    """Keep the client's ``media_url`` on the request's created event (no column for it)."""
+    for event in service_request.events:
+        if event.kind == EventKind.CREATED:
+            event.data = {**(event.data or {}), queries.MEDIA_URL_KEY: media_url}
+    db.session.commit()
+
+
+@bp.post(f"/requests.{FORMATS}")
+@api_key_checked
+def create_request(fmt: str):
+    """Create a request (form-encoded, or multipart with ``media`` photos); needs ``api_key``.
+
+    Answers 201 with ``[{service_request_id, service_notice, account_id}]``; 403 for a
+    missing, unknown or revoked key; 400 for input the rules refuse.
+    """
+    key = api_keys.verify(request.form.get("api_key") or request.args.get("api_key"))
+    if key is None:
+        raise DomainError(
+            _("api_key is missing, unknown or revoked. Ask the city for a valid key."),
+            status=403,
+            field="api_key",
+        )
+    check_jurisdiction()
+    service_code = (request.form.get("service_code") or "").strip()
+    if not service_code:
+        raise params.bad_request(_("service_code is required."), "service_code")
+    requests_domain.find_service(service_code)
+    lat, long = _location()
+    media_url = _media_url()
+    email = _email()
+    requester = accounts.find_by_email(email) if email else None
+    photos = [f.read() for f in request.files.getlist("media") if f.filename or f.mimetype]
+    submission = requests_domain.Submission(
+        service_code=service_code,
+        lat=lat,
+        long=long,
+        description=request.form.get("description", ""),
+        attributes=params.attribute_answers(request.form),
+        address=(request.form.get("address_string") or "").strip()[:255] or None,
+        contact_name=_contact_name(),
+        contact_email=email,
+        contact_phone=(request.form.get("phone") or "").strip()[:40] or None,
+        channel=Channel.OPEN311,
+        api_key=key,
+        requester=requester,
+        photos=photos,
+    )
+    created = requests_domain.submit(submission).request
+    if media_url:
+        _remember_media_url(created, media_url)
+    body = [
+        {
+            "service_request_id": created.public_id,
+            "service_notice": serialize.service_notice(created.expected_at, created.status),
+            "account_id": (request.form.get("account_id") or "").strip() or None,
+        }
+    ]
+    response = respond(fmt, "service_requests", body, status=201)
+    response.headers["Location"] = url_for(
+        "open311.get_request", request_id=created.public_id, fmt=fmt, _external=True
+    )
+    return response
