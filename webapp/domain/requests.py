@@ -666,7 +666,6 @@ def _add_follow(
 ) -> Follow:
     item = Follow(
         request=request,
-        user=None,
         device_id=device.id if device else None,
         user_id=user.id if user else None,
         supporter=supporter,
