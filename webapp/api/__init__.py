@@ -39,4 +39,4 @@ def require_custom_header_on_writes():
     return None
 
 
-from webapp.api import openapi, requests_views, services_views  # noqa: E402,F401
+from webapp.api import openapi, places_views, requests_views, services_views  # noqa: E402,F401
