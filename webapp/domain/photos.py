@@ -252,17 +252,19 @@ def _encode(image: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
-def _fit(image: Image.Image, edge: int) -> Image.Image:
+def _fit(image: Image.Image, edge: int, reducing_gap: float = 2.0) -> Image.Image:
     """Resize so the long edge is at most ``edge`` (never enlarge).
 
     Pillow's bilinear filter widens with the scale, so it antialiases like a triangle
-    filter; with ``reducing_gap`` big reductions start with a fast integer ``reduce``.
+    filter. With ``reducing_gap`` a big reduction starts with a fast integer ``reduce``
+    (area averaging); the thumbnail uses a gap of 1, i.e. almost all box averaging,
+    which is plenty for 400 px and three times cheaper.
     """
     if max(image.size) <= edge:
         return image
     scale = edge / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=reducing_gap)
 
 
 def process(data: bytes) -> ProcessedPhoto:
@@ -293,7 +295,7 @@ def process(data: bytes) -> ProcessedPhoto:
     if orientation in ORIENTATION_TRANSPOSE:
         display_image = display_image.transpose(ORIENTATION_TRANSPOSE[orientation])
     display = _encode(display_image, JPEG_QUALITY)
-    thumbnail = _encode(_fit(display_image, THUMB_EDGE), THUMB_QUALITY)
+    thumbnail = _encode(_fit(display_image, THUMB_EDGE, reducing_gap=1.0), THUMB_QUALITY)
     return ProcessedPhoto(
         hashlib.sha256(display).hexdigest(),
         display_image.width,

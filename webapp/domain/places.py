@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
 from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -164,10 +164,10 @@ def nearby_open_requests(
             select(ServiceRequest)
             .where(ServiceRequest.id.in_([request_id for _, request_id in hits]))
             .options(
+                joinedload(ServiceRequest.service),
+                joinedload(ServiceRequest.neighborhood),
+                joinedload(ServiceRequest.department),
                 selectinload(ServiceRequest.photos),
-                selectinload(ServiceRequest.service),
-                selectinload(ServiceRequest.neighborhood),
-                selectinload(ServiceRequest.department),
             )
         )
     }
