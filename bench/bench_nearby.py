@@ -38,6 +38,7 @@ RADIUS_M = 200
 
 
 def _settings(url: str, engine_options: dict | None = None) -> dict:
+    """Test settings pointed at ``url``."""
     settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     settings["SQLALCHEMY_DATABASE_URI"] = url
     if engine_options:
@@ -174,6 +175,7 @@ def main(argv: list[str]) -> None:
     """Run on SQLite and (when reachable) PostgreSQL and print the table and plans."""
 
     def option(name: str, default: str) -> str:
+        """The value after ``name`` on the command line."""
         return argv[argv.index(name) + 1] if name in argv else default
 
     count = int(option("--requests", "100000"))

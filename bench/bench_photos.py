@@ -87,6 +87,7 @@ def median_ms(function, data: bytes, runs: int) -> float:
 
 
 def _status_kb(field: str) -> int:
+    """A figure (kB) from /proc/self/status, e.g. VmRSS or VmHWM."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(field + ":"):
             return int(line.split()[1])

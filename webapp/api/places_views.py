@@ -84,6 +84,7 @@ def nearby_requests():
 
 
 def _follow_state(service_request) -> dict:
+    """What the follow button needs: whether the caller follows, and the count."""
     return {
         "following": requests_domain.is_following(
             service_request, user=current_account(), device=current_device()
@@ -93,6 +94,7 @@ def _follow_state(service_request) -> dict:
 
 
 def _visible(public_id: str):
+    """The request with that id when the public may see it, else 404."""
     service_request = requests_domain.get_by_public_id(public_id)
     if not service_request.service.public:
         raise DomainError(_("We could not find that request."), status=404)

@@ -94,13 +94,16 @@ class _Breaker:
     wait: float = BREAKER_FIRST_SECONDS
 
     def open(self) -> bool:
+        """True while calls should be skipped."""
         return time.monotonic() < self.until
 
     def trip(self) -> None:
+        """Record an outage: skip calls for a while, longer next time."""
         self.until = time.monotonic() + self.wait
         self.wait = min(self.wait * 2, BREAKER_MAX_SECONDS)
 
     def reset(self) -> None:
+        """The geocoder answered: call it freely again."""
         self.until, self.wait = 0.0, BREAKER_FIRST_SECONDS
 
 
@@ -126,6 +129,7 @@ def _client(
 
 
 def _settings() -> tuple[str, str, str, float, float]:
+    """The geocoder settings of the current app, as a hashable tuple."""
     config = current_app.config
     return (
         config["GEOCODER_DOMAIN"],
@@ -146,6 +150,7 @@ def _label(raw: dict) -> str:
 
 
 def _place(location) -> Place:
+    """A geopy Location as our Place."""
     raw = location.raw
     zipcode = (raw.get("address") or {}).get("postcode")
     return Place(

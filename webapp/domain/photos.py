@@ -109,7 +109,7 @@ def sniff(data: bytes) -> str:
     if other is not None:
         raise _refuse(
             _(
-                "That file is a %(kind)s, not a photo we can take. Please send a JPEG, PNG or WebP photo.",
+                "We cannot take %(kind)s files. Please send a JPEG, PNG or WebP photo.",
                 kind=other,
             ),
             "unsupported_type",
@@ -120,6 +120,7 @@ def sniff(data: bytes) -> str:
 
 
 def _max_bytes() -> int:
+    """The largest single photo accepted, in bytes (``MAX_PHOTO_MB``)."""
     return int(current_app.config.get("MAX_PHOTO_MB", 12) * 1024 * 1024)
 
 
@@ -147,6 +148,7 @@ def _check_bytes(data: bytes) -> str:
 
 
 def _too_many_pixels() -> DomainError:
+    """The refusal for decompression bombs and oversized pictures."""
     return _refuse(
         _("That picture has too many pixels to be a photo. Please send a smaller one."),
         "too_many_pixels",
@@ -154,6 +156,7 @@ def _too_many_pixels() -> DomainError:
 
 
 def _unreadable() -> DomainError:
+    """The refusal for truncated or damaged files."""
     return _refuse(
         _("That photo is damaged or incomplete. Please take or choose it again."), "unreadable"
     )
@@ -179,6 +182,7 @@ def _open(data: bytes, kind: str) -> Image.Image:
 
 
 def _rational(value) -> float:
+    """An EXIF rational (a Pillow IFDRational or a (numerator, denominator) pair) as float."""
     return float(value[0]) / float(value[1]) if isinstance(value, tuple) else float(value)
 
 
@@ -204,6 +208,7 @@ def read_gps(image: Image.Image) -> tuple[float, float] | None:
 
 
 def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1–8), 1 when absent or nonsense."""
     try:
         value = int(image.getexif().get(EXIF_ORIENTATION, 1))
     except (TypeError, ValueError, OSError):

@@ -6,6 +6,7 @@ their content so point-in-polygon is cheap on every submission.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,15 +42,13 @@ def bounding_box(lat: float, long: float, radius_m: float) -> tuple[float, float
 
 
 def _freeze(geojson: dict) -> str:
-    import json
-
+    """A canonical string of a GeoJSON geometry, usable as a cache key."""
     return json.dumps(geojson, sort_keys=True)
 
 
 @lru_cache(maxsize=64)
 def _prepared(frozen_geojson: str):
-    import json
-
+    """A shapely prepared geometry (fast repeated point tests), cached per polygon."""
     return prep(shape(json.loads(frozen_geojson)))
 
 
