@@ -160,3 +160,18 @@ def test_deleting_the_last_file_removes_its_empty_folders(tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError):
         store.put("../escape.jpg", b"x")
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: jpeg((64, 48), comment=b"<script>alert(1)</script>"),
+        lambda: jpeg((64, 48)) + b"<!DOCTYPE html><html><body>hi</body></html>",
+        lambda: jpeg((64, 48), progressive=True) + b"<SVG onload=alert(1)>",
+    ],
+    ids=["comment", "after-end", "after-end-progressive"],
+)
+def test_markup_hidden_in_a_jpeg_is_refused(ctx, build):
+    with pytest.raises(DomainError) as refused:
+        photos.process(build())
+    assert refused.value.details["reason"] == "hidden_markup"
