@@ -101,6 +101,13 @@ def revoke_api_key(key_id: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (seed_demo_command, create_user_command, api_key_group):
+    from webapp.domain.geocoding import geocode_pending_command
+
+    for command in (
+        seed_demo_command,
+        create_user_command,
+        api_key_group,
+        geocode_pending_command,
+    ):
         app.cli.add_command(command)
     push_worker.init_app(app)

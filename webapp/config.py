@@ -53,6 +53,7 @@ class Config:
     UPLOAD_DIR = _env("UPLOAD_DIR", str(DEFAULT_INSTANCE / "uploads"))
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024
     MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 50_000_000)
+    MAX_PHOTO_MB = _env_int("MAX_PHOTO_MB", 12)
 
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     SESSION_COOKIE_HTTPONLY = True

@@ -6,6 +6,7 @@ their content so point-in-polygon is cheap on every submission.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,11 +14,12 @@ from functools import lru_cache
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import CityBoundary, Neighborhood, ServiceRequest, Status
+from webapp.models import CityBoundary, Neighborhood, Service, ServiceRequest, Status
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = 111_320.0
@@ -40,15 +42,13 @@ def bounding_box(lat: float, long: float, radius_m: float) -> tuple[float, float
 
 
 def _freeze(geojson: dict) -> str:
-    import json
-
+    """A canonical string of a GeoJSON geometry, usable as a cache key."""
     return json.dumps(geojson, sort_keys=True)
 
 
 @lru_cache(maxsize=64)
 def _prepared(frozen_geojson: str):
-    import json
-
+    """A shapely prepared geometry (fast repeated point tests), cached per polygon."""
     return prep(shape(json.loads(frozen_geojson)))
 
 
@@ -107,26 +107,67 @@ class Nearby:
     distance_m: float
 
 
-def nearby_open_requests(
-    lat: float, long: float, radius_m: float = 200.0, service_id: int | None = None, limit: int = 10
-) -> list[Nearby]:
-    """Open requests within ``radius_m``, nearest first.
+def nearby_prefilter(lat: float, long: float, radius_m: float) -> Select:
+    """The SQL half of a nearby search: open requests inside the circle's bounding box.
 
-    An indexed bounding-box prefilter (``ix_service_requests_lat_long``) narrows the
-    rows in SQL; the exact haversine distance then decides.
+    Only the columns needed for the exact distance are read, and the range conditions
+    on ``lat`` then ``long`` are served by the index ``ix_service_requests_lat_long``.
     """
     min_lat, min_long, max_lat, max_long = bounding_box(lat, long, radius_m)
-    query = select(ServiceRequest).where(
+    return select(
+        ServiceRequest.id, ServiceRequest.lat, ServiceRequest.long, ServiceRequest.service_id
+    ).where(
         ServiceRequest.lat.between(min_lat, max_lat),
         ServiceRequest.long.between(min_long, max_long),
         ServiceRequest.detailed_status != Status.CLOSED,
     )
-    if service_id is not None:
-        query = query.where(ServiceRequest.service_id == service_id)
-    found = []
-    for candidate in db.session.scalars(query):
-        distance = distance_m(lat, long, candidate.lat, candidate.long)
+
+
+def nearby_open_requests(
+    lat: float,
+    long: float,
+    radius_m: float = 200.0,
+    service_id: int | None = None,
+    limit: int = 10,
+    *,
+    public_only: bool = False,
+) -> list[Nearby]:
+    """Open requests within ``radius_m``, nearest first.
+
+    An indexed bounding-box prefilter narrows the rows in SQL; the exact haversine
+    distance then decides, and only the ``limit`` nearest are loaded as objects. The
+    service is filtered here rather than in SQL so the planner keeps using the location
+    index instead of the (much less selective) service index.
+    """
+    allowed = None
+    if public_only:
+        allowed = set(db.session.scalars(select(Service.id).where(Service.public.is_(True))))
+    hits = []
+    for request_id, row_lat, row_long, row_service in db.session.execute(
+        nearby_prefilter(lat, long, radius_m)
+    ):
+        if service_id is not None and row_service != service_id:
+            continue
+        if allowed is not None and row_service not in allowed:
+            continue
+        distance = distance_m(lat, long, row_lat, row_long)
         if distance <= radius_m:
-            found.append(Nearby(candidate, distance))
-    found.sort(key=lambda item: item.distance_m)
-    return found[:limit]
+            hits.append((distance, request_id))
+    hits.sort()
+    hits = hits[:limit]
+    if not hits:
+        return []
+    loaded = {
+        request.id: request
+        for request in db.session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.id.in_([request_id for _, request_id in hits]))
+            .options(
+                joinedload(ServiceRequest.service),
+                joinedload(ServiceRequest.neighborhood),
+                joinedload(ServiceRequest.department),
+                selectinload(ServiceRequest.photos),
+            )
+        )
+    }
+    return [Nearby(loaded[request_id], distance) for distance, request_id in hits]

@@ -268,8 +268,17 @@ def submit(sub: Submission) -> SubmitResult:
         replay = _replay(sub.client_uuid, print_)
         if replay is not None:
             return replay
+    processed = None
+    if (sub.lat is None or sub.long is None) and 0 < len(sub.photos) <= MAX_PHOTOS:
+        # Photos and places (issue 4): a report without a pin takes the location from
+        # the EXIF GPS of its first photo that has one; the boundary check still applies.
+        processed = [photo_pipeline.process(data) for data in sub.photos]
+        located = next((item.gps for item in processed if item.gps), None)
+        if located is not None:
+            sub.lat, sub.long = located
     service, attributes = _validate(sub)
-    processed = [photo_pipeline.process(data) for data in sub.photos]
+    if processed is None:
+        processed = [photo_pipeline.process(data) for data in sub.photos]
 
     now = utcnow()
     request = ServiceRequest(

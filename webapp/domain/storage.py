@@ -61,8 +61,16 @@ class FileStore:
         return full if full.exists() else None
 
     def delete(self, key: str) -> None:
-        """Remove a stored file; missing files are fine."""
-        self._full(key).unlink(missing_ok=True)
+        """Remove a stored file and the folders it leaves empty; missing files are fine."""
+        full = self._full(key)
+        full.unlink(missing_ok=True)
+        for folder in (full.parent, full.parent.parent):
+            if folder == self.root or self.root not in folder.parents:
+                break
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
 
 def photo_store() -> PhotoStore:

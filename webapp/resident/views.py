@@ -1,5 +1,6 @@
 """Thin views for residents; the rules live in webapp.domain."""
 
+import re
 from itertools import groupby
 
 from flask import abort, current_app, render_template, send_file
@@ -16,6 +17,7 @@ from webapp.resident import bp
 from webapp.sessions import current_account, current_device
 
 PHOTO_CACHE_SECONDS = 365 * 24 * 3600
+PHOTO_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}-(?:display|thumb)\.jpg")
 
 
 def _service_groups() -> list[tuple[str, list[Service]]]:
@@ -111,18 +113,20 @@ def map_page():
 @bp.get("/photos/<path:key>")
 @public
 def photo(key: str):
-    """A stored photo derivative, cached forever (its name is its content hash)."""
-    if not key.endswith((".jpg",)):
+    """A stored photo derivative, cached forever (its name is its content hash).
+
+    Only keys shaped like the pipeline's own (``ab/cd/<sha256>-display.jpg``) are
+    served, always as ``image/jpeg`` with ``nosniff``, never as a download or a page.
+    """
+    if not PHOTO_KEY.fullmatch(key):
         abort(404)
-    try:
-        path = photo_store().path(key)
-    except ValueError:
-        abort(404)
+    path = photo_store().path(key)
     if path is None:
         abort(404)
     response = send_file(
         path, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True, etag=True
     )
     response.headers["Cache-Control"] = f"public, max-age={PHOTO_CACHE_SECONDS}, immutable"
-    current_app.logger.debug("served photo %s", key)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = "inline"
     return response

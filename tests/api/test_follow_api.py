@@ -1,0 +1,84 @@
+"""Following a request ("me too") through the API: once per person or device."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests import factories
+from webapp.extensions import db
+
+WRITE = {"X-Requested-With": "civic311"}
+
+
+def _follow(client, public_id: str, method: str = "post", headers: dict | None = None):
+    return getattr(client, method)(
+        f"/api/v1/requests/{public_id}/follow", headers={**WRITE, **(headers or {})}
+    )
+
+
+def test_a_device_follows_once_and_counts_once(client, city):
+    request = factories.gen_request()
+    first = _follow(client, request.public_id)
+    assert first.status_code == 200
+    assert first.get_json()["data"] == {"following": True, "supporters_count": 1}
+    assert "civic_device" in first.headers.get("Set-Cookie", "")
+    again = _follow(client, request.public_id)
+    assert again.get_json()["data"] == {"following": True, "supporters_count": 1}
+    assert (
+        client.get(f"/api/v1/requests/{request.public_id}").get_json()["data"]["supporters_count"]
+        == 1
+    )
+
+
+def test_each_person_and_device_adds_one_supporter(make_app):
+    # Requests run outside any pushed app context, so each one has its own ``g``
+    # (the signed-in user and the device are remembered there).
+    app = make_app()
+    with app.app_context():
+        factories.gen_city()
+        public_id = factories.gen_request().public_id
+        factories.gen_user(email="neighbour@example.com")
+        db.session.commit()
+    signed_in, phone, other_phone = app.test_client(), app.test_client(), app.test_client()
+    signed_in.post(
+        "/auth/sign-in", data={"email": "neighbour@example.com", "password": factories.PASSWORD}
+    )
+    counts = [
+        _follow(caller, public_id).get_json()["data"]["supporters_count"]
+        for caller in (signed_in, phone, other_phone, phone, signed_in)
+    ]
+    assert counts == [1, 2, 3, 3, 3]
+
+
+def test_unfollow_stops_counting(client, city):
+    request = factories.gen_request()
+    _follow(client, request.public_id)
+    response = _follow(client, request.public_id, "delete")
+    assert response.get_json()["data"] == {"following": False, "supporters_count": 0}
+    db.session.refresh(request)
+    assert request.supporters_count == 0
+
+
+def test_the_requester_following_is_not_a_supporter(client, city):
+    response = client.post(
+        "/api/v1/requests",
+        headers={**WRITE, "Idempotency-Key": str(uuid.uuid4())},
+        data={"service_code": "graffiti", "lat": "35.045", "long": "-85.31", "notify": "0"},
+    )
+    public_id = response.get_json()["data"]["id"]
+    followed = _follow(client, public_id)
+    assert followed.get_json()["data"] == {"following": True, "supporters_count": 0}
+
+
+def test_following_needs_the_anti_forgery_header(client, city):
+    request = factories.gen_request()
+    response = client.post(f"/api/v1/requests/{request.public_id}/follow")
+    assert response.status_code == 400
+    assert request.supporters_count == 0
+
+
+def test_following_an_unknown_or_private_request_is_404(client, city):
+    assert _follow(client, "311-999999").status_code == 404
+    factories.gen_service("internal", public=False)
+    hidden = factories.gen_request("internal", channel="phone")
+    assert _follow(client, hidden.public_id).status_code == 404

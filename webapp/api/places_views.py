@@ -1,0 +1,180 @@
+"""Places through the JSON API: address search, nearby open requests, "me too"."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.access import public
+from webapp.api import bp
+from webapp.api.envelope import envelope
+from webapp.api.openapi import PUBLIC_ID, WRITE_HEADER, _op, _q, register_path
+from webapp.api.params import float_param, int_param
+from webapp.api.serialize import request_json
+from webapp.domain import geocoding, places
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError
+from webapp.extensions import db, limiter
+from webapp.models import Service
+from webapp.sessions import current_account, current_device
+
+DEFAULT_RADIUS_M = 200
+MAX_RADIUS_M = 2000
+MAX_NEARBY = 50
+SEARCH_LIMIT = "30 per minute"
+
+
+@bp.get("/geocode")
+@public
+@limiter.limit(SEARCH_LIMIT)
+def geocode_search():
+    """Addresses matching ``q`` inside the city, through the server's geocoder."""
+    query = (request.args.get("q") or "").strip()
+    if not query:
+        raise DomainError(_("Please type an address or a place."), status=400, field="q")
+    if len(query) > geocoding.MAX_QUERY:
+        raise DomainError(_("That address is too long."), status=400, field="q")
+    limit = int_param(request.args, "limit", 5, maximum=10)
+    found = geocoding.search(query, limit=limit)
+    if found is None:
+        raise DomainError(
+            _(
+                "Address search is not available right now. Please pin the spot on the map or describe where it is."
+            ),
+            status=503,
+            details={"reason": "geocoder_unavailable"},
+        )
+    return envelope(
+        [{"label": p.label, "lat": p.lat, "long": p.long} for p in found],
+        meta={"count": len(found)},
+    )
+
+
+@bp.get("/requests/nearby")
+@public
+def nearby_requests():
+    """Open requests near a point, nearest first ("Is it one of these?")."""
+    lat = float_param(request.args, "lat", minimum=-90, maximum=90)
+    long = float_param(request.args, "long", minimum=-180, maximum=180)
+    if lat is None or long is None:
+        raise DomainError(
+            _("lat and long are required."), status=400, field="lat" if lat is None else "long"
+        )
+    radius = int_param(request.args, "radius", DEFAULT_RADIUS_M, maximum=MAX_RADIUS_M)
+    limit = int_param(request.args, "limit", 10, maximum=MAX_NEARBY)
+    service_id = None
+    service_code = request.args.get("service_code")
+    if service_code:
+        service_id = db.session.scalar(
+            select(Service.id).where(Service.service_code == service_code, Service.public.is_(True))
+        )
+        if service_id is None:
+            raise DomainError(
+                _("We do not know that kind of problem."), status=400, field="service_code"
+            )
+    found = places.nearby_open_requests(
+        lat, long, radius, service_id=service_id, limit=limit, public_only=True
+    )
+    body = [
+        {**request_json(item.request), "distance_m": round(item.distance_m, 1)} for item in found
+    ]
+    return envelope(body, meta={"count": len(body), "radius_m": radius})
+
+
+def _follow_state(service_request) -> dict:
+    """What the follow button needs: whether the caller follows, and the count."""
+    return {
+        "following": requests_domain.is_following(
+            service_request, user=current_account(), device=current_device()
+        ),
+        "supporters_count": service_request.supporters_count,
+    }
+
+
+def _visible(public_id: str):
+    """The request with that id when the public may see it, else 404."""
+    service_request = requests_domain.get_by_public_id(public_id)
+    if not service_request.service.public:
+        raise DomainError(_("We could not find that request."), status=404)
+    return service_request
+
+
+@bp.post("/requests/<public_id>/follow")
+@public
+def follow_request(public_id: str):
+    """Follow a request ("me too"): counts once per person or device as a supporter."""
+    service_request = _visible(public_id)
+    account = current_account()
+    device = current_device(create=account is None)
+    try:
+        requests_domain.follow(service_request, user=account, device=device)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # the same person following twice at once: one follow won
+        service_request = _visible(public_id)
+    return envelope(_follow_state(service_request))
+
+
+@bp.delete("/requests/<public_id>/follow")
+@public
+def unfollow_request(public_id: str):
+    """Stop following a request; a supporter stops counting."""
+    service_request = _visible(public_id)
+    requests_domain.unfollow(service_request, user=current_account(), device=current_device())
+    db.session.commit()
+    return envelope(_follow_state(service_request))
+
+
+FOLLOW_STATE = {"200": {"description": "{data: {following, supporters_count}}"}}
+
+register_path(
+    "/api/v1/geocode",
+    {
+        "get": _op(
+            "Search addresses inside the city (through the server's geocoder)",
+            params=[
+                _q("q", "Address or place", required=True),
+                _q("limit", "1..10 (default 5)", "integer"),
+            ],
+            responses={
+                "200": {"description": "{data: [{label, lat, long}]}"},
+                "400": {"$ref": "#/components/responses/Error"},
+                "503": {"$ref": "#/components/responses/Error"},
+            },
+            tags=("places",),
+        )
+    },
+)
+register_path(
+    "/api/v1/requests/nearby",
+    {
+        "get": _op(
+            "Open requests near a point, nearest first, each with distance_m",
+            params=[
+                _q("lat", "Latitude", "number", required=True),
+                _q("long", "Longitude", "number", required=True),
+                _q("radius", "Metres, 1..2000 (default 200)", "integer"),
+                _q("service_code", "Only this service"),
+                _q("limit", "1..50 (default 10)", "integer"),
+            ],
+            tags=("places",),
+        )
+    },
+)
+register_path(
+    "/api/v1/requests/{public_id}/follow",
+    {
+        "post": _op(
+            'Follow a request ("me too"); a non-requester counts once as a supporter',
+            params=[PUBLIC_ID, WRITE_HEADER],
+            responses=dict(FOLLOW_STATE),
+        ),
+        "delete": _op(
+            "Stop following a request",
+            params=[PUBLIC_ID, WRITE_HEADER],
+            responses=dict(FOLLOW_STATE),
+        ),
+    },
+)
