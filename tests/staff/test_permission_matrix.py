@@ -31,6 +31,8 @@ MATRIX: dict[str, set[str]] = {
     "GET resident.request_page": EVERYONE,
     "GET resident.service_worker": EVERYONE,
     "GET resident.service_worker_part": EVERYONE,
+    "GET resident.offline": EVERYONE,
+    "GET resident.web_app_manifest_file": EVERYONE,
     "POST resident.confirm_fixed": REQUESTER,
     "POST resident.reopen": REQUESTER,
     "POST resident.rate": REQUESTER,
@@ -44,6 +46,23 @@ MATRIX: dict[str, set[str]] = {
     "GET api.list_requests": EVERYONE,
     "GET api.get_request": EVERYONE,
     "POST api.create_request": EVERYONE,
+    "GET api.geocode_search": EVERYONE,
+    "GET api.nearby_requests": EVERYONE,
+    "POST api.follow_request": EVERYONE,
+    "DELETE api.unfollow_request": EVERYONE,
+    "GET api.push_public_key": EVERYONE,
+    "POST api.push_subscribe": EVERYONE,
+    "DELETE api.push_unsubscribe": EVERYONE,
+    "GET api.push_preferences": EVERYONE,
+    "PUT api.push_set_preferences": EVERYONE,
+    "GET open311.discovery": EVERYONE,
+    "GET open311.list_services": EVERYONE,
+    "GET open311.service_definition": EVERYONE,
+    "GET open311.list_requests": EVERYONE,
+    "GET open311.get_request": EVERYONE,
+    "GET open311.get_token": EVERYONE,
+    # Open311 writes need an API key: no signed-in session is enough on its own.
+    "POST open311.create_request": set(),
     "POST api.staff_transition": STAFF,
     "POST api.staff_assign": STAFF,
     "POST api.staff_note": STAFF,
@@ -92,6 +111,9 @@ SAMPLE_ARGS = {
     "key": "00/00/0000-display.jpg",
     "name": "push",
     "kind": "csv",
+    "fmt": "json",
+    "service_code": "pothole",
+    "token": "311-000001",
 }
 
 
@@ -107,6 +129,7 @@ def routes(app) -> list[tuple[str, str, str]]:
 def url_for_rule(rule, ids: dict) -> str:
     """The rule's path with sample values for its arguments."""
     values = {**SAMPLE_ARGS, **{k: str(v) for k, v in ids.items()}}
+    values.setdefault("request_id", values["public_id"])
 
     def fill(match):
         return values[match.group(1)]
