@@ -388,8 +388,7 @@ def test_post_without_a_valid_api_key_is_403(client, city, api_key, fmt, key):
         ({"attribute[size]": "enormous"}, "pick from the list"),
         ({"description": "x" * 4001}, "too long"),
         ({"lat": None, "long": None}, "send lat and long"),
-        ({"lat": None, "long": None, "address_string": "100 Market St"}, "required for now"),
-        ({"lat": None, "long": None, "address_id": "A-17"}, "required for now"),
+        ({"lat": None, "long": None, "address_id": "A-17"}, "address_id is not supported"),
         ({"lat": "north"}, "lat must be a number"),
         ({"lat": "95"}, "lat is out of range"),
         ({"lat": "36.16", "long": "-86.78"}, "outside the city limits"),
@@ -696,3 +695,56 @@ def test_xml_escapes_what_residents_typed(client, city):
     created = factories.gen_request("graffiti", description='<b>Tags & "art"</b>')
     root = parse_xml(client.get(f"{BASE}/requests/{created.public_id}.xml"))
     assert root.find("request/description").text == '<b>Tags & "art"</b>'
+
+
+@pytest.fixture
+def geocoded_app(make_app):
+    """An app whose geocoder is a local fake Nominatim, with the test city loaded."""
+    from tests.fakes import serve
+    from tests.fakes.nominatim import FakeNominatim
+    from webapp.domain import geocoding
+
+    fake = FakeNominatim(slow_seconds=1.0)
+    server = serve(fake)
+    app = make_app(GEOCODER_DOMAIN=f"127.0.0.1:{server.port}", GEOCODER_TIMEOUT=0.3)
+    geocoding.reset()
+    with app.app_context():
+        factories.gen_city()
+        key, _record = api_keys.issue("CRM")
+        db.session.commit()
+        yield app, fake, key
+    geocoding.reset()
+    server.stop()
+
+
+def test_address_string_alone_is_placed_through_the_geocoder(geocoded_app):
+    app, fake, key = geocoded_app
+    response = app.test_client().post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "graffiti", "address_string": "East 11th Street",
+        "description": "Tags on the wall"})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    public_id = response.get_json()[0]["service_request_id"]
+    shown = app.test_client().get(f"/open311/v2/requests/{public_id}.json").get_json()[0]
+    assert (shown["lat"], shown["long"]) == (35.0456, -85.3097)
+    assert "East 11th Street" in shown["address"]
+    assert fake.paths() == ["/search"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_address_string_the_city_cannot_find_is_a_400(geocoded_app, fmt):
+    app, _fake, key = geocoded_app
+    response = app.test_client().post(f"/open311/v2/requests.{fmt}", data={
+        "api_key": key, "service_code": "graffiti", "address_string": "nowhere at all"})
+    assert response.status_code == 400
+    assert "not found inside the city" in response.get_data(as_text=True)
+
+
+def test_address_string_with_the_geocoder_down_is_a_503_to_retry(geocoded_app):
+    app, fake, key = geocoded_app
+    fake.mode = "down"
+    response = app.test_client().post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "graffiti", "address_string": "East 11th Street"})
+    assert response.status_code == 503
+    assert response.get_json()[0]["code"] == 503
+    assert "try again later" in response.get_json()[0]["description"]
+    assert db.session.scalar(db.select(db.func.count(ServiceRequest.id))) == 0

@@ -13,7 +13,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from webapp.access import api_key_checked, public
-from webapp.domain import accounts, api_keys
+from webapp.domain import accounts, api_keys, geocoding
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
@@ -26,7 +26,7 @@ FORMATS = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2025-01-01T00:00:00+00:00"
 MAX_MEDIA_URL = 1000
-SPEC_STATUSES = (400, 403, 404, 405, 413, 429)
+SPEC_STATUSES = (400, 403, 404, 405, 413, 429, 503)
 
 
 @bp.errorhandler(DomainError)
@@ -163,18 +163,41 @@ def _media_url() -> str | None:
     return raw
 
 
-def _location() -> tuple[float, float]:
-    """``lat`` and ``long``; an address alone is refused for now (no server-side geocoding)."""
+def _location() -> tuple[float, float, str | None]:
+    """``lat`` and ``long``, or the position of ``address_string`` looked up in the city.
+
+    GeoReport v2 lets a client send an address instead of coordinates. The address is
+    looked up through the server's geocoder (Nominatim, bounded to the city); when the
+    geocoder is down the client is told to retry or send coordinates (503), and an
+    address it cannot find is a 400. ``address_id`` needs a city address database,
+    which Civic311 does not have, so it is refused with a clear 400.
+    """
     lat = params.number(request.form, "lat", minimum=-90, maximum=90)
     long = params.number(request.form, "long", minimum=-180, maximum=180)
+    address = (request.form.get("address_string") or "").strip()[:255] or None
     if lat is not None and long is not None:
-        return lat, long
-    if request.form.get("address_string") or request.form.get("address_id"):
+        return lat, long, address
+    if address:
+        try:
+            found = geocoding.search_or_raise(address, limit=1)
+        except geocoding.GeocoderDown:
+            raise DomainError(
+                _(
+                    "We could not look up address_string right now. Send lat and long, or try again later."
+                ),
+                status=503,
+                field="address_string",
+            ) from None
+        if not found:
+            raise params.bad_request(
+                _("address_string was not found inside the city. Send lat and long instead."),
+                "address_string",
+            )
+        return found[0].lat, found[0].long, found[0].label[:255]
+    if request.form.get("address_id"):
         raise params.bad_request(
-            _(
-                "lat and long are required for now: this server does not yet look up address_string or address_id. Send lat and long (you may add address_string)."
-            ),
-            "lat",
+            _("address_id is not supported by this server. Send lat and long or address_string."),
+            "address_id",
         )
     raise params.bad_request(
         _("A location is required: send lat and long (decimal degrees, WGS84)."), "lat"
@@ -226,7 +249,7 @@ def create_request(fmt: str):
     if not service_code:
         raise params.bad_request(_("service_code is required."), "service_code")
     requests_domain.find_service(service_code)
-    lat, long = _location()
+    lat, long, address = _location()
     media_url = _media_url()
     email = _email()
     requester = accounts.find_by_email(email) if email else None
@@ -237,7 +260,7 @@ def create_request(fmt: str):
         long=long,
         description=request.form.get("description", ""),
         attributes=params.attribute_answers(request.form),
-        address=(request.form.get("address_string") or "").strip()[:255] or None,
+        address=address,
         contact_name=_contact_name(),
         contact_email=email,
         contact_phone=(request.form.get("phone") or "").strip()[:40] or None,
