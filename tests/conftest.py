@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests import factories
+from tests.fakes import serve
+from tests.fakes.nominatim import FakeNominatim
 from webapp import create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
@@ -212,3 +214,12 @@ def artifacts_dir() -> Path:
     """Where screenshots and other test artifacts are kept."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def nominatim():
+    """A fake Nominatim on a free local port: ``(fake, server)``; set ``fake.mode``."""
+    fake = FakeNominatim(slow_seconds=1.0)
+    server = serve(fake)
+    yield fake, server
+    server.stop()

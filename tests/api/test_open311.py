@@ -698,14 +698,11 @@ def test_xml_escapes_what_residents_typed(client, city):
 
 
 @pytest.fixture
-def geocoded_app(make_app):
+def geocoded_app(make_app, nominatim):
     """An app whose geocoder is a local fake Nominatim, with the test city loaded."""
-    from tests.fakes import serve
-    from tests.fakes.nominatim import FakeNominatim
     from webapp.domain import geocoding
 
-    fake = FakeNominatim(slow_seconds=1.0)
-    server = serve(fake)
+    fake, server = nominatim
     app = make_app(GEOCODER_DOMAIN=f"127.0.0.1:{server.port}", GEOCODER_TIMEOUT=0.3)
     geocoding.reset()
     with app.app_context():
@@ -714,7 +711,6 @@ def geocoded_app(make_app):
         db.session.commit()
         yield app, fake, key
     geocoding.reset()
-    server.stop()
 
 
 def test_address_string_alone_is_placed_through_the_geocoder(geocoded_app):

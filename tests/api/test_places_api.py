@@ -7,8 +7,6 @@ import uuid
 import pytest
 
 from tests import factories
-from tests.fakes import serve
-from tests.fakes.nominatim import FakeNominatim
 from webapp.domain import geocoding
 from webapp.domain import requests as rules
 from webapp.extensions import db
@@ -16,15 +14,6 @@ from webapp.extensions import db
 WRITE = {"X-Requested-With": "civic311"}
 BASE = factories.INSIDE
 METRE_LAT = 1 / 111_200
-
-
-@pytest.fixture
-def nominatim():
-    """A fake Nominatim on a free local port."""
-    fake = FakeNominatim(slow_seconds=1.0)
-    server = serve(fake)
-    yield fake, server
-    server.stop()
 
 
 @pytest.fixture

@@ -7,22 +7,11 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from tests.fakes import serve
-from tests.fakes.nominatim import FakeNominatim
 from webapp import workers
 from webapp.domain import geocoding, places
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import GeocodeState
-
-
-@pytest.fixture
-def nominatim():
-    """A fake Nominatim on a free local port."""
-    fake = FakeNominatim(slow_seconds=1.0)
-    server = serve(fake)
-    yield fake, server
-    server.stop()
 
 
 @pytest.fixture
