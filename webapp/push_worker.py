@@ -13,44 +13,19 @@ import signal
 import threading
 
 import click
-from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from flask import Flask, current_app
 
 from webapp import workers
 from webapp.domain import push
 from webapp.extensions import db
 from webapp.models import NotificationOutbox
 
-QUEUED_FLAG = "civic311_push_queued"
 WORKER_INTERVAL_SECONDS = 5
 
 
-def _note_queued_rows(session, flush_context) -> None:
-    """Remember that this transaction wrote outbox rows (before the flush empties ``new``)."""
-    if any(isinstance(item, NotificationOutbox) for item in session.new):
-        session.info[QUEUED_FLAG] = True
-
-
-def _kick_after_commit(session) -> None:
-    """Wake the embedded worker once a transaction with outbox rows has committed."""
-    if session.info.pop(QUEUED_FLAG, False) and has_app_context():
-        workers.kick(current_app._get_current_object(), "push")
-
-
-def _forget_after_rollback(session) -> None:
-    """A rolled-back transaction queued nothing."""
-    session.info.pop(QUEUED_FLAG, None)
-
-
-def install_commit_hook() -> None:
-    """Listen on the app's session class (once per process)."""
-    for name, listener in (
-        ("after_flush", _note_queued_rows),
-        ("after_commit", _kick_after_commit),
-        ("after_rollback", _forget_after_rollback),
-    ):
-        if not event.contains(db.session, name, listener):
-            event.listen(db.session, name, listener)
+def _is_outbox_row(item: object) -> bool:
+    """A transaction that added outbox rows leaves pushes to deliver."""
+    return isinstance(item, NotificationOutbox)
 
 
 @click.group("push")
@@ -99,10 +74,10 @@ def notify_worker_command(once: bool, interval: float) -> None:
 
 
 workers.register("push", push.deliver_due, every=WORKER_INTERVAL_SECONDS)
+workers.wake_after_commit("push", _is_outbox_row)
 
 
 def init_app(app: Flask) -> None:
     """Register the commands and the after-commit nudge."""
     app.cli.add_command(push_group)
     app.cli.add_command(notify_worker_command)
-    install_commit_hook()

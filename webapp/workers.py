@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
 
 Job = Callable[[], int]
 
@@ -75,6 +76,33 @@ def kick(app: Flask, name: str | None = None) -> None:
     if name and name in runner.jobs:
         runner.jobs[name].next_run = 0.0
     runner.wake.set()
+
+
+def wake_after_commit(name: str, leaves_work: Callable[[object], bool]) -> None:
+    """Kick job ``name`` after any commit whose transaction added an object for which
+    ``leaves_work(obj)`` is true (e.g. a push outbox row, a request to geocode).
+
+    A flag is set on the session when such an object is flushed, read after commit and
+    dropped on rollback, so a change that rolled back wakes nothing.
+    """
+    from webapp.extensions import db
+
+    flag = f"civic311_wake_{name}"
+
+    def note(session, flush_context) -> None:
+        if any(leaves_work(item) for item in session.new):
+            session.info[flag] = True
+
+    def kick_if_noted(session) -> None:
+        if session.info.pop(flag, False) and has_app_context():
+            kick(current_app._get_current_object(), name)
+
+    def forget(session) -> None:
+        session.info.pop(flag, None)
+
+    for event_name, listener in (("after_flush", note), ("after_commit", kick_if_noted),
+                                 ("after_rollback", forget)):
+        event.listen(db.session, event_name, listener)
 
 
 def shutdown(app: Flask) -> None:

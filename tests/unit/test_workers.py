@@ -1,0 +1,56 @@
+"""The embedded worker: jobs are woken after commits that leave them work."""
+
+import time
+
+import pytest
+
+from tests import factories
+from webapp import workers
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+
+
+@pytest.fixture
+def kicks(monkeypatch):
+    """Record which jobs were woken instead of waking a thread."""
+    woken = []
+    monkeypatch.setattr(workers, "kick", lambda application, name=None: woken.append(name))
+    return woken
+
+
+def test_a_new_report_wakes_the_geocoder_after_commit(app, city, kicks):
+    factories.gen_request("graffiti")
+    assert "geocode" in kicks
+
+
+def test_a_refused_report_wakes_nothing(app, city, kicks):
+    with pytest.raises(DomainError):
+        requests_domain.submit(requests_domain.Submission(
+            service_code="graffiti", lat=factories.OUTSIDE[0], long=factories.OUTSIDE[1],
+            client_uuid="3b0f5a1e-8a0c-4c55-9d1e-1f2a3b4c5d6e"))
+    db.session.rollback()
+    db.session.commit()
+    assert kicks == []
+
+
+def test_a_report_with_an_address_needs_no_geocoding(app, city, kicks):
+    requests_domain.submit(requests_domain.Submission(
+        service_code="graffiti", lat=factories.INSIDE[0], long=factories.INSIDE[1],
+        address="100 Market St", client_uuid="3b0f5a1e-8a0c-4c55-9d1e-1f2a3b4c5d6f"))
+    assert "geocode" not in kicks
+
+
+def test_the_worker_thread_runs_registered_jobs_and_stops(make_app):
+    ran = []
+    workers.register("test-job", lambda: ran.append(1) or 1, every=0.05)
+    try:
+        app = make_app(BACKGROUND_WORKER="thread")
+        workers.kick(app, "test-job")
+        deadline = time.monotonic() + 5
+        while not ran and time.monotonic() < deadline:
+            time.sleep(0.02)
+        workers.shutdown(app)
+        assert ran
+    finally:
+        workers._JOBS.pop("test-job", None)
