@@ -115,12 +115,26 @@ def shutdown(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Start the embedded worker thread when ``BACKGROUND_WORKER`` is ``thread``."""
+    """With ``BACKGROUND_WORKER=thread``, start the worker thread at the first request.
+
+    Starting on the first request (not in ``create_app``) keeps CLI commands such as
+    ``flask db upgrade`` from running jobs against a database that is being migrated.
+    """
     if app.config.get("BACKGROUND_WORKER", "thread") != "thread":
         return
     runner = _Runner(app)
     for name, (job, every) in _JOBS.items():
         runner.jobs[name] = _Registered(name, job, every)
-    runner.thread = threading.Thread(target=runner.loop, name="civic311-worker", daemon=True)
     app.extensions["civic311_worker"] = runner
-    runner.thread.start()
+    start_lock = threading.Lock()
+
+    def start_once() -> None:
+        if runner.thread is not None:
+            return
+        with start_lock:
+            if runner.thread is None:
+                runner.thread = threading.Thread(target=runner.loop, name="civic311-worker",
+                                                 daemon=True)
+                runner.thread.start()
+
+    app.before_request(start_once)

@@ -46,6 +46,8 @@ def test_the_worker_thread_runs_registered_jobs_and_stops(make_app):
     workers.register("test-job", lambda: ran.append(1) or 1, every=0.05)
     try:
         app = make_app(BACKGROUND_WORKER="thread")
+        assert app.extensions["civic311_worker"].thread is None
+        app.test_client().get("/api/v1/services")
         workers.kick(app, "test-job")
         deadline = time.monotonic() + 5
         while not ran and time.monotonic() < deadline:
