@@ -428,7 +428,8 @@ function renderReview() {
   const list = byId("review-summary");
   const labels = list.dataset;
   list.replaceChildren();
-  addRow(list, labels.labelPhotos, t("photoCount", { n: state.photos.length }));
+  const count = state.photos.length;
+  addRow(list, labels.labelPhotos, t(["photoNone", "photoOne"][count] || "photoMany", { n: count }));
   const accuracy = byId("accuracy").value;
   addRow(
     list,
