@@ -31,6 +31,12 @@ export function loadLeaflet(scriptUrl, cssUrl) {
   return leafletPromise;
 }
 
+/** Record where the pin is on the map element (read by scripts and tests, never styled). */
+function notePin(element, lat, long) {
+  element.dataset.pinLat = String(lat);
+  element.dataset.pinLong = String(long);
+}
+
 /** Build the map in `element`; `onPinMoved(lat, long)` runs when the resident moves the pin. */
 export async function createReportMap(element, settings, onPinMoved, onTilesFailed) {
   let L;
@@ -61,19 +67,23 @@ export async function createReportMap(element, settings, onPinMoved, onTilesFail
   tiles.on("tileload", () => element.classList.remove("map-offline"));
   tiles.addTo(map);
   const pin = L.marker(start, { draggable: true, keyboard: true, autoPan: true }).addTo(map);
+  notePin(element, settings.lat, settings.long);
   let circle = null;
   pin.on("dragend", () => {
     const where = pin.getLatLng();
+    notePin(element, where.lat, where.lng);
     onPinMoved(where.lat, where.lng);
   });
   map.on("click", (event) => {
     pin.setLatLng(event.latlng);
+    notePin(element, event.latlng.lat, event.latlng.lng);
     onPinMoved(event.latlng.lat, event.latlng.lng);
   });
   return {
     /** Move the pin (and an accuracy circle when known) without reporting it back. */
     setPosition(lat, long, accuracy) {
       pin.setLatLng([lat, long]);
+      notePin(element, lat, long);
       if (circle) {
         circle.remove();
         circle = null;

@@ -267,19 +267,24 @@ async function searchAddress() {
   }
   results.replaceChildren(textItem(t("searching")));
   let found = [];
+  let problem = "";
   try {
     const response = await fetch(`${form.dataset.geocodeUrl}?q=${encodeURIComponent(query)}`, {
       headers: { Accept: "application/json" },
     });
+    const body = await response.json().catch(() => null);
     if (response.ok) {
-      const body = await response.json();
-      found = Array.isArray(body.data) ? body.data : [];
+      found = body && Array.isArray(body.data) ? body.data : [];
+    } else {
+      problem = (body && body.error && body.error.message) || t("searchUnavailable");
     }
   } catch (error) {
-    found = [];
+    problem = t("searchUnavailable");
   }
-  if (!found.length) {
-    results.replaceChildren(textItem(t("noResults")));
+  if (problem || !found.length) {
+    const item = textItem(problem || t("noResults"));
+    item.className = problem ? "error-message" : "";
+    results.replaceChildren(item);
     return;
   }
   results.replaceChildren(
@@ -423,7 +428,8 @@ function renderReview() {
   const list = byId("review-summary");
   const labels = list.dataset;
   list.replaceChildren();
-  addRow(list, labels.labelPhotos, t("photoCount", { n: state.photos.length }));
+  const count = state.photos.length;
+  addRow(list, labels.labelPhotos, t(["photoNone", "photoOne"][count] || "photoMany", { n: count }));
   const accuracy = byId("accuracy").value;
   addRow(
     list,
@@ -542,7 +548,8 @@ async function followInstead(item) {
     if (newToken) {
       await core().setMeta("device_token", newToken);
     }
-    await finish(t("followed", { id: item.id }), item.url || null);
+    const page = item.url || form.dataset.requestUrl.replace("ID", item.id);
+    await finish(t("followed", { id: item.id }), page, t("seeStatus", { id: item.id }));
   } catch (error) {
     byId("form-message").textContent = t("followFailed");
   }
@@ -593,8 +600,9 @@ async function send(event) {
   await finish(t("saved"), null);
 }
 
-/** Clear the form and its draft and show the thank-you panel. */
-async function finish(message, link) {
+/** Clear the form and its draft and show the thank-you panel, linking to `link` (with
+ * `linkText`) or, by default, to "my requests". */
+async function finish(message, link, linkText) {
   clearTimeout(state.draftTimer);
   await core().deleteMeta(DRAFT_KEY);
   state.photos.forEach((photo) => photo.url && URL.revokeObjectURL(photo.url));
@@ -610,9 +618,9 @@ async function finish(message, link) {
   form.hidden = true;
   const done = byId("report-done");
   byId("report-done-message").textContent = message;
-  if (link) {
-    byId("report-done-link").href = link;
-  }
+  const doneLink = byId("report-done-link");
+  doneLink.href = link || doneLink.dataset.myUrl;
+  doneLink.textContent = linkText || doneLink.dataset.myText;
   done.hidden = false;
   done.focus();
 }
@@ -623,7 +631,9 @@ function onSent(detail) {
   }
   byId("report-done-message").textContent = t("sentAs", { id: detail.sent.public_id });
   if (detail.sent.url) {
-    byId("report-done-link").href = detail.sent.url;
+    const doneLink = byId("report-done-link");
+    doneLink.href = detail.sent.url;
+    doneLink.textContent = t("seeStatus", { id: detail.sent.public_id });
   }
 }
 
