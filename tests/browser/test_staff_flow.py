@@ -59,7 +59,7 @@ def test_staff_closes_with_photo_resident_sees_it_and_reopens(
 
     page.goto(f"/requests/{public_id}")
     assert "Painted over the tag this morning." in page.content()
-    after = page.locator("img[alt='Photo after the work']")
+    after = page.locator("figure:has(figcaption:text-is('After the work')) img")
     assert after.count() == 1
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", after.element_handle())
     screenshot("resident-sees-closure")

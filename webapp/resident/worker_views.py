@@ -41,6 +41,8 @@ PRECACHE_STATIC_GLOBS = (
     "icons/*.svg",
     "icons/apple-touch-icon.png",
 )
+# City staff's scripts and styles are not part of the resident app shell.
+PRECACHE_EXCLUDED_PREFIXES = ("css/staff", "js/staff")
 ICONS = (
     ("icons/icon.svg", "any", "image/svg+xml", "any"),
     ("icons/icon-192.png", "192x192", "image/png", "any"),
@@ -131,7 +133,7 @@ def precache_static_files() -> list[str]:
         for path in root.glob(pattern)
         if path.is_file()
     }
-    return sorted(found)
+    return sorted(f for f in found if not f.startswith(PRECACHE_EXCLUDED_PREFIXES))
 
 
 def shell_manifest() -> dict:

@@ -140,7 +140,7 @@ function waitingRow(element, item) {
   li.textContent = [
     serviceName(item),
     fill(element.dataset.savedAt, { time: timeText(item.saved_at) }),
-    photos ? fill(element.dataset.photos, { n: photos }) : "",
+    photos === 1 ? element.dataset.photoOne : photos ? fill(element.dataset.photos, { n: photos }) : "",
   ]
     .filter(Boolean)
     .join(" · ");
