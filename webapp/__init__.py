@@ -9,7 +9,8 @@ from webapp.config import Config
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, errors, commands."""
-    app = Flask(__name__, instance_path=Config.INSTANCE_DIR)
+    overrides = config if isinstance(config, dict) else vars(config) if config else {}
+    app = Flask(__name__, instance_path=overrides.get("INSTANCE_DIR", Config.INSTANCE_DIR))
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)

@@ -84,7 +84,8 @@ class Delivery:
 
 @dataclass
 class FakePushService:
-    """The WSGI app. ``verify=False`` only counts requests (for the benchmark's cheap mode)."""
+    """The WSGI app. ``verify=False`` only counts requests (for the benchmark's cheap mode);
+    ``latency_seconds`` delays every answer like a push service across the internet."""
 
     verify: bool = True
     deliveries: list[Delivery] = field(default_factory=list)
@@ -94,6 +95,7 @@ class FakePushService:
     _answers: dict[str, deque] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    latency_seconds: float = 0.0
 
     def subscription(self, base_url: str | None = None) -> BrowserKeys:
         """A new browser subscription whose endpoint is on this service."""
@@ -117,6 +119,8 @@ class FakePushService:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)  # a remote push service's round trip
         return self._handle(request)(environ, start_response)
 
     def _reject(self, status: int, why: str) -> Response:

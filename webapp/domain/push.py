@@ -26,6 +26,7 @@ import random
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -50,6 +51,7 @@ RETRY_AFTER_MAX_SECONDS = 24 * 3600
 CLAIM_BATCH = 50
 LEASE = timedelta(minutes=15)
 SEND_TIMEOUT_SECONDS = 10
+SEND_CONCURRENCY = 8  # sends in flight at once per worker
 VAPID_LIFETIME_SECONDS = 12 * 3600
 VAPID_REFRESH_MARGIN_SECONDS = 3600
 KEY_FILE = "vapid_private.pem"
@@ -358,16 +360,36 @@ def _retry(message: Message, error: str, now: datetime, retry_after: float | Non
     return PENDING
 
 
+@dataclass
+class Attempt:
+    """What one send produced: the push service's response, or the network error."""
+
+    response: requests.Response | None = None
+    error: requests.RequestException | None = None
+
+
+def send(message: Message, sender: Pusher) -> Attempt:
+    """POST one message (no database work, so it can run on a sending thread)."""
+    try:
+        return Attempt(response=sender.send(message))
+    except requests.RequestException as error:
+        return Attempt(error=error)
+
+
 def deliver_one(message: Message, sender: Pusher) -> str:
     """Send one claimed message and record the outcome (the caller commits); returns the state."""
     if message.subscription_id is None:
         _record(message, state=DEAD, last_error="subscription no longer exists")
         return DEAD
-    try:
-        response = sender.send(message)
-    except requests.RequestException as error:
+    return record_outcome(message, send(message, sender), sender)
+
+
+def record_outcome(message: Message, attempt: Attempt, sender: Pusher) -> str:
+    """Write what the push service said on the row (the caller commits); returns the state."""
+    if attempt.error is not None:
         _subscription_failed(message)
-        return _retry(message, f"network error: {type(error).__name__}", utcnow(), None)
+        return _retry(message, f"network error: {type(attempt.error).__name__}", utcnow(), None)
+    response = attempt.response
     now = utcnow()
     status = response.status_code
     if status in SUCCESS:
@@ -403,11 +425,16 @@ def deliver_one(message: Message, sender: Pusher) -> str:
     return FAILED
 
 
-def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
+def deliver_due(
+    now: datetime | None = None, limit: int = CLAIM_BATCH, concurrency: int = SEND_CONCURRENCY
+) -> int:
     """Drain due rows batch by batch until none are due; returns how many were sent.
 
-    Each message's outcome is committed right after its send, so a crash costs at
-    most the one message in flight (re-sent once its lease expires).
+    A claimed batch is sent on up to ``concurrency`` threads at once (a push service
+    is a network round trip away; waiting for each in turn wastes the worker), while
+    all database work stays on this thread. Each outcome is committed as soon as its
+    answer arrives, so a crash costs at most the messages then in flight (re-sent
+    once their lease expires).
     """
     sender = pusher()
     sent = 0
@@ -415,7 +442,32 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
         ids = claim_due(limit, now)
         if not ids:
             return sent
-        for message in claimed_messages(ids):
-            if deliver_one(message, sender) == SENT:
+        messages = claimed_messages(ids)
+        for message in messages:
+            if message.subscription_id is None:
+                deliver_one(message, sender)
+                db.session.commit()
+        live = [m for m in messages if m.subscription_id is not None]
+        if concurrency <= 1:
+            attempts = ((m, send(m, sender)) for m in live)
+        else:
+            futures = {_sending_pool(concurrency).submit(send, m, sender): m for m in live}
+            attempts = ((futures[f], f.result()) for f in as_completed(futures))
+        for message, attempt in attempts:
+            if record_outcome(message, attempt, sender) == SENT:
                 sent += 1
             db.session.commit()
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _sending_pool(size: int) -> ThreadPoolExecutor:
+    """One shared pool of sending threads per size (each thread keeps its own session)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(size)
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="civic311-push")
+            _POOLS[size] = pool
+        return pool
