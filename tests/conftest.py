@@ -14,11 +14,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from tests import factories
 from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
+from tests.fakes.push_service import FakePushService
 from webapp import create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
@@ -130,6 +133,23 @@ def _empty_postgres(app) -> None:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+class FreshGlobalsClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``.
+
+    The ``app`` fixture keeps one application context pushed for the whole test, and a
+    request made inside it reuses that context, so without this the signed-in user
+    Flask-Login cached and the caller's device would leak from one request to the next.
+    In a real server each request has its own context and ``g`` is always fresh.
+    """
+
+    def open(self, *args, **kwargs):
+        """Clear ``g`` and make the request."""
+        if has_app_context():
+            for name in list(vars(g._get_current_object())):
+                delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def make_app(database_backend, tmp_path):
     """Build a fresh app on a fresh database; extra settings may be passed."""
@@ -150,6 +170,7 @@ def make_app(database_backend, tmp_path):
             settings["SQLALCHEMY_DATABASE_URI"] = location
         settings.update(overrides)
         app = create_app(settings)
+        app.test_client_class = FreshGlobalsClient
         if kind == "postgres":
             _empty_postgres(app)
         created.append(app)
@@ -223,3 +244,13 @@ def nominatim():
     server = serve(fake)
     yield fake, server
     server.stop()
+
+
+@pytest.fixture
+def push_service():
+    """The fake push service on 127.0.0.1 (checks VAPID, decrypts, records deliveries)."""
+    fake = FakePushService()
+    running = serve(fake)
+    fake.base_url = running.url
+    yield fake
+    running.stop()

@@ -33,6 +33,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def w3c(value: datetime | None) -> str | None:
+    """A W3C / ISO 8601 datetime with its offset (``2024-05-01T12:00:00+00:00``), or None."""
+    return value.isoformat(timespec="seconds") if value else None
+
+
 class UTCDateTime(TypeDecorator):
     """A DateTime stored as naive UTC and returned as aware UTC on every backend."""
 
@@ -212,6 +217,11 @@ class Service(db.Model):
         order_by="ServiceAttribute.order",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def keyword_list(self) -> list[str]:
+        """The comma-separated ``keywords`` as a clean list."""
+        return [k.strip() for k in self.keywords.split(",") if k.strip()]
 
     @property
     def has_metadata(self) -> bool:

@@ -72,12 +72,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in to see that page.")
     login_manager.session_protection = "strong"
-    app.before_request(_forget_cached_device)
     app.after_request(_set_device_cookie)
-
-
-def _forget_cached_device():
-    """Each request looks its device and user up afresh (``g`` can outlive a request in tests)."""
-    g.pop("device", None)
-    g.pop("new_device_token", None)
-    g.pop("_login_user", None)

@@ -4,7 +4,6 @@ per-device preferences that decide which updates are queued."""
 from __future__ import annotations
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from tests import factories
@@ -22,11 +21,6 @@ def keys():
     """A browser's subscription on a (not running) local push service."""
     return FakePushService(base_url="http://127.0.0.1:9").subscription()
 
-
-def forget_caller():
-    """The test's app context outlives requests, so ``g`` keeps the last caller's device."""
-    g.pop("device", None)
-    g.pop("_login_user", None)
 
 
 def subscriptions():
@@ -113,14 +107,12 @@ def test_only_the_owner_can_delete_a_subscription(app, client, keys):
     created = client.post("/api/v1/push/subscriptions", json=keys.as_json(), headers=WRITE)
     token = created.headers["X-Device-Token"]
     stranger = app.test_client()
-    forget_caller()
     refused = stranger.delete(
         "/api/v1/push/subscriptions", json={"endpoint": keys.endpoint}, headers=WRITE
     )
     assert refused.get_json()["data"]["deleted"] is False
     assert len(subscriptions()) == 1
 
-    forget_caller()
     deleted = client.delete(
         "/api/v1/push/subscriptions",
         json={"endpoint": keys.endpoint},
@@ -137,7 +129,6 @@ def test_preferences_default_off_and_are_saved_per_device(client):
         "reopened": False,
         "merged": False,
     }
-    forget_caller()
     saved = client.put(
         "/api/v1/push/preferences", json={"preferences": {"in_progress": True}}, headers=WRITE
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import skip_or_fail
 from tests.fakes import serve
+from tests.fakes.tiles import FakeTileServer
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 PHONE = {"width": 390, "height": 844}
@@ -124,3 +126,32 @@ def screenshot(page, artifacts_dir, request):
         return path
 
     return take
+
+
+@pytest.fixture
+def tile_server():
+    """A fake tile server on 127.0.0.1 (another origin than localhost) counting the tiles
+    asked for; ``tile_server.fake.requested`` lists them."""
+    fake = FakeTileServer()
+    running = serve(fake)
+    running.fake = fake
+    yield running
+    running.stop()
+
+
+def registration_id(cdp, page, timeout: float = 10.0) -> str:
+    """The page's service worker registration id, from CDP's registration updates
+    (needed to dispatch push and sync events to the worker)."""
+    found: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: found.extend(
+            r["registrationId"] for r in event["registrations"] if not r.get("isDeleted")
+        ),
+    )
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + timeout
+    while not found and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert found, "no service worker registration reported over CDP"
+    return found[-1]

@@ -5,14 +5,11 @@ worker shows it."""
 from __future__ import annotations
 
 import json
-import time
 
-import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.fakes import serve
-from tests.fakes.push_service import FakePushService
+from tests.browser.conftest import registration_id
 from webapp.domain import push
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
@@ -86,33 +83,6 @@ async () => {
   return left.length === 0 ? seen : {error: "notification was not closed"};
 }
 """
-
-
-@pytest.fixture
-def push_service():
-    """The fake push service on 127.0.0.1."""
-    fake = FakePushService()
-    running = serve(fake)
-    fake.base_url = running.url
-    yield fake
-    running.stop()
-
-
-def registration_id(cdp, page, timeout: float = 10.0) -> str:
-    """The service worker's registration id, from CDP's registration updates."""
-    found: list[str] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda event: found.extend(
-            r["registrationId"] for r in event["registrations"] if not r.get("isDeleted")
-        ),
-    )
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + timeout
-    while not found and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert found, "no service worker registration reported over CDP"
-    return found[-1]
 
 
 def test_resident_is_notified_by_the_service_worker_when_staff_closes_the_request(

@@ -6,8 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_pwa_shell import eventually, wait_for_control
-from tests.fakes import serve
-from tests.fakes.tiles import FakeTileServer
 
 TILES_CACHE_SIZE = "caches.open('civic311-tiles-v1').then(c => c.keys()).then(k => k.length)"
 SHOW_TILE = """url => new Promise(resolve => {
@@ -18,16 +16,6 @@ SHOW_TILE = """url => new Promise(resolve => {
   img.src = url;
   document.body.append(img);
 })"""
-
-
-@pytest.fixture
-def tile_server():
-    """A fake tile server on another origin (127.0.0.1 while the app is on localhost)."""
-    fake = FakeTileServer()
-    running = serve(fake)
-    running.fake = fake
-    yield running
-    running.stop()
 
 
 @pytest.fixture

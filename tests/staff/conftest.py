@@ -8,8 +8,6 @@ import io
 from dataclasses import dataclass, field
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 from PIL import Image
 
 from tests import factories
@@ -90,25 +88,10 @@ def build_world() -> World:
     return world
 
 
-class IsolatedClient(FlaskClient):
-    """A test client that forgets per-request globals between calls.
-
-    The ``app`` fixture keeps one application context pushed for the whole test, so
-    every request would share ``g`` (the signed-in user Flask-Login cached, the
-    caller's device). Several personas talk to one app here, so each call starts clean.
-    """
-
-    def open(self, *args, **kwargs):
-        """Clear ``g`` and make the request."""
-        for name in list(vars(g._get_current_object())):
-            delattr(g, name)
-        return super().open(*args, **kwargs)
-
 
 @pytest.fixture
 def world(app) -> World:
-    """The seeded world inside the test's app (whose clients isolate ``g``)."""
-    app.test_client_class = IsolatedClient
+    """The seeded world inside the test's app."""
     return build_world()
 
 

@@ -11,22 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from tests.fakes import serve
-from tests.fakes.push_service import FakePushService
 from webapp.domain import devices, notify, push
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import Follow, NotificationOutbox, PushSubscription, utcnow
-
-
-@pytest.fixture
-def push_service():
-    """The fake push service on 127.0.0.1."""
-    fake = FakePushService()
-    running = serve(fake)
-    fake.base_url = running.url
-    yield fake
-    running.stop()
 
 
 @pytest.fixture

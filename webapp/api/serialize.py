@@ -3,17 +3,10 @@ no contact details, no private notes, no staff names, no device or user ids."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import url_for
 
-from webapp.models import Photo, RequestEvent, Service, ServiceAttribute, ServiceRequest
+from webapp.models import Photo, RequestEvent, Service, ServiceAttribute, ServiceRequest, w3c
 from webapp.wording import event_label, status_label
-
-
-def iso(value: datetime | None) -> str | None:
-    """W3C / ISO 8601 with timezone, or None."""
-    return value.isoformat(timespec="seconds") if value else None
 
 
 def attribute_json(attribute: ServiceAttribute) -> dict:
@@ -39,7 +32,7 @@ def service_json(service: Service) -> dict:
         "name": service.name,
         "description": service.description,
         "group": service.group,
-        "keywords": [k.strip() for k in service.keywords.split(",") if k.strip()],
+        "keywords": service.keyword_list,
         "department": service.department.name if service.department else None,
         "sla_days": service.sla_days,
         "metadata": service.has_metadata,
@@ -66,7 +59,7 @@ def event_json(event: RequestEvent) -> dict:
         "from_status": event.from_status,
         "to_status": event.to_status,
         "note": event.note,
-        "at": iso(event.created_at),
+        "at": w3c(event.created_at),
     }
 
 
@@ -94,10 +87,10 @@ def request_json(request: ServiceRequest, *, timeline: bool = False) -> dict:
         "supporters_count": request.supporters_count,
         "duplicate_of": request.duplicate_of.public_id if request.duplicate_of else None,
         "channel": request.channel,
-        "requested_datetime": iso(request.received_at),
-        "updated_datetime": iso(request.updated_at),
-        "expected_datetime": iso(request.expected_at),
-        "closed_datetime": iso(request.closed_at),
+        "requested_datetime": w3c(request.received_at),
+        "updated_datetime": w3c(request.updated_at),
+        "expected_datetime": w3c(request.expected_at),
+        "closed_datetime": w3c(request.closed_at),
         "url": url_for("resident.request_page", public_id=request.public_id),
         "photos": [photo_json(p) for p in request.photos],
     }

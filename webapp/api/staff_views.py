@@ -19,7 +19,7 @@ from webapp.api.serialize import request_json
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Department, User
+from webapp.models import Department, User, w3c
 
 
 def _body() -> dict:
@@ -50,7 +50,7 @@ def staff_request_json(req) -> dict:
                 "to_status": e.to_status,
                 "note": e.note,
                 "actor": e.actor.display_name if e.actor else None,
-                "at": e.created_at.isoformat(timespec="seconds"),
+                "at": w3c(e.created_at),
             }
             for e in req.events
         ],

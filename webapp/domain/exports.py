@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import Service, ServiceRequest
+from webapp.models import Service, ServiceRequest, w3c
 
 PUBLIC_FIELDS = (
     "service_request_id",
@@ -47,10 +47,6 @@ def fields(private: bool) -> tuple[str, ...]:
     return PUBLIC_FIELDS + PRIVATE_FIELDS if private else PUBLIC_FIELDS
 
 
-def _iso(value) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 def row(request: ServiceRequest, private: bool) -> dict:
     """One request as a flat dict of export fields."""
     item = {
@@ -68,10 +64,10 @@ def row(request: ServiceRequest, private: bool) -> dict:
         "agency_responsible": request.department.name if request.department else None,
         "supporters_count": request.supporters_count,
         "reopen_count": request.reopen_count,
-        "requested_datetime": _iso(request.received_at),
-        "updated_datetime": _iso(request.updated_at),
-        "expected_datetime": _iso(request.expected_at),
-        "closed_datetime": _iso(request.closed_at),
+        "requested_datetime": w3c(request.received_at),
+        "updated_datetime": w3c(request.updated_at),
+        "expected_datetime": w3c(request.expected_at),
+        "closed_datetime": w3c(request.closed_at),
     }
     if private:
         item.update(

@@ -12,13 +12,8 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
-from webapp.models import Photo, Service, ServiceAttribute
+from webapp.models import Photo, Service, ServiceAttribute, w3c
 from webapp.open311.queries import RequestPage
-
-
-def w3c(value: datetime | None) -> str | None:
-    """A W3C datetime with its timezone offset (``2024-05-01T12:00:00+00:00``), or None."""
-    return value.isoformat(timespec="seconds") if value else None
 
 
 def service_entry(service: Service) -> dict:
@@ -29,7 +24,7 @@ def service_entry(service: Service) -> dict:
         "description": service.description,
         "metadata": bool(service.attributes),
         "type": "realtime",
-        "keywords": ", ".join(k.strip() for k in service.keywords.split(",") if k.strip()),
+        "keywords": ", ".join(service.keyword_list),
         "group": service.group,
     }
 

@@ -12,8 +12,6 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests import factories
-from tests.fakes import serve
-from tests.fakes.tiles import FakeTileServer
 from webapp.extensions import db
 from webapp.models import ServiceRequest
 
@@ -34,16 +32,6 @@ READ_IDB = """async (store) => {
     photos: (row.photos || []).map((p) => ({type: p.type, size: p.data.byteLength})),
   }));
 }"""
-
-
-@pytest.fixture
-def tile_server():
-    """A fake tile server on 127.0.0.1 that counts the tiles asked for."""
-    fake = FakeTileServer()
-    running = serve(fake)
-    running.fake = fake
-    yield running
-    running.stop()
 
 
 @pytest.fixture

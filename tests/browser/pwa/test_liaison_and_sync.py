@@ -1,11 +1,11 @@
 """A liaison logs a request for a neighbor in the browser, and the service worker's
 Background Sync handler delivers a waiting report on its own."""
 
-import time
 
 from sqlalchemy import select
 
 from tests import factories
+from tests.browser.conftest import registration_id
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
 from webapp.extensions import db
 from webapp.models import Neighborhood
@@ -65,23 +65,6 @@ def test_liaison_logs_a_community_issue_for_a_neighbor(live_app, page, flow, scr
     assert request.community_issue is True
     page.wait_for_selector(f"#report-done-message:has-text('{request.public_id}')")
     assert page.console.errors == []
-
-
-def registration_id(cdp, page, timeout: float = 10.0) -> str:
-    """The service worker's registration id, from CDP's registration updates."""
-    found: list[str] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda event: found.extend(
-            r["registrationId"] for r in event["registrations"] if not r.get("isDeleted")
-        ),
-    )
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + timeout
-    while not found and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert found, "no service worker registration reported over CDP"
-    return found[-1]
 
 
 def test_background_sync_event_delivers_a_waiting_report_exactly_once(
