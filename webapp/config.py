@@ -33,6 +33,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str) -> list[str] | None:
+    """A comma-separated environment variable as a list, or None when unset."""
+    value = _env(name)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _normalise_database_url(url: str) -> str:
     """Make plain ``postgres://`` and ``postgresql://`` URLs use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -44,7 +52,11 @@ def _normalise_database_url(url: str) -> str:
 class Config:
     """Settings for running the app; each one can be overridden by the environment."""
 
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-change-me")
+    # Unset: generated once into the instance folder (see webapp/deployment.py).
+    SECRET_KEY = _env("SECRET_KEY")
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 31536000)
     INSTANCE_DIR = _env("INSTANCE_DIR", str(DEFAULT_INSTANCE))
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         _env("DATABASE_URL", f"sqlite:///{DEFAULT_INSTANCE / 'civic311.db'}")
