@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from webapp.domain.push_endpoints import DEFAULT_PUSH_SERVICES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -94,6 +96,7 @@ class Config:
     VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
     VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")
     VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:311@chattanooga.example")
+    PUSH_SERVICES = _env_list("PUSH_SERVICES") or list(DEFAULT_PUSH_SERVICES)
     BACKGROUND_WORKER = _env("BACKGROUND_WORKER", "thread")
 
     REDIS_URL = _env("REDIS_URL")
@@ -122,3 +125,5 @@ class TestingConfig(Config):
     GEOCODER_TIMEOUT = 0.5
     TILE_URL = "/static/icons/blank-tile.png?{z}/{x}/{y}"
     VAPID_SUBJECT = "mailto:test@civic311.example"
+    # The local fake push service (tests/fakes/push_service.py) is allowed explicitly.
+    PUSH_SERVICES = [*DEFAULT_PUSH_SERVICES, "http://127.0.0.1"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext as _
 
 from webapp.access import public
@@ -51,11 +51,10 @@ def push_subscribe():
         keys.get("auth"),
         user=account,
         device=device,
-        allow_http=current_app.testing or current_app.debug,
     )
     following = None
     if isinstance(body.get("request"), str) and body["request"]:
-        followed = requests_domain.get_by_public_id(body["request"])
+        followed = requests_domain.get_public_by_public_id(body["request"])
         requests_domain.follow(followed, user=account, device=device)
         following = followed.public_id
     db.session.commit()

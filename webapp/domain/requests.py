@@ -263,6 +263,10 @@ def submit(sub: Submission) -> SubmitResult:
     """
     from webapp.domain import photos as photo_pipeline
 
+    if sub.api_key is not None:
+        # A key holder speaks for its own users: whoever they name stays a private
+        # contact and is never made the requester (nor a follower) of the request.
+        sub.requester = None
     print_ = fingerprint(sub)
     if sub.client_uuid:
         replay = _replay(sub.client_uuid, print_)
@@ -349,6 +353,15 @@ def get_by_public_id(public_id: str) -> ServiceRequest:
     ).first()
     if request is None:
         raise NotFound(_("We could not find that request. Please check the number."))
+    return request
+
+
+def get_public_by_public_id(public_id: str) -> ServiceRequest:
+    """The request when the public may see it: a request in a private service is NotFound,
+    exactly as if it did not exist (the API, the pages and push all answer 404)."""
+    request = get_by_public_id(public_id)
+    if not request.service.public:
+        raise NotFound(_("We could not find that request."))
     return request
 
 
@@ -745,6 +758,8 @@ def follow(
 
     Someone who did not report the request counts once as a supporter.
     """
+    if not request.service.public:
+        raise NotFound(_("We could not find that request."))
     if user is None and device is None:
         raise DomainError(
             _("Sign in or use this app on your device to follow requests."), status=401
