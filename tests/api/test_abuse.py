@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests import factories
 from tests.fakes.push_service import FakePushService
 from webapp.domain import api_keys, devices, notify, push
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
-from webapp.models import Follow, NotificationOutbox, PushSubscription, ServiceRequest
+from webapp.models import Device, Follow, NotificationOutbox, PushSubscription, ServiceRequest
 
 WRITE = {"X-Requested-With": "civic311"}
 FORMULAS = {
@@ -164,3 +165,100 @@ def test_an_api_key_cannot_attach_a_request_to_a_resident_by_email(client, city)
     assert not requests_domain.is_following(stored, user=resident)
     client.post("/auth/sign-in", data={"email": resident.email, "password": factories.PASSWORD})
     assert stored.public_id not in client.get("/my").get_data(as_text=True)
+
+
+def _report(client, description: str):
+    return client.post(
+        "/api/v1/requests",
+        headers={**WRITE, "Idempotency-Key": str(uuid.uuid4())},
+        data={"service_code": "graffiti", "lat": "35.045", "long": "-85.31",
+              "description": description},
+    )
+
+
+@pytest.mark.parametrize(("role", "accepted"), [("resident", 2), ("liaison", 4), ("staff", 4)])
+def test_signed_in_accounts_have_a_submit_limit_too(make_app, role, accepted):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="1 per hour",
+                   RATELIMIT_SUBMIT_ACCOUNT="2 per hour", RATELIMIT_SUBMIT_STAFF="4 per hour")
+    with app.app_context():
+        factories.gen_city()
+        user = factories.gen_user(role)
+        db.session.commit()
+        client = app.test_client()
+        client.post("/auth/sign-in", data={"email": user.email, "password": factories.PASSWORD})
+        codes = [_report(client, f"n{i}").status_code for i in range(accepted + 1)]
+        assert codes == [201] * accepted + [429]
+        assert db.session.scalar(select(func.count(ServiceRequest.id))) == accepted
+
+
+def test_a_second_account_does_not_share_the_first_ones_limit(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT_ACCOUNT="1 per hour")
+    with app.app_context():
+        factories.gen_city()
+        first, second = factories.gen_user("resident"), factories.gen_user("resident")
+        db.session.commit()
+        codes = []
+        for user in (first, second):
+            client = app.test_client()
+            client.post("/auth/sign-in", data={"email": user.email, "password": factories.PASSWORD})
+            codes += [_report(client, f"{user.id}-{i}").status_code for i in range(2)]
+        assert codes == [201, 429, 201, 429]
+
+
+def _follow(client, public_id: str, headers: dict | None = None):
+    return client.post(f"/api/v1/requests/{public_id}/follow", headers={**WRITE, **(headers or {})})
+
+
+def _device_count() -> int:
+    return db.session.scalar(select(func.count(Device.id)))
+
+
+def test_cookie_less_me_too_calls_neither_count_nor_mint_devices(app, city):
+    service_request = factories.gen_request("graffiti")
+    devices_before = _device_count()
+    codes = [_follow(app.test_client(), service_request.public_id).status_code for _ in range(5)]
+    forged = _follow(app.test_client(), service_request.public_id,
+                     {"X-Device-Token": "made-up.token", "Cookie": "civic_device=made-up.sig"})
+    assert codes == [401] * 5 and forged.status_code == 401
+    db.session.refresh(service_request)
+    assert service_request.supporters_count == 0
+    assert _device_count() == devices_before
+
+
+def test_a_browser_that_kept_its_device_counts_once(app, city):
+    service_request = factories.gen_request("graffiti")
+    browser = app.test_client()
+    page = browser.get(f"/requests/{service_request.public_id}")
+    assert "civic_device=" in page.headers.get("Set-Cookie", "")
+    devices_before = _device_count()
+    counts = [_follow(browser, service_request.public_id).get_json()["data"]["supporters_count"]
+              for _ in range(3)]
+    assert counts == [1, 1, 1]
+    assert _device_count() == devices_before + 1
+
+
+def test_push_subscriptions_without_a_kept_device_follow_nothing(app, city):
+    service_request = factories.gen_request("graffiti")
+    for _ in range(3):
+        body = {**FakePushService(base_url="http://127.0.0.1:9").subscription().as_json(),
+                "request": service_request.public_id}
+        response = app.test_client().post("/api/v1/push/subscriptions", json=body, headers=WRITE)
+        assert response.status_code == 401
+    db.session.refresh(service_request)
+    assert service_request.supporters_count == 0
+    assert db.session.scalars(select(Follow).where(Follow.supporter.is_(True))).all() == []
+
+
+def test_me_too_is_rate_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FOLLOW="3 per hour")
+    with app.app_context():
+        factories.gen_city()
+        public_id = factories.gen_request("graffiti").public_id
+        db.session.commit()
+        codes = []
+        for _ in range(4):
+            browser = app.test_client()
+            browser.get(f"/requests/{public_id}")
+            codes.append(_follow(browser, public_id).status_code)
+        assert codes == [200, 200, 200, 429]
+        assert requests_domain.get_by_public_id(public_id).supporters_count == 3
