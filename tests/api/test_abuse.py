@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp.domain import api_keys, devices, notify, push
 from webapp.domain import requests as requests_domain
@@ -262,3 +263,42 @@ def test_me_too_is_rate_limited_per_address(make_app):
             codes.append(_follow(browser, public_id).status_code)
         assert codes == [200, 200, 200, 429]
         assert requests_domain.get_by_public_id(public_id).supporters_count == 3
+
+
+def test_a_redirect_from_a_push_service_is_never_followed(make_app):
+    hits = []
+
+    def internal(environ, start_response):
+        hits.append(environ["PATH_INFO"])
+        start_response("201 Created", [("Content-Length", "0")])
+        return [b""]
+
+    target = serve(internal)
+
+    def redirecting_push_service(environ, start_response):
+        start_response("307 Temporary Redirect",
+                       [("Location", f"{target.url}/latest/meta-data"), ("Content-Length", "0")])
+        return [b""]
+
+    pusher = serve(redirecting_push_service)
+    try:
+        app = make_app()
+        with app.app_context():
+            factories.gen_city()
+            staff = factories.gen_user("staff")
+            _, device = devices.create()
+            service_request = factories.gen_request("graffiti", device=device)
+            keys = FakePushService(base_url=pusher.url).subscription()
+            notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
+            db.session.commit()
+            requests_domain.transition(
+                service_request, "closed", staff, note="Done", resolution="fixed"
+            )
+            db.session.commit()
+            assert push.deliver_due() == 0
+            [row] = db.session.scalars(select(NotificationOutbox)).all()
+            assert row.state == push.FAILED and "307" in row.last_error
+    finally:
+        pusher.stop()
+        target.stop()
+    assert hits == []

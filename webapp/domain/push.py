@@ -190,7 +190,7 @@ class Pusher:
         """
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _NoRedirectSession()
             session.trust_env = False
             session.proxies.update(
                 {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
@@ -221,6 +221,16 @@ class Pusher:
             content_encoding="aes128gcm",
             timeout=SEND_TIMEOUT_SECONDS,
         )
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that never follows a redirect: a push service answers, it does not send
+    the worker elsewhere (a redirect could point into the city's own network)."""
+
+    def request(self, *args, **kwargs):
+        """Send as usual, with redirects off whatever the caller asked."""
+        kwargs["allow_redirects"] = False
+        return super().request(*args, **kwargs)
 
 
 _PUSHER_LOCK = threading.Lock()
