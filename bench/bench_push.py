@@ -89,7 +89,7 @@ def build(count: int, fake: FakePushService, folder: Path):
             keys = fake.subscription()
             db.session.add(Follow(request_id=service_request.id, device_id=device.id))
             notify.subscribe(
-                keys.endpoint, keys.p256dh, keys.auth, user=None, device=device, allow_http=True
+                keys.endpoint, keys.p256dh, keys.auth, user=None, device=device
             )
         db.session.commit()
         for service_request in requests:

@@ -17,8 +17,9 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
-    from webapp import assets, cli, database, errors, i18n, security, sessions, workers
+    from webapp import assets, cli, database, deployment, errors, i18n, security, sessions, workers
 
+    deployment.init_app(app)
     database.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from webapp.domain.push_endpoints import DEFAULT_PUSH_SERVICES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
@@ -33,6 +35,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(name: str) -> list[str] | None:
+    """A comma-separated environment variable as a list, or None when unset."""
+    value = _env(name)
+    if value is None:
+        return None
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
 def _normalise_database_url(url: str) -> str:
     """Make plain ``postgres://`` and ``postgresql://`` URLs use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -44,7 +54,11 @@ def _normalise_database_url(url: str) -> str:
 class Config:
     """Settings for running the app; each one can be overridden by the environment."""
 
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-change-me")
+    # Unset: generated once into the instance folder (see webapp/deployment.py).
+    SECRET_KEY = _env("SECRET_KEY")
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+    TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")
+    HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 31536000)
     INSTANCE_DIR = _env("INSTANCE_DIR", str(DEFAULT_INSTANCE))
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         _env("DATABASE_URL", f"sqlite:///{DEFAULT_INSTANCE / 'civic311.db'}")
@@ -82,6 +96,7 @@ class Config:
     VAPID_PRIVATE_KEY = _env("VAPID_PRIVATE_KEY")
     VAPID_PUBLIC_KEY = _env("VAPID_PUBLIC_KEY")
     VAPID_SUBJECT = _env("VAPID_SUBJECT", "mailto:311@chattanooga.example")
+    PUSH_SERVICES = _env_list("PUSH_SERVICES") or list(DEFAULT_PUSH_SERVICES)
     BACKGROUND_WORKER = _env("BACKGROUND_WORKER", "thread")
 
     REDIS_URL = _env("REDIS_URL")
@@ -89,6 +104,10 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_SUBMIT = _env("RATELIMIT_SUBMIT", "20 per hour")
     RATELIMIT_SIGNIN = _env("RATELIMIT_SIGNIN", "10 per minute")
+    RATELIMIT_SIGNIN_ACCOUNT = _env("RATELIMIT_SIGNIN_ACCOUNT", "20 per hour")
+    RATELIMIT_SUBMIT_ACCOUNT = _env("RATELIMIT_SUBMIT_ACCOUNT", "30 per hour")
+    RATELIMIT_SUBMIT_STAFF = _env("RATELIMIT_SUBMIT_STAFF", "600 per hour")
+    RATELIMIT_FOLLOW = _env("RATELIMIT_FOLLOW", "60 per hour")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
@@ -110,3 +129,5 @@ class TestingConfig(Config):
     GEOCODER_TIMEOUT = 0.5
     TILE_URL = "/static/icons/blank-tile.png?{z}/{x}/{y}"
     VAPID_SUBJECT = "mailto:test@civic311.example"
+    # The local fake push service (tests/fakes/push_service.py) is allowed explicitly.
+    PUSH_SERVICES = [*DEFAULT_PUSH_SERVICES, "http://127.0.0.1"]

@@ -145,9 +145,15 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised on sign-out and password change: sessions made under an older value end.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     neighborhood: Mapped[Neighborhood | None] = relationship()
     department: Mapped[Department | None] = relationship()
+
+    def get_id(self) -> str:
+        """What the session remembers: the id and the session version (``"7:2"``)."""
+        return f"{self.id}:{self.session_version or 0}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login reads this

@@ -48,8 +48,9 @@ def _security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    max_age = current_app.config.get("HSTS_MAX_AGE", 0)
+    if request.is_secure and max_age:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response
 
 

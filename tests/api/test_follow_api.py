@@ -18,6 +18,7 @@ def _follow(client, public_id: str, method: str = "post", headers: dict | None =
 
 def test_a_device_follows_once_and_counts_once(client, city):
     request = factories.gen_request()
+    client.get(f"/requests/{request.public_id}")  # the page offers this browser a device
     first = _follow(client, request.public_id)
     assert first.status_code == 200
     assert first.get_json()["data"] == {"following": True, "supporters_count": 1}
@@ -40,6 +41,8 @@ def test_each_person_and_device_adds_one_supporter(make_app):
         factories.gen_user(email="neighbour@example.com")
         db.session.commit()
     signed_in, phone, other_phone = app.test_client(), app.test_client(), app.test_client()
+    for browser in (phone, other_phone):
+        browser.get(f"/requests/{public_id}")  # each page offers its browser a device
     signed_in.post(
         "/auth/sign-in", data={"email": "neighbour@example.com", "password": factories.PASSWORD}
     )
@@ -52,6 +55,7 @@ def test_each_person_and_device_adds_one_supporter(make_app):
 
 def test_unfollow_stops_counting(client, city):
     request = factories.gen_request()
+    client.get(f"/requests/{request.public_id}")
     _follow(client, request.public_id)
     response = _follow(client, request.public_id, "delete")
     assert response.get_json()["data"] == {"following": False, "supporters_count": 0}

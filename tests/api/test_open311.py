@@ -275,16 +275,16 @@ def test_post_creates_an_ordinary_open311_request(client, city, api_key, fmt):
     assert [e.kind for e in stored.events] == ["created"]
 
 
-def test_post_with_a_known_email_links_the_account_and_follows(client, city, api_key):
+def test_post_with_a_residents_email_does_not_reach_their_account(client, city, api_key):
     resident = factories.gen_user("resident", email="resident@example.net")
     db.session.commit()
     response = post_request(client, api_key, email="Resident@Example.net")
     assert response.status_code == 201
     stored = rules.get_by_public_id(response.get_json()[0]["service_request_id"])
-    assert stored.requester_id == resident.id
-    follows = db.session.query(Follow).filter_by(request_id=stored.id).all()
-    assert [(f.user_id, f.supporter) for f in follows] == [(resident.id, False)]
-    assert rules.is_following(stored, user=resident)
+    assert stored.requester_id is None
+    assert stored.contact_email == "Resident@Example.net"
+    assert db.session.query(Follow).filter_by(request_id=stored.id).all() == []
+    assert not rules.is_following(stored, user=resident)
 
 
 def test_post_takes_multi_value_attributes(client, city, api_key):

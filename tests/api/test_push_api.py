@@ -68,6 +68,7 @@ def test_signed_in_subscription_belongs_to_the_account(client, auth, keys):
 
 def test_subscribing_from_a_request_page_follows_that_request(client, city, keys):
     service_request = factories.gen_request("graffiti")
+    client.get(f"/requests/{service_request.public_id}")  # the page offers this browser a device
     body = {**keys.as_json(), "request": service_request.public_id}
     response = client.post("/api/v1/push/subscriptions", json=body, headers=WRITE)
     assert response.status_code == 201
@@ -151,6 +152,7 @@ def test_bad_preferences_are_refused(client, preferences):
 def test_optional_updates_are_queued_only_for_devices_that_asked(app, client, city, keys):
     staff = factories.gen_user("staff")
     service_request = factories.gen_request("graffiti")
+    client.get(f"/requests/{service_request.public_id}")  # the page offers this browser a device
     body = {**keys.as_json(), "request": service_request.public_id}
     token = client.post("/api/v1/push/subscriptions", json=body, headers=WRITE).headers[
         "X-Device-Token"

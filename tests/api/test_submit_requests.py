@@ -216,7 +216,7 @@ def test_community_flag_is_ignored_for_residents(client, city, auth):
     assert stored.requester_id == resident.id and stored.logged_by_id is None
 
 
-def test_signed_in_resident_is_not_rate_limited(make_app):
+def test_signed_in_resident_is_not_held_by_the_anonymous_limit(make_app):
     app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="1 per hour")
     with app.app_context():
         factories.gen_city()

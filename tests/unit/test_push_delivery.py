@@ -31,7 +31,7 @@ def followed_request(push_service, service="graffiti"):
     request = factories.gen_request(service, device=device)
     keys = push_service.subscription()
     notify.subscribe(
-        keys.endpoint, keys.p256dh, keys.auth, user=None, device=device, allow_http=True
+        keys.endpoint, keys.p256dh, keys.auth, user=None, device=device
     )
     db.session.commit()
     return request, keys
@@ -185,7 +185,7 @@ def test_two_workers_on_postgresql_deliver_500_rows_exactly_once(app, staff, pus
         keys = push_service.subscription()
         db.session.add(Follow(request_id=service_request.id, device_id=device.id))
         notify.subscribe(
-            keys.endpoint, keys.p256dh, keys.auth, user=None, device=device, allow_http=True
+            keys.endpoint, keys.p256dh, keys.auth, user=None, device=device
         )
     db.session.commit()
     close(service_request, staff)

@@ -78,7 +78,7 @@ def test_commit_that_queued_messages_wakes_the_worker_and_rollback_does_not(app,
     staff = factories.gen_user("staff")
     _, device = devices.create()
     service_request = factories.gen_request("graffiti", device=device)
-    keys = FakePushService(base_url="https://push.example.net").subscription()
+    keys = FakePushService(base_url="https://fcm.googleapis.com").subscription()
     notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
     db.session.commit()
     kicks.clear()

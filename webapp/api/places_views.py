@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from webapp import limits
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
@@ -18,7 +19,7 @@ from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db, limiter
 from webapp.models import Service
-from webapp.sessions import current_account, current_device
+from webapp.sessions import current_account, current_device, kept_device
 
 DEFAULT_RADIUS_M = 200
 MAX_RADIUS_M = 2000
@@ -103,11 +104,16 @@ def _visible(public_id: str):
 
 @bp.post("/requests/<public_id>/follow")
 @public
+@limiter.limit(limits.follow_limit, key_func=limits.follow_address_key)
 def follow_request(public_id: str):
-    """Follow a request ("me too"): counts once per person or device as a supporter."""
+    """Follow a request ("me too"): counts once per person or device as a supporter.
+
+    An anonymous caller needs a device its browser has kept (pages offer one); a call
+    that keeps no cookie is asked to use the app rather than counted as a new person.
+    """
     service_request = _visible(public_id)
     account = current_account()
-    device = current_device(create=account is None)
+    device = None if account is not None else kept_device()
     try:
         requests_domain.follow(service_request, user=account, device=device)
         db.session.commit()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_babel import gettext as _
 
+from webapp import limits
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
@@ -12,8 +13,8 @@ from webapp.api.openapi import ERROR_REF, WRITE_HEADER, register_path
 from webapp.domain import notify, push
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
-from webapp.extensions import db
-from webapp.sessions import current_account, current_device
+from webapp.extensions import db, limiter
+from webapp.sessions import current_account, current_device, kept_device
 
 
 def _json_body() -> dict:
@@ -32,6 +33,9 @@ def push_public_key():
 
 @bp.post("/push/subscriptions")
 @public
+@limiter.limit(
+    limits.follow_limit, key_func=limits.follow_address_key, exempt_when=limits.not_following
+)
 def push_subscribe():
     """Save this browser's subscription for the signed-in user or the anonymous device.
 
@@ -41,7 +45,8 @@ def push_subscribe():
     body = _json_body()
     keys = body.get("keys") if isinstance(body.get("keys"), dict) else {}
     account = current_account()
-    device = current_device(create=True)
+    kept = kept_device()
+    device = kept or current_device(create=True)
     old = body.get("old_endpoint")
     if isinstance(old, str) and old and old != body.get("endpoint"):
         notify.unsubscribe(old, user=account, device=device)
@@ -51,12 +56,12 @@ def push_subscribe():
         keys.get("auth"),
         user=account,
         device=device,
-        allow_http=current_app.testing or current_app.debug,
     )
     following = None
     if isinstance(body.get("request"), str) and body["request"]:
-        followed = requests_domain.get_by_public_id(body["request"])
-        requests_domain.follow(followed, user=account, device=device)
+        followed = requests_domain.get_public_by_public_id(body["request"])
+        # Only a device the browser kept is a supporter; a fresh one would be a new "person".
+        requests_domain.follow(followed, user=account, device=kept)
         following = followed.public_id
     db.session.commit()
     return envelope(

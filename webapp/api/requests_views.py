@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from webapp import limits
 from webapp.access import public
 from webapp.api import bp, openapi
 from webapp.api.envelope import envelope
@@ -166,6 +167,11 @@ def _flag(name: str, *, default: bool) -> bool:
 @public
 @limiter.limit(_anonymous_limit, key_func=_device_rate_key, exempt_when=_signed_in)
 @limiter.limit(_anonymous_limit, key_func=_address_rate_key, exempt_when=_signed_in)
+@limiter.limit(
+    limits.submit_account_limit,
+    key_func=limits.submit_account_key,
+    exempt_when=limits.not_signed_in,
+)
 def create_request():
     """Create a request from the app's outbox (multipart), exactly once per Idempotency-Key.
 

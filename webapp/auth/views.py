@@ -2,10 +2,11 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
+from webapp import limits
 from webapp.access import login_required, public
 from webapp.auth import bp
 from webapp.auth.forms import SignInForm, SignUpForm
@@ -47,6 +48,12 @@ def _signin_limit() -> str:
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 @limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(
+    limits.signin_account_limit,
+    key_func=limits.signin_account_key,
+    methods=["POST"],
+    deduct_when=limits.failed_sign_in,
+)
 def sign_in():
     """Sign in with email and password; the error never says which one was wrong."""
     form = SignInForm()
@@ -70,9 +77,15 @@ def sign_up():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(form.email.data, form.password.data, form.display_name.data)
-        except DomainError:
+        except DomainError as error:
             db.session.rollback()
-            flash(_("We could not create that account. If you already have one, sign in."), "error")
+            if error.field == "password":
+                form.password.errors = [*form.password.errors, error.message]
+            else:
+                flash(
+                    _("We could not create that account. If you already have one, sign in."),
+                    "error",
+                )
         else:
             login_user(user)
             _claim_device(user)
@@ -84,7 +97,16 @@ def sign_up():
 @bp.post("/sign-out")
 @login_required
 def sign_out():
-    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out)."""
+    """Sign out (a POST with a CSRF token, so a link elsewhere cannot sign you out).
+
+    Every session of the account ends, so a copied cookie stops working too, and the
+    browser gets a fresh anonymous device: the next person on a shared phone sees
+    nothing of this account's requests and gets none of its notifications.
+    """
+    accounts.end_sessions(current_user)
+    token, _device = devices.start_afresh(current_device())
+    db.session.commit()
     logout_user()
+    g.new_device_token = token
     flash(_("You are signed out."))
     return redirect(url_for("resident.home"))

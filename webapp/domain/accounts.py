@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Role, User
 
 PASSWORD_METHOD = "scrypt"
+MIN_PASSWORD_LENGTH = 10
+# zxcvbn scores 0-4; 3 means "safely unguessable": it refuses the passwords leaked most
+# often (its lists come from real breaches), words, names, keyboard walks, repeats,
+# sequences and dates, also in l33t spelling, and anything built from the person's own
+# email or name.
+MIN_PASSWORD_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72
 # A real hash so that a sign-in for an unknown email costs as much as a real check.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
 
@@ -27,6 +37,27 @@ def find_by_email(email: str) -> User | None:
     ).first()
 
 
+def check_password(password: str, *, email: str = "", display_name: str = "") -> None:
+    """Refuse a password that is short, common or easy to guess, with a clear message."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _("Use a password of at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    own_words = [email, display_name, *re.split(r"[^a-z0-9]+", normalise_email(email))]
+    own_words += re.split(r"\W+", (display_name or "").lower())
+    strength = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[w for w in own_words if w])
+    if strength["score"] < MIN_PASSWORD_SCORE:
+        raise DomainError(
+            _(
+                "That password is too common or too easy to guess. Try three or four "
+                "unrelated words, or let your browser suggest one."
+            ),
+            field="password",
+        )
+
+
 def create_user(
     email: str,
     password: str,
@@ -34,12 +65,18 @@ def create_user(
     role: str = Role.RESIDENT,
     neighborhood_id: int | None = None,
     department_id: int | None = None,
+    *,
+    demo: bool = False,
 ) -> User:
-    """Create an account; refuses a taken email or an unknown role."""
+    """Create an account; refuses a taken email, an unknown role or a weak password.
+
+    ``demo`` is only for the demo city's seeded accounts, whose one password is
+    published in the README anyway; every real way in checks the password.
+    """
     if role not in {r.value for r in Role}:
         raise DomainError(_("Unknown role %(role)s.", role=role), field="role")
-    if len(password or "") < 10:
-        raise DomainError(_("Use a password of at least 10 characters."), field="password")
+    if not demo:
+        check_password(password, email=email, display_name=display_name)
     if find_by_email(email) is not None:
         raise DomainError(_("An account with that email already exists."), field="email")
     user = User(
@@ -66,8 +103,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session made before now stops working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def set_password(user: User, password: str) -> None:
-    """Replace a user's password."""
-    if len(password or "") < 10:
-        raise DomainError(_("Use a password of at least 10 characters."), field="password")
+    """Replace a user's password and end every session made with the old one."""
+    check_password(password, email=user.email, display_name=user.display_name)
     user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    end_sessions(user)

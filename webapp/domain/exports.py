@@ -40,6 +40,8 @@ PUBLIC_FIELDS = (
 )
 PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone", "channel", "assignee")
 BATCH = 1000
+# A spreadsheet treats a cell starting with one of these as a formula (OWASP CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def fields(private: bool) -> tuple[str, ...]:
@@ -103,13 +105,25 @@ def requests(private: bool, service_code: str | None = None) -> Iterator[dict]:
         last_id = batch[-1].id
 
 
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula gets a leading quote.
+
+    Numbers are left alone (a longitude of -85.3 is data, not a formula); text such as
+    ``=HYPERLINK(...)`` or ``-2+3`` is written as ``'=HYPERLINK(...)``, which every
+    spreadsheet shows as the text it is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: Iterable[dict], private: bool) -> Iterator[str]:
-    """CSV text in chunks: a header line, then one line per row."""
+    """CSV text in chunks: a header line, then one line per row, formula-safe."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields(private), extrasaction="ignore")
     writer.writeheader()
     for item in rows:
-        writer.writerow(item)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in item.items()})
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app
@@ -17,6 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from webapp.domain import push_endpoints
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
@@ -142,6 +142,17 @@ def _payload_in(locale: str | None, event: RequestEvent, kind: str, navigate: st
         return build_payload(event, kind, navigate)
 
 
+def _is_requesters(follow: Follow, request) -> bool:
+    """True when the follow is the requester's own (by account, or by device when anonymous)."""
+    if follow.user_id is not None and follow.user_id == request.requester_id:
+        return True
+    return (
+        request.requester_id is None
+        and follow.device_id is not None
+        and follow.device_id == request.device_id
+    )
+
+
 def on_event(event: RequestEvent) -> int:
     """Queue push messages for everyone following the event's request; returns how many.
 
@@ -158,6 +169,8 @@ def on_event(event: RequestEvent) -> int:
     seen: set[int] = set()
     follows = db.session.scalars(select(Follow).where(Follow.request_id == request.id))
     for follow in follows:
+        if not request.service.public and not _is_requesters(follow, request):
+            continue  # a private service's news reaches only whoever made the request
         for subscription, prefs, locale in _subscriptions_for(follow):
             if subscription.id in seen or not wants(prefs, kind):
                 continue
@@ -180,7 +193,6 @@ def on_event(event: RequestEvent) -> int:
 
 
 MAX_ENDPOINT = 1024
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def _decode_key(value: object, name: str) -> bytes:
@@ -194,18 +206,19 @@ def _decode_key(value: object, name: str) -> bytes:
         ) from None
 
 
-def check_subscription(endpoint: object, p256dh: object, auth: object, *, allow_http: bool) -> str:
+def check_subscription(endpoint: object, p256dh: object, auth: object) -> str:
     """Refuse anything that is not a usable Web Push subscription; returns the endpoint.
 
-    The endpoint must be https (http only for a local test push service when
-    ``allow_http``); p256dh must be a P-256 public point and auth 16 bytes.
+    The endpoint must belong to one of the configured push services (https on a public
+    host, see ``push_endpoints``); p256dh must be a P-256 public point and auth 16 bytes.
     """
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
         raise DomainError(_("The subscription has no usable endpoint."), field="endpoint")
-    parts = urlsplit(endpoint)
-    local_http = allow_http and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not parts.hostname or (parts.scheme != "https" and not local_http):
-        raise DomainError(_("The subscription's endpoint must be an https URL."), field="endpoint")
+    if not push_endpoints.endpoint_allowed(endpoint, current_app.config["PUSH_SERVICES"]):
+        raise DomainError(
+            _("The subscription's endpoint must be an https URL of a known push service."),
+            field="endpoint",
+        )
     point = _decode_key(p256dh, "p256dh")
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
@@ -225,7 +238,6 @@ def subscribe(
     *,
     user: User | None,
     device: Device | None,
-    allow_http: bool = False,
 ) -> tuple[PushSubscription, bool]:
     """Store (or refresh) a browser's subscription for a user and/or device.
 
@@ -234,7 +246,7 @@ def subscribe(
     """
     if user is None and device is None:
         raise DomainError(_("Open this app on your device to get notifications."), status=401)
-    check_subscription(endpoint, p256dh, auth, allow_http=allow_http)
+    check_subscription(endpoint, p256dh, auth)
     subscription = db.session.scalars(
         select(PushSubscription).where(PushSubscription.endpoint == endpoint)
     ).first()

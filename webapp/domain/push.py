@@ -40,6 +40,7 @@ from py_vapid import Vapid
 from pywebpush import WebPusher
 from sqlalchemy import delete, or_, select, update
 
+from webapp.domain import push_endpoints
 from webapp.extensions import db
 from webapp.models import NotificationOutbox, PushSubscription, utcnow
 
@@ -189,7 +190,7 @@ class Pusher:
         """
         session = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
+            session = _NoRedirectSession()
             session.trust_env = False
             session.proxies.update(
                 {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
@@ -220,6 +221,16 @@ class Pusher:
             content_encoding="aes128gcm",
             timeout=SEND_TIMEOUT_SECONDS,
         )
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that never follows a redirect: a push service answers, it does not send
+    the worker elsewhere (a redirect could point into the city's own network)."""
+
+    def request(self, *args, **kwargs):
+        """Send as usual, with redirects off whatever the caller asked."""
+        kwargs["allow_redirects"] = False
+        return super().request(*args, **kwargs)
 
 
 _PUSHER_LOCK = threading.Lock()
@@ -376,11 +387,30 @@ def send(message: Message, sender: Pusher) -> Attempt:
         return Attempt(error=error)
 
 
+def _endpoint_refused(message: Message) -> bool:
+    """True when the subscription's endpoint is no longer on the allowed push services."""
+    services = current_app.config["PUSH_SERVICES"]
+    return not push_endpoints.endpoint_allowed(message.endpoint or "", services)
+
+
+def _refuse_endpoint(message: Message) -> str:
+    """Never connect to an endpoint outside the push services: drop the subscription."""
+    _record(message, state=DEAD, last_error="endpoint is not on an allowed push service")
+    db.session.execute(
+        delete(PushSubscription)
+        .where(PushSubscription.id == message.subscription_id)
+        .execution_options(synchronize_session=False)
+    )
+    return DEAD
+
+
 def deliver_one(message: Message, sender: Pusher) -> str:
     """Send one claimed message and record the outcome (the caller commits); returns the state."""
     if message.subscription_id is None:
         _record(message, state=DEAD, last_error="subscription no longer exists")
         return DEAD
+    if _endpoint_refused(message):
+        return _refuse_endpoint(message)
     return record_outcome(message, send(message, sender), sender)
 
 
@@ -444,10 +474,12 @@ def deliver_due(
             return sent
         messages = claimed_messages(ids)
         for message in messages:
-            if message.subscription_id is None:
+            if message.subscription_id is None or _endpoint_refused(message):
                 deliver_one(message, sender)
                 db.session.commit()
-        live = [m for m in messages if m.subscription_id is not None]
+        live = [
+            m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)
+        ]
         if concurrency <= 1:
             attempts = ((m, send(m, sender)) for m in live)
         else:

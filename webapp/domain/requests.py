@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.domain import notify, places
@@ -263,6 +263,10 @@ def submit(sub: Submission) -> SubmitResult:
     """
     from webapp.domain import photos as photo_pipeline
 
+    if sub.api_key is not None:
+        # A key holder speaks for its own users: whoever they name stays a private
+        # contact and is never made the requester (nor a follower) of the request.
+        sub.requester = None
     print_ = fingerprint(sub)
     if sub.client_uuid:
         replay = _replay(sub.client_uuid, print_)
@@ -349,6 +353,15 @@ def get_by_public_id(public_id: str) -> ServiceRequest:
     ).first()
     if request is None:
         raise NotFound(_("We could not find that request. Please check the number."))
+    return request
+
+
+def get_public_by_public_id(public_id: str) -> ServiceRequest:
+    """The request when the public may see it: a request in a private service is NotFound,
+    exactly as if it did not exist (the API, the pages and push all answer 404)."""
+    request = get_by_public_id(public_id)
+    if not request.service.public:
+        raise NotFound(_("We could not find that request."))
     return request
 
 
@@ -695,11 +708,32 @@ def response_templates(service_id: int | None, status: str | None = None) -> lis
 
 
 def is_requester(request: ServiceRequest, user: User | None, device: Device | None) -> bool:
-    """True when ``user`` or ``device`` made the request."""
+    """True when ``user`` made the request, or ``device`` made it and no account owns it.
+
+    A request an account has claimed is that account's alone: the phone it was sent
+    from no longer speaks for it (the next person on a shared phone cannot reopen it).
+    """
     return bool(
         (user is not None and request.requester_id == user.id)
-        or (device is not None and request.device_id == device.id)
+        or (
+            device is not None
+            and request.requester_id is None
+            and request.device_id == device.id
+        )
     )
+
+
+def owned_by(user: User | None, device: Device | None):
+    """A condition for the requests ``user`` or ``device`` made (see ``is_requester``),
+    or None when the caller is nobody."""
+    conditions = []
+    if user is not None:
+        conditions.append(ServiceRequest.requester_id == user.id)
+    if device is not None:
+        conditions.append(
+            and_(ServiceRequest.device_id == device.id, ServiceRequest.requester_id.is_(None))
+        )
+    return or_(*conditions) if conditions else None
 
 
 def _following(request: ServiceRequest, user_id: int | None, device_id: int | None) -> bool:
@@ -729,13 +763,19 @@ def _add_follow(
 ) -> Follow:
     item = Follow(
         request=request,
-        device_id=device.id if device else None,
+        # A signed-in person follows as themselves; the device is only for the anonymous.
+        device_id=device.id if device and not user else None,
         user_id=user.id if user else None,
         supporter=supporter,
     )
     db.session.add(item)
     db.session.flush()
     return item
+
+
+def _as_caller(user: User | None, device: Device | None) -> tuple[User | None, Device | None]:
+    """A signed-in person acts as themselves; the device speaks only for the anonymous."""
+    return (user, None) if user is not None else (None, device)
 
 
 def follow(
@@ -745,6 +785,9 @@ def follow(
 
     Someone who did not report the request counts once as a supporter.
     """
+    if not request.service.public:
+        raise NotFound(_("We could not find that request."))
+    user, device = _as_caller(user, device)
     if user is None and device is None:
         raise DomainError(
             _("Sign in or use this app on your device to follow requests."), status=401
@@ -760,6 +803,7 @@ def unfollow(
     request: ServiceRequest, *, user: User | None = None, device: Device | None = None
 ) -> bool:
     """Stop following; returns False when there was nothing to stop."""
+    user, device = _as_caller(user, device)
     conditions = []
     if user is not None:
         conditions.append(Follow.user_id == user.id)
@@ -782,5 +826,6 @@ def unfollow(
 def is_following(
     request: ServiceRequest, *, user: User | None = None, device: Device | None = None
 ) -> bool:
-    """True when the user or the device follows the request."""
+    """True when the caller (the signed-in user, else the device) follows the request."""
+    user, device = _as_caller(user, device)
     return _following(request, user.id if user else None, device.id if device else None)

@@ -13,7 +13,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from webapp.access import api_key_checked, public
-from webapp.domain import accounts, api_keys, geocoding
+from webapp.domain import api_keys, geocoding
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
@@ -205,7 +205,11 @@ def _location() -> tuple[float, float, str | None]:
 
 
 def _email() -> str | None:
-    """``email``: kept as private contact; links the request to an account that has it."""
+    """``email``: kept as private contact on the request, never linked to an account.
+
+    A key holder cannot prove the address is the caller's own, so a request sent with a
+    resident's address must not land in that resident's account or follow list.
+    """
     email = (request.form.get("email") or "").strip()
     if not email:
         return None
@@ -252,7 +256,6 @@ def create_request(fmt: str):
     lat, long, address = _location()
     media_url = _media_url()
     email = _email()
-    requester = accounts.find_by_email(email) if email else None
     photos = [f.read() for f in request.files.getlist("media") if f.filename or f.mimetype]
     submission = requests_domain.Submission(
         service_code=service_code,
@@ -266,7 +269,6 @@ def create_request(fmt: str):
         contact_phone=(request.form.get("phone") or "").strip()[:40] or None,
         channel=Channel.OPEN311,
         api_key=key,
-        requester=requester,
         photos=photos,
     )
     created = requests_domain.submit(submission).request

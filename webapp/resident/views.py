@@ -4,7 +4,7 @@ import re
 from itertools import groupby
 
 from flask import abort, current_app, render_template, send_file
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
@@ -82,16 +82,12 @@ def request_page(public_id: str):
 def my_requests():
     """The caller's requests: by account when signed in, else by this device."""
     account, device = current_account(), current_device()
-    conditions = []
-    if account is not None:
-        conditions.append(ServiceRequest.requester_id == account.id)
-    if device is not None:
-        conditions.append(ServiceRequest.device_id == device.id)
+    mine = requests_domain.owned_by(account, device)
     rows = []
-    if conditions:
+    if mine is not None:
         rows = db.session.scalars(
             select(ServiceRequest)
-            .where(or_(*conditions))
+            .where(mine)
             .order_by(ServiceRequest.received_at.desc())
             .limit(200)
         ).all()

@@ -134,6 +134,7 @@ def seed_users() -> list[tuple[str, str, str]]:
                 role,
                 neighborhood_id=hood.id if hood else None,
                 department_id=dept.id if dept else None,
+                demo=True,
             )
         created.append((email, city.DEMO_PASSWORD, role))
     db.session.flush()
