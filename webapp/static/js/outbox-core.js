@@ -5,7 +5,9 @@
  * One flush() sends waiting items with their Idempotency-Key; a Web Lock keeps the
  * page and the worker from sending the same item at the same time. An item leaves
  * the outbox only after a 2xx; a 4xx (not 429) needs the resident's attention;
- * network errors, 5xx and 429 are retried later with backoff. */
+ * network errors, 5xx and 429 are retried later with backoff. Every send has a time
+ * limit (AbortController): a connection that never answers counts as a network error,
+ * so the lock is never held for longer than one send's limit per item. */
 (function (scope) {
   "use strict";
 
@@ -21,11 +23,33 @@
   const BASE_DELAY_MS = 2000;
   const MAX_DELAY_MS = 5 * 60 * 1000;
   const SENT_KEEP = 50;
+  const DEFAULT_SEND_TIMEOUT_MS = 30000;
+  /* A slow but working uplink still gets its photos through: 20 kB/s on top of the limit. */
+  const MIN_UPLOAD_BYTES_PER_MS = 20;
   const STATE_WAITING = "waiting";
   const STATE_ATTENTION = "attention";
 
   let dbPromise = null;
   let channel = null;
+  let sendTimeoutMs =
+    (scope.SHELL_MANIFEST && scope.SHELL_MANIFEST.outboxSendTimeoutMs) || DEFAULT_SEND_TIMEOUT_MS;
+
+  /** Page-side settings from the server (the worker reads them from SHELL_MANIFEST). */
+  function configure(options) {
+    const timeout = Number(options && options.sendTimeoutMs);
+    if (timeout > 0) {
+      sendTimeoutMs = timeout;
+    }
+  }
+
+  /** How long one send may take: the configured limit plus time to upload its photos. */
+  function sendTimeout(item) {
+    const bytes = (item.photos || []).reduce(
+      (sum, photo) => sum + ((photo.data && photo.data.byteLength) || 0),
+      0,
+    );
+    return sendTimeoutMs + Math.round(bytes / MIN_UPLOAD_BYTES_PER_MS);
+  }
 
   /** Open (and on first use create) the database shared by page and worker. */
   function openDb() {
@@ -233,8 +257,25 @@
     return record;
   }
 
-  /** Send one item; returns what happened: sent, attention, retry, throttled or offline. */
+  /** A network failure (no answer, or no answer in time): back off and try again later. */
+  async function retryLater(item) {
+    item.attempts = (item.attempts || 0) + 1;
+    item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
+    await updateReport(item);
+  }
+
+  /** Send one item within its time limit; returns sent, attention, retry, throttled or offline. */
   async function sendOne(item) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), sendTimeout(item));
+    try {
+      return await sendWithin(item, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function sendWithin(item, signal) {
     const headers = {
       "Idempotency-Key": item.client_uuid,
       "X-Requested-With": "civic311",
@@ -252,11 +293,10 @@
         headers,
         credentials: "same-origin",
         cache: "no-store",
+        signal,
       });
     } catch (error) {
-      item.attempts = (item.attempts || 0) + 1;
-      item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
-      await updateReport(item);
+      await retryLater(item);
       return { kind: "offline" };
     }
     const newToken = response.headers.get("X-Device-Token");
@@ -267,6 +307,10 @@
     try {
       body = await response.json();
     } catch (error) {
+      if (signal.aborted) {
+        await retryLater(item);
+        return { kind: "offline" };
+      }
       body = null;
     }
     if (response.ok) {
@@ -291,9 +335,7 @@
       await updateReport(item);
       return { kind: "attention" };
     }
-    item.attempts = (item.attempts || 0) + 1;
-    item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
-    await updateReport(item);
+    await retryLater(item);
     return { kind: "retry" };
   }
 
@@ -384,6 +426,7 @@
     CHANNEL_NAME,
     STATE_WAITING,
     STATE_ATTENTION,
+    configure,
     openDb,
     getMeta,
     setMeta,

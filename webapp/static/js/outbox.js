@@ -9,11 +9,21 @@ const SENT_SHOWN = 5;
 let retryTimer = null;
 let flushing = null;
 let started = false;
+let configured = false;
 const listeners = new Set();
 
-/** The shared core (outbox-core.js); null when the page did not load it. */
+/** The shared core (outbox-core.js), set up with the server's settings from the panel;
+ * null when the page did not load it. */
 export function core() {
-  return self.Civic311Outbox || null;
+  const outbox = self.Civic311Outbox || null;
+  if (outbox && !configured) {
+    configured = true;
+    const element = panel();
+    if (element && element.dataset.sendTimeoutMs) {
+      outbox.configure({ sendTimeoutMs: Number(element.dataset.sendTimeoutMs) });
+    }
+  }
+  return outbox;
 }
 
 /** Replace "{name}" placeholders in a translated string. */

@@ -1,0 +1,78 @@
+"""The outbox under the faults of a real network: a send that never gets an answer, an
+answer lost on the way back, a server that fails while the phone shows an old page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
+from tests.fakes.silent_server import SilentServer
+from webapp.extensions import db
+
+SUBMIT = "**/api/v1/requests"
+SEND_TIMEOUT_S = 1.5
+
+ADD_REPORTS = """async (count) => {
+  for (let i = 0; i < count; i += 1) {
+    await Civic311Outbox.addReport({
+      client_uuid: crypto.randomUUID(),
+      fields: [["service_code", "graffiti"], ["lat", "35.045"], ["long", "-85.31"],
+               ["description", `Tag number ${i}`]],
+      photos: [],
+      captured_at: new Date().toISOString(),
+      service_name: "Graffiti",
+    });
+  }
+}"""
+
+
+@pytest.fixture
+def live_app(make_app, tile_server):
+    """The test city, with a short send time limit so a hanging send gives up quickly."""
+    app = make_app(
+        TILE_URL=f"{tile_server.url}/{{z}}/{{x}}/{{y}}.png", OUTBOX_SEND_TIMEOUT=SEND_TIMEOUT_S
+    )
+    with app.app_context():
+        factories.gen_city()
+        db.session.remove()
+    return app
+
+
+@pytest.fixture
+def silent_server():
+    """A local TCP server that accepts the connection and never answers."""
+    server = SilentServer()
+    yield server
+    server.stop()
+
+
+def test_a_send_that_never_gets_an_answer_gives_up_and_the_outbox_delivers_without_reload(
+    live_app, browser_context, page, silent_server, screenshot
+):
+    page.goto("/my")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.evaluate("window.stillTheSamePage = true")
+
+    def to_the_silent_server(route):
+        if route.request.method == "POST":
+            route.continue_(url=f"{silent_server.url}/api/v1/requests")
+        else:
+            route.continue_()
+
+    browser_context.route(SUBMIT, to_the_silent_server)
+    page.evaluate(ADD_REPORTS, 3)
+    page.wait_for_selector("#outbox-summary:has-text('3 reports waiting to send')")
+    page.click("#outbox-send-now")
+    wait_for(page, lambda: silent_server.connections >= 1)
+    # The hanging send ran out of time and was counted as a failed attempt: the lock is free.
+    wait_for(page, lambda: any(row["attempts"] >= 1 for row in outbox_rows(page)))
+    assert stored_requests(live_app) == []
+    screenshot("hanging-send-gave-up")
+
+    browser_context.unroute(SUBMIT)
+    wait_for(page, lambda: len(stored_requests(live_app)) == 3, timeout=30)
+    page.wait_for_selector("#outbox-summary:has-text('All your reports have been sent')")
+    assert outbox_rows(page) == []
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert silent_server.bytes_received > 0
