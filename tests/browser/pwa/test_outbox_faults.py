@@ -3,7 +3,10 @@ answer lost on the way back, a server that fails while the phone shows an old pa
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from flask import request
 
 from tests import factories
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
@@ -29,10 +32,22 @@ ADD_REPORTS = """async (count) => {
 
 @pytest.fixture
 def live_app(make_app, tile_server):
-    """The test city, with a short send time limit so a hanging send gives up quickly."""
+    """The test city, with a short send time limit so a hanging send gives up quickly.
+
+    ``live_app.failing_paths`` holds paths the server answers with a 503 (a server in
+    trouble: the browser's navigation preload cannot be routed from the test).
+    """
     app = make_app(
         TILE_URL=f"{tile_server.url}/{{z}}/{{x}}/{{y}}.png", OUTBOX_SEND_TIMEOUT=SEND_TIMEOUT_S
     )
+    app.failing_paths = set()
+
+    @app.before_request
+    def fail_when_asked():
+        if request.path in app.failing_paths:
+            return "The server is in trouble", 503
+        return None
+
     with app.app_context():
         factories.gen_city()
         db.session.remove()
@@ -76,3 +91,51 @@ def test_a_send_that_never_gets_an_answer_gives_up_and_the_outbox_delivers_witho
     assert outbox_rows(page) == []
     assert page.evaluate("window.stillTheSamePage") is True
     assert silent_server.bytes_received > 0
+
+
+CREATE_REQUEST = """async () => {
+  const form = new FormData();
+  form.append("service_code", "graffiti");
+  form.append("lat", "35.045");
+  form.append("long", "-85.31");
+  form.append("description", "Tags on the library wall");
+  const response = await fetch("/api/v1/requests", {
+    method: "POST", body: form,
+    headers: {"X-Requested-With": "civic311", "Idempotency-Key": crypto.randomUUID()},
+  });
+  return (await response.json()).data.id;
+}"""
+COPY_NOTICE = ".saved-copy-notice"
+COPY_TIME = re.compile(r"copy saved on this phone on .*\d{1,2}:\d{2}")
+
+
+def test_a_page_served_from_the_saved_copies_says_it_is_a_copy_and_when_it_was_saved(
+    live_app, browser_context, page, screenshot
+):
+    page.goto("/my")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    page.wait_for_selector("text=No open requests.")
+    assert not page.locator(COPY_NOTICE).is_visible()
+    public_id = page.evaluate(CREATE_REQUEST)
+
+    live_app.failing_paths.add("/my")
+    page.goto("/my")
+    notice = page.locator(COPY_NOTICE)
+    assert notice.is_visible()
+    assert COPY_TIME.search(notice.inner_text()), notice.inner_text()
+    assert public_id not in page.content()
+    screenshot("copy-on-server-error")
+    live_app.failing_paths.clear()
+
+    browser_context.set_offline(True)
+    page.goto("/my")
+    assert page.locator(COPY_NOTICE).is_visible()
+    screenshot("copy-offline")
+
+    browser_context.set_offline(False)
+    page.goto("/my")
+    page.wait_for_selector(f"text={public_id}")
+    assert not page.locator(COPY_NOTICE).is_visible()
+    assert page.console.errors == []
