@@ -3,15 +3,21 @@ answer lost on the way back, a server that fails while the phone shows an old pa
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from flask import request
+from sqlalchemy import select
 
 from tests import factories
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
+from tests.browser.test_push_flow import FAKE_SUBSCRIBE
 from tests.fakes.silent_server import SilentServer
+from webapp.domain import push
+from webapp.domain import requests as requests_domain
 from webapp.extensions import db
+from webapp.models import Follow, PushSubscription
 
 SUBMIT = "**/api/v1/requests"
 SEND_TIMEOUT_S = 1.5
@@ -139,3 +145,55 @@ def test_a_page_served_from_the_saved_copies_says_it_is_a_copy_and_when_it_was_s
     page.wait_for_selector(f"text={public_id}")
     assert not page.locator(COPY_NOTICE).is_visible()
     assert page.console.errors == []
+
+
+def test_the_phone_keeps_its_first_report_when_the_answer_to_it_is_lost(
+    live_app, browser_context, page, flow, push_service, screenshot
+):
+    keys = push_service.subscription()
+    browser_context.add_init_script(FAKE_SUBSCRIBE % json.dumps(keys.as_json()))
+    answers = {"cut": 0, "passed": 0}
+
+    def cut_the_first_answer(route):
+        if route.request.method == "POST" and not answers["cut"]:
+            answers["cut"] += 1
+            route.fetch()  # the server stores the report and mints a device...
+            # ...whose token never reaches the phone: route.fetch() shares the context's
+            # cookie jar, so take back the cookie the lost answer would have set.
+            browser_context.clear_cookies(name="civic_device")
+            route.abort("connectionreset")
+        else:
+            answers["passed"] += route.request.method == "POST"
+            route.continue_()
+
+    browser_context.route(SUBMIT, cut_the_first_answer)
+    flow.complete(gps=True)
+    page.wait_for_selector("#outbox-summary:has-text('All your reports have been sent')")
+    assert answers == {"cut": 1, "passed": 1}
+    [stored] = stored_requests(live_app)
+    public_id = stored.public_id
+
+    page.goto("/my")
+    page.wait_for_selector(f"#open-title ~ ul >> text={public_id}")
+    screenshot("my-requests-after-lost-answer")
+
+    page.goto(f"/requests/{public_id}")
+    page.get_by_role("button", name="Notify me when this is fixed").click()
+    page.get_by_text("Notifications are on").wait_for()
+    with live_app.app_context():
+        subscription = db.session.scalars(select(PushSubscription)).one()
+        service_request = requests_domain.get_by_public_id(public_id)
+        assert subscription.endpoint == keys.endpoint
+        assert subscription.device_id == service_request.device_id
+        assert db.session.scalars(
+            select(Follow.device_id).where(Follow.request_id == service_request.id)
+        ).all() == [service_request.device_id]
+        staff = factories.gen_user("staff")
+        requests_domain.transition(
+            service_request, "closed", staff, note="Painted over.", resolution="fixed"
+        )
+        db.session.commit()
+        assert push.deliver_due() == 1
+        db.session.remove()
+    [delivery] = push_service.deliveries
+    assert delivery.payload["notification"]["body"] == "Painted over."
