@@ -10,10 +10,11 @@ panel redraw, retry timer) and the time per save is printed.
 The baseline, in the same run and on the same outbox, is the panel as first shipped:
 its status line and retry timer re-read every waiting report, photos included, from
 IndexedDB on every change (the bench swaps ``Civic311Outbox.summary`` for that full
-read). Target: the time per save does not grow with the outbox.
+read and listing). Target: the time per save does not grow with the outbox.
 
 Usage: ``.venv/bin/python bench/bench_outbox_save.py [--quick] [--saves N] [--photo-kb K]``
-(``--quick``: 0/100/250 waiting, 10 saves, 100 kB photos).
+(default: 0/250/600 waiting, 10 saves per figure, 200 kB photos; ``--quick``: 0/100/250
+waiting and 100 kB photos).
 """
 
 from __future__ import annotations
@@ -70,10 +71,11 @@ FILL = """async (count) => {
   for (let i = 0; i < count; i += 1) {
     await Civic311Outbox.addReport(report(i));
   }
-  return (await Civic311Outbox.summary()).waiting.length;
+  return (await Civic311Outbox.summary()).waitingCount;
 }""".replace("REPORT_MAKER", REPORT)
 
-# The panel as first shipped: every status redraw and timer re-read the whole outbox.
+# The panel as first shipped: every status redraw and timer re-read the whole outbox,
+# photos included, and listed every waiting report.
 FULL_READ_SUMMARY = """() => {
   self.benchIndexedSummary = self.benchIndexedSummary || Civic311Outbox.summary;
   Civic311Outbox.summary = async () => {
@@ -88,7 +90,10 @@ FULL_READ_SUMMARY = """() => {
     const attention = items.filter((i) => i.state === Civic311Outbox.STATE_ATTENTION);
     const next = waiting.reduce(
       (soonest, i) => Math.min(soonest, i.next_attempt_at || 0), Number.POSITIVE_INFINITY);
-    return {items, waiting, attention, nextAttemptAt: waiting.length ? next : null};
+    return {
+      waitingCount: waiting.length, attentionCount: attention.length, waiting, attention,
+      nextAttemptAt: waiting.length ? next : null,
+    };
   };
 }"""
 
@@ -175,13 +180,13 @@ def run(base_url: str, sizes: list[int], saves: int, photo_kb: int) -> list[tupl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="0/100/250 waiting, 10 saves")
+    parser.add_argument("--quick", action="store_true", help="0/100/250 waiting, small photos")
     parser.add_argument("--saves", type=int, default=None, help="saves timed per figure")
     parser.add_argument("--photo-kb", type=int, default=None, help="size of each photo")
     args = parser.parse_args()
     sizes = [0, 100, 250] if args.quick else [0, 250, 600]
-    saves = args.saves or (10 if args.quick else 20)
-    photo_kb = args.photo_kb or (100 if args.quick else 250)
+    saves = args.saves or 10
+    photo_kb = args.photo_kb or (100 if args.quick else 200)
     with tempfile.TemporaryDirectory() as folder:
         app = build_app(Path(folder))
         running = serve(app)

@@ -197,3 +197,62 @@ def test_the_phone_keeps_its_first_report_when_the_answer_to_it_is_lost(
         db.session.remove()
     [delivery] = push_service.deliveries
     assert delivery.payload["notification"]["body"] == "Painted over."
+
+
+# An outbox as the first version of the app left it: no index beside the reports.
+FIRST_VERSION_OUTBOX = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const open = indexedDB.open("civic311", 1);
+    open.onupgradeneeded = () => {
+      open.result.createObjectStore("outbox", {keyPath: "client_uuid"});
+      open.result.createObjectStore("sent", {keyPath: "client_uuid"});
+      open.result.createObjectStore("meta");
+    };
+    open.onsuccess = () => resolve(open.result);
+    open.onerror = () => reject(open.error);
+  });
+  const reports = [0, 1].map((i) => ({
+    client_uuid: crypto.randomUUID(), state: "waiting", attempts: 3, next_attempt_at: 0,
+    error: null, saved_at: Date.now() - 60000 + i, service_name: "Graffiti", photos: [],
+    fields: [["service_code", "graffiti"], ["lat", "35.045"], ["long", "-85.31"],
+             ["description", `Left from before the update ${i}`]],
+  }));
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction("outbox", "readwrite");
+    reports.forEach((report) => tx.objectStore("outbox").put(report));
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+}"""
+
+
+def test_reports_left_waiting_by_the_first_version_are_indexed_and_sent(
+    live_app, live_server, browser
+):
+    context = browser.new_context(base_url=live_server.base_url, service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto("/manifest.webmanifest")
+        page.evaluate(FIRST_VERSION_OUTBOX)
+        context.route(SUBMIT, lambda route: route.abort("internetdisconnected"))
+        page.goto("/my")
+        page.wait_for_selector("#outbox-summary:has-text('2 reports waiting to send')")
+        assert len(outbox_rows(page, "outbox_index")) == 2
+        context.unroute(SUBMIT)
+        page.click("#outbox-send-now")
+        wait_for(page, lambda: len(stored_requests(live_app)) == 2)
+        page.wait_for_selector("#outbox-summary:has-text('All your reports have been sent')")
+        assert outbox_rows(page, "outbox_index") == []
+    finally:
+        context.close()
+
+
+def test_a_long_outbox_is_counted_in_full_and_listed_in_brief(live_app, browser_context, page):
+    page.goto("/my")
+    browser_context.set_offline(True)
+    page.evaluate(ADD_REPORTS, 25)
+    page.wait_for_selector("#outbox-summary:has-text('25 reports waiting to send')")
+    page.wait_for_selector("#outbox-waiting .outbox-item-more:has-text('and 5 more')")
+    assert page.locator("#outbox-waiting .outbox-item-waiting").count() == 20
+    assert len(outbox_rows(page, "outbox_index")) == 25
