@@ -11,6 +11,7 @@ from flask import request
 from sqlalchemy import select
 
 from tests import factories
+from tests.browser.conftest import registration_id
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
 from tests.browser.test_push_flow import FAKE_SUBSCRIBE
 from tests.fakes.silent_server import SilentServer
@@ -256,3 +257,45 @@ def test_a_long_outbox_is_counted_in_full_and_listed_in_brief(live_app, browser_
     page.wait_for_selector("#outbox-waiting .outbox-item-more:has-text('and 5 more')")
     assert page.locator("#outbox-waiting .outbox-item-waiting").count() == 20
     assert len(outbox_rows(page, "outbox_index")) == 25
+
+
+def test_the_service_workers_sync_gives_up_on_a_silent_server_too(
+    live_app, live_server, browser_context, page, silent_server
+):
+    page.goto("/my")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("!!navigator.serviceWorker.controller")
+    assert f'"outboxSendTimeoutMs":{int(SEND_TIMEOUT_S * 1000)}' in page.evaluate(
+        "fetch('/sw.js').then((r) => r.text())"
+    )
+    worker_posts = []
+    browser_context.on(
+        "request",
+        lambda r: worker_posts.append(r.url) if r.method == "POST" and r.service_worker else None,
+    )
+
+    def to_the_silent_server(route):
+        if route.request.method == "POST":
+            route.continue_(url=f"{silent_server.url}/api/v1/requests")
+        else:
+            route.continue_()
+
+    browser_context.route(SUBMIT, to_the_silent_server)
+    page.evaluate(ADD_REPORTS, 1)  # saved only: the page does not flush it
+    cdp = browser_context.new_cdp_session(page)
+    sync = {
+        "origin": live_server.base_url,
+        "registrationId": registration_id(cdp, page),
+        "tag": "civic311-outbox",
+        "lastChance": False,
+    }
+    cdp.send("ServiceWorker.dispatchSyncEvent", sync)
+    wait_for(page, lambda: silent_server.connections >= 1)
+    wait_for(page, lambda: outbox_rows(page)[0]["attempts"] >= 1)
+    assert stored_requests(live_app) == []
+    browser_context.unroute(SUBMIT)
+    cdp.send("ServiceWorker.dispatchSyncEvent", sync)
+    wait_for(page, lambda: stored_requests(live_app))
+    page.wait_for_selector("#outbox-summary:has-text('All your reports have been sent')")
+    assert worker_posts, "the worker did not send"
