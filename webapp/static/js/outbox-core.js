@@ -336,7 +336,7 @@
     await updateReport(item);
   }
 
-  /** Send one item within its time limit; returns sent, attention, retry, throttled or offline. */
+  /** Send one item within its time limit: sent, attention, retry, throttled or offline. */
   async function sendOne(item) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), sendTimeout(item));
@@ -347,6 +347,7 @@
     }
   }
 
+  /** The send itself; `signal` aborts it (and the reading of its answer) when time is up. */
   async function sendWithin(item, signal) {
     const headers = {
       "Idempotency-Key": item.client_uuid,
