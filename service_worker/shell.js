@@ -23,6 +23,8 @@ self.civicShell = (() => {
   const MAX_API_RESPONSES = 60;
   const MAX_TILES = 300;
   const TILE_PATTERN = tilePattern(SHELL.tileUrl);
+  const FRESH_PAGE_MARK = 'data-page-source="network"';
+  const COPY_PAGE_MARK = 'data-page-source="copy"';
 
   function isHashed(url) {
     return url.pathname.startsWith(STATIC_PREFIX) && url.searchParams.has(HASH_PARAM);
@@ -120,14 +122,33 @@ self.civicShell = (() => {
     await shell.delete(MY_REQUESTS_URL, { ignoreVary: true, ignoreSearch: true });
   }
 
-  /* Network first; a copy is kept, and served when the network fails or the server errs. */
-  async function networkFirst(event, cacheName, maxEntries, networkResponse) {
+  /* A saved page, marked so that it shows its "copy saved on …" notice (the time of the
+   * copy is in the page itself, rendered by the server when the copy was fetched). */
+  async function markAsCopy(response) {
+    const type = response.headers.get("Content-Type") || "";
+    if (!type.includes("text/html")) {
+      return response;
+    }
+    const html = await response.text();
+    const headers = new Headers(response.headers);
+    headers.delete("Content-Length");
+    headers.delete("Content-Encoding");
+    return new Response(html.replace(FRESH_PAGE_MARK, COPY_PAGE_MARK), {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  }
+
+  /* Network first; a copy is kept, and served when the network fails or the server errs
+   * (through `asCopy`, which pages use to say that it is a copy). */
+  async function networkFirst(event, cacheName, maxEntries, networkResponse, asCopy) {
     const { request } = event;
     const response = await (networkResponse || fetch(request));
     if (response.status >= 500) {
       const saved = await caches.match(request, { ignoreVary: true });
       if (saved) {
-        return saved;
+        return asCopy ? asCopy(saved) : saved;
       }
     }
     if (isStorable(response)) {
@@ -136,14 +157,18 @@ self.civicShell = (() => {
     return response;
   }
 
-  /* Pages: network first (with navigation preload), else the last copy, else the offline page. */
+  /* Pages: network first (with navigation preload), else the last copy (marked as a copy),
+   * else the offline page. */
   async function pageStrategy(event) {
     try {
       const preloaded = await event.preloadResponse;
-      return await networkFirst(event, PAGES_CACHE, MAX_PAGES, preloaded);
+      return await networkFirst(event, PAGES_CACHE, MAX_PAGES, preloaded, markAsCopy);
     } catch (error) {
       const saved = await caches.match(event.request, { ignoreVary: true });
-      return saved || (await matchIn(SHELL_CACHE, OFFLINE_URL)) || Response.error();
+      if (saved) {
+        return markAsCopy(saved);
+      }
+      return (await matchIn(SHELL_CACHE, OFFLINE_URL)) || Response.error();
     }
   }
 

@@ -112,6 +112,10 @@ class Config:
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
 
+    # The phone's outbox gives up on one send after this many seconds (plus upload time
+    # for its photos) and retries it with backoff, so a silent server cannot stall it.
+    OUTBOX_SEND_TIMEOUT = float(_env("OUTBOX_SEND_TIMEOUT", "30"))
+
 
 class TestingConfig(Config):
     """Settings for the test suite: no network, no environment needed, a throwaway database."""

@@ -16,6 +16,7 @@ from webapp.api import bp, openapi
 from webapp.api.envelope import envelope
 from webapp.api.params import bbox_param, page_params
 from webapp.api.serialize import request_json
+from webapp.domain import device_handover
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db, limiter
@@ -211,6 +212,8 @@ def create_request():
         photos=photos,
     )
     result = requests_domain.submit(submission)
+    if not result.created:
+        device_handover.adopt_unreceived_device(result.request, device)
     body = request_json(result.request, timeline=True)
     location = url_for("api.get_request", public_id=result.request.public_id)
     return envelope(

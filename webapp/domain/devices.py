@@ -30,7 +30,9 @@ def token_hash(token: str) -> str:
 def create() -> tuple[str, Device]:
     """A new device and its token (shown to the browser once)."""
     token = secrets.token_urlsafe(32)
-    device = Device(token_hash=token_hash(token), notify_prefs={})
+    now = utcnow()
+    # Same stamp twice: "never presented back" (see device_handover) until find() sees it.
+    device = Device(token_hash=token_hash(token), notify_prefs={}, created_at=now, last_seen_at=now)
     db.session.add(device)
     db.session.flush()
     return token, device

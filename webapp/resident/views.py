@@ -3,16 +3,17 @@
 import re
 from itertools import groupby
 
-from flask import abort, current_app, render_template, send_file
+from flask import abort, current_app, render_template, request, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
+from webapp.domain import my_requests as my_requests_domain
 from webapp.domain import places
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
 from webapp.extensions import db
-from webapp.models import Role, Service, ServiceRequest
+from webapp.models import Role, Service
 from webapp.resident import bp
 from webapp.sessions import current_account, current_device
 
@@ -80,23 +81,25 @@ def request_page(public_id: str):
 @bp.get("/my")
 @public
 def my_requests():
-    """The caller's requests: by account when signed in, else by this device."""
-    account, device = current_account(), current_device()
-    mine = requests_domain.owned_by(account, device)
-    rows = []
-    if mine is not None:
-        rows = db.session.scalars(
-            select(ServiceRequest)
-            .where(mine)
-            .order_by(ServiceRequest.received_at.desc())
-            .limit(200)
-        ).all()
+    """The caller's requests, a page at a time: by account when signed in, else by device."""
+    listing = my_requests_domain.page_of_requests(
+        current_account(), current_device(), _page_number(request.args.get("page"))
+    )
     return render_template(
         "resident/my.html",
-        open_requests=[r for r in rows if not r.is_closed],
-        closed_requests=[r for r in rows if r.is_closed],
-        signed_in=account is not None,
+        listing=listing,
+        open_requests=listing.open_rows,
+        closed_requests=listing.closed_rows,
+        signed_in=current_account() is not None,
     )
+
+
+def _page_number(raw: str | None) -> int:
+    """A page number from the query string: anything that is not one is page 1, and a
+    number past the end is clamped to the last page, never an error."""
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return 1
+    return int(raw) if len(raw) <= 9 else 10**9
 
 
 @bp.get("/map")

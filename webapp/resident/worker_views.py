@@ -137,13 +137,15 @@ def precache_static_files() -> list[str]:
 
 
 def shell_manifest() -> dict:
-    """What the worker needs before it can install: version, precache URLs, tile URL."""
+    """What the worker needs before it can install: version, precache URLs, tile URL and
+    the outbox's send time limit."""
     static_urls = [url_for("static", filename=name) for name in precache_static_files()]
     pages = [url_for(endpoint) for endpoint in PRECACHE_PAGES]
     manifest_url = url_for("resident.web_app_manifest_file")
     tile_url = current_app.config["TILE_URL"]
+    send_timeout_ms = outbox_send_timeout_ms()
     digest = hashlib.sha256()
-    for part in [*static_urls, *pages, manifest_url, tile_url]:
+    for part in [*static_urls, *pages, manifest_url, tile_url, str(send_timeout_ms)]:
         digest.update(part.encode() + b"\n")
     digest.update(json.dumps(web_app_manifest(), sort_keys=True).encode())
     for script in sorted(WORKER_DIR.glob("*.js")):
@@ -152,7 +154,13 @@ def shell_manifest() -> dict:
         "version": digest.hexdigest()[:16],
         "precache": [*pages, manifest_url, *static_urls],
         "tileUrl": tile_url,
+        "outboxSendTimeoutMs": send_timeout_ms,
     }
+
+
+def outbox_send_timeout_ms() -> int:
+    """How long the outbox waits for one answer before retrying (OUTBOX_SEND_TIMEOUT)."""
+    return max(1, round(float(current_app.config["OUTBOX_SEND_TIMEOUT"]) * 1000))
 
 
 def worker_content_security_policy() -> str:

@@ -5,13 +5,23 @@
  * One flush() sends waiting items with their Idempotency-Key; a Web Lock keeps the
  * page and the worker from sending the same item at the same time. An item leaves
  * the outbox only after a 2xx; a 4xx (not 429) needs the resident's attention;
- * network errors, 5xx and 429 are retried later with backoff. */
+ * network errors, 5xx and 429 are retried later with backoff. Every send has a time
+ * limit (AbortController): a connection that never answers counts as a network error,
+ * so the lock is never held for longer than one send's limit per item.
+ *
+ * Beside each report (fields and photos) the outbox keeps a small index entry (state,
+ * attempts, next try, error, photo count), written in the same transaction. The status
+ * line counts through the index's keys and reads only the first few entries, the timer
+ * reads the soonest one, and a pass reads only the entries that are due: saving costs
+ * the same whether 0 or 600 reports are waiting, and a report's photos are read only to
+ * send or edit it. */
 (function (scope) {
   "use strict";
 
   const DB_NAME = "civic311";
-  const DB_VERSION = 1;
+  const DB_VERSION = 2;
   const OUTBOX = "outbox";
+  const INDEX = "outbox_index";
   const SENT = "sent";
   const META = "meta";
   const LOCK_NAME = "civic311-outbox";
@@ -21,11 +31,36 @@
   const BASE_DELAY_MS = 2000;
   const MAX_DELAY_MS = 5 * 60 * 1000;
   const SENT_KEEP = 50;
+  const DEFAULT_SEND_TIMEOUT_MS = 30000;
+  /* A slow but working uplink still gets its photos through: 20 kB/s on top of the limit. */
+  const MIN_UPLOAD_BYTES_PER_MS = 20;
   const STATE_WAITING = "waiting";
   const STATE_ATTENTION = "attention";
+  const BY_STATE_SAVED = "by_state_saved";
+  const BY_STATE_NEXT = "by_state_next";
+  const SUMMARY_ROWS = 20;
 
   let dbPromise = null;
   let channel = null;
+  let sendTimeoutMs =
+    (scope.SHELL_MANIFEST && scope.SHELL_MANIFEST.outboxSendTimeoutMs) || DEFAULT_SEND_TIMEOUT_MS;
+
+  /** Page-side settings from the server (the worker reads them from SHELL_MANIFEST). */
+  function configure(options) {
+    const timeout = Number(options && options.sendTimeoutMs);
+    if (timeout > 0) {
+      sendTimeoutMs = timeout;
+    }
+  }
+
+  /** How long one send may take: the configured limit plus time to upload its photos. */
+  function sendTimeout(item) {
+    const bytes = (item.photos || []).reduce(
+      (sum, photo) => sum + ((photo.data && photo.data.byteLength) || 0),
+      0,
+    );
+    return sendTimeoutMs + Math.round(bytes / MIN_UPLOAD_BYTES_PER_MS);
+  }
 
   /** Open (and on first use create) the database shared by page and worker. */
   function openDb() {
@@ -38,6 +73,12 @@
         const db = request.result;
         if (!db.objectStoreNames.contains(OUTBOX)) {
           db.createObjectStore(OUTBOX, { keyPath: "client_uuid" });
+        }
+        if (!db.objectStoreNames.contains(INDEX)) {
+          const index = db.createObjectStore(INDEX, { keyPath: "client_uuid" });
+          index.createIndex(BY_STATE_SAVED, ["state", "saved_at"]);
+          index.createIndex(BY_STATE_NEXT, ["state", "next_attempt_at"]);
+          indexExistingReports(request.transaction);
         }
         if (!db.objectStoreNames.contains(SENT)) {
           db.createObjectStore(SENT, { keyPath: "client_uuid" });
@@ -60,6 +101,39 @@
       };
     });
     return dbPromise;
+  }
+
+  /** What the status line, the timer and a pass need to know of a report: no photos. */
+  function indexEntry(item) {
+    return {
+      client_uuid: item.client_uuid,
+      state: item.state,
+      attempts: item.attempts || 0,
+      next_attempt_at: item.next_attempt_at || 0,
+      error: item.error || null,
+      saved_at: item.saved_at,
+      service_name: item.service_name || "",
+      photo_count: (item.photos || []).length,
+    };
+  }
+
+  /** On upgrade: index the reports an earlier version left waiting (one at a time). */
+  function indexExistingReports(upgrade) {
+    const index = upgrade.objectStore(INDEX);
+    const cursor = upgrade.objectStore(OUTBOX).openCursor();
+    cursor.onsuccess = () => {
+      const current = cursor.result;
+      if (current) {
+        index.put(indexEntry(current.value));
+        current.continue();
+      }
+    };
+  }
+
+  /** Write a report and its index entry in one transaction's stores. */
+  function putReport(stores, item) {
+    stores[OUTBOX].put(item);
+    stores[INDEX].put(indexEntry(item));
   }
 
   /** Turn an IDBRequest into a promise of its result. */
@@ -108,10 +182,34 @@
     });
   }
 
-  /** Every item in the outbox, oldest first. */
+  /** Every item in the outbox with its photos, oldest first (costly: prefer listIndex). */
   async function listOutbox() {
     const items = await transact([OUTBOX], "readonly", (s) => done(s[OUTBOX].getAll()));
     return items.sort((a, b) => a.saved_at - b.saved_at);
+  }
+
+  /** The index entry of every item in the outbox (no photos, no fields), oldest first. */
+  async function listIndex() {
+    const entries = await transact([INDEX], "readonly", (s) => done(s[INDEX].getAll()));
+    return entries.sort((a, b) => a.saved_at - b.saved_at);
+  }
+
+  /** Key range over one state of a compound [state, number] index. */
+  function inState(state, upTo) {
+    const top = upTo === undefined ? Number.POSITIVE_INFINITY : upTo;
+    return IDBKeyRange.bound([state, Number.NEGATIVE_INFINITY], [state, top]);
+  }
+
+  /** Waiting entries, oldest first: all of them, or (not forced) only those due now. */
+  function waitingEntries(force) {
+    return transact([INDEX], "readonly", async (s) => {
+      if (force) {
+        return done(s[INDEX].index(BY_STATE_SAVED).getAll(inState(STATE_WAITING)));
+      }
+      const byNext = s[INDEX].index(BY_STATE_NEXT);
+      const due = await done(byNext.getAll(inState(STATE_WAITING, Date.now())));
+      return due.sort((a, b) => a.saved_at - b.saved_at);
+    });
   }
 
   /** One outbox item by its client_uuid (or undefined). */
@@ -153,26 +251,23 @@
       error: null,
       saved_at: report.saved_at || Date.now(),
     });
-    await transact([OUTBOX], "readwrite", (s) => {
-      s[OUTBOX].put(item);
-    });
+    await transact([OUTBOX, INDEX], "readwrite", (s) => putReport(s, item));
     announce({ client_uuid: item.client_uuid });
     return item;
   }
 
   /** Replace an item (a corrected report keeps its client_uuid and is retried at once). */
   async function updateReport(item) {
-    await transact([OUTBOX], "readwrite", (s) => {
-      s[OUTBOX].put(item);
-    });
+    await transact([OUTBOX, INDEX], "readwrite", (s) => putReport(s, item));
     announce({ client_uuid: item.client_uuid });
     return item;
   }
 
   /** Remove an item the resident chose to discard. */
   async function discardReport(clientUuid) {
-    await transact([OUTBOX], "readwrite", (s) => {
+    await transact([OUTBOX, INDEX], "readwrite", (s) => {
       s[OUTBOX].delete(clientUuid);
+      s[INDEX].delete(clientUuid);
     });
     announce({ client_uuid: clientUuid });
   }
@@ -221,8 +316,9 @@
       sent_at: Date.now(),
       saved_at: item.saved_at,
     };
-    await transact([OUTBOX, SENT], "readwrite", async (s) => {
+    await transact([OUTBOX, INDEX, SENT], "readwrite", async (s) => {
       s[OUTBOX].delete(item.client_uuid);
+      s[INDEX].delete(item.client_uuid);
       s[SENT].put(record);
       const keys = await done(s[SENT].getAll());
       keys
@@ -233,8 +329,26 @@
     return record;
   }
 
-  /** Send one item; returns what happened: sent, attention, retry, throttled or offline. */
+  /** A network failure (no answer, or no answer in time): back off and try again later. */
+  async function retryLater(item) {
+    item.attempts = (item.attempts || 0) + 1;
+    item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
+    await updateReport(item);
+  }
+
+  /** Send one item within its time limit: sent, attention, retry, throttled or offline. */
   async function sendOne(item) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), sendTimeout(item));
+    try {
+      return await sendWithin(item, controller.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The send itself; `signal` aborts it (and the reading of its answer) when time is up. */
+  async function sendWithin(item, signal) {
     const headers = {
       "Idempotency-Key": item.client_uuid,
       "X-Requested-With": "civic311",
@@ -252,11 +366,10 @@
         headers,
         credentials: "same-origin",
         cache: "no-store",
+        signal,
       });
     } catch (error) {
-      item.attempts = (item.attempts || 0) + 1;
-      item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
-      await updateReport(item);
+      await retryLater(item);
       return { kind: "offline" };
     }
     const newToken = response.headers.get("X-Device-Token");
@@ -267,6 +380,10 @@
     try {
       body = await response.json();
     } catch (error) {
+      if (signal.aborted) {
+        await retryLater(item);
+        return { kind: "offline" };
+      }
       body = null;
     }
     if (response.ok) {
@@ -291,28 +408,19 @@
       await updateReport(item);
       return { kind: "attention" };
     }
-    item.attempts = (item.attempts || 0) + 1;
-    item.next_attempt_at = Date.now() + backoffDelay(item.attempts);
-    await updateReport(item);
+    await retryLater(item);
     return { kind: "retry" };
   }
 
   /** One pass over the waiting items; call only while holding the lock. */
   async function flushLocked(options) {
     const force = Boolean(options && options.force);
-    const tally = { sent: 0, attention: 0, retry: 0, skipped: 0 };
+    const tally = { sent: 0, attention: 0, retry: 0 };
     if (scope.navigator && scope.navigator.onLine === false) {
       return Object.assign(tally, { offline: true });
     }
-    const items = await listOutbox();
-    for (const item of items) {
-      if (item.state !== STATE_WAITING) {
-        continue;
-      }
-      if (!force && item.next_attempt_at > Date.now()) {
-        tally.skipped += 1;
-        continue;
-      }
+    const entries = await waitingEntries(force);
+    for (const item of entries) {
       const fresh = await getReport(item.client_uuid);
       if (!fresh || fresh.state !== STATE_WAITING) {
         continue;
@@ -358,23 +466,33 @@
     }
   }
 
-  /** Counts for the status line: waiting, needing attention, and the soonest retry. */
+  /** For the status line: how many reports wait and need attention, the first few of
+   * each (index entries: photo_count, no photos or fields), and the soonest retry. */
   async function summary() {
-    const items = await listOutbox();
-    const waiting = items.filter((i) => i.state === STATE_WAITING);
-    const attention = items.filter((i) => i.state === STATE_ATTENTION);
-    const next = waiting.reduce(
-      (soonest, i) => Math.min(soonest, i.next_attempt_at || 0),
-      Number.POSITIVE_INFINITY,
-    );
-    return { items, waiting, attention, nextAttemptAt: waiting.length ? next : null };
+    return transact([INDEX], "readonly", async (s) => {
+      const bySaved = s[INDEX].index(BY_STATE_SAVED);
+      const [waitingCount, attentionCount, waiting, attention, soonest] = await Promise.all([
+        done(bySaved.count(inState(STATE_WAITING))),
+        done(bySaved.count(inState(STATE_ATTENTION))),
+        done(bySaved.getAll(inState(STATE_WAITING), SUMMARY_ROWS)),
+        done(bySaved.getAll(inState(STATE_ATTENTION), SUMMARY_ROWS)),
+        done(s[INDEX].index(BY_STATE_NEXT).getAll(inState(STATE_WAITING), 1)),
+      ]);
+      return {
+        waitingCount,
+        attentionCount,
+        waiting,
+        attention,
+        nextAttemptAt: soonest.length ? soonest[0].next_attempt_at || 0 : null,
+      };
+    });
   }
 
   /** In the worker: a sync event flushes, and asks to be retried while items wait. */
   async function flushForSync(lastChance) {
     await flush({ force: true });
     const state = await summary();
-    if (state.waiting.length && !lastChance) {
+    if (state.waitingCount && !lastChance) {
       throw new Error("reports still waiting; retry later");
     }
   }
@@ -384,6 +502,7 @@
     CHANNEL_NAME,
     STATE_WAITING,
     STATE_ATTENTION,
+    configure,
     openDb,
     getMeta,
     setMeta,
@@ -393,6 +512,7 @@
     discardReport,
     getReport,
     listOutbox,
+    listIndex,
     listSent,
     summary,
     flush,

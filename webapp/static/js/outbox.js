@@ -9,11 +9,21 @@ const SENT_SHOWN = 5;
 let retryTimer = null;
 let flushing = null;
 let started = false;
+let configured = false;
 const listeners = new Set();
 
-/** The shared core (outbox-core.js); null when the page did not load it. */
+/** The shared core (outbox-core.js), set up with the server's settings from the panel;
+ * null when the page did not load it. */
 export function core() {
-  return self.Civic311Outbox || null;
+  const outbox = self.Civic311Outbox || null;
+  if (outbox && !configured) {
+    configured = true;
+    const element = panel();
+    if (element && element.dataset.sendTimeoutMs) {
+      outbox.configure({ sendTimeoutMs: Number(element.dataset.sendTimeoutMs) });
+    }
+  }
+  return outbox;
 }
 
 /** Replace "{name}" placeholders in a translated string. */
@@ -98,8 +108,13 @@ function plural(element, key, count) {
   return count === 1 ? one : fill(many, { n: count });
 }
 
+let timeFormat = null;
+
 function timeText(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (!timeFormat) {
+    timeFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+  }
+  return timeFormat.format(new Date(ms));
 }
 
 function serviceName(item) {
@@ -136,7 +151,7 @@ function waitingRow(element, item) {
   const li = document.createElement("li");
   li.className = "outbox-item outbox-item-waiting";
   li.dataset.clientUuid = item.client_uuid;
-  const photos = (item.photos || []).length;
+  const photos = item.photo_count ?? (item.photos || []).length;
   li.textContent = [
     serviceName(item),
     fill(element.dataset.savedAt, { time: timeText(item.saved_at) }),
@@ -157,8 +172,46 @@ function sentRow(element, record) {
   return li;
 }
 
-/** Redraw the panel from IndexedDB (the one source of truth). */
-export async function renderPanel() {
+function moreRow(element, count) {
+  const li = document.createElement("li");
+  li.className = "outbox-item outbox-item-more";
+  li.textContent = fill(element.dataset.more, { n: count });
+  return li;
+}
+
+/** Rows for the first entries of a list, and "… and N more" when it is longer. */
+function rowsFor(element, entries, total, makeRow) {
+  const rows = entries.map((item) => makeRow(element, item));
+  if (total > entries.length) {
+    rows.push(moreRow(element, total - entries.length));
+  }
+  return rows;
+}
+
+let rendering = null;
+let renderAgain = false;
+
+/** Redraw the panel from IndexedDB (the one source of truth). Calls that arrive while a
+ * redraw runs are folded into one more redraw after it. */
+export function renderPanel() {
+  if (rendering) {
+    renderAgain = true;
+    return rendering;
+  }
+  rendering = drawPanel()
+    .catch((error) => console.warn("outbox panel", error))
+    .then(() => {
+      rendering = null;
+      if (renderAgain) {
+        renderAgain = false;
+        return renderPanel();
+      }
+      return undefined;
+    });
+  return rendering;
+}
+
+async function drawPanel() {
   const element = panel();
   const outbox = core();
   if (!element || !outbox) {
@@ -167,18 +220,18 @@ export async function renderPanel() {
   const state = await outbox.summary();
   const sent = (await outbox.listSent()).slice(0, SENT_SHOWN);
   const lines = [];
-  if (state.waiting.length) {
-    lines.push(plural(element, "waiting", state.waiting.length));
+  if (state.waitingCount) {
+    lines.push(plural(element, "waiting", state.waitingCount));
     if (!navigator.onLine) {
       lines.push(element.dataset.offline);
     } else if (state.nextAttemptAt && state.nextAttemptAt > Date.now() + 1000) {
       lines.push(fill(element.dataset.nextTry, { time: timeText(state.nextAttemptAt) }));
     }
   }
-  if (state.attention.length) {
-    lines.push(plural(element, "attention", state.attention.length));
+  if (state.attentionCount) {
+    lines.push(plural(element, "attention", state.attentionCount));
   }
-  if (!state.waiting.length && !state.attention.length && sent.length) {
+  if (!state.waitingCount && !state.attentionCount && sent.length) {
     lines.push(element.dataset.allSent);
   }
   const summary = element.querySelector("#outbox-summary");
@@ -186,17 +239,17 @@ export async function renderPanel() {
   if (summary.textContent !== text) {
     summary.textContent = text;
   }
-  element.querySelector("#outbox-send-now").hidden = state.waiting.length === 0;
+  element.querySelector("#outbox-send-now").hidden = state.waitingCount === 0;
   element
     .querySelector("#outbox-attention")
-    .replaceChildren(...state.attention.map((item) => attentionRow(element, item)));
+    .replaceChildren(...rowsFor(element, state.attention, state.attentionCount, attentionRow));
   element
     .querySelector("#outbox-waiting")
-    .replaceChildren(...state.waiting.map((item) => waitingRow(element, item)));
+    .replaceChildren(...rowsFor(element, state.waiting, state.waitingCount, waitingRow));
   element
     .querySelector("#outbox-sent")
     .replaceChildren(...sent.map((record) => sentRow(element, record)));
-  element.hidden = !(state.items.length || sent.length);
+  element.hidden = !(state.waitingCount || state.attentionCount || sent.length);
 }
 
 function listenToOtherContexts() {
