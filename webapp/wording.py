@@ -39,5 +39,6 @@ def event_label(event: RequestEvent) -> str:
         EventKind.REOPENED: _("Reopened: not fixed"),
         EventKind.SURVEY_ANSWERED: _("Rated"),
         EventKind.CONFIRMED_FIXED: _("Confirmed fixed by the resident"),
+        EventKind.SUPPORTER_COMMENT: _("A neighbor reported this too"),
     }
     return labels.get(event.kind, event.kind)

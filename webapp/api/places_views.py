@@ -13,7 +13,8 @@ from webapp.api.envelope import envelope
 from webapp.api.openapi import PUBLIC_ID, WRITE_HEADER, _op, _q, register_path
 from webapp.api.params import float_param, int_param
 from webapp.api.serialize import request_json
-from webapp.domain import geocoding, places
+from webapp.domain import geocoding, places, supporters
+from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db, limiter
@@ -104,16 +105,34 @@ def _visible(public_id: str):
 @bp.post("/requests/<public_id>/follow")
 @public
 def follow_request(public_id: str):
-    """Follow a request ("me too"): counts once per person or device as a supporter."""
+    """Follow a request ("me too"): counts once per person or device as a supporter.
+
+    A neighbor who was about to report the same problem may send (multipart) a
+    ``comment`` and up to three ``photos``: they are kept on the request's timeline as
+    a supporter's comment instead of being lost.
+    """
     service_request = _visible(public_id)
     account = current_account()
     device = current_device(create=account is None)
+    photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
+    written: list[str] = []
     try:
-        requests_domain.follow(service_request, user=account, device=device)
+        _, _event, written = supporters.follow_instead(
+            service_request,
+            user=account,
+            device=device,
+            comment=request.form.get("comment"),
+            photos=photos,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the same person following twice at once: one follow won
+        photo_pipeline.discard(written)
         service_request = _visible(public_id)
+    except BaseException:
+        db.session.rollback()
+        photo_pipeline.discard(written)
+        raise
     return envelope(_follow_state(service_request))
 
 
@@ -167,7 +186,9 @@ register_path(
     "/api/v1/requests/{public_id}/follow",
     {
         "post": _op(
-            'Follow a request ("me too"); a non-requester counts once as a supporter',
+            'Follow a request ("me too"); a non-requester counts once as a supporter. '
+            "Optional multipart body: comment (text) and up to 3 photos, kept on the "
+            "request's public timeline as a supporter's comment",
             params=[PUBLIC_ID, WRITE_HEADER],
             responses=dict(FOLLOW_STATE),
         ),
