@@ -27,7 +27,7 @@ def init_app(app: Flask) -> None:
     )
     from flask_babel import format_date, format_datetime, get_locale
 
-    from webapp.domain.notify import resolution_label
+    from webapp.domain.glossary import resolution_word, status_meaning, status_word
     from webapp.wording import event_label, status_label
 
     app.jinja_env.globals.update(
@@ -36,5 +36,7 @@ def init_app(app: Flask) -> None:
         format_datetime=format_datetime,
         status_label=status_label,
         event_label=event_label,
-        resolution_label=resolution_label,
+        resolution_label=resolution_word,
+        status_word=status_word,
+        status_meaning=status_meaning,
     )

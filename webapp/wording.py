@@ -1,10 +1,12 @@
-"""Plain words for statuses, resolutions and timeline entries, through gettext."""
+"""Plain words for statuses, resolutions and timeline entries, from the glossary
+(``webapp.domain.glossary``) so pages, notifications and the API say the same thing."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from webapp.domain.notify import resolution_label
+from webapp.domain.glossary import resolution_word as resolution_label
+from webapp.domain.glossary import status_word
 from webapp.models import EventKind, RequestEvent, ServiceRequest, Status
 
 
@@ -12,12 +14,7 @@ def status_label(request: ServiceRequest) -> str:
     """What a resident should read for a request's status."""
     if request.detailed_status == Status.CLOSED:
         return resolution_label(request.resolution)
-    labels = {
-        Status.SUBMITTED: _("Received"),
-        Status.ACKNOWLEDGED: _("Seen by the city"),
-        Status.IN_PROGRESS: _("Work in progress"),
-    }
-    label = labels.get(request.detailed_status, request.detailed_status)
+    label = status_word(request.detailed_status)
     return _("Reopened — %(label)s", label=label) if request.reopened else label
 
 
@@ -31,7 +28,7 @@ def event_label(event: RequestEvent) -> str:
         return _("Back in the queue")
     labels = {
         EventKind.CREATED: _("Report received"),
-        EventKind.ACKNOWLEDGED: _("Seen by the city"),
+        EventKind.ACKNOWLEDGED: status_word(Status.ACKNOWLEDGED),
         EventKind.ASSIGNED: _("Assigned"),
         EventKind.PUBLIC_NOTE: _("Note from the city"),
         EventKind.PRIVATE_NOTE: _("Private note"),

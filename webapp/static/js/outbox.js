@@ -186,7 +186,7 @@ export async function renderPanel() {
   if (summary.textContent !== text) {
     summary.textContent = text;
   }
-  element.querySelector("#outbox-send-now").hidden = state.waiting.length === 0;
+  element.querySelector("#outbox-send-now").hidden = state.waiting.length === 0 || !navigator.onLine;
   element
     .querySelector("#outbox-attention")
     .replaceChildren(...state.attention.map((item) => attentionRow(element, item)));
