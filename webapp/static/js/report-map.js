@@ -4,6 +4,9 @@
 
 const PIN_ZOOM = 17;
 const UNPLACED_OPACITY = 0.45;
+/* The pin is drawn 25 × 41 but answers to a 44 × 52 px touch target. */
+const PIN_SIZE = [44, 52];
+const PIN_ANCHOR = [22, 52];
 
 let leafletPromise = null;
 
@@ -69,7 +72,10 @@ export async function createReportMap(element, settings, onPinMoved, onTilesFail
   });
   tiles.on("tileload", () => element.classList.remove("map-offline"));
   tiles.addTo(map);
+  const icon = L.divIcon({ className: "map-pin", iconSize: PIN_SIZE, iconAnchor: PIN_ANCHOR, html: "" });
   const pin = L.marker(start, {
+    icon,
+    title: settings.pinLabel || "",
     draggable: true,
     keyboard: true,
     autoPan: true,

@@ -69,6 +69,7 @@ function mapSettings() {
     lat: Number(data.mapLat),
     long: Number(data.mapLong),
     zoom: Number(data.mapZoom),
+    pinLabel: t("pinLabel"),
   };
 }
 
