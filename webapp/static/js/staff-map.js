@@ -10,6 +10,9 @@
 const DEFAULT_ZOOM = 16;
 const MAX_ZOOM = 19;
 const TARGET_PX = 44;
+/* Markers closer than this (in screen pixels) are grouped: a 44 × 52 pin and a 44 px
+ * cluster never overlap once their anchors are this far apart. */
+const GROUP_PX = 64;
 const PIN_SIZE = [44, 52];
 const PIN_ANCHOR = [22, 52];
 
@@ -45,7 +48,7 @@ function clusters(map, points) {
   const groups = [];
   for (const point of points) {
     const at = map.latLngToLayerPoint([point.lat, point.long]);
-    const near = groups.find((group) => group.at.distanceTo(at) < TARGET_PX);
+    const near = groups.find((group) => group.at.distanceTo(at) < GROUP_PX);
     if (near) {
       near.points.push(point);
     } else {
@@ -75,7 +78,8 @@ function clusterMarker(map, group, labelFor) {
     iconSize: [TARGET_PX, TARGET_PX],
     html: String(group.points.length),
   });
-  const marker = L.marker(bounds.getCenter(), { icon, title: labelFor(group.points.length) });
+  const first = group.points[0];
+  const marker = L.marker([first.lat, first.long], { icon, title: labelFor(group.points.length) });
   marker.on("click", () => {
     if (map.getZoom() >= MAX_ZOOM || bounds.getNorthEast().equals(bounds.getSouthWest())) {
       const list = document.createElement("ul");
@@ -100,6 +104,7 @@ export function showPoints(element, points) {
   const template = element.dataset.clusterLabel || "{n}";
   const labelFor = (n) => template.replace("{n}", String(n));
   const draw = () => {
+    element.dataset.zoom = String(map.getZoom());
     layer.clearLayers();
     for (const group of clusters(map, points)) {
       const marker =
