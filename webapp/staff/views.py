@@ -27,6 +27,7 @@ from webapp.domain import exports, places, queue
 from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
+from webapp.domain.glossary import status_word
 from webapp.extensions import db
 from webapp.models import (
     Department,
@@ -171,7 +172,7 @@ def change_status(public_id: str):
 
     def act(req):
         requests_domain.transition(req, target, current_user, note=request.form.get("note"))
-        return _("The request is now %(status)s.", status=target.replace("_", " "))
+        return _("Status: %(status)s.", status=status_word(target))
 
     return _act(public_id, act)
 
@@ -182,6 +183,8 @@ def assign(public_id: str):
     """Give the request to a department and/or a staff member."""
     department_id = request.form.get("department", "")
     assignee_id = request.form.get("assignee", "")
+    if request.form.get("assign_me"):
+        assignee_id = str(current_user.id)
 
     def act(req):
         assignee = None
@@ -193,6 +196,8 @@ def assign(public_id: str):
         if department is not None and db.session.get(Department, department) is None:
             raise DomainError(_("That department does not exist."), field="department")
         requests_domain.assign(req, current_user, department_id=department, assignee=assignee)
+        if assignee is not None:
+            return _("Assigned to %(name)s.", name=assignee.display_name)
         return _("Assignment saved.")
 
     return _act(public_id, act)
