@@ -188,3 +188,28 @@ def test_each_resident_page_at_200_percent_zoom_needs_no_sideways_scrolling(
         page.wait_for_load_state("networkidle")
         check(name)
     assert not problems, "\n".join(problems)
+
+
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  const shown = el.matches(".photo-input") ? document.querySelector(`label[for="${el.id}"]`) : el;
+  const style = getComputedStyle(shown);
+  const ring = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  return {name: `${el.tagName.toLowerCase()}#${el.id}`, ring: ring || style.boxShadow !== "none"};
+}"""
+
+
+def test_keyboard_focus_is_always_visible_on_the_first_step(world, page):
+    page.goto("/")
+    page.wait_for_selector("#step-progress:has-text('Step 1')")
+    unseen, visited = [], []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        found = page.evaluate(FOCUS_RING)
+        if found["name"] == "body#":  # past the last control, the browser's own UI
+            continue
+        visited.append(found["name"])
+        if not found["ring"]:
+            unseen.append(found["name"])
+    assert "input#photo-input" in visited
+    assert unseen == [], f"focus not visible on {unseen}"
