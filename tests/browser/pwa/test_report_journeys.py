@@ -40,6 +40,8 @@ def test_anonymous_pothole_with_photo_and_questions_takes_at_most_twelve_taps(
     page.select_option("#attr-pothole-size", "large")
     flow.next()
     flow.location(gps=True)
+    assert page.get_attribute("#report-map", "data-pin-placed") == "1"
+    assert page.eval_on_selector("#report-map .map-pin", "pin => pin.style.opacity") == "1"
     flow.description("Deep, in the right lane")
     flow.contact()
     flow.send()
@@ -78,3 +80,24 @@ def test_liaison_map_opens_on_their_neighborhood_and_the_start_is_not_a_pin(
     wait_for(page, lambda: map_element.get_attribute("data-pin-placed") == "1")
     assert page.locator("#lat").input_value() != ""
     assert page.console.errors == []
+
+
+def test_offline_the_waiting_report_reads_as_sentences_and_send_now_is_not_offered(
+    live_app, browser_context, page, flow, screenshot
+):
+    flow.open()
+    flow.photo()
+    flow.category()
+    flow.location(gps=True)
+    flow.description()
+    flow.contact()
+    browser_context.set_offline(True)
+    flow.send()
+    page.wait_for_selector("#outbox-summary:has-text('waiting to send')")
+    summary = page.inner_text("#outbox-summary")
+    assert summary.startswith("1 report waiting to send. You are offline.")
+    assert not page.locator("#outbox-send-now").is_visible()
+    assert "Saved on this phone" in page.inner_text("#report-done-message")
+    screenshot("7-offline-waiting")
+    browser_context.set_offline(False)
+    page.wait_for_selector("#outbox-summary:has-text('All your reports have been sent')")
