@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - same browser settings
+from tests.browser.axe import format_violations, serious_axe_violations
 from tests.browser.pwa.conftest import answer_no_nearby
 from tests.browser.pwa.test_liaison_and_sync import sign_in
 from tests.browser.targets import small_targets
@@ -120,13 +120,19 @@ def resident_pages(page, app):
     ]
 
 
-def test_every_interactive_target_is_at_least_44_px(world, live_app, page, screenshot):
+def test_every_interactive_target_is_at_least_44_px_and_axe_is_clean(
+    world, live_app, page, screenshot
+):
     found: dict[str, list[str]] = {}
+    axe: dict[str, str] = {}
 
     def measure(name):
         small = small_targets(page)
         if small:
             found[name] = small
+        violations = serious_axe_violations(page)
+        if violations:
+            axe[name] = format_violations(violations)
 
     walk_report_steps(page, measure)
     for name, url in resident_pages(page, live_app):
@@ -140,6 +146,7 @@ def test_every_interactive_target_is_at_least_44_px(world, live_app, page, scree
     screenshot("liaison-dashboard")
     report = "\n".join(f"{name}: {', '.join(items)}" for name, items in found.items())
     assert not found, "targets smaller than 44×44 CSS px:\n" + report
+    assert not axe, "\n".join(f"{name}: {text}" for name, text in axe.items())
 
 
 @pytest.fixture
