@@ -132,7 +132,16 @@ class TemplateForm(FlaskForm):
     service_id = SelectField(_l("Service"), coerce=_coerce_optional_int)
     status = SelectField(
         _l("For status"),
-        choices=choices([("", _l("Any"))] + [(s.value, s.value.replace("_", " ")) for s in Status]),
+        choices=choices(
+            [
+                ("", _l("Any")),
+                # the glossary's words (webapp.domain.glossary), lazily translated
+                (Status.SUBMITTED, _l("Received")),
+                (Status.ACKNOWLEDGED, _l("Seen by the city")),
+                (Status.IN_PROGRESS, _l("Work in progress")),
+                (Status.CLOSED, _l("Closed")),
+            ]
+        ),
     )
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=4000)])
     submit = SubmitField(_l("Save template"))

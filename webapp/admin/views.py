@@ -17,6 +17,7 @@ from webapp.admin import bp
 from webapp.admin import forms as admin_forms
 from webapp.domain import accounts, administration, api_keys
 from webapp.domain.errors import DomainError
+from webapp.domain.glossary import status_word
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
@@ -384,7 +385,7 @@ def users():
             "cells": [
                 u.display_name,
                 u.email,
-                u.role,
+                admin_forms.ROLE_LABELS.get(u.role, u.role),
                 u.neighborhood.name if u.neighborhood else "",
                 _("active") if u.active else _("deactivated"),
             ],
@@ -498,7 +499,7 @@ def templates():
             "cells": [
                 t.title,
                 db.session.get(Service, t.service_id).name if t.service_id else _("All services"),
-                t.status or _("Any"),
+                status_word(t.status) if t.status else _("Any"),
             ],
             "actions": [(_("Delete"), url_for("admin.delete_template", template_id=t.id))],
         }

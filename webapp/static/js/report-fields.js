@@ -3,7 +3,7 @@
 import { byId, form } from "./report-context.js";
 import { showQuestionsFor } from "./report-step-category.js";
 
-const NOT_SENT = new Set(["notify", "nearby_note"]);
+const NOT_SENT = new Set(["notify"]);
 
 /** The answers (questions of other categories are disabled and so left out). */
 export function collectFields() {
