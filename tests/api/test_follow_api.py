@@ -132,3 +132,16 @@ def test_a_note_on_a_closed_request_is_refused(client, city):
     db.session.commit()
     response = _follow_with(client, request.public_id, "Still broken", [])
     assert response.status_code in (403, 409, 422)
+
+
+def test_follows_carrying_a_note_share_the_report_limit_but_plain_follows_do_not(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_SUBMIT="2 per hour")
+    with app.app_context():
+        factories.gen_city()
+        ids = [factories.gen_request().public_id for _ in range(4)]
+        client = app.test_client()
+        statuses = [
+            _follow_with(client, public_id, "Me too", []).status_code for public_id in ids[:3]
+        ]
+        assert statuses == [200, 200, 429]
+        assert _follow(client, ids[3]).status_code == 200

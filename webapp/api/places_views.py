@@ -12,6 +12,7 @@ from webapp.api import bp
 from webapp.api.envelope import envelope
 from webapp.api.openapi import PUBLIC_ID, WRITE_HEADER, _op, _q, register_path
 from webapp.api.params import float_param, int_param
+from webapp.api.requests_views import _address_rate_key, _anonymous_limit, _device_rate_key
 from webapp.api.serialize import request_json
 from webapp.domain import geocoding, places, supporters
 from webapp.domain import photos as photo_pipeline
@@ -102,8 +103,16 @@ def _visible(public_id: str):
     return service_request
 
 
+def _plain_follow() -> bool:
+    """A follow without a note or photos (or by a signed-in person) is not rate limited;
+    one carrying them costs as much as a report and shares its limits."""
+    return current_account() is not None or not (request.files or request.form.get("comment"))
+
+
 @bp.post("/requests/<public_id>/follow")
 @public
+@limiter.limit(_anonymous_limit, key_func=_device_rate_key, exempt_when=_plain_follow)
+@limiter.limit(_anonymous_limit, key_func=_address_rate_key, exempt_when=_plain_follow)
 def follow_request(public_id: str):
     """Follow a request ("me too"): counts once per person or device as a supporter.
 
