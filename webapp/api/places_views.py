@@ -199,6 +199,24 @@ register_path(
             "Optional multipart body: comment (text) and up to 3 photos, kept on the "
             "request's public timeline as a supporter's comment",
             params=[PUBLIC_ID, WRITE_HEADER],
+            body={
+                "required": False,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "comment": {"type": "string", "maxLength": 4000},
+                                "photos": {
+                                    "type": "array",
+                                    "maxItems": 3,
+                                    "items": {"type": "string", "format": "binary"},
+                                },
+                            },
+                        }
+                    }
+                },
+            },
             responses=dict(FOLLOW_STATE),
         ),
         "delete": _op(
