@@ -67,7 +67,10 @@ async function sendInPlace(event) {
   if (!(form instanceof HTMLFormElement) || !form.matches(ACTION_FORMS)) return;
   event.preventDefault();
   const submitter = event.submitter;
-  const body = new FormData(form, submitter);
+  const body = new FormData(form);
+  if (submitter && submitter.name) {
+    body.append(submitter.name, submitter.value);
+  }
   const buttons = form.querySelectorAll("button");
   buttons.forEach((button) => (button.disabled = true));
   try {
