@@ -27,8 +27,17 @@ def init_app(app: Flask) -> None:
     )
     from flask_babel import format_date, format_datetime, get_locale
 
-    from webapp.domain.notify import resolution_label
-    from webapp.wording import event_label, status_label
+    from webapp.domain.glossary import resolution_word, status_meaning, status_word
+    from webapp.wording import (
+        answer_lines,
+        channel_label,
+        datatype_label,
+        event_label,
+        photo_kind_label,
+        sort_choice,
+        status_choice,
+        status_label,
+    )
 
     app.jinja_env.globals.update(
         get_locale=get_locale,
@@ -36,5 +45,13 @@ def init_app(app: Flask) -> None:
         format_datetime=format_datetime,
         status_label=status_label,
         event_label=event_label,
-        resolution_label=resolution_label,
+        resolution_label=resolution_word,
+        status_word=status_word,
+        status_choice=status_choice,
+        sort_choice=sort_choice,
+        channel_label=channel_label,
+        photo_kind_label=photo_kind_label,
+        datatype_label=datatype_label,
+        answer_lines=answer_lines,
+        status_meaning=status_meaning,
     )

@@ -108,6 +108,7 @@ class EventKind(enum.StrEnum):
     REOPENED = "reopened"
     SURVEY_ANSWERED = "survey_answered"
     CONFIRMED_FIXED = "confirmed_fixed"
+    SUPPORTER_COMMENT = "supporter_comment"
 
 
 class PhotoKind(enum.StrEnum):
@@ -116,6 +117,7 @@ class PhotoKind(enum.StrEnum):
     REPORT = "report"
     CLOSURE = "closure"
     REOPEN = "reopen"
+    SUPPORTER = "supporter"
 
 
 class GeocodeState(enum.StrEnum):

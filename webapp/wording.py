@@ -1,10 +1,12 @@
-"""Plain words for statuses, resolutions and timeline entries, through gettext."""
+"""Plain words for statuses, resolutions and timeline entries, from the glossary
+(``webapp.domain.glossary``) so pages, notifications and the API say the same thing."""
 
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from webapp.domain.notify import resolution_label
+from webapp.domain.glossary import resolution_word as resolution_label
+from webapp.domain.glossary import status_word
 from webapp.models import EventKind, RequestEvent, ServiceRequest, Status
 
 
@@ -12,12 +14,7 @@ def status_label(request: ServiceRequest) -> str:
     """What a resident should read for a request's status."""
     if request.detailed_status == Status.CLOSED:
         return resolution_label(request.resolution)
-    labels = {
-        Status.SUBMITTED: _("Received"),
-        Status.ACKNOWLEDGED: _("Seen by the city"),
-        Status.IN_PROGRESS: _("Work in progress"),
-    }
-    label = labels.get(request.detailed_status, request.detailed_status)
+    label = status_word(request.detailed_status)
     return _("Reopened — %(label)s", label=label) if request.reopened else label
 
 
@@ -29,9 +26,11 @@ def event_label(event: RequestEvent) -> str:
         return _("Work started")
     if event.kind == EventKind.STATUS_CHANGED and event.to_status == Status.ACKNOWLEDGED:
         return _("Back in the queue")
+    if event.kind == EventKind.ASSIGNED and event.data.get("assignee"):
+        return _("Assigned to %(name)s", name=event.data["assignee"])
     labels = {
         EventKind.CREATED: _("Report received"),
-        EventKind.ACKNOWLEDGED: _("Seen by the city"),
+        EventKind.ACKNOWLEDGED: status_word(Status.ACKNOWLEDGED),
         EventKind.ASSIGNED: _("Assigned"),
         EventKind.PUBLIC_NOTE: _("Note from the city"),
         EventKind.PRIVATE_NOTE: _("Private note"),
@@ -39,5 +38,74 @@ def event_label(event: RequestEvent) -> str:
         EventKind.REOPENED: _("Reopened: not fixed"),
         EventKind.SURVEY_ANSWERED: _("Rated"),
         EventKind.CONFIRMED_FIXED: _("Confirmed fixed by the resident"),
+        EventKind.SUPPORTER_COMMENT: _("A neighbor reported this too"),
     }
     return labels.get(event.kind, event.kind)
+
+
+def status_choice(choice: str) -> str:
+    """A queue filter's status choice in words ("open", "all" and the glossary's)."""
+    words = {"open": _("All open"), "all": _("Everything")}
+    return words.get(choice) or status_word(choice)
+
+
+def sort_choice(choice: str) -> str:
+    """A queue sort order in words."""
+    words = {
+        "oldest": _("Oldest first"),
+        "newest": _("Newest first"),
+        "due": _("Due soonest"),
+        "updated": _("Recently updated"),
+        "supporters": _("Most supporters"),
+    }
+    return words.get(choice, choice)
+
+
+def channel_label(channel: str | None) -> str:
+    """How a request reached the city, in words."""
+    words = {
+        "pwa": _("the app"),
+        "web": _("the website"),
+        "liaison": _("a neighborhood liaison"),
+        "open311": _("another app (Open311)"),
+        "phone": _("a phone call"),
+    }
+    return words.get(channel or "", _("unknown"))
+
+
+def photo_kind_label(kind: str | None) -> str:
+    """What a photo shows, in words."""
+    words = {
+        "report": _("Reported"),
+        "closure": _("After the work"),
+        "reopen": _("Still not fixed"),
+        "supporter": _("From a neighbor"),
+    }
+    return words.get(kind or "", _("Photo"))
+
+
+def datatype_label(datatype: str | None) -> str:
+    """An Open311 attribute datatype as an administrator would say it."""
+    words = {
+        "string": _("Short text"),
+        "text": _("Longer text"),
+        "number": _("Number"),
+        "datetime": _("Date and time"),
+        "singlevaluelist": _("Pick one from a list"),
+        "multivaluelist": _("Pick any from a list"),
+    }
+    return words.get(datatype or "", datatype or "")
+
+
+def answer_lines(request: ServiceRequest) -> list[tuple[str, str]]:
+    """A request's answers to its service's questions as (question, answer) in words."""
+    answers = request.attribute_values or {}
+    lines = []
+    attributes = {a.code: a for a in request.service.attributes} if request.service else {}
+    for code, value in answers.items():
+        attribute = attributes.get(code)
+        question = (attribute.description or code) if attribute else code
+        names = {str(v.get("key")): v.get("name") for v in (attribute.values or [])} if attribute else {}
+        values = value if isinstance(value, list) else [value]
+        lines.append((question, ", ".join(str(names.get(str(v), v)) for v in values)))
+    return lines

@@ -63,6 +63,7 @@ def test_staff_closes_with_photo_resident_sees_it_and_reopens(
     assert after.count() == 1
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", after.element_handle())
     screenshot("resident-sees-closure")
+    page.click("#not-fixed")
     page.fill("#reopen-comment", "The tag is still visible from the street.")
     page.click("#reopen-form button[type=submit]")
     assert "open again" in page.locator(".flashes").inner_text()

@@ -309,3 +309,12 @@ def test_staff_api_actions(persona_client, world):
     assert resident.post(base + "/notes", json={"note": "x"}, headers=API).status_code == 403
     assert persona_client("anonymous").post(base + "/notes", json={"note": "x"},
                                             headers=API).status_code == 401
+
+
+def test_not_fixed_opens_the_reopen_form_without_javascript(persona_client, world):
+    client = persona_client("resident")
+    page = client.get(f"/requests/{world.closed.public_id}").get_data(as_text=True)
+    assert "hidden" in page.split('id="reopen-form"')[1].split(">")[0]
+    opened = client.get(f"/requests/{world.closed.public_id}?not-fixed=1").get_data(as_text=True)
+    assert "hidden" not in opened.split('id="reopen-form"')[1].split(">")[0]
+    assert 'aria-expanded="true"' in opened

@@ -89,6 +89,8 @@ MATRIX: dict[str, set[str]] = {
     "GET admin.service": ADMIN,
     "POST admin.service": ADMIN,
     "POST admin.add_attribute": ADMIN,
+    "GET admin.edit_attribute": ADMIN,
+    "POST admin.edit_attribute": ADMIN,
     "POST admin.remove_attribute": ADMIN,
     "GET admin.neighborhoods": ADMIN,
     "POST admin.neighborhoods": ADMIN,

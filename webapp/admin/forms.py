@@ -16,10 +16,15 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from webapp.domain.administration import DATATYPES
 from webapp.models import Role, Status
 
-ROLE_CHOICES = [SelectChoice(r.value, r.value) for r in Role]
+ROLE_LABELS = {
+    Role.RESIDENT: _l("Resident"),
+    Role.LIAISON: _l("Neighborhood liaison"),
+    Role.STAFF: _l("City staff"),
+    Role.ADMIN: _l("Administrator"),
+}
+ROLE_CHOICES = [SelectChoice(r.value, ROLE_LABELS.get(r, r.value)) for r in Role]
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -58,12 +63,22 @@ class ServiceForm(FlaskForm):
     submit = SubmitField(_l("Save service"))
 
 
+DATATYPE_CHOICES = [
+    ("string", _l("Short text")),
+    ("text", _l("Longer text")),
+    ("number", _l("Number")),
+    ("datetime", _l("Date and time")),
+    ("singlevaluelist", _l("Pick one from a list")),
+    ("multivaluelist", _l("Pick any from a list")),
+]
+
+
 class AttributeForm(FlaskForm):
     """An extra question of a service."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
     description = StringField(_l("Question"), validators=[DataRequired(), Length(max=500)])
-    datatype = SelectField(_l("Answer type"), choices=choices((d, d) for d in DATATYPES))
+    datatype = SelectField(_l("Answer type"), choices=choices(DATATYPE_CHOICES))
     required = BooleanField(_l("Required"))
     values = TextAreaField(
         _l("Choices, one per line as key=Name (list types only)"), validators=[Optional()]
@@ -117,7 +132,16 @@ class TemplateForm(FlaskForm):
     service_id = SelectField(_l("Service"), coerce=_coerce_optional_int)
     status = SelectField(
         _l("For status"),
-        choices=choices([("", _l("Any"))] + [(s.value, s.value.replace("_", " ")) for s in Status]),
+        choices=choices(
+            [
+                ("", _l("Any")),
+                # the glossary's words (webapp.domain.glossary), lazily translated
+                (Status.SUBMITTED, _l("Received")),
+                (Status.ACKNOWLEDGED, _l("Seen by the city")),
+                (Status.IN_PROGRESS, _l("Work in progress")),
+                (Status.CLOSED, _l("Closed")),
+            ]
+        ),
     )
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=4000)])
     submit = SubmitField(_l("Save template"))

@@ -17,6 +17,7 @@ from webapp.admin import bp
 from webapp.admin import forms as admin_forms
 from webapp.domain import accounts, administration, api_keys
 from webapp.domain.errors import DomainError
+from webapp.domain.glossary import status_word
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
@@ -26,6 +27,7 @@ from webapp.models import (
     Service,
     User,
 )
+from webapp.wording import datatype_label
 
 
 def _get(model, ident: int):
@@ -190,7 +192,13 @@ def service(service_id: int):
     attribute_form = admin_forms.AttributeForm(formdata=None)
     rows = [
         {
-            "cells": [a.code, a.description, a.datatype, _("yes") if a.required else _("no")],
+            "cells": [
+                a.code,
+                a.description,
+                datatype_label(a.datatype),
+                _("yes") if a.required else _("no"),
+            ],
+            "url": url_for("admin.edit_attribute", service_id=item.id, attribute_id=a.id),
             "actions": [
                 (
                     _("Remove"),
@@ -233,6 +241,45 @@ def add_attribute(service_id: int):
     else:
         flash(_("Please fill in the code and the question."), "error")
     return redirect(url_for("admin.service", service_id=item.id))
+
+
+@bp.route("/services/<int:service_id>/attributes/<int:attribute_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_attribute(service_id: int, attribute_id: int):
+    """Change an existing question of a service."""
+    item = _get(Service, service_id)
+    try:
+        attribute = administration.find_attribute(item, attribute_id)
+    except DomainError:
+        abort(404)
+    form = admin_forms.AttributeForm(
+        data={
+            "code": attribute.code,
+            "description": attribute.description,
+            "datatype": attribute.datatype,
+            "required": attribute.required,
+            "values": administration.values_text(attribute),
+        }
+    )
+    form.submit.label.text = _("Save question")
+    if form.validate_on_submit() and _save(
+        lambda: administration.update_attribute(item, attribute_id, _service_values(form)),
+        _("Question saved."),
+        form,
+    ):
+        return redirect(url_for("admin.service", service_id=item.id))
+    return _page(
+        title=_("Question: %(question)s", question=attribute.description or attribute.code),
+        back=url_for("admin.service", service_id=item.id),
+        forms=[
+            (
+                _("Edit the question"),
+                form,
+                url_for("admin.edit_attribute", service_id=item.id, attribute_id=attribute_id),
+                False,
+            )
+        ],
+    )
 
 
 @bp.post("/services/<int:service_id>/attributes/<int:attribute_id>/delete")
@@ -338,7 +385,7 @@ def users():
             "cells": [
                 u.display_name,
                 u.email,
-                u.role,
+                admin_forms.ROLE_LABELS.get(u.role, u.role),
                 u.neighborhood.name if u.neighborhood else "",
                 _("active") if u.active else _("deactivated"),
             ],
@@ -452,7 +499,7 @@ def templates():
             "cells": [
                 t.title,
                 db.session.get(Service, t.service_id).name if t.service_id else _("All services"),
-                t.status or _("Any"),
+                status_word(t.status) if t.status else _("Any"),
             ],
             "actions": [(_("Delete"), url_for("admin.delete_template", template_id=t.id))],
         }

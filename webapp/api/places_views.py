@@ -13,8 +13,10 @@ from webapp.api import bp
 from webapp.api.envelope import envelope
 from webapp.api.openapi import PUBLIC_ID, WRITE_HEADER, _op, _q, register_path
 from webapp.api.params import float_param, int_param
+from webapp.api.requests_views import _address_rate_key, _anonymous_limit, _device_rate_key
 from webapp.api.serialize import request_json
-from webapp.domain import geocoding, places
+from webapp.domain import geocoding, places, supporters
+from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db, limiter
@@ -102,24 +104,48 @@ def _visible(public_id: str):
     return service_request
 
 
+def _plain_follow() -> bool:
+    """A follow without a note or photos (or by a signed-in person) is not rate limited;
+    one carrying them costs as much as a report and shares its limits."""
+    return current_account() is not None or not (request.files or request.form.get("comment"))
+
+
 @bp.post("/requests/<public_id>/follow")
 @public
 @limiter.limit(limits.follow_limit, key_func=limits.follow_address_key)
+@limiter.limit(_anonymous_limit, key_func=_device_rate_key, exempt_when=_plain_follow)
+@limiter.limit(_anonymous_limit, key_func=_address_rate_key, exempt_when=_plain_follow)
 def follow_request(public_id: str):
     """Follow a request ("me too"): counts once per person or device as a supporter.
 
     An anonymous caller needs a device its browser has kept (pages offer one); a call
     that keeps no cookie is asked to use the app rather than counted as a new person.
+    A neighbor who was about to report the same problem may send (multipart) a
+    ``comment`` and up to three ``photos``: they are kept on the request's timeline as
+    a supporter's comment instead of being lost.
     """
     service_request = _visible(public_id)
     account = current_account()
     device = None if account is not None else kept_device()
+    photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
+    written: list[str] = []
     try:
-        requests_domain.follow(service_request, user=account, device=device)
+        _, _event, written = supporters.follow_instead(
+            service_request,
+            user=account,
+            device=device,
+            comment=request.form.get("comment"),
+            photos=photos,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()  # the same person following twice at once: one follow won
+        photo_pipeline.discard(written)
         service_request = _visible(public_id)
+    except BaseException:
+        db.session.rollback()
+        photo_pipeline.discard(written)
+        raise
     return envelope(_follow_state(service_request))
 
 
@@ -173,8 +199,28 @@ register_path(
     "/api/v1/requests/{public_id}/follow",
     {
         "post": _op(
-            'Follow a request ("me too"); a non-requester counts once as a supporter',
+            'Follow a request ("me too"); a non-requester counts once as a supporter. '
+            "Optional multipart body: comment (text) and up to 3 photos, kept on the "
+            "request's public timeline as a supporter's comment",
             params=[PUBLIC_ID, WRITE_HEADER],
+            body={
+                "required": False,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "comment": {"type": "string", "maxLength": 4000},
+                                "photos": {
+                                    "type": "array",
+                                    "maxItems": 3,
+                                    "items": {"type": "string", "format": "binary"},
+                                },
+                            },
+                        }
+                    }
+                },
+            },
             responses=dict(FOLLOW_STATE),
         ),
         "delete": _op(

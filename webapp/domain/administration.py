@@ -94,15 +94,15 @@ def parse_values(raw: str) -> list[dict]:
     return values
 
 
-def add_attribute(service: Service, values: dict) -> ServiceAttribute:
-    """Add an Open311 attribute (an extra question) to a service."""
+def _attribute_fields(service: Service, values: dict, editing: ServiceAttribute | None) -> dict:
+    """Checked fields of a question (code, type, required, wording, choices)."""
     code = (values.get("code") or "").strip().lower()
     if not CODE_PATTERN.match(code):
         raise DomainError(
             _("The code may use lower-case letters, digits, dots, dashes and underscores."),
             field="code",
         )
-    if any(a.code == code for a in service.attributes):
+    if any(a.code == code and a is not editing for a in service.attributes):
         raise DomainError(_("This service already has a question with that code."), field="code")
     datatype = values.get("datatype") or "string"
     if datatype not in DATATYPES:
@@ -113,18 +113,47 @@ def add_attribute(service: Service, values: dict) -> ServiceAttribute:
     description = (values.get("description") or "").strip()
     if not description:
         raise DomainError(_("Please write the question."), field="description")
-    attribute = ServiceAttribute(
-        code=code,
-        datatype=datatype,
-        required=bool(values.get("required")),
-        variable=True,
-        order=len(service.attributes) + 1,
-        description=description,
-        values=options,
-    )
+    return {
+        "code": code,
+        "datatype": datatype,
+        "required": bool(values.get("required")),
+        "description": description,
+        "values": options,
+    }
+
+
+def add_attribute(service: Service, values: dict) -> ServiceAttribute:
+    """Add an Open311 attribute (an extra question) to a service."""
+    fields = _attribute_fields(service, values, None)
+    attribute = ServiceAttribute(variable=True, order=len(service.attributes) + 1, **fields)
     service.attributes.append(attribute)
     db.session.flush()
     return attribute
+
+
+def find_attribute(service: Service, attribute_id: int) -> ServiceAttribute:
+    """The service's question with that id, or a 404 refusal."""
+    for attribute in service.attributes:
+        if attribute.id == attribute_id:
+            return attribute
+    raise DomainError(_("That question does not belong to this service."), status=404)
+
+
+def update_attribute(service: Service, attribute_id: int, values: dict) -> ServiceAttribute:
+    """Change a question's code, wording, type, choices or whether it is required.
+
+    Answers already given stay on the requests as they were.
+    """
+    attribute = find_attribute(service, attribute_id)
+    for name, value in _attribute_fields(service, values, attribute).items():
+        setattr(attribute, name, value)
+    db.session.flush()
+    return attribute
+
+
+def values_text(attribute: ServiceAttribute) -> str:
+    """A question's choices as the admin form writes them: one ``key=Name`` a line."""
+    return "\n".join(f"{v.get('key')}={v.get('name')}" for v in attribute.values or [])
 
 
 def remove_attribute(service: Service, attribute_id: int) -> None:

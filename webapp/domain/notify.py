@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from webapp.domain import push_endpoints
+from webapp.domain import glossary, push_endpoints
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
@@ -26,7 +26,6 @@ from webapp.models import (
     NotificationOutbox,
     PushSubscription,
     RequestEvent,
-    Resolution,
     Status,
     User,
 )
@@ -54,15 +53,8 @@ def message_kind(event: RequestEvent) -> str | None:
 
 
 def resolution_label(resolution: str | None) -> str:
-    """Plain words for a resolution."""
-    labels = {
-        Resolution.FIXED: _("Fixed"),
-        Resolution.DUPLICATE: _("Closed as a duplicate"),
-        Resolution.REFERRED: _("Referred elsewhere"),
-        Resolution.CANNOT_LOCATE: _("Could not be found"),
-        Resolution.NO_ACTION_NEEDED: _("No action needed"),
-    }
-    return labels.get(resolution, _("Closed"))
+    """Plain words for a resolution (the glossary's)."""
+    return glossary.resolution_word(resolution)
 
 
 def build_payload(event: RequestEvent, kind: str, navigate: str) -> dict:
@@ -78,7 +70,12 @@ def build_payload(event: RequestEvent, kind: str, navigate: str) -> dict:
         )
         body = event.note or ""
     elif kind == "acknowledged":
-        title = _("%(service)s %(id)s was received by the city", service=name, id=request.public_id)
+        title = _(
+            "%(service)s %(id)s: %(status)s",
+            service=name,
+            id=request.public_id,
+            status=glossary.status_word(Status.ACKNOWLEDGED),
+        )
         body = event.note or _("A crew will look at it.")
     elif kind == "in_progress":
         title = _("Work has started on %(service)s %(id)s", service=name, id=request.public_id)

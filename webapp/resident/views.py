@@ -32,10 +32,15 @@ def _service_groups() -> list[tuple[str, list[Service]]]:
     return [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
 
 
-def _map_settings() -> dict:
-    """Tile server and starting view for the report map (the city's middle)."""
+def _map_settings(account=None) -> dict:
+    """Tile server and starting view for the report map: a liaison's own neighborhood,
+    else the city's middle. The starting view is never taken as the report's place."""
     boundary = places.city_boundary()
-    if boundary is not None:
+    neighborhood = account.neighborhood if account is not None else None
+    if neighborhood is not None and account.role == Role.LIAISON:
+        min_lat, min_long, max_lat, max_long = places.geojson_bbox(neighborhood.geojson)
+        centre, zoom = ((min_lat + max_lat) / 2, (min_long + max_long) / 2), 15
+    elif boundary is not None:
         min_lat, min_long, max_lat, max_long = places.geojson_bbox(boundary.geojson)
         centre, zoom = ((min_lat + max_lat) / 2, (min_long + max_long) / 2), 13
     else:
@@ -57,7 +62,7 @@ def home():
     return render_template(
         "resident/home.html",
         service_groups=_service_groups(),
-        map_settings=_map_settings(),
+        map_settings=_map_settings(account),
         is_liaison=account is not None and account.role == Role.LIAISON,
     )
 

@@ -27,6 +27,7 @@ from webapp.domain import exports, places, queue
 from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
+from webapp.domain.glossary import status_word
 from webapp.extensions import db
 from webapp.models import (
     Department,
@@ -116,11 +117,13 @@ def _load(public_id: str) -> ServiceRequest:
 def workbench(public_id: str):
     """Everything about one request, and the forms to act on it."""
     req = _load(public_id)
-    nearby = [
-        item
-        for item in places.nearby_open_requests(req.lat, req.long, radius_m=NEARBY_RADIUS_M)
-        if item.request.id != req.id
-    ]
+    nearby = []
+    if req.lat is not None and req.long is not None:
+        nearby = [
+            item
+            for item in places.nearby_open_requests(req.lat, req.long, radius_m=NEARBY_RADIUS_M)
+            if item.request.id != req.id
+        ]
     templates = requests_domain.response_templates(req.service_id)
     chosen = None
     template_id = _int_arg("template")
@@ -171,7 +174,7 @@ def change_status(public_id: str):
 
     def act(req):
         requests_domain.transition(req, target, current_user, note=request.form.get("note"))
-        return _("The request is now %(status)s.", status=target.replace("_", " "))
+        return _("Status: %(status)s.", status=status_word(target))
 
     return _act(public_id, act)
 
@@ -182,6 +185,8 @@ def assign(public_id: str):
     """Give the request to a department and/or a staff member."""
     department_id = request.form.get("department", "")
     assignee_id = request.form.get("assignee", "")
+    if request.form.get("assign_me"):
+        assignee_id = str(current_user.id)
 
     def act(req):
         assignee = None
@@ -193,6 +198,8 @@ def assign(public_id: str):
         if department is not None and db.session.get(Department, department) is None:
             raise DomainError(_("That department does not exist."), field="department")
         requests_domain.assign(req, current_user, department_id=department, assignee=assignee)
+        if assignee is not None:
+            return _("Assigned to %(name)s.", name=assignee.display_name)
         return _("Assignment saved.")
 
     return _act(public_id, act)

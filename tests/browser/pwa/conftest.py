@@ -101,12 +101,34 @@ def answer_no_nearby(route):
     route.fulfill(status=200, content_type="application/json", body='{"data": [], "meta": {}}')
 
 
+CURRENT_STEP = """() => {
+  const step = [...document.querySelectorAll('#report-form .step')].find((s) => !s.hidden);
+  return step ? step.dataset.step : null;
+}"""
+
+
 class ReportFlow:
-    """Walks the report flow the way a resident does, taking a screenshot per step."""
+    """Walks the report flow the way a resident does, taking a screenshot per step.
+
+    Tests call the steps by name (``photo``, ``location``, ``category``…) in any order:
+    a step asked for before the page reaches it waits and is played when its screen
+    opens, so tests do not depend on the order the flow shows them in. ``taps`` counts
+    the resident's taps and picks (typing a text field is not a tap)."""
 
     def __init__(self, page, screenshot):
         self.page = page
         self.shot = screenshot
+        self.waiting: dict[str, object] = {}
+        self.taps = 0
+        self.photos: tuple = ()
+
+    def tap(self, selector: str):
+        """Click like a finger would, counted."""
+        self.taps += 1
+        self.page.click(selector)
+
+    def current(self) -> str | None:
+        return self.page.evaluate(CURRENT_STEP)
 
     def open(self):
         """Open the flow. Nearby search (another area's endpoint) answers "nothing near"
@@ -119,61 +141,96 @@ class ReportFlow:
         return self
 
     def next(self):
-        self.page.click("#step-next")
+        before = self.page.locator("#step-progress").inner_text()
+        self.tap("#step-next")
+        self.page.wait_for_function(
+            "(before) => document.getElementById('step-progress').textContent !== before"
+            " || document.getElementById('report-done').checkVisibility()"
+            " || document.querySelector('#report-form .error-message:not(:empty)')",
+            arg=before,
+        )
+
+    def _play(self, name: str, action):
+        """Run ``action`` on step ``name`` now, or when the flow reaches it."""
+        self.waiting[name] = action
+        while self.current() in self.waiting:
+            step = self.current()
+            self.waiting.pop(step)()
 
     def photo(self, *paths):
-        if paths:
-            self.page.set_input_files("#photo-input", [str(p) for p in paths])
-            self.page.wait_for_function(
-                "n => document.querySelectorAll('#photo-previews img').length === n", arg=len(paths)
-            )
-        self.shot("1-photo")
-        self.next()
+        def act():
+            if paths:
+                self.taps += 1
+                self.page.set_input_files("#photo-input", [str(p) for p in paths])
+                self.page.wait_for_function(
+                    "n => document.querySelectorAll('#photo-previews img').length === n",
+                    arg=len(paths),
+                )
+            self.shot("1-photo")
+            self.next()
+
+        self._play("photo", act)
 
     def location(self, *, gps=True, landmark=None, lat=None, long=None):
-        self.page.wait_for_selector("#step-location-title:visible")
-        if gps:
-            self.page.click("#use-location")
-            self.page.wait_for_selector("#location-status:has-text('accurate to about')")
-        if landmark:
-            self.page.fill("#landmark", landmark)
-        if lat is not None:
-            self.page.click(".coordinates summary")
-            self.page.fill("#lat", str(lat))
-            self.page.fill("#long", str(long))
-        self.shot("2-location")
-        self.next()
+        def act():
+            self.page.wait_for_selector("#step-location-title:visible")
+            if gps:
+                self.tap("#use-location")
+                self.page.wait_for_selector("#location-status:has-text('accurate to about')")
+            if landmark:
+                self.page.fill("#landmark", landmark)
+            if lat is not None:
+                self.tap(".coordinates summary")
+                self.page.fill("#lat", str(lat))
+                self.page.fill("#long", str(long))
+                self.page.dispatch_event("#long", "change")
+            self.shot("2-location")
+            self.next()
+
+        self._play("location", act)
 
     def category(self, code="graffiti", answers=None):
-        self.page.wait_for_selector("#step-category-title:visible")
-        self.page.check(f"#service-{code}")
-        for selector, value in (answers or {}).items():
-            self.page.select_option(selector, value)
-        self.shot("3-category")
-        self.next()
+        def act():
+            self.page.wait_for_selector("#step-category-title:visible")
+            self.taps += 1
+            self.page.check(f"#service-{code}")
+            for selector, value in (answers or {}).items():
+                self.taps += 1
+                self.page.select_option(selector, value)
+            self.shot("3-category")
+            self.next()
+
+        self._play("category", act)
 
     def description(self, text="Big red tag on the wall"):
-        self.page.fill("#description", text)
-        self.shot("4-description")
-        self.next()
+        def act():
+            self.page.fill("#description", text)
+            self.shot("4-description")
+            self.next()
+
+        self._play("description", act)
 
     def contact(self, **fields):
-        for name, value in fields.items():
-            self.page.fill(f"#{name}", value)
-        self.shot("5-contact")
-        self.next()
+        def act():
+            for name, value in fields.items():
+                self.page.fill(f"#{name}", value)
+            self.shot("5-contact")
+            self.next()
+
+        self._play("contact", act)
 
     def send(self):
+        assert not self.waiting, f"steps never reached: {sorted(self.waiting)}"
         self.page.wait_for_selector("#step-review-title:visible")
         self.shot("6-review")
-        self.page.click("#send-report")
+        self.tap("#send-report")
         self.page.wait_for_selector("#report-done:visible")
 
     def complete(self, *photos, **location):
         self.open()
         self.photo(*photos)
-        self.location(**location)
         self.category()
+        self.location(**location)
         self.description()
         self.contact()
         self.send()

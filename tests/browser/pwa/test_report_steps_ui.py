@@ -47,11 +47,6 @@ def test_every_step_offers_one_primary_action_and_passes_axe(page, flow, photo_f
     flow.open()
     check_step(page, ["step-next"])
     flow.photo(photo_file)
-    page.wait_for_selector("#step-location-title:visible")
-    page.click("#use-location")
-    page.wait_for_selector("#report-map .leaflet-marker-icon")
-    check_step(page, ["step-back", "step-next"])
-    flow.next()
     page.wait_for_selector("#step-category-title:visible")
     page.fill("#service-search", "pothole")
     assert visible_ids(page, ".service-choice label") == ["Pothole"]
@@ -60,12 +55,19 @@ def test_every_step_offers_one_primary_action_and_passes_axe(page, flow, photo_f
     page.select_option("#attr-pothole-size", "small")
     check_step(page, ["step-back", "step-next"])
     flow.next()
+    page.wait_for_selector("#step-location-title:visible")
+    page.click("#use-location")
+    page.wait_for_selector("#report-map .leaflet-marker-icon")
+    page.wait_for_selector("#location-status:has-text('accurate to about')")
+    check_step(page, ["step-back", "step-next"])
+    flow.next()
     check_step(page, ["step-back", "step-next"])
     flow.next()
     check_step(page, ["step-back", "step-next"])
     flow.next()
     page.wait_for_selector("#step-review-title:visible")
-    assert page.locator("#review-summary dd").first.inner_text() == "1 photo"
+    assert page.locator("#review-summary .review-photos img").count() == 1
+    assert page.locator("#review-summary .change-link").count() >= 5
     check_step(page, ["step-back", "send-report"])
     page.click("#send-report")
     page.wait_for_selector("#report-done:visible")

@@ -239,7 +239,7 @@ async function drawPanel() {
   if (summary.textContent !== text) {
     summary.textContent = text;
   }
-  element.querySelector("#outbox-send-now").hidden = state.waitingCount === 0;
+  element.querySelector("#outbox-send-now").hidden = state.waitingCount === 0 || !navigator.onLine;
   element
     .querySelector("#outbox-attention")
     .replaceChildren(...rowsFor(element, state.attention, state.attentionCount, attentionRow));

@@ -3,6 +3,10 @@
  * load the map stays grey and the form keeps working (GPS, address or landmark). */
 
 const PIN_ZOOM = 17;
+const UNPLACED_OPACITY = 0.45;
+/* The pin is drawn 25 × 41 but answers to a 44 × 52 px touch target. */
+const PIN_SIZE = [44, 52];
+const PIN_ANCHOR = [22, 52];
 
 let leafletPromise = null;
 
@@ -37,7 +41,9 @@ function notePin(element, lat, long) {
   element.dataset.pinLong = String(long);
 }
 
-/** Build the map in `element`; `onPinMoved(lat, long)` runs when the resident moves the pin. */
+/** Build the map in `element`; `onPinMoved(lat, long, how)` runs when the resident moves
+ * the pin (`how` is "drag" or "tap"). Until someone places it, the pin is faded: it only
+ * shows where the map starts. */
 export async function createReportMap(element, settings, onPinMoved, onTilesFailed) {
   let L;
   try {
@@ -66,18 +72,27 @@ export async function createReportMap(element, settings, onPinMoved, onTilesFail
   });
   tiles.on("tileload", () => element.classList.remove("map-offline"));
   tiles.addTo(map);
-  const pin = L.marker(start, { draggable: true, keyboard: true, autoPan: true }).addTo(map);
+  const icon = L.divIcon({ className: "map-pin", iconSize: PIN_SIZE, iconAnchor: PIN_ANCHOR, html: "" });
+  const pin = L.marker(start, {
+    icon,
+    title: settings.pinLabel || "",
+    draggable: true,
+    keyboard: true,
+    autoPan: true,
+    opacity: UNPLACED_OPACITY,
+  }).addTo(map);
   notePin(element, settings.lat, settings.long);
+  element.dataset.pinPlaced = "0";
   let circle = null;
   pin.on("dragend", () => {
     const where = pin.getLatLng();
     notePin(element, where.lat, where.lng);
-    onPinMoved(where.lat, where.lng);
+    onPinMoved(where.lat, where.lng, "drag");
   });
   map.on("click", (event) => {
     pin.setLatLng(event.latlng);
     notePin(element, event.latlng.lat, event.latlng.lng);
-    onPinMoved(event.latlng.lat, event.latlng.lng);
+    onPinMoved(event.latlng.lat, event.latlng.lng, "tap");
   });
   return {
     /** Move the pin (and an accuracy circle when known) without reporting it back. */
@@ -93,10 +108,10 @@ export async function createReportMap(element, settings, onPinMoved, onTilesFail
       }
       map.setView([lat, long], Math.max(map.getZoom(), PIN_ZOOM));
     },
-    /** Where the pin is now. */
-    pinPosition() {
-      const where = pin.getLatLng();
-      return { lat: where.lat, long: where.lng };
+    /** Show the pin as placed by the resident (solid) or only as the start (faded). */
+    setPlaced(placed) {
+      pin.setOpacity(placed ? 1 : UNPLACED_OPACITY);
+      element.dataset.pinPlaced = placed ? "1" : "0";
     },
     /** Recompute the size after the map's step becomes visible. */
     refresh() {

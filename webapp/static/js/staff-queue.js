@@ -34,3 +34,10 @@ function onKey(event) {
 }
 
 document.addEventListener("keydown", onKey);
+
+// On a wide screen the filters are shown open; on a phone they stay folded until asked.
+const WIDE = window.matchMedia("(min-width: 40rem)");
+const filterBox = document.getElementById("filter-box");
+if (filterBox && WIDE.matches) {
+  filterBox.open = true;
+}

@@ -1,5 +1,6 @@
-/* The status page: a small map of the spot, and follow/unfollow ("me too") when the
- * follow API answers; without it (or offline) the button stays hidden. */
+/* The status page: a small map of the spot, follow/unfollow ("me too") when the
+ * follow API answers (without it, or offline, the button stays hidden), and the
+ * "Not fixed" answer on a closed request. */
 
 import { loadLeaflet } from "./report-map.js";
 
@@ -80,5 +81,22 @@ function startFollow() {
   box.hidden = false;
 }
 
+/** "Not fixed" opens the reopen form in place (without JavaScript the link reloads the
+ * page with the form open). */
+function startNotFixed() {
+  const link = document.getElementById("not-fixed");
+  const form = document.getElementById("reopen-form");
+  if (!link || !form) {
+    return;
+  }
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    form.hidden = false;
+    link.setAttribute("aria-expanded", "true");
+    document.getElementById("reopen-comment").focus();
+  });
+}
+
 showMap();
 startFollow();
+startNotFixed();
