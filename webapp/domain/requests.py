@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import notify, places
+from webapp.domain import contacts, notify, places, routing
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.extensions import db
 from webapp.models import (
@@ -311,11 +311,13 @@ def submit(sub: Submission) -> SubmitResult:
         updated_at=now,
         expected_at=expected_datetime(service, now),
     )
+    routing.route(request)
     db.session.add(request)
     written: list[str] = []
     try:
         db.session.flush()
         request.public_id = f"{PUBLIC_ID_PREFIX}{request.id:06d}"
+        contacts.record_request(request)
         for item in processed:
             written.extend(photo_pipeline.attach(request, item))
         _record(
