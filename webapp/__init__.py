@@ -28,6 +28,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
+    from webapp.help import bp as help_bp
     from webapp.liaison import bp as liaison_bp
     from webapp.open311 import bp as open311_bp
     from webapp.opendata import bp as opendata_bp
@@ -43,6 +44,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         liaison_bp,
         admin_bp,
         opendata_bp,
+        help_bp,
     ):
         app.register_blueprint(blueprint)
 

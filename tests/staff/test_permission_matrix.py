@@ -104,6 +104,12 @@ MATRIX: dict[str, set[str]] = {
     "GET admin.templates": ADMIN,
     "POST admin.templates": ADMIN,
     "POST admin.delete_template": ADMIN,
+    # One front door: answers, the call-taker desk, routing rules, contacts.
+    "GET help.index": EVERYONE,
+    "GET help.answer_page": EVERYONE,
+    "GET api.list_answers": EVERYONE,
+    "GET api.get_answer": EVERYONE,
+    "POST api.answer_resolved": EVERYONE,
 }
 
 SAMPLE_ARGS = {
@@ -114,6 +120,7 @@ SAMPLE_ARGS = {
     "fmt": "json",
     "service_code": "pothole",
     "token": "311-000001",
+    "slug": "bulky-item-pickup",
 }
 
 

@@ -143,6 +143,48 @@ PATHS: dict[str, dict] = {
     "/api/v1/requests/{public_id}": {
         "get": _op("One request with its public timeline", params=[PUBLIC_ID]),
     },
+    # One front door: knowledge answers and the call-taker's requests.
+    "/api/v1/answers": {
+        "get": _op(
+            "Published knowledge answers: full-text search, or those of a service or topic",
+            params=[
+                _q("q", "Words to search for (all words first, else any word)"),
+                _q("service_code", "Only answers linked to this service"),
+                _q("topic", "Only answers of this general topic"),
+            ],
+            tags=("answers",),
+        ),
+    },
+    "/api/v1/answers/{slug}": {
+        "get": _op(
+            "One published answer: Markdown body and sanitized HTML",
+            params=[_path("slug", "The answer's address, e.g. bulky-item-pickup")],
+            responses={"200": {"$ref": "#/components/responses/Ok"}, "404": ERROR_REF},
+            tags=("answers",),
+        ),
+    },
+    "/api/v1/answers/{slug}/resolved": {
+        "post": _op(
+            "This answered my question: counts a contact resolved by self-service",
+            params=[_path("slug", "The answer's address"), WRITE_HEADER],
+            body={
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "service_code": {"type": "string"},
+                                "channel": {"type": "string", "enum": ["pwa", "web"]},
+                            },
+                        }
+                    }
+                },
+            },
+            responses={"201": {"$ref": "#/components/responses/Ok"}, "404": ERROR_REF},
+            tags=("answers",),
+        ),
+    },
 }
 
 
