@@ -17,7 +17,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
-    from webapp import assets, cli, database, errors, i18n, security, sessions, workers
+    from webapp import assets, cli, database, errors, frontdoor, i18n, security, sessions, workers
 
     database.init_app(app)
     sessions.init_app(app)
@@ -50,5 +50,6 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     errors.init_app(app)
     cli.init_app(app)
+    frontdoor.init_app(app)
     workers.init_app(app)
     return app

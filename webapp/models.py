@@ -509,6 +509,7 @@ class ContactKind(enum.StrEnum):
     SELF_SERVICE = "self_service"
     COMMENT = "comment"
     TRIAGE = "triage"
+    SUPPORTER = "supporter"
 
 
 class Contact(db.Model):

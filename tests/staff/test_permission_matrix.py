@@ -110,6 +110,17 @@ MATRIX: dict[str, set[str]] = {
     "GET api.list_answers": EVERYONE,
     "GET api.get_answer": EVERYONE,
     "POST api.answer_resolved": EVERYONE,
+    "POST api.staff_create_request": STAFF,
+    "GET admin.answers": ADMIN,
+    "POST admin.answers": ADMIN,
+    "GET admin.answer": ADMIN,
+    "POST admin.answer": ADMIN,
+    "GET admin.routing_rules": ADMIN,
+    "POST admin.routing_rules": ADMIN,
+    "GET admin.routing_rule": ADMIN,
+    "POST admin.routing_rule": ADMIN,
+    "POST admin.move_rule": ADMIN,
+    "POST admin.delete_rule": ADMIN,
 }
 
 SAMPLE_ARGS = {
@@ -121,6 +132,7 @@ SAMPLE_ARGS = {
     "service_code": "pothole",
     "token": "311-000001",
     "slug": "bulky-item-pickup",
+    "direction": "up",
 }
 
 

@@ -185,6 +185,66 @@ PATHS: dict[str, dict] = {
             tags=("answers",),
         ),
     },
+    "/api/v1/staff/requests": {
+        "post": _op(
+            "Staff: log a request for a caller (phone, walk-in or e-mail); contact is private",
+            params=[
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "A UUID; a retried call returns the original request",
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                WRITE_HEADER,
+            ],
+            body={
+                "required": True,
+                "content": {
+                    media: {
+                        "schema": {
+                            "type": "object",
+                            "required": ["channel", "service_code"],
+                            "properties": {
+                                "channel": {
+                                    "type": "string",
+                                    "enum": ["phone", "walk_in", "email"],
+                                },
+                                "service_code": {"type": "string"},
+                                "lat": {"type": "number"},
+                                "long": {"type": "number"},
+                                "address": {"type": "string"},
+                                "landmark": {"type": "string"},
+                                "description": {"type": "string", "maxLength": 4000},
+                                "attributes": {
+                                    "type": "object",
+                                    "description": "Answers to the service's questions",
+                                },
+                                "caller_name": {"type": "string"},
+                                "caller_email": {"type": "string"},
+                                "caller_phone": {"type": "string"},
+                                "caller_address": {"type": "string"},
+                                "confirm_by_email": {
+                                    "type": "boolean",
+                                    "description": "E-mail the number and tracking link",
+                                },
+                            },
+                        }
+                    }
+                    for media in ("application/json", "multipart/form-data")
+                },
+            },
+            responses={
+                "201": {"$ref": "#/components/responses/Ok"},
+                "200": {"description": "Replay: the original request"},
+                "400": ERROR_REF,
+                "401": ERROR_REF,
+                "403": ERROR_REF,
+                "422": ERROR_REF,
+            },
+            tags=("staff",),
+        ),
+    },
 }
 
 
