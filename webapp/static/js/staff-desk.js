@@ -16,6 +16,9 @@ const NEARBY = document.getElementById("desk-nearby");
 const NEARBY_LIST = document.getElementById("desk-nearby-list");
 const CHANNEL = document.getElementById("desk-channel");
 const NEARBY_RADIUS_M = 200;
+/* Alt+L lookup, Alt+A answers, Alt+N new request, Alt+I information-only call. */
+const SHORTCUTS = { KeyL: "desk-lookup", KeyA: "desk-answer-q", KeyN: "desk-service",
+  KeyI: "info-topic" };
 
 let map = null;
 
@@ -62,7 +65,7 @@ function resultChoice(place, index) {
 async function searchAddress() {
   const query = ADDRESS.value.trim();
   if (!query) {
-    return;
+    return false;
   }
   STATUS.textContent = STRINGS.searching;
   RESULTS.replaceChildren();
@@ -71,19 +74,28 @@ async function searchAddress() {
     const response = await fetch(`${FORM.dataset.geocodeUrl}?q=${encodeURIComponent(query)}`);
     if (!response.ok) {
       STATUS.textContent = STRINGS.unavailable;
-      return;
+      return false;
     }
     places = (await response.json()).data || [];
   } catch (error) {
     STATUS.textContent = STRINGS.unavailable;
-    return;
+    return false;
   }
   if (!places.length) {
     STATUS.textContent = STRINGS.noResults;
-    return;
+    return false;
   }
   RESULTS.append(...places.map(resultChoice));
   setLocation(places[0].lat, places[0].long, places[0].label);
+  return true;
+}
+
+/* Enter in the address box: search, take the first result and move on to the caller's
+ * words (Shift+Tab goes back to pick another result). */
+async function searchAndMoveOn() {
+  if (await searchAddress()) {
+    document.getElementById("desk-description").focus();
+  }
 }
 
 function nearbyItem(item) {
@@ -146,12 +158,26 @@ async function startMap() {
   map = await createReportMap(element, settings, (lat, long) => setLocation(lat, long), () => {});
 }
 
+function jumpTo(event) {
+  const target = event.altKey && !event.ctrlKey && !event.metaKey && SHORTCUTS[event.code];
+  if (!target) {
+    return;
+  }
+  event.preventDefault();
+  const details = document.getElementById(target).closest("details");
+  if (details) {
+    details.open = true;
+  }
+  document.getElementById(target).focus();
+}
+
 function wire() {
+  document.addEventListener("keydown", jumpTo);
   SERVICE.addEventListener("change", showQuestions);
   ADDRESS.addEventListener("keydown", (event) => {
     if (event.key === "Enter") {
       event.preventDefault();
-      searchAddress();
+      searchAndMoveOn();
     }
   });
   LAT.addEventListener("change", showNearby);
