@@ -126,6 +126,8 @@ MATRIX: dict[str, set[str]] = {
     "POST admin.routing_rule": ADMIN,
     "POST admin.move_rule": ADMIN,
     "POST admin.delete_rule": ADMIN,
+    "GET admin.mail_intake": ADMIN,
+    "POST admin.mail_handled": ADMIN,
 }
 
 SAMPLE_ARGS = {
@@ -138,6 +140,7 @@ SAMPLE_ARGS = {
     "token": "311-000001",
     "slug": "bulky-item-pickup",
     "direction": "up",
+    "mail_id": "1",
 }
 
 

@@ -214,3 +214,34 @@ def delete_rule(rule_id: int):
     if ConfirmForm().validate_on_submit():
         _save(lambda: routing.delete(rule_id), _("Routing rule removed."))
     return redirect(url_for("admin.routing_rules"))
+
+
+@bp.get("/mail")
+@roles_required("admin")
+def mail_intake():
+    """The e-mail intake: on or off, the last successful poll, and messages for staff."""
+    from flask import current_app
+
+    from webapp.domain import mail_intake as intake
+
+    return render_template(
+        "admin/mail_intake.html",
+        configured=intake.is_configured(current_app.config),
+        state=intake.status(),
+        waiting=intake.waiting_for_triage(),
+        confirm_form=ConfirmForm(formdata=None),
+    )
+
+
+@bp.post("/mail/<int:mail_id>/handled")
+@roles_required("admin")
+def mail_handled(mail_id: int):
+    """Staff dealt with a message that needed a person."""
+    from webapp.models import InboundMail
+
+    item = _get(InboundMail, mail_id)
+    if ConfirmForm().validate_on_submit():
+        item.triaged = True
+        db.session.commit()
+        flash(_("Marked as handled."))
+    return redirect(url_for("admin.mail_intake"))
