@@ -51,6 +51,14 @@ workers.register("mail-intake", run_mail_intake, every=MAIL_INTAKE_EVERY_SECONDS
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-Mailman and register ``flask mail-intake``."""
+    """Bind Flask-Mailman, register ``flask mail-intake`` and the /stats channel figures."""
     mail.init_app(app)
     app.cli.add_command(mail_intake_command)
+    app.add_template_global(_channel_figures, "channel_figures")
+
+
+def _channel_figures():
+    """The public channel figures for the /stats section."""
+    from webapp.domain import channel_stats
+
+    return channel_stats.weekly()

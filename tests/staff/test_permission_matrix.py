@@ -126,6 +126,9 @@ MATRIX: dict[str, set[str]] = {
     "POST admin.routing_rule": ADMIN,
     "POST admin.move_rule": ADMIN,
     "POST admin.delete_rule": ADMIN,
+    "GET staff.contact_figures": STAFF,
+    "GET staff.contacts_export": STAFF,
+    "GET opendata.contacts_export": EVERYONE,
     "GET admin.mail_intake": ADMIN,
     "POST admin.mail_handled": ADMIN,
 }

@@ -30,9 +30,6 @@ from webapp.models import (
     utcnow,
 )
 
-# Channels where residents helped themselves, and channels where the city did the work.
-SELF_SERVICE_CHANNELS = (Channel.PWA, Channel.WEB, Channel.LIAISON, Channel.OPEN311)
-ASSISTED_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL)
 DESK_CHANNELS = (Channel.PHONE, Channel.WALK_IN)
 MAX_NOTE = 4000
 LOOKUP_LIMIT = 50

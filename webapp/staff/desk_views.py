@@ -196,3 +196,29 @@ def change_service(public_id: str):
     else:
         flash(_("Category changed to %(name)s.", name=service.name))
     return redirect(url_for("staff.workbench", public_id=public_id))
+
+
+@bp.get("/contacts")
+@roles_required("staff")
+def contact_figures():
+    """Contacts per channel per week and the self-service share."""
+    from webapp.domain import channel_stats
+
+    return render_template("staff/contacts.html", figures=channel_stats.weekly())
+
+
+@bp.get("/export/contacts.csv")
+@roles_required("staff")
+def contacts_export():
+    """contacts.csv with the callers' details (staff only, never cached)."""
+    from flask import Response, stream_with_context
+
+    from webapp.domain import channel_stats
+
+    response = Response(
+        stream_with_context(channel_stats.contacts_csv(private=True)),
+        mimetype="text/csv; charset=utf-8",
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="contacts-staff.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
