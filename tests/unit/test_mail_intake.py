@@ -170,6 +170,7 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
         assert _count(ServiceRequest) == 1
         assert _count(RequestEvent, RequestEvent.kind == "public_note") == 1
         db.session.remove()
+        db.engine.dispose()
     assert imap.unread_count() == 0
     assert len(smtp.inbox.wait_for(2, timeout=0.5)) == 1  # one auto-reply, ever
 
