@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.browser.axe import format_violations, serious_axe_violations
 from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from webapp.domain import answers, geocoding
@@ -42,6 +43,7 @@ def live_app(make_app, tile_server, nominatim):
         factories.gen_request(
             "streetlight", contact_phone=PHONE, contact_name="Kim Caller", lat=35.06, long=-85.33
         )
+        factories.gen_request("pothole", lat=35.0457, long=-85.3098)  # already reported nearby
         answers.save(title="Bulky item pickup", body="Book a **free** pickup.", keywords="sofa")
         factories.gen_user("staff", email="desk@example.com")
         db.session.commit()
@@ -111,6 +113,8 @@ def test_a_pothole_call_by_keyboard_only(live_app, browser, live_server, screens
     keys.type("101 East 11th")
     keys.press("Enter")  # search, take the first place, move on
     page.wait_for_selector("#desk-description:focus")
+    page.wait_for_selector("#desk-nearby:visible")  # the duplicate is offered, focus stays put
+    assert "as a supporter" in page.locator("#desk-nearby").inner_text()
     keys.type("Deep hole in the right lane, caller nearly lost a tire")
     keys.press("Tab", 5)  # name, phone (kept), e-mail, caller's address, channel
     assert page.evaluate("document.activeElement.id") == "desk-channel"
@@ -120,6 +124,7 @@ def test_a_pothole_call_by_keyboard_only(live_app, browser, live_server, screens
     elapsed = time.monotonic() - started
     screenshot("desk-after-the-call", page)
 
+    assert serious_axe_violations(page) == [], format_violations(serious_axe_violations(page))
     requests = [r for r in _stored(live_app, ServiceRequest) if r[1] == "phone"]
     assert len(requests) == 1 and requests[0][3] == PHONE
     flash = page.locator(".flashes").inner_text()

@@ -3,6 +3,7 @@
 
 from sqlalchemy import select
 
+from tests.browser.axe import format_violations, serious_axe_violations
 from tests.browser.pwa.conftest import wait_for
 from webapp.domain import answers
 from webapp.extensions import db
@@ -83,6 +84,7 @@ def test_help_search_works_offline_from_the_last_copy(live_app, page, browser_co
     page.click("#help-search button[type=submit]")
     page.wait_for_url("**/help?q=couch")
     assert page.locator("#help-results li").all_inner_texts()[0].startswith("Bulky item pickup")
+    assert serious_axe_violations(page) == [], format_violations(serious_axe_violations(page))
 
     browser_context.set_offline(True)
     page.fill("#help-q", "pothole")
