@@ -17,13 +17,8 @@ from tests.fakes.tiles import FakeTileServer
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
@@ -63,8 +58,7 @@ def playwright_instance(request):
 def browser(playwright_instance):
     """One shared headless Chromium process for every browser test."""
     instance = playwright_instance.chromium.launch(
-        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
-    )
+        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
     yield instance
     instance.close()
 
@@ -99,12 +93,8 @@ class ConsoleRecorder:
 def browser_context(browser, live_server):
     """A phone-sized context with service workers, push, sync and a fixed GPS position."""
     context = browser.new_context(
-        viewport=PHONE,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        base_url=live_server.base_url,
-        service_workers="allow",
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+        base_url=live_server.base_url, service_workers="allow",
         permissions=["notifications", "background-sync", "geolocation"],
         geolocation={"latitude": 35.045, "longitude": -85.31, "accuracy": 12},
         locale="en-US",

@@ -16,7 +16,8 @@ def city_pages(live_app):
     with live_app.app_context():
         city = factories.gen_city()
         admin = factories.gen_user("admin", email="admin@city.gov")
-        liaison = factories.gen_user("liaison", email="liaison@city.gov", neighborhood=city["west"])
+        liaison = factories.gen_user("liaison", email="liaison@city.gov",
+                                     neighborhood=city["west"])
         request = factories.gen_request("pothole", contact_email="someone@example.net")
         factories.gen_request("graffiti")
         db.session.commit()
@@ -33,27 +34,16 @@ def _sign_in(page, email: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/staff/",
-        "/staff/requests/{request}",
-        "/admin/",
-        "/admin/services",
-        "/admin/users",
-        "/admin/departments",
-        "/admin/neighborhoods",
-        "/admin/templates",
-        "/admin/api-keys",
-        "/stats",
-    ],
-)
+@pytest.mark.parametrize("path", [
+    "/staff/", "/staff/requests/{request}", "/admin/", "/admin/services", "/admin/users",
+    "/admin/departments", "/admin/neighborhoods", "/admin/templates",
+    "/admin/api-keys", "/stats",
+])
 def test_admin_and_staff_pages_have_no_serious_accessibility_violations(
     browser, live_server, city_pages, path
 ):
-    context = browser.new_context(
-        base_url=live_server.base_url, viewport={"width": 1280, "height": 900}
-    )
+    context = browser.new_context(base_url=live_server.base_url,
+                                  viewport={"width": 1280, "height": 900})
     page = context.new_page()
     try:
         _sign_in(page, city_pages["admin"])

@@ -4,9 +4,8 @@ from tests import factories
 from webapp.extensions import db
 
 
-def test_home_page_loads_at_phone_size_without_console_errors(
-    live_app, live_server, page, screenshot
-):
+def test_home_page_loads_at_phone_size_without_console_errors(live_app, live_server, page,
+                                                                screenshot):
     with live_app.app_context():
         factories.gen_city()
         db.session.remove()

@@ -41,9 +41,8 @@ def test_staff_closes_with_photo_resident_sees_it_and_reopens(
     public_id = page.evaluate(CREATE, str(uuid.uuid4()))
     assert public_id.startswith("311-")
 
-    staff_context = browser.new_context(
-        base_url=live_server.base_url, viewport={"width": 1280, "height": 900}
-    )
+    staff_context = browser.new_context(base_url=live_server.base_url,
+                                        viewport={"width": 1280, "height": 900})
     staff_page = staff_context.new_page()
     staff_page.goto("/auth/sign-in")
     staff_page.fill("#email", staff_email)

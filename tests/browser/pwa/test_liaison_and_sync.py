@@ -1,6 +1,7 @@
 """A liaison logs a request for a neighbor in the browser, and the service worker's
 Background Sync handler delivers a waiting report on its own."""
 
+
 from sqlalchemy import select
 
 from tests import factories
