@@ -22,15 +22,8 @@ CONTACT = {
     "contact_phone": "+1 423 555 0199",
 }
 PRIVATE_NOTE = "PRIVATE-NOTE crew saw a needle bin behind the fence"
-PERSONAS = (
-    "anonymous",
-    "resident",
-    "other_resident",
-    "liaison_here",
-    "liaison_elsewhere",
-    "staff",
-    "admin",
-)
+PERSONAS = ("anonymous", "resident", "other_resident", "liaison_here", "liaison_elsewhere",
+            "staff", "admin")
 
 
 def jpeg_bytes(color=(200, 30, 30), size=(64, 48)) -> bytes:
@@ -68,24 +61,18 @@ def build_world() -> World:
     db.session.commit()
     staff = world.users["staff"]
     world.closed = factories.gen_request(
-        "pothole",
-        requester=world.users["resident"],
-        description="Deep hole by the school",
+        "pothole", requester=world.users["resident"], description="Deep hole by the school",
         **CONTACT,
     )
     requests_domain.add_note(world.closed, staff, PRIVATE_NOTE, public=False)
-    requests_domain.transition(
-        world.closed, "closed", staff, note="Patched the hole today.", resolution="fixed"
-    )
+    requests_domain.transition(world.closed, "closed", staff, note="Patched the hole today.",
+                               resolution="fixed")
     world.open = factories.gen_request("graffiti", requester=world.users["resident"], **CONTACT)
     requests_domain.add_note(world.open, staff, PRIVATE_NOTE, public=False)
     world.other = factories.gen_request("graffiti", description="Tag on the bridge")
     key, record = api_keys.issue("Test CRM")
-    answer = answers.save(
-        title="Bulky item pickup",
-        body="Call 311 to book a pickup.",
-        service_ids=[city["graffiti"].id],
-    )
+    answer = answers.save(title="Bulky item pickup", body="Call 311 to book a pickup.",
+                          service_ids=[city["graffiti"].id])
     rule = routing.save_rule(department_id=city["department"].id, service_id=city["pothole"].id)
     template = ResponseTemplate(title="Patched", body="We patched it.", status="closed")
     db.session.add(template)
@@ -104,6 +91,7 @@ def build_world() -> World:
     }
     db.session.commit()
     return world
+
 
 
 @pytest.fixture
