@@ -96,6 +96,9 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    # The answers' full-text index lives outside the models (FTS5 / tsvector).
+    from webapp.domain.answers import include_name
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -18,7 +18,7 @@ self.civicShell = (() => {
   const SIGN_OUT_PATH = "/auth/sign-out";
   const STATIC_PREFIX = "/static/";
   const HASH_PARAM = "v";
-  const API_READ_PREFIXES = ["/api/v1/services", "/api/v1/requests"];
+  const API_READ_PREFIXES = ["/api/v1/services", "/api/v1/requests", "/api/v1/answers"];
   const MAX_PAGES = 60;
   const MAX_API_RESPONSES = 60;
   const MAX_TILES = 300;

@@ -17,7 +17,18 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
-    from webapp import assets, cli, database, deployment, errors, i18n, security, sessions, workers
+    from webapp import (
+        assets,
+        cli,
+        database,
+        deployment,
+        errors,
+        frontdoor,
+        i18n,
+        security,
+        sessions,
+        workers,
+    )
 
     deployment.init_app(app)
     database.init_app(app)
@@ -29,6 +40,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
+    from webapp.help import bp as help_bp
     from webapp.liaison import bp as liaison_bp
     from webapp.open311 import bp as open311_bp
     from webapp.opendata import bp as opendata_bp
@@ -44,10 +56,12 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         liaison_bp,
         admin_bp,
         opendata_bp,
+        help_bp,
     ):
         app.register_blueprint(blueprint)
 
     errors.init_app(app)
     cli.init_app(app)
+    frontdoor.init_app(app)
     workers.init_app(app)
     return app

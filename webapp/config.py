@@ -115,6 +115,21 @@ class Config:
     # The phone's outbox gives up on one send after this many seconds (plus upload time
     # for its photos) and retries it with backoff, so a silent server cannot stall it.
     OUTBOX_SEND_TIMEOUT = float(_env("OUTBOX_SEND_TIMEOUT", "30"))
+    # One front door: links in e-mails, outgoing mail, the e-mail intake mailbox.
+    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://localhost:5000")
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "311@chattanooga.example")
+    IMAP_HOST = _env("IMAP_HOST")
+    IMAP_PORT = _env_int("IMAP_PORT", 993)
+    IMAP_USER = _env("IMAP_USER")
+    IMAP_PASSWORD = _env("IMAP_PASSWORD")
+    IMAP_FOLDER = _env("IMAP_FOLDER", "INBOX")
+    IMAP_SSL = _env_bool("IMAP_SSL", True)
+    MAIL_INTAKE_PER_SENDER_PER_DAY = _env_int("MAIL_INTAKE_PER_SENDER_PER_DAY", 10)
 
 
 class TestingConfig(Config):
@@ -135,3 +150,5 @@ class TestingConfig(Config):
     VAPID_SUBJECT = "mailto:test@civic311.example"
     # The local fake push service (tests/fakes/push_service.py) is allowed explicitly.
     PUSH_SERVICES = [*DEFAULT_PUSH_SERVICES, "http://127.0.0.1"]
+    MAIL_SERVER = None
+    IMAP_HOST = None

@@ -93,6 +93,8 @@ class Channel(enum.StrEnum):
     LIAISON = "liaison"
     OPEN311 = "open311"
     PHONE = "phone"
+    WALK_IN = "walk_in"
+    EMAIL = "email"
 
 
 class EventKind(enum.StrEnum):
@@ -502,3 +504,171 @@ class CityBoundary(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     geojson: Mapped[dict] = mapped_column(JSON)
+
+
+# One front door: contacts, knowledge answers, routing rules and e-mail intake.
+
+
+class ContactKind(enum.StrEnum):
+    """What a contact with a resident was about."""
+
+    REQUEST = "request"
+    INFORMATION = "information"
+    SELF_SERVICE = "self_service"
+    COMMENT = "comment"
+    TRIAGE = "triage"
+    SUPPORTER = "supporter"
+
+
+class Contact(db.Model):
+    """One interaction with a resident, whichever door they came through.
+
+    A request created from any channel, an information-only call, an e-mail, a walk-in,
+    a knowledge answer that resolved a question. The caller's name, e-mail, phone and
+    address are private: they never leave staff views.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_channel_created", "channel", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(16), default=ContactKind.REQUEST)
+    topic: Mapped[str | None] = mapped_column(String(80))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id", ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    caller_name: Mapped[str | None] = mapped_column(String(120), index=True)
+    caller_email: Mapped[str | None] = mapped_column(String(254), index=True)
+    caller_phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    caller_address: Mapped[str | None] = mapped_column(String(255))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    service: Mapped[Service | None] = relationship()
+    answer: Mapped[Answer | None] = relationship()
+    request: Mapped[ServiceRequest | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
+
+
+class AnswerService(db.Model):
+    """An answer shown with a service ("Before you report…")."""
+
+    __tablename__ = "answer_services"
+
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AnswerTopic(db.Model):
+    """A general topic an answer belongs to (trash days, permits, who to call…)."""
+
+    __tablename__ = "answer_topics"
+
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class Answer(db.Model):
+    """A knowledge answer: plain-language Markdown that residents and call-takers read.
+
+    Searched with each database's own full-text engine (SQLite FTS5, PostgreSQL
+    tsvector + GIN); the index is created and kept in step by the migration.
+    """
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary="answer_services", order_by="Service.name"
+    )
+    topic_rows: Mapped[list[AnswerTopic]] = relationship(
+        cascade="all, delete-orphan", order_by="AnswerTopic.topic"
+    )
+
+    @property
+    def topics(self) -> list[str]:
+        """The answer's general topics."""
+        return [row.topic for row in self.topic_rows]
+
+
+class RoutingRule(db.Model):
+    """An ordered rule: requests of a service in an area go to a department (and person).
+
+    Empty service or area means "any". The first matching rule by ``position`` wins.
+    """
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
+    neighborhood_id: Mapped[int | None] = mapped_column(
+        ForeignKey("neighborhoods.id", ondelete="CASCADE")
+    )
+    area_geojson: Mapped[dict | None] = mapped_column(JSON)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id", ondelete="CASCADE"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    service: Mapped[Service | None] = relationship()
+    neighborhood: Mapped[Neighborhood | None] = relationship()
+    department: Mapped[Department] = relationship()
+    assignee: Mapped[User | None] = relationship()
+
+
+class InboundMail(db.Model):
+    """One e-mail read from the city's mailbox; its Message-ID is never handled twice."""
+
+    __tablename__ = "inbound_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    sender: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    photo_keys: Mapped[list] = mapped_column(JSON, default=list)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="SET NULL")
+    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    triaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    request: Mapped[ServiceRequest | None] = relationship()
+
+
+class MailboxPoll(db.Model):
+    """The state of the e-mail intake: one row, shown to admins."""
+
+    __tablename__ = "mailbox_polls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0)

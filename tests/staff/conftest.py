@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from webapp.domain import api_keys
+from webapp.domain import answers, api_keys, routing
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import ResponseTemplate
@@ -71,6 +71,9 @@ def build_world() -> World:
     requests_domain.add_note(world.open, staff, PRIVATE_NOTE, public=False)
     world.other = factories.gen_request("graffiti", description="Tag on the bridge")
     key, record = api_keys.issue("Test CRM")
+    answer = answers.save(title="Bulky item pickup", body="Call 311 to book a pickup.",
+                          service_ids=[city["graffiti"].id])
+    rule = routing.save_rule(department_id=city["department"].id, service_id=city["pothole"].id)
     template = ResponseTemplate(title="Patched", body="We patched it.", status="closed")
     db.session.add(template)
     db.session.flush()
@@ -83,6 +86,8 @@ def build_world() -> World:
         "user_id": world.users["target"].id,
         "key_id": record.id,
         "template_id": template.id,
+        "answer_id": answer.id,
+        "rule_id": rule.id,
     }
     db.session.commit()
     return world

@@ -106,6 +106,33 @@ MATRIX: dict[str, set[str]] = {
     "GET admin.templates": ADMIN,
     "POST admin.templates": ADMIN,
     "POST admin.delete_template": ADMIN,
+    # One front door: answers, the call-taker desk, routing rules, contacts.
+    "GET help.index": EVERYONE,
+    "GET help.answer_page": EVERYONE,
+    "GET api.list_answers": EVERYONE,
+    "GET api.get_answer": EVERYONE,
+    "POST api.answer_resolved": EVERYONE,
+    "POST api.staff_create_request": STAFF,
+    "GET staff.desk_page": STAFF,
+    "POST staff.desk_new_request": STAFF,
+    "POST staff.desk_add_supporter": STAFF,
+    "POST staff.desk_information_call": STAFF,
+    "POST staff.change_service": STAFF,
+    "GET admin.answers": ADMIN,
+    "POST admin.answers": ADMIN,
+    "GET admin.answer": ADMIN,
+    "POST admin.answer": ADMIN,
+    "GET admin.routing_rules": ADMIN,
+    "POST admin.routing_rules": ADMIN,
+    "GET admin.routing_rule": ADMIN,
+    "POST admin.routing_rule": ADMIN,
+    "POST admin.move_rule": ADMIN,
+    "POST admin.delete_rule": ADMIN,
+    "GET staff.contact_figures": STAFF,
+    "GET staff.contacts_export": STAFF,
+    "GET opendata.contacts_export": EVERYONE,
+    "GET admin.mail_intake": ADMIN,
+    "POST admin.mail_handled": ADMIN,
 }
 
 SAMPLE_ARGS = {
@@ -116,6 +143,9 @@ SAMPLE_ARGS = {
     "fmt": "json",
     "service_code": "pothole",
     "token": "311-000001",
+    "slug": "bulky-item-pickup",
+    "direction": "up",
+    "mail_id": "1",
 }
 
 

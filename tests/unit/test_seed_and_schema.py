@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+from webapp.domain import answers
 from webapp.extensions import db
 from webapp.models import (
     Department,
@@ -52,6 +53,19 @@ def test_demo_city_has_what_the_issue_asks_for(app):
     assert _count(RequestEvent) > 300
 
 
+def test_demo_city_ships_answers_for_every_service(app):
+    from webapp.models import Answer
+
+    seed_demo(request_count=5)
+    shipped = db.session.scalars(select(Answer)).all()
+    assert len(shipped) >= 25
+    covered = {s.service_code for a in shipped for s in a.services}
+    assert covered == set(db.session.scalars(select(Service.service_code)))
+    assert {"trash days", "bulky pickup", "permits", "who to call"} <= {
+        t for a in shipped for t in a.topics}
+    assert answers.search("couch")[0].slug == "bulky-item-pickup"
+
+
 def test_seeding_twice_changes_nothing(app):
     seed_demo(request_count=50)
     before = (_count(ServiceRequest), _count(User), _count(Service), _count(RequestEvent))
@@ -72,7 +86,9 @@ def test_seeding_is_deterministic(make_app):
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": answers.include_name}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

@@ -40,6 +40,8 @@ def require_custom_header_on_writes():
 
 
 from webapp.api import (  # noqa: E402,F401
+    answers_views,
+    desk_views,
     openapi,
     places_views,
     push_views,

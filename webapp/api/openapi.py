@@ -143,6 +143,108 @@ PATHS: dict[str, dict] = {
     "/api/v1/requests/{public_id}": {
         "get": _op("One request with its public timeline", params=[PUBLIC_ID]),
     },
+    # One front door: knowledge answers and the call-taker's requests.
+    "/api/v1/answers": {
+        "get": _op(
+            "Published knowledge answers: full-text search, or those of a service or topic",
+            params=[
+                _q("q", "Words to search for (all words first, else any word)"),
+                _q("service_code", "Only answers linked to this service"),
+                _q("topic", "Only answers of this general topic"),
+            ],
+            tags=("answers",),
+        ),
+    },
+    "/api/v1/answers/{slug}": {
+        "get": _op(
+            "One published answer: Markdown body and sanitized HTML",
+            params=[_path("slug", "The answer's address, e.g. bulky-item-pickup")],
+            responses={"200": {"$ref": "#/components/responses/Ok"}, "404": ERROR_REF},
+            tags=("answers",),
+        ),
+    },
+    "/api/v1/answers/{slug}/resolved": {
+        "post": _op(
+            "This answered my question: counts a contact resolved by self-service",
+            params=[_path("slug", "The answer's address"), WRITE_HEADER],
+            body={
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "service_code": {"type": "string"},
+                                "channel": {"type": "string", "enum": ["pwa", "web"]},
+                            },
+                        }
+                    }
+                },
+            },
+            responses={"201": {"$ref": "#/components/responses/Ok"}, "404": ERROR_REF},
+            tags=("answers",),
+        ),
+    },
+    "/api/v1/staff/requests": {
+        "post": _op(
+            "Staff: log a request for a caller (phone, walk-in or e-mail); contact is private",
+            params=[
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "description": "A UUID; a retried call returns the original request",
+                    "schema": {"type": "string", "format": "uuid"},
+                },
+                WRITE_HEADER,
+            ],
+            body={
+                "required": True,
+                "content": {
+                    media: {
+                        "schema": {
+                            "type": "object",
+                            "required": ["channel", "service_code"],
+                            "properties": {
+                                "channel": {
+                                    "type": "string",
+                                    "enum": ["phone", "walk_in", "email"],
+                                },
+                                "service_code": {"type": "string"},
+                                "lat": {"type": "number"},
+                                "long": {"type": "number"},
+                                "address": {"type": "string"},
+                                "landmark": {"type": "string"},
+                                "description": {"type": "string", "maxLength": 4000},
+                                "attributes": {
+                                    "type": "object",
+                                    "description": "Answers to the service's questions",
+                                },
+                                "caller_name": {"type": "string"},
+                                "caller_email": {"type": "string"},
+                                "caller_phone": {"type": "string"},
+                                "caller_address": {"type": "string"},
+                                "confirm_by_email": {
+                                    "type": "boolean",
+                                    "description": "E-mail the number and tracking link",
+                                },
+                            },
+                        }
+                    }
+                    for media in ("application/json", "multipart/form-data")
+                },
+            },
+            responses={
+                "201": {"$ref": "#/components/responses/Ok"},
+                "200": {"description": "Replay: the original request"},
+                "400": ERROR_REF,
+                "401": ERROR_REF,
+                "403": ERROR_REF,
+                "422": ERROR_REF,
+            },
+            tags=("staff",),
+        ),
+    },
 }
 
 

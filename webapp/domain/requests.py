@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import notify, places
+from webapp.domain import contacts, notify, places, routing
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.extensions import db
 from webapp.models import (
@@ -181,8 +181,11 @@ def _coerce_attribute(attribute: ServiceAttribute, raw: Any) -> Any:
     return raw
 
 
-def validate_attributes(service: Service, answers: dict[str, Any]) -> dict[str, Any]:
-    """Keep the answers to the service's own questions; refuse missing required ones."""
+def validate_attributes(
+    service: Service, answers: dict[str, Any], *, require: bool = True
+) -> dict[str, Any]:
+    """Keep the answers to the service's own questions; refuse missing required ones
+    (unless ``require`` is false: an e-mail cannot answer them, staff do later)."""
     cleaned: dict[str, Any] = {}
     for attribute in service.attributes:
         if not attribute.variable:
@@ -190,7 +193,7 @@ def validate_attributes(service: Service, answers: dict[str, Any]) -> dict[str, 
         raw = answers.get(attribute.code)
         empty = raw is None or raw == "" or raw == []
         if empty:
-            if attribute.required:
+            if attribute.required and require:
                 raise DomainError(
                     _(
                         "Please answer “%(question)s”.",
@@ -226,7 +229,9 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
         raise DomainError(
             _("Please send at most %(max_photos)s photos.", max_photos=MAX_PHOTOS), field="photos"
         )
-    return service, validate_attributes(service, sub.attributes or {})
+    return service, validate_attributes(
+        service, sub.attributes or {}, require=sub.channel != Channel.EMAIL
+    )
 
 
 def expected_datetime(service: Service, received_at: datetime) -> datetime | None:
@@ -315,11 +320,13 @@ def submit(sub: Submission) -> SubmitResult:
         updated_at=now,
         expected_at=expected_datetime(service, now),
     )
+    routing.route(request)
     db.session.add(request)
     written: list[str] = []
     try:
         db.session.flush()
         request.public_id = f"{PUBLIC_ID_PREFIX}{request.id:06d}"
+        contacts.record_request(request)
         for item in processed:
             written.extend(photo_pipeline.attach(request, item))
         _record(

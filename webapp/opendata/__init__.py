@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("opendata", __name__)
 
-from webapp.opendata import views  # noqa: E402,F401
+from webapp.opendata import contacts_views, views  # noqa: E402,F401

@@ -30,7 +30,7 @@ WORKER_DIR = Path(__file__).resolve().parents[2] / "service_worker"
 NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 MANIFEST_TYPE = "application/manifest+json"
 SHORT_NAME_LIMIT = 12
-PRECACHE_PAGES = ("resident.home", "resident.my_requests", "resident.offline")
+PRECACHE_PAGES = ("resident.home", "resident.my_requests", "resident.offline", "help.index")
 PRECACHE_STATIC_GLOBS = (
     "css/*.css",
     "js/*.js",

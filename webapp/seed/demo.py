@@ -363,6 +363,9 @@ def seed_demo(request_count: int = DEFAULT_REQUEST_COUNT) -> dict:
     """Seed everything and commit; returns what was done (for the CLI to print)."""
     seed_geography()
     seed_services()
+    from webapp.seed.answers import seed_answers
+
+    seed_answers()
     users = seed_users()
     created = seed_requests(request_count)
     db.session.commit()

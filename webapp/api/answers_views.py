@@ -1,0 +1,84 @@
+"""Knowledge answers through the API: search, read one, and "this answered my question".
+
+Reads are public and kept by the service worker for offline use. Saying an answer
+resolved the question records a self-service contact (no personal data).
+"""
+
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_login import current_user
+
+from webapp.access import public
+from webapp.api import bp
+from webapp.api.envelope import envelope
+from webapp.domain import answers as answers_domain
+from webapp.domain import contacts
+from webapp.extensions import db
+from webapp.models import Answer, Channel, Service
+from webapp.sessions import current_device
+
+MAX_RESULTS = 200
+
+
+def answer_json(answer: Answer) -> dict:
+    """The public shape of an answer, with its body as Markdown and as safe HTML."""
+    shown = answers_domain.view(answer)
+    return {
+        "slug": shown.slug,
+        "title": shown.title,
+        "summary": shown.summary,
+        "body": answer.body,
+        "html": shown.html,
+        "service_codes": shown.service_codes,
+        "topics": shown.topics,
+        "url": url_for("help.answer_page", slug=shown.slug),
+        "updated_at": answer.updated_at.isoformat(timespec="seconds"),
+    }
+
+
+@bp.get("/answers")
+@public
+def list_answers():
+    """Answers matching ``q`` (full text), of a ``service_code`` or ``topic``; all without."""
+    found = answers_domain.search(
+        request.args.get("q", "")[:200],
+        service_code=request.args.get("service_code") or None,
+        topic=request.args.get("topic") or None,
+        limit=MAX_RESULTS,
+    )
+    return envelope([answer_json(a) for a in found], meta={"count": len(found)})
+
+
+@bp.get("/answers/<slug>")
+@public
+def get_answer(slug: str):
+    """One published answer."""
+    return envelope(answer_json(answers_domain.get(slug)))
+
+
+@bp.post("/answers/<slug>/resolved")
+@public
+def answer_resolved(slug: str):
+    """The resident says this answer answered their question: a self-service contact."""
+    answer = answers_domain.get(slug)
+    data = request.get_json(silent=True) if request.is_json else request.form
+    data = data if isinstance(data, dict) else {}
+    service = None
+    if data.get("service_code"):
+        service = db.session.scalars(
+            db.select(Service).where(Service.service_code == str(data["service_code"]))
+        ).first()
+    account = current_user if current_user.is_authenticated else None
+    channel = Channel.PWA if str(data.get("channel", "pwa")) == Channel.PWA else Channel.WEB
+    contact = contacts.record_self_service(
+        answer,
+        channel=channel,
+        user=account,
+        device=None if account else current_device(create=False),
+        service=service,
+    )
+    db.session.commit()
+    return envelope(
+        {"recorded": True, "answer": answer.slug, "channel": contact.channel}, status=201
+    )

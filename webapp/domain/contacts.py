@@ -1,0 +1,294 @@
+"""Contacts: every interaction with a resident, whichever door they came through.
+
+A request created from any channel records a contact in the same transaction; so do
+an information-only call, a walk-in, an e-mail question, and an answer that resolved
+a resident's question on their own ("This answered my question"). A resident's record
+is their requests and contacts together, found by phone, e-mail, name or address.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import (
+    Answer,
+    Channel,
+    Contact,
+    ContactKind,
+    Device,
+    Service,
+    ServiceRequest,
+    Status,
+    User,
+    utcnow,
+)
+
+DESK_CHANNELS = (Channel.PHONE, Channel.WALK_IN)
+MAX_NOTE = 4000
+LOOKUP_LIMIT = 50
+
+
+def normalise_phone(value: str | None) -> str | None:
+    """Digits only (with a leading + kept), so "(423) 555-0199" finds "+1 423 555 0199"."""
+    if not value:
+        return None
+    digits = re.sub(r"\D", "", value)
+    if not digits:
+        return None
+    return digits[-10:] if len(digits) >= 10 else digits
+
+
+def record_request(request: ServiceRequest, *, handler: User | None = None) -> Contact:
+    """The contact that creating ``request`` was (called inside the same transaction)."""
+    contact = Contact(
+        channel=request.channel,
+        kind=ContactKind.REQUEST,
+        service_id=request.service_id,
+        request=request,
+        user_id=request.requester_id,
+        device_id=request.device_id,
+        handler_id=handler.id if handler else request.logged_by_id,
+        caller_name=request.contact_name,
+        caller_email=(request.contact_email or None) and request.contact_email.lower(),
+        caller_phone=request.contact_phone,
+        caller_address=request.address,
+        created_at=request.received_at or utcnow(),
+    )
+    db.session.add(contact)
+    return contact
+
+
+def record(
+    *,
+    channel: str,
+    kind: str,
+    handler: User | None = None,
+    user: User | None = None,
+    device: Device | None = None,
+    service: Service | None = None,
+    answer: Answer | None = None,
+    request: ServiceRequest | None = None,
+    topic: str | None = None,
+    caller_name: str | None = None,
+    caller_email: str | None = None,
+    caller_phone: str | None = None,
+    caller_address: str | None = None,
+    note: str | None = None,
+) -> Contact:
+    """Store one contact; refuse an unknown channel or kind and an over-long note."""
+    if channel not in set(Channel):
+        raise DomainError(_("That is not a channel we know."), field="channel")
+    if kind not in set(ContactKind):
+        raise DomainError(_("That is not a kind of contact we know."), field="kind")
+    if note and len(note) > MAX_NOTE:
+        raise DomainError(_("The note is too long."), field="note")
+    contact = Contact(
+        channel=channel,
+        kind=kind,
+        handler_id=handler.id if handler else None,
+        user_id=user.id if user else None,
+        device_id=device.id if device else None,
+        service_id=service.id if service else (request.service_id if request else None),
+        answer_id=answer.id if answer else None,
+        request_id=request.id if request else None,
+        topic=(topic or "").strip()[:80] or None,
+        caller_name=(caller_name or "").strip()[:120] or None,
+        caller_email=(caller_email or "").strip().lower()[:254] or None,
+        caller_phone=(caller_phone or "").strip()[:40] or None,
+        caller_address=(caller_address or "").strip()[:255] or None,
+        note=(note or "").strip() or None,
+        created_at=utcnow(),
+    )
+    db.session.add(contact)
+    db.session.flush()
+    return contact
+
+
+def record_information_call(
+    handler: User,
+    *,
+    channel: str = Channel.PHONE,
+    answer: Answer | None = None,
+    topic: str | None = None,
+    note: str | None = None,
+    **caller: str | None,
+) -> Contact:
+    """A call or visit that needed only an answer: a contact, not a request."""
+    if channel not in DESK_CHANNELS:
+        raise DomainError(_("A call-taker logs phone calls and walk-ins."), field="channel")
+    if answer is None and not (topic or "").strip() and not (note or "").strip():
+        raise DomainError(
+            _("Please say what the caller asked about: an answer, a topic or a note."),
+            field="topic",
+        )
+    return record(
+        channel=channel,
+        kind=ContactKind.INFORMATION,
+        handler=handler,
+        answer=answer,
+        service=answer.services[0] if answer and answer.services else None,
+        topic=topic or (answer.title if answer else None),
+        note=note,
+        **caller,
+    )
+
+
+def record_self_service(
+    answer: Answer,
+    *,
+    channel: str = Channel.WEB,
+    user: User | None = None,
+    device: Device | None = None,
+    service: Service | None = None,
+) -> Contact:
+    """A resident read an answer and said it answered their question."""
+    if channel not in (Channel.PWA, Channel.WEB):
+        channel = Channel.WEB
+    return record(
+        channel=channel,
+        kind=ContactKind.SELF_SERVICE,
+        user=user,
+        device=device,
+        answer=answer,
+        service=service or (answer.services[0] if answer.services else None),
+        topic=answer.title,
+    )
+
+
+@dataclass
+class RecordItem:
+    """One line of a resident's record: a request or a contact."""
+
+    when: datetime
+    channel: str
+    kind: str
+    request: ServiceRequest | None = None
+    contact: Contact | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Open requests come first on the record."""
+        return self.request is not None and self.request.detailed_status != Status.CLOSED
+
+
+@dataclass
+class CallerRecord:
+    """Everything the city has from one caller, open requests first."""
+
+    query: str
+    names: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    items: list[RecordItem] = field(default_factory=list)
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def lookup(query: str, limit: int = LOOKUP_LIMIT) -> CallerRecord:
+    """Find a caller by phone, e-mail, name or address across requests and contacts.
+
+    Requests match on their private contact fields, address or requester account;
+    contacts on their caller fields. Each request appears once (its creation contact
+    is folded into it); open requests come first, then the newest.
+    """
+    query = (query or "").strip()
+    found = CallerRecord(query=query)
+    if len(query) < 3:
+        return found
+    phone = normalise_phone(query) if re.fullmatch(r"[\d\s()+.\-]{7,}", query) else None
+    pattern = _like(query)
+    if phone:
+        digits = func.replace(
+            func.replace(
+                func.replace(
+                    func.replace(func.replace(ServiceRequest.contact_phone, " ", ""), "-", ""),
+                    "(",
+                    "",
+                ),
+                ")",
+                "",
+            ),
+            "+",
+            "",
+        )
+        c_digits = func.replace(
+            func.replace(
+                func.replace(
+                    func.replace(func.replace(Contact.caller_phone, " ", ""), "-", ""), "(", ""
+                ),
+                ")",
+                "",
+            ),
+            "+",
+            "",
+        )
+        req_match = digits.like(f"%{phone}")
+        contact_match = c_digits.like(f"%{phone}")
+    else:
+        users = select(User.id).where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.display_name).like(pattern, escape="\\"),
+            )
+        )
+        req_match = or_(
+            func.lower(ServiceRequest.contact_email).like(pattern, escape="\\"),
+            func.lower(ServiceRequest.contact_name).like(pattern, escape="\\"),
+            func.lower(ServiceRequest.address).like(pattern, escape="\\"),
+            ServiceRequest.requester_id.in_(users),
+        )
+        contact_match = or_(
+            func.lower(Contact.caller_email).like(pattern, escape="\\"),
+            func.lower(Contact.caller_name).like(pattern, escape="\\"),
+            func.lower(Contact.caller_address).like(pattern, escape="\\"),
+            Contact.user_id.in_(users),
+        )
+    requests = db.session.scalars(
+        select(ServiceRequest)
+        .where(req_match)
+        .order_by(ServiceRequest.received_at.desc())
+        .limit(limit)
+    ).all()
+    contacts = db.session.scalars(
+        select(Contact).where(contact_match).order_by(Contact.created_at.desc()).limit(limit)
+    ).all()
+    seen_requests = {r.id for r in requests}
+    for contact in contacts:
+        if contact.request is not None and contact.request_id not in seen_requests:
+            requests.append(contact.request)
+            seen_requests.add(contact.request_id)
+    items = [RecordItem(r.received_at, r.channel, "request", request=r) for r in requests]
+    items += [
+        RecordItem(c.created_at, c.channel, c.kind, contact=c)
+        for c in contacts
+        if c.kind != ContactKind.REQUEST
+    ]
+    items.sort(key=lambda i: (not i.is_open, -i.when.timestamp()))
+    found.items = items[:limit]
+
+    def _add(values: list[str], value: str | None):
+        if value and value not in values:
+            values.append(value)
+
+    for r in requests:
+        _add(found.names, r.contact_name or (r.requester.display_name if r.requester else None))
+        _add(found.emails, r.contact_email or (r.requester.email if r.requester else None))
+        _add(found.phones, r.contact_phone)
+        _add(found.addresses, r.address)
+    for c in contacts:
+        _add(found.names, c.caller_name)
+        _add(found.emails, c.caller_email)
+        _add(found.phones, c.caller_phone)
+        _add(found.addresses, c.caller_address)
+    return found

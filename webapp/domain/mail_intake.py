@@ -1,0 +1,500 @@
+"""E-mail intake: the city's 311 mailbox, read over IMAP (imap-tools), becomes requests.
+
+Each new message is handled once, by its Message-ID (a UNIQUE column; the request's
+idempotency key is derived from it too, so a crash between the two commits and a
+restart still make one request):
+
+- a reply (In-Reply-To / References naming one of our acknowledgements) from the
+  request's own e-mail address → a public comment on that request;
+- a question (a question mark, no photo) → a contact for staff to answer;
+- a report whose kind of problem and place can be told → a request (channel
+  ``email``) in the staff queue, photos through the photo pipeline, the place from a
+  photo's EXIF GPS or a geocoded address line, and an auto-reply with the number and
+  tracking link;
+- anything else (no text, no place, odd or hostile content, a forged reply, the
+  sender's flood limit) → a triage item with a plain note for staff. Never a crash:
+  the message stays in the mailbox, marked as read.
+
+Off unless ``IMAP_HOST`` is set. An IMAP outage is recorded (admins see the last
+successful poll) and retried at the next poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import nh3
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from webapp.domain import contacts, geocoding, places
+from webapp.domain import photos as photo_pipeline
+from webapp.domain import requests as requests_domain
+from webapp.domain.acknowledgements import MESSAGE_ID_DOMAIN, send_acknowledgement
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import (
+    Channel,
+    ContactKind,
+    EventKind,
+    InboundMail,
+    MailboxPoll,
+    Service,
+    ServiceRequest,
+    utcnow,
+)
+
+MAX_MESSAGE_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENTS_READ = 10
+MAX_BODY = requests_domain.MAX_DESCRIPTION
+MESSAGE_ID_NAMESPACE = uuid.UUID("6f0c5c1e-0d0b-4a53-9a7e-2b8f3c5d9e11")
+OUR_REFERENCE = re.compile(
+    r"<?[^<>\s]*\.?(311-\d{6})[^<>\s]*@" + re.escape(MESSAGE_ID_DOMAIN) + ">?"
+)
+ADDRESS_LINE = re.compile(
+    r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?[A-Za-z0-9.' ]{2,40}?\s(?:street|st|avenue|ave|road|rd|"
+    r"drive|dr|boulevard|blvd|lane|ln|way|place|pl|court|ct|pike|highway|hwy|parkway|pkwy)\b\.?",
+    re.IGNORECASE,
+)
+QUESTION_START = re.compile(
+    r"^\s*(how|what|when|where|which|who|why|can|could|do|does|is|are|will|may)\b", re.I
+)
+WORD = re.compile(r"[a-z]+")
+
+
+@dataclass
+class Outcome:
+    """What became of one message."""
+
+    message_id: str
+    outcome: str  # request | comment | contact | triage | duplicate
+    note: str = ""
+    request: ServiceRequest | None = None
+
+
+@dataclass
+class PollResult:
+    """One poll of the mailbox."""
+
+    ok: bool
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str | None = None
+
+
+def is_configured(config) -> bool:
+    """E-mail intake runs only when an IMAP host is set."""
+    return bool(config.get("IMAP_HOST"))
+
+
+# --- reading one message -----------------------------------------------------------
+
+
+def _message_id(message, raw_size: int) -> str:
+    """The Message-ID, or a stable stand-in made from the message when it has none."""
+    values = message.headers.get("message-id") or ()
+    found = (values[0] if values else "").strip()
+    if found:
+        return found[:255]
+    digest = hashlib.sha256(
+        f"{message.from_}|{message.subject}|{message.date_str}|{raw_size}".encode(
+            "utf-8", "replace"
+        )
+    ).hexdigest()
+    return f"<{digest}@no-message-id>"
+
+
+def _text(message) -> tuple[str, list[str]]:
+    """The message's words and notes about how they were found."""
+    notes: list[str] = []
+    try:
+        text = (message.text or "").strip()
+    except Exception:  # noqa: BLE001 - any decoding failure is the same note
+        text, notes = "", ["The text part could not be decoded."]
+    if not text:
+        try:
+            html = message.html or ""
+        except Exception:  # noqa: BLE001
+            html = ""
+        if html.strip():
+            text = nh3.clean(html, tags=set()).strip()
+            text = re.sub(r"\s+\n", "\n", re.sub(r"[ \t]+", " ", text))
+            notes.append("The message had only HTML; its text was kept without formatting.")
+    text = text.replace("\x00", "")
+    if len(text) > MAX_BODY:
+        notes.append(f"The text was cut to {MAX_BODY} characters.")
+        text = text[:MAX_BODY]
+    return text, notes
+
+
+def _images(message) -> tuple[list[bytes], list[photo_pipeline.ProcessedPhoto], list[str]]:
+    """Up to three photos that pass the photo pipeline, with notes on the rest."""
+    notes: list[str] = []
+    kept: list[bytes] = []
+    processed: list[photo_pipeline.ProcessedPhoto] = []
+    try:
+        attachments = list(message.attachments)
+    except Exception:  # noqa: BLE001
+        return [], [], ["The attachments could not be read."]
+    if len(attachments) > MAX_ATTACHMENTS_READ:
+        notes.append(
+            f"{len(attachments)} attachments: only the first {MAX_ATTACHMENTS_READ} were looked at."
+        )
+    refused = 0
+    for attachment in attachments[:MAX_ATTACHMENTS_READ]:
+        if len(kept) >= requests_domain.MAX_PHOTOS:
+            notes.append(f"Only the first {requests_domain.MAX_PHOTOS} photos were kept.")
+            break
+        payload = attachment.payload or b""
+        if not payload or photo_pipeline.sniff(payload) not in photo_pipeline.ACCEPTED_FORMATS:
+            continue
+        try:
+            processed.append(photo_pipeline.process(payload))
+        except DomainError as error:
+            refused += 1
+            notes.append(
+                f"A photo ({attachment.filename or 'no name'}) was refused: {error.message}"
+            )
+            continue
+        kept.append(payload)
+    if refused and not kept:
+        notes.append("No usable photo.")
+    return kept, processed, notes
+
+
+def _references(message) -> list[str]:
+    headers = message.headers
+    values = [*headers.get("in-reply-to", ()), *headers.get("references", ())]
+    return [v for value in values for v in value.split()]
+
+
+def _referenced_request(message) -> str | None:
+    """The public id named by a reply to one of our acknowledgements, if any."""
+    for reference in _references(message):
+        found = OUR_REFERENCE.search(reference)
+        if found:
+            return found.group(1)
+    return None
+
+
+def _guess_service(text: str) -> Service | None:
+    """The service whose name or keywords best match the words of the message."""
+    words = set(WORD.findall(text.lower()))
+    best, best_score = None, 0
+    for service in db.session.scalars(
+        select(Service).where(Service.active.is_(True), Service.public.is_(True))
+    ):
+        terms = {t for t in WORD.findall(service.name.lower()) if len(t) > 3}
+        terms |= {k.lower() for k in service.keyword_list if " " not in k}
+        score = len(terms & words) + sum(
+            2 for k in service.keyword_list if " " in k and k.lower() in text.lower()
+        )
+        if score > best_score:
+            best, best_score = service, score
+    return best
+
+
+def _place(text: str, processed) -> tuple[float, float, str | None] | None:
+    """Where: a photo's EXIF GPS, else the first address line geocoded inside the city."""
+    for item in processed:
+        if item.gps:
+            return item.gps[0], item.gps[1], None
+    match = ADDRESS_LINE.search(text)
+    if not match:
+        return None
+    found = geocoding.search(match.group(0), limit=1)
+    if not found:
+        return None
+    place = found[0]
+    try:
+        places.check_inside_city(place.lat, place.long)
+    except DomainError:
+        return None
+    return place.lat, place.long, place.label
+
+
+def _is_question(subject: str, text: str, has_photos: bool) -> bool:
+    if has_photos:
+        return False
+    first = (text.strip().splitlines() or [""])[0]
+    return subject.strip().endswith("?") or (
+        "?" in text[:500] and bool(QUESTION_START.match(subject or first))
+    )
+
+
+def _flooded(sender: str, limit: int) -> bool:
+    since = utcnow() - timedelta(days=1)
+    count = db.session.scalar(
+        select(func.count(InboundMail.id)).where(
+            InboundMail.sender == sender,
+            InboundMail.received_at >= since,
+            InboundMail.outcome.in_(("request", "comment", "contact")),
+        )
+    )
+    return (count or 0) >= limit
+
+
+def _store(
+    message_id: str, sender: str, subject: str, outcome: str, note: str, body: str, **links
+) -> InboundMail:
+    row = InboundMail(
+        message_id=message_id,
+        sender=sender[:254],
+        subject=(subject or "")[:255],
+        outcome=outcome,
+        note=note or None,
+        body=body,
+        received_at=utcnow(),
+        triaged=outcome not in ("triage", "contact"),
+        **links,
+    )
+    db.session.add(row)
+    return row
+
+
+def _triage(message_id, sender, subject, body, notes: list[str]) -> Outcome:
+    note = " ".join(notes)
+    contact = contacts.record(
+        channel=Channel.EMAIL,
+        kind=ContactKind.TRIAGE,
+        caller_email=sender if "@" in sender else None,
+        topic=subject or None,
+        note=note[:4000],
+    )
+    _store(message_id, sender, subject, "triage", note, body, contact_id=contact.id)
+    db.session.commit()
+    return Outcome(message_id, "triage", note)
+
+
+def handle_message(message, *, raw_size: int | None = None) -> Outcome:
+    """Turn one e-mail (an imap-tools MailMessage) into a request, comment, contact or
+    triage item, exactly once per Message-ID. Commits."""
+    raw_size = raw_size if raw_size is not None else (message.size or 0)
+    message_id = _message_id(message, raw_size)
+    if db.session.scalars(
+        select(InboundMail.id).where(InboundMail.message_id == message_id)
+    ).first():
+        return Outcome(message_id, "duplicate")
+    try:
+        return _handle(message, message_id, raw_size)
+    except IntegrityError:
+        db.session.rollback()
+        return Outcome(message_id, "duplicate")
+    except Exception as error:  # noqa: BLE001 - hostile mail must never stop the intake
+        db.session.rollback()
+        current_app.logger.exception("e-mail intake: %s could not be handled", message_id)
+        sender = (getattr(message, "from_", "") or "").lower()
+        return _triage(
+            message_id,
+            sender,
+            "",
+            "",
+            [f"The message could not be read ({type(error).__name__}); see it in the mailbox."],
+        )
+
+
+def _handle(message, message_id: str, raw_size: int) -> Outcome:
+    sender = (message.from_ or "").strip().lower()
+    subject = (message.subject or "").strip()
+    notes: list[str] = []
+    if raw_size > MAX_MESSAGE_BYTES:
+        text, text_notes = _text(message)
+        notes.append(
+            f"The message is {raw_size // (1024 * 1024)} MB, over the "
+            f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MB limit: its attachments were not read."
+        )
+        return _triage(message_id, sender, subject, text, notes + text_notes)
+    text, text_notes = _text(message)
+    notes += text_notes
+    if not sender or "@" not in sender:
+        return _triage(message_id, sender, subject, text, ["The sender's address is missing."])
+
+    referenced = _referenced_request(message)
+    if referenced:
+        target = db.session.scalars(
+            select(ServiceRequest).where(ServiceRequest.public_id == referenced)
+        ).first()
+        if target is not None and (target.contact_email or "").lower() == sender:
+            return _comment(target, message_id, sender, subject, text, notes)
+        notes.append(
+            f"It claims to answer {referenced}, but it does not come from that request's "
+            "address: it was not added to that request."
+        )
+        return _triage(message_id, sender, subject, text, notes)
+
+    limit = current_app.config.get("MAIL_INTAKE_PER_SENDER_PER_DAY", 10)
+    if _flooded(sender, limit):
+        notes.append(f"This sender has sent more than {limit} messages in a day (flood limit).")
+        return _triage(message_id, sender, subject, text, notes)
+
+    photo_bytes, processed, photo_notes = _images(message)
+    notes += photo_notes
+    words = f"{subject}\n{text}".strip()
+    if not words and not photo_bytes:
+        notes.append("The message has no text and no photo.")
+        return _triage(message_id, sender, subject, text, notes)
+    if _is_question(subject, text, bool(photo_bytes)):
+        contact = contacts.record(
+            channel=Channel.EMAIL,
+            kind=ContactKind.INFORMATION,
+            caller_email=sender,
+            caller_name=(message.from_values.name if message.from_values else None),
+            topic=subject or text[:80],
+            note=text,
+        )
+        _store(
+            message_id,
+            sender,
+            subject,
+            "contact",
+            "A question for staff to answer.",
+            text,
+            contact_id=contact.id,
+        )
+        db.session.commit()
+        return Outcome(message_id, "contact", "question")
+    service = _guess_service(words)
+    where = _place(words, processed)
+    if service is None:
+        notes.append("We could not tell what kind of problem it is.")
+    if where is None:
+        notes.append("No place found (no photo location and no address we could find).")
+    if service is None or where is None:
+        return _triage(message_id, sender, subject, text, notes)
+    lat, long, address = where
+    description = text or subject
+    try:
+        result = requests_domain.submit(
+            requests_domain.Submission(
+                service_code=service.service_code,
+                lat=lat,
+                long=long,
+                address=address,
+                description=f"{subject}\n\n{description}".strip() if subject else description,
+                contact_email=sender,
+                contact_name=(message.from_values.name if message.from_values else None) or None,
+                channel=Channel.EMAIL,
+                client_uuid=str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_id)),
+                follow=False,
+                photos=photo_bytes,
+            )
+        )
+    except DomainError as error:
+        db.session.rollback()
+        notes.append(f"The report could not be made: {error.message}")
+        return _triage(message_id, sender, subject, text, notes)
+    request = result.request
+    _store(message_id, sender, subject, "request", " ".join(notes), text, request_id=request.id)
+    db.session.commit()
+    try:
+        send_acknowledgement(request, sender, in_reply_to=message_id)
+    except Exception:  # noqa: BLE001 - the request stands; the reply is best effort
+        current_app.logger.exception("auto-reply for %s failed", request.public_id)
+    return Outcome(message_id, "request", " ".join(notes), request)
+
+
+def _comment(target, message_id, sender, subject, text, notes) -> Outcome:
+    body = _strip_quoted(text)
+    if not body:
+        notes.append("The reply had no new text.")
+        return _triage(message_id, sender, subject, text, notes)
+    requests_domain._record(
+        target, EventKind.PUBLIC_NOTE, note=body[:MAX_BODY], public=True, data={"via": "email"}
+    )
+    contact = contacts.record(
+        channel=Channel.EMAIL,
+        kind=ContactKind.COMMENT,
+        request=target,
+        caller_email=sender,
+        topic=subject or None,
+    )
+    _store(
+        message_id,
+        sender,
+        subject,
+        "comment",
+        " ".join(notes),
+        text,
+        request_id=target.id,
+        contact_id=contact.id,
+    )
+    db.session.commit()
+    return Outcome(message_id, "comment", " ".join(notes), target)
+
+
+def _strip_quoted(text: str) -> str:
+    """The new part of a reply: lines before the quote ("> …" or "On … wrote:")."""
+    kept = []
+    for line in text.splitlines():
+        if line.startswith(">") or re.match(r"^On .+wrote:\s*$", line):
+            break
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+# --- the mailbox -------------------------------------------------------------------
+
+
+def _poll_state() -> MailboxPoll:
+    state = db.session.get(MailboxPoll, 1)
+    if state is None:
+        state = MailboxPoll(id=1, failures=0)
+        db.session.add(state)
+    return state
+
+
+def poll(config=None) -> PollResult:
+    """Read every unread message once, handle it, then mark it read. Records the poll."""
+    from imap_tools import AND, MailBox, MailBoxUnencrypted, MailMessageFlags
+
+    config = config or current_app.config
+    if not is_configured(config):
+        return PollResult(ok=True)
+    state = _poll_state()
+    state.last_attempt_at = utcnow()
+    db.session.commit()
+    result = PollResult(ok=True)
+    box_class = MailBox if config.get("IMAP_SSL", True) else MailBoxUnencrypted
+    try:
+        with box_class(config["IMAP_HOST"], int(config.get("IMAP_PORT") or 993), timeout=30).login(
+            config.get("IMAP_USER") or "",
+            config.get("IMAP_PASSWORD") or "",
+            initial_folder=config.get("IMAP_FOLDER") or "INBOX",
+        ) as box:
+            for message in box.fetch(AND(seen=False), mark_seen=False, bulk=False):
+                result.outcomes.append(handle_message(message, raw_size=message.size_rfc822))
+                box.flag([message.uid], MailMessageFlags.SEEN, True)
+    except Exception as error:  # noqa: BLE001 - any outage: record it and retry next poll
+        db.session.rollback()
+        state = _poll_state()
+        state.failures = (state.failures or 0) + 1
+        state.last_error = f"{type(error).__name__}: {error}"[:1000]
+        db.session.commit()
+        return PollResult(ok=False, outcomes=result.outcomes, error=state.last_error)
+    state = _poll_state()
+    state.last_success_at = utcnow()
+    state.last_error = None
+    state.failures = 0
+    db.session.commit()
+    return result
+
+
+def status() -> MailboxPoll | None:
+    """The intake's last poll, for the admin page."""
+    return db.session.get(MailboxPoll, 1)
+
+
+def waiting_for_triage(limit: int = 100) -> list[InboundMail]:
+    """Messages staff still have to look at, oldest first."""
+    return list(
+        db.session.scalars(
+            select(InboundMail)
+            .where(InboundMail.triaged.is_(False))
+            .order_by(InboundMail.received_at)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,224 @@
+"""The call-taker desk (/staff/desk): find the caller, read them an answer, log their
+request or their question. Keyboard-first and usable without JavaScript.
+
+Also the staff action that moves a request to another service (routing runs again).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.access import roles_required
+from webapp.domain import answers as answers_domain
+from webapp.domain import contacts, desk, routing
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Channel, Service
+from webapp.resident.views import _map_settings
+from webapp.staff import bp
+
+DESK_CHANNELS = [(Channel.PHONE, "Phone"), (Channel.WALK_IN, "Walk-in")]
+
+
+def _caller_from_form() -> desk.Caller:
+    return desk.Caller(
+        name=request.form.get("caller_name"),
+        email=request.form.get("caller_email"),
+        phone=request.form.get("caller_phone"),
+        address=request.form.get("caller_address"),
+    )
+
+
+def _services() -> list[Service]:
+    return list(
+        db.session.scalars(
+            select(Service)
+            .where(Service.active.is_(True))
+            .options(selectinload(Service.attributes))
+            .order_by(Service.name)
+        )
+    )
+
+
+def _float(name: str) -> float | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise DomainError(_("%(name)s must be a number.", name=name), field=name) from None
+
+
+def _attributes() -> dict:
+    found: dict = {}
+    for key in request.form:
+        if key.startswith("attribute[") and key.endswith("][]"):
+            found[key[len("attribute[") : -3]] = request.form.getlist(key)
+        elif key.startswith("attribute[") and key.endswith("]"):
+            found[key[len("attribute[") : -1]] = request.form[key]
+    return found
+
+
+def _prefill(record: contacts.CallerRecord, query: str) -> dict:
+    """The new-request form's caller fields, from what the lookup found (or the query)."""
+    looks_like_phone = contacts.normalise_phone(query) and not any(c.isalpha() for c in query)
+    return {
+        "caller_name": record.names[0] if record.names else "",
+        "caller_email": record.emails[0] if record.emails else ("@" in query and query or ""),
+        "caller_phone": record.phones[0] if record.phones else (query if looks_like_phone else ""),
+        "caller_address": record.addresses[0] if record.addresses else "",
+    }
+
+
+@bp.get("/desk")
+@roles_required("staff")
+def desk_page():
+    """Lookup, the caller's record, answer search, new request and information-only call."""
+    query = (request.args.get("q") or "").strip()[:200]
+    answer_query = (request.args.get("aq") or "").strip()[:200]
+    record = contacts.lookup(query) if query else None
+    return render_template(
+        "staff/desk.html",
+        query=query,
+        record=record,
+        prefill=_prefill(record, query) if record else {},
+        answer_query=answer_query,
+        found_answers=[
+            (a, answers_domain.render(a.body))
+            for a in (answers_domain.search(answer_query, limit=8) if answer_query else [])
+        ],
+        services=_services(),
+        channels=DESK_CHANNELS,
+        client_uuid=str(uuid.uuid4()),
+        map_settings=_map_settings(),
+        created=request.args.get("created"),
+    )
+
+
+def _back(query: str | None, **extra):
+    return redirect(url_for("staff.desk_page", q=query or None, **extra))
+
+
+@bp.post("/desk/requests")
+@roles_required("staff")
+def desk_new_request():
+    """Log a new request for the caller (phone or walk-in), by the app's rules."""
+    caller = _caller_from_form()
+    try:
+        result = desk.log_request(
+            current_user,
+            channel=request.form.get("channel", Channel.PHONE),
+            service_code=request.form.get("service_code", ""),
+            lat=_float("lat"),
+            long=_float("long"),
+            description=request.form.get("description", ""),
+            attributes=_attributes(),
+            address=request.form.get("address") or None,
+            landmark=request.form.get("landmark") or None,
+            caller=caller,
+            client_uuid=request.form.get("client_uuid") or None,
+            confirm_by_email=request.form.get("confirm_by_email") == "1",
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back(caller.phone or caller.email or caller.name)
+    number = result.request.public_id
+    flash(_("Logged %(number)s. Read the number to the caller.", number=number))
+    return _back(caller.phone or caller.email or caller.name or number, created=number)
+
+
+@bp.post("/desk/requests/<public_id>/support")
+@roles_required("staff")
+def desk_add_supporter(public_id: str):
+    """The caller's problem is already reported: add them as a supporter instead."""
+    caller = _caller_from_form()
+    try:
+        target = requests_domain.get_by_public_id(public_id)
+        desk.add_supporter(
+            target, current_user, caller, channel=request.form.get("channel", Channel.PHONE)
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("The caller now supports %(number)s.", number=public_id))
+    return _back(caller.phone or caller.email or caller.name)
+
+
+@bp.post("/desk/information")
+@roles_required("staff")
+def desk_information_call():
+    """Log a call that needed only an answer: a contact, not a request."""
+    caller = _caller_from_form()
+    answer = None
+    try:
+        if request.form.get("answer"):
+            answer = answers_domain.get(request.form["answer"])
+        desk.log_information_call(
+            current_user,
+            caller,
+            channel=request.form.get("channel", Channel.PHONE),
+            answer=answer,
+            topic=request.form.get("topic"),
+            note=request.form.get("note"),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("Information call logged."))
+    return _back(caller.phone or caller.email or caller.name)
+
+
+@bp.post("/requests/<public_id>/service")
+@roles_required("staff")
+def change_service(public_id: str):
+    """Move the request to another service; the routing rules decide its department again."""
+    try:
+        req = requests_domain.get_by_public_id(public_id)
+        service = requests_domain.find_service(
+            request.form.get("service_code"), include_private=True
+        )
+        routing.recategorise(req, service, current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("Category changed to %(name)s.", name=service.name))
+    return redirect(url_for("staff.workbench", public_id=public_id))
+
+
+@bp.get("/contacts")
+@roles_required("staff")
+def contact_figures():
+    """Contacts per channel per week and the self-service share."""
+    from webapp.domain import channel_stats
+
+    return render_template("staff/contacts.html", figures=channel_stats.weekly())
+
+
+@bp.get("/export/contacts.csv")
+@roles_required("staff")
+def contacts_export():
+    """contacts.csv with the callers' details (staff only, never cached)."""
+    from flask import Response, stream_with_context
+
+    from webapp.domain import channel_stats
+
+    response = Response(
+        stream_with_context(channel_stats.contacts_csv(private=True)),
+        mimetype="text/csv; charset=utf-8",
+    )
+    response.headers["Content-Disposition"] = 'attachment; filename="contacts-staff.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
