@@ -60,7 +60,12 @@ def adopt(token: str | None, secret: str) -> Device | None:
     existing = find(token)
     if existing is not None:
         return existing
-    device = Device(token_hash=token_hash(token), notify_prefs={})
+    now = utcnow()
+    # Stamped like a minted device: until its token comes back once more, the answer
+    # that confirmed it may have been lost (see device_handover.never_presented).
+    device = Device(
+        token_hash=token_hash(token), notify_prefs={}, created_at=now, last_seen_at=now
+    )
     db.session.add(device)
     db.session.flush()
     return device
