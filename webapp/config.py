@@ -93,6 +93,15 @@ class Config:
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
 
+    OPEN311_MAX_IDS = _env_int("OPEN311_MAX_IDS", 20_000)
+    OPEN311_MAX_QUERY_BYTES = _env_int("OPEN311_MAX_QUERY_BYTES", 512 * 1024)
+    OPEN311_EXTENDED_STATUSES = _env_bool("OPEN311_EXTENDED_STATUSES", False)
+    MEDIA_FETCH_TIMEOUT = float(_env("MEDIA_FETCH_TIMEOUT", "5"))
+    MEDIA_FETCH_MAX_MB = _env_int("MEDIA_FETCH_MAX_MB", 12)
+    MEDIA_FETCH_ALLOW_HOSTS = _env("MEDIA_FETCH_ALLOW_HOSTS", "")
+    FORWARD_TIMEOUT = float(_env("FORWARD_TIMEOUT", "10"))
+    FORWARD_MAX_ATTEMPTS = _env_int("FORWARD_MAX_ATTEMPTS", 8)
+
 
 class TestingConfig(Config):
     """Settings for the test suite: no network, no environment needed, a throwaway database."""
@@ -110,3 +119,4 @@ class TestingConfig(Config):
     GEOCODER_TIMEOUT = 0.5
     TILE_URL = "/static/icons/blank-tile.png?{z}/{x}/{y}"
     VAPID_SUBJECT = "mailto:test@civic311.example"
+    MEDIA_FETCH_TIMEOUT = 2.0

@@ -116,11 +116,15 @@ def _load(public_id: str) -> ServiceRequest:
 def workbench(public_id: str):
     """Everything about one request, and the forms to act on it."""
     req = _load(public_id)
-    nearby = [
-        item
-        for item in places.nearby_open_requests(req.lat, req.long, radius_m=NEARBY_RADIUS_M)
-        if item.request.id != req.id
-    ]
+    nearby = (
+        [
+            item
+            for item in places.nearby_open_requests(req.lat, req.long, radius_m=NEARBY_RADIUS_M)
+            if item.request.id != req.id
+        ]
+        if req.lat is not None and req.long is not None
+        else []
+    )
     templates = requests_domain.response_templates(req.service_id)
     chosen = None
     template_id = _int_arg("template")
