@@ -2,8 +2,9 @@
 
 Open311 clients such as FixMyStreet sync a city's backlog with one
 ``GET requests.xml?service_request_id=<every open id>``: thousands of ids in one
-request line. gunicorn refuses lines over 8,190 bytes with a bare 414 unless the
-limit is lifted; 0 lifts it (1 MB with gunicorn's fast parser). The app keeps its
+request line. gunicorn refuses lines over 4,094 bytes by default (at most 8,190 can
+be set) with a bare 414 of its own; 0 lifts the limit (1 MB with gunicorn's fast
+parser). gunicorn reads this file by itself when started from the project folder. The app keeps its
 own, configurable limits (``OPEN311_MAX_IDS``, ``OPEN311_MAX_QUERY_BYTES``) and
 answers them in the Open311 error shape.
 """
