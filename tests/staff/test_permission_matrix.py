@@ -104,6 +104,13 @@ MATRIX: dict[str, set[str]] = {
     "GET admin.templates": ADMIN,
     "POST admin.templates": ADMIN,
     "POST admin.delete_template": ADMIN,
+    "GET open311.list_updates": EVERYONE,
+    "POST open311.post_update": set(),
+    "POST staff.retry_forwarding": STAFF,
+    "GET admin.forwarding_targets": ADMIN,
+    "POST admin.forwarding_targets": ADMIN,
+    "GET admin.forwarding_target": ADMIN,
+    "POST admin.forwarding_target": ADMIN,
 }
 
 SAMPLE_ARGS = {
@@ -114,6 +121,7 @@ SAMPLE_ARGS = {
     "fmt": "json",
     "service_code": "pothole",
     "token": "311-000001",
+    "target_id": "1",
 }
 
 

@@ -264,6 +264,7 @@ def submit(sub: Submission) -> SubmitResult:
     identical sends. Photos are processed before anything is written, and their files
     are removed again if the transaction does not commit.
     """
+    from webapp.domain import forwarding
     from webapp.domain import photos as photo_pipeline
 
     print_ = fingerprint(sub)
@@ -335,6 +336,7 @@ def submit(sub: Submission) -> SubmitResult:
         )
         if sub.follow and (sub.requester or sub.device):
             _add_follow(request, sub.requester, sub.device, supporter=False)
+        forwarding.queue(request)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

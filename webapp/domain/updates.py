@@ -318,7 +318,7 @@ def apply_remote_update(
     older = last is not None and when < last - timedelta(seconds=1)
     event = None
     if wanted is not None and not older:
-        event = _move(request, wanted, text, data, referred_to)
+        event = _move(request, _finer(wanted, update.external_status_code), text, data, referred_to)
     if event is None:
         if not text:
             return None
@@ -326,6 +326,19 @@ def apply_remote_update(
     event.external_id = external_id
     db.session.flush()
     return event
+
+
+def _finer(wanted: statuses.Incoming, code: str | None) -> statuses.Incoming:
+    """A CRM that is itself a Civic311 names the exact outcome in
+    ``external_status_code`` (``cannot_locate`` vs ``no_action_needed``): keep it."""
+    code = (code or "").strip()
+    if (
+        wanted.status == Status.CLOSED
+        and wanted.resolution in (Resolution.NO_ACTION_NEEDED, Resolution.CANNOT_LOCATE)
+        and code in (Resolution.NO_ACTION_NEEDED, Resolution.CANNOT_LOCATE)
+    ):
+        return statuses.Incoming(Status.CLOSED, Resolution(code))
+    return wanted
 
 
 def _move(
