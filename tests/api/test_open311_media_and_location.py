@@ -213,6 +213,29 @@ def test_staff_see_needs_location_and_every_page_copes_without_coordinates(clien
     assert client.get("/api/v1/requests").status_code == 200
 
 
+def test_staff_place_a_request_that_needs_a_location(client, city, auth):
+    response = _post(
+        client,
+        [("api_key", _key()), ("lat", None), ("long", None), ("address_id", "#NOTPINPOINTED#")],
+    )
+    item = _created(response)
+    auth.login("staff")
+    outside = client.post(
+        f"/staff/requests/{item.public_id}/location", data={"lat": "36.16", "long": "-86.78"}
+    )
+    assert outside.status_code == 302
+    db.session.refresh(item)
+    assert item.needs_location and item.lat is None
+    inside = client.post(
+        f"/staff/requests/{item.public_id}/location", data={"lat": "35.045", "long": "-85.31"}
+    )
+    assert inside.status_code == 302
+    db.session.refresh(item)
+    assert (item.lat, item.long, item.needs_location) == (35.045, -85.31, False)
+    assert item.neighborhood is not None
+    assert "Needs location" not in client.get("/staff/").get_data(as_text=True)
+
+
 def test_the_app_takes_a_landmark_only_report_without_making_up_a_point(client, city):
     response = client.post(
         "/api/v1/requests",

@@ -107,6 +107,7 @@ MATRIX: dict[str, set[str]] = {
     "GET open311.list_updates": EVERYONE,
     "POST open311.post_update": set(),
     "POST staff.retry_forwarding": STAFF,
+    "POST staff.set_location": STAFF,
     "GET admin.forwarding_targets": ADMIN,
     "POST admin.forwarding_targets": ADMIN,
     "GET admin.forwarding_target": ADMIN,

@@ -479,6 +479,29 @@ def transition(
     )
 
 
+def place(request: ServiceRequest, actor: User, lat: float, long: float) -> RequestEvent:
+    """Staff put a request that needs a location on the map (a private timeline entry).
+
+    The point must be inside the city; the address is then looked up after commit.
+    """
+    if not (-90 <= lat <= 90 and -180 <= long <= 180):
+        raise DomainError(_("That is not a position on the map."), field="lat")
+    places.check_inside_city(lat, long)
+    request.lat, request.long = lat, long
+    request.needs_location = False
+    request.neighborhood = places.neighborhood_for(lat, long)
+    if not request.address:
+        request.geocode_state = GeocodeState.PENDING
+    return _record(
+        request,
+        EventKind.PRIVATE_NOTE,
+        actor=actor,
+        note=_("Location set on the map."),
+        public=False,
+        data={"lat": lat, "long": long},
+    )
+
+
 def add_note(request: ServiceRequest, actor: User, note: str, *, public: bool) -> RequestEvent:
     """Add a public note (the resident sees it) or a private one (staff only)."""
     clean = (note or "").strip()

@@ -152,6 +152,23 @@ def workbench(public_id: str):
     )
 
 
+@bp.post("/requests/<public_id>/location")
+@roles_required("staff")
+def set_location(public_id: str):
+    """Place a request that came without coordinates ("needs location")."""
+
+    def act(req):
+        try:
+            lat = float(request.form.get("lat", ""))
+            long = float(request.form.get("long", ""))
+        except ValueError:
+            raise DomainError(_("Please give a latitude and a longitude."), field="lat") from None
+        requests_domain.place(req, current_user, lat, long)
+        return _("The location is set.")
+
+    return _act(public_id, act)
+
+
 @bp.post("/requests/<public_id>/forward/retry")
 @roles_required("staff")
 def retry_forwarding(public_id: str):
