@@ -395,3 +395,29 @@ def test_extensions_carry_the_extended_status_and_code(client, worked):
     extended = body[0]["extended_attributes"]
     assert extended["extended_status"] == "NO_FURTHER_ACTION"
     assert extended["external_status_code"] == "cannot_locate"
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        "OPEN",
+        "CLOSED",
+        "FIXED",
+        "IN_PROGRESS",
+        "ACTION_SCHEDULED",
+        "INVESTIGATING",
+        "DUPLICATE",
+        "NOT_COUNCILS_RESPONSIBILITY",
+        "NO_FURTHER_ACTION",
+        "INTERNAL_REFERRAL",
+        "REOPEN",
+    ],
+)
+def test_every_status_fixmystreet_posts_is_accepted_and_a_resident_never_closes(
+    client, city, api_key, status
+):
+    item = factories.gen_request("graffiti")
+    response = post_update(client, api_key, item.public_id, status=status)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    db.session.refresh(item)
+    assert item.status == "open" and item.detailed_status == Status.SUBMITTED
