@@ -67,9 +67,11 @@ def w3c_datetime(raw: str | None, name: str) -> datetime | None:
 def comma_list(raw: str | None) -> list[str]:
     """The non-empty, stripped items of a comma-separated value, in order, without repeats."""
     items: list[str] = []
+    seen: set[str] = set()
     for item in (raw or "").split(","):
         item = item.strip()
-        if item and item not in items:
+        if item and item not in seen:
+            seen.add(item)
             items.append(item)
     return items
 
