@@ -24,6 +24,7 @@ from webapp.domain import requests as rules
 from webapp.extensions import db
 from webapp.models import (
     EventKind,
+    Forwarding,
     ForwardState,
     ForwardTarget,
     NotificationOutbox,
@@ -457,3 +458,21 @@ def test_backoff_grows_and_is_capped():
     waits = [forwarding.backoff(n) for n in range(1, 12)]
     assert waits[0] == timedelta(seconds=30) and waits == sorted(waits)
     assert waits[-1] == timedelta(hours=1)
+
+
+def test_a_request_moved_to_a_department_with_a_crm_is_queued_then(here, fake_crm):
+    fake, endpoint = fake_crm
+    city = factories.gen_city()
+    parks = factories.gen_department("Parks")
+    _target(endpoint, parks)
+    item = factories.gen_request("graffiti")
+    assert forwarding.for_request(item) is None
+    staff = factories.gen_user("staff")
+    rules.assign(item, staff, department_id=parks.id)
+    db.session.commit()
+    assert forwarding.send_due() == 1
+    assert forwarding.for_request(item).external_id == "CRM-1"
+    rules.assign(item, staff, department_id=city["department"].id)
+    rules.assign(item, staff, department_id=parks.id)
+    db.session.commit()
+    assert db.session.query(Forwarding).count() == 1

@@ -525,9 +525,16 @@ def assign(
         raise NotAllowed(_("A closed request cannot be assigned."))
     if assignee is not None and not assignee.is_staff:
         raise DomainError(_("Requests can only be assigned to city staff."), field="assignee")
+    moved = department_id is not None and department_id != request.department_id
     if department_id is not None:
         request.department_id = department_id
     request.assignee = assignee
+    if moved:
+        from webapp.domain import forwarding
+
+        db.session.flush()
+        if forwarding.for_request(request) is None:
+            forwarding.queue(request)
     data = {
         "department_id": request.department_id,
         "assignee": assignee.display_name if assignee else None,
