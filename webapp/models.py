@@ -562,3 +562,30 @@ class Forwarding(db.Model):
 
     request: Mapped[ServiceRequest] = relationship()
     target: Mapped[ForwardTarget] = relationship()
+
+
+class ForwardedUpdate(db.Model):
+    """A resident's word on a forwarded request (a public note, a reopening) on its way
+    to the city's CRM as a ``servicerequestupdates`` POST; written with the event."""
+
+    __tablename__ = "forwarded_updates"
+    __table_args__ = (Index("ix_forwarded_updates_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("request_events.id", ondelete="CASCADE"), unique=True
+    )
+    forwarding_id: Mapped[int] = mapped_column(
+        ForeignKey("forwardings.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(10), default=ForwardState.PENDING)
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[RequestEvent] = relationship()
+    forwarding: Mapped[Forwarding] = relationship()

@@ -67,8 +67,32 @@ def upgrade():
     op.create_index('ix_forwardings_due', 'forwardings', ['state', 'next_attempt_at'])
     op.create_index(op.f('ix_forwardings_target_id'), 'forwardings', ['target_id'])
     op.create_index(op.f('ix_forwardings_external_id'), 'forwardings', ['external_id'])
+    op.create_table(
+        'forwarded_updates',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('event_id', sa.Integer(), nullable=False),
+        sa.Column('forwarding_id', sa.Integer(), nullable=False),
+        sa.Column('state', sa.String(length=10), nullable=False),
+        sa.Column('external_id', sa.String(length=120), nullable=True),
+        sa.Column('attempts', sa.Integer(), nullable=False),
+        sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+        sa.Column('claimed_until', sa.DateTime(), nullable=True),
+        sa.Column('last_error', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('sent_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['event_id'], ['request_events.id'], ondelete='CASCADE',
+                                name=op.f('fk_forwarded_updates_event_id_request_events')),
+        sa.ForeignKeyConstraint(['forwarding_id'], ['forwardings.id'], ondelete='CASCADE',
+                                name=op.f('fk_forwarded_updates_forwarding_id_forwardings')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_forwarded_updates')),
+        sa.UniqueConstraint('event_id', name=op.f('uq_forwarded_updates_event_id')),
+    )
+    op.create_index('ix_forwarded_updates_due', 'forwarded_updates', ['state', 'next_attempt_at'])
+    op.create_index(op.f('ix_forwarded_updates_forwarding_id'), 'forwarded_updates',
+                    ['forwarding_id'])
 
 def downgrade():
+    op.drop_table('forwarded_updates')
     op.drop_table('forwardings')
     op.drop_table('forward_targets')
     with op.batch_alter_table('request_events') as batch:

@@ -24,6 +24,7 @@ from webapp.domain import requests as rules
 from webapp.extensions import db
 from webapp.models import (
     EventKind,
+    ForwardedUpdate,
     Forwarding,
     ForwardState,
     ForwardTarget,
@@ -245,6 +246,7 @@ class FakeCrm:
     def __init__(self) -> None:
         self.mode = "ok"
         self.posts: list[dict] = []
+        self.updates: list[dict] = []
         self.closed: set[str] = set()
 
     def __call__(self, environ, start_response):
@@ -271,6 +273,17 @@ class FakeCrm:
                     "<?xml version='1.0'?><service_requests><request>"
                     f"<service_request_id>CRM-{len(self.posts)}</service_request_id>"
                     "</request></service_requests>",
+                    content_type="text/xml",
+                )
+        elif request.method == "POST" and path.endswith("/servicerequestupdates.xml"):
+            self.updates.append(request.form.to_dict())
+            if self.mode == "500":
+                response = Response("oops", status=500)
+            else:
+                response = Response(
+                    "<?xml version='1.0'?><service_request_updates><request_update>"
+                    f"<update_id>U-{len(self.updates)}</update_id>"
+                    "</request_update></service_request_updates>",
                     content_type="text/xml",
                 )
         elif path.endswith("/servicerequestupdates.xml") and self.mode == "requests-only":
@@ -476,3 +489,61 @@ def test_a_request_moved_to_a_department_with_a_crm_is_queued_then(here, fake_cr
     rules.assign(item, staff, department_id=parks.id)
     db.session.commit()
     assert db.session.query(Forwarding).count() == 1
+
+
+def test_a_residents_reopening_here_reaches_the_crm_once_and_is_not_echoed_back(here, crm):
+    city = factories.gen_city()
+    _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
+    item = _followed_request()
+    assert forwarding.send_due() == 1
+    row = forwarding.for_request(item)
+    crm.close(row.external_id, "fixed", "Painted over.")
+    assert forwarding.pull_all() == 1
+    db.session.refresh(item)
+    assert item.status == "closed"
+
+    rules.reopen(item, "The tag is back\r\nbigger than before", device=item.device)
+    db.session.commit()
+    assert forwarding.send_due_updates() == 1
+    assert forwarding.send_due_updates() == 0
+    remote = crm.requests()[0]
+    assert remote.status == "open" and remote.reopened
+    with crm.app.app_context():
+        notes = [
+            e.note
+            for e in db.session.scalars(select(RequestEvent).order_by(RequestEvent.id))
+            if e.kind == EventKind.REOPENED
+        ]
+    assert notes == ["The tag is back\nbigger than before"]
+    events = db.session.query(RequestEvent).filter_by(request_id=item.id).count()
+    assert forwarding.pull_all() == 0
+    assert db.session.query(RequestEvent).filter_by(request_id=item.id).count() == events
+
+
+def test_a_residents_note_waits_until_the_request_reached_the_crm(here, fake_crm):
+    fake, endpoint = fake_crm
+    city = factories.gen_city()
+    _target(endpoint, city["department"])
+    item = _followed_request()
+    staff = factories.gen_user("staff")
+    rules.add_note(item, staff, "We asked the owner too.", public=True)
+    rules.add_note(item, staff, "Private: owner is difficult", public=False)
+    db.session.commit()
+    assert forwarding.send_due_updates() == 0
+    assert fake.updates == []
+    assert forwarding.send_due() == 1
+    fake.mode = "500"
+    assert forwarding.send_due_updates() == 0
+    waiting = db.session.scalars(select(ForwardedUpdate)).one()
+    assert waiting.state == ForwardState.PENDING and waiting.attempts == 1
+    fake.mode = "ok"
+    waiting.next_attempt_at = utcnow()
+    db.session.commit()
+    assert forwarding.send_due_updates() == 1
+    db.session.refresh(waiting)
+    assert (waiting.state, waiting.external_id) == (ForwardState.SENT, "U-2")
+    sent = fake.updates[-1]
+    assert (sent["service_request_id"], sent["status"]) == ("CRM-1", "OPEN")
+    assert sent["description"] == "We asked the owner too."
+    assert sent["update_id"] == str(waiting.event_id) and sent["api_key"] == "crm-key"
+    assert all("owner is difficult" not in str(u) for u in fake.updates)

@@ -13,6 +13,9 @@ lost between the two systems. A worker then:
   then shown to staff as failed. A 4xx refusal is shown to staff at once as
   "rejected", with the CRM's own words; staff may send it again. Either way the
   request stays in our own queue, untouched.
+- **passes on** what residents say here about a forwarded request (a public note,
+  a reopening) as ``POST servicerequestupdates.xml``, once the request is there,
+  with the same retries; the CRM's echo of it is not pulled back;
 - **pulls** updates (``GET servicerequestupdates.xml`` since the last pull, with a
   little overlap; or, when the CRM does not offer it, ``GET requests.xml`` of the
   forwarded ids) and applies them to the timeline by FixMyStreet's acceptance rules
@@ -32,14 +35,16 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
-from webapp.domain import updates
+from webapp.domain import open311_statuses, updates
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
     EventKind,
+    ForwardedUpdate,
     Forwarding,
     ForwardState,
     ForwardTarget,
+    RequestEvent,
     ServiceRequest,
     utcnow,
 )
@@ -93,6 +98,24 @@ def queue(request: ServiceRequest) -> Forwarding | None:
     )
     db.session.add(row)
     return row
+
+
+PASSED_ON = (EventKind.PUBLIC_NOTE, EventKind.REOPENED)
+
+
+def queue_update(event: RequestEvent) -> ForwardedUpdate | None:
+    """Queue a public note or reopening made here for the CRM of a forwarded request
+    (not those that came from the CRM), inside the caller's transaction."""
+    if not event.public or event.kind not in PASSED_ON:
+        return None
+    if (event.data or {}).get("source") == "crm":
+        return None
+    row = for_request(event.request)
+    if row is None:
+        return None
+    item = ForwardedUpdate(event=event, forwarding=row, next_attempt_at=utcnow())
+    db.session.add(item)
+    return item
 
 
 def for_request(request: ServiceRequest) -> Forwarding | None:
@@ -289,6 +312,108 @@ def send_due(limit: int = 20) -> int:
     return sent
 
 
+def _update_payload(item: ForwardedUpdate) -> list[tuple[str, str]]:
+    """mySociety's POST servicerequestupdates fields for one of our timeline entries."""
+    event, row = item.event, item.forwarding
+    request, target = row.request, row.target
+    reopening = event.kind == EventKind.REOPENED
+    status = "OPEN" if reopening else open311_statuses.basic_status(request.detailed_status).upper()
+    fields = [
+        ("api_key", target.api_key or ""),
+        ("service_request_id", row.external_id or ""),
+        ("update_id", str(event.id)),
+        ("status", status),
+        ("updated_datetime", event.created_at.isoformat(timespec="seconds")),
+        ("description", event.note or ""),
+    ]
+    if target.jurisdiction_id:
+        fields.append(("jurisdiction_id", target.jurisdiction_id))
+    email = request.contact_email or (request.requester.email if request.requester else None)
+    if email:
+        fields.append(("email", email))
+    name = (event.data or {}).get("author") or request.contact_name or ""
+    if name:
+        first, _space, last = name.partition(" ")
+        fields += [("first_name", first), ("last_name", last or "-")]
+    return fields
+
+
+def _claim_update(item_id: int, now: datetime) -> bool:
+    taken = db.session.execute(
+        update(ForwardedUpdate)
+        .where(
+            ForwardedUpdate.id == item_id,
+            ForwardedUpdate.state == ForwardState.PENDING,
+            or_(ForwardedUpdate.claimed_until.is_(None), ForwardedUpdate.claimed_until < now),
+        )
+        .values(claimed_until=now + LEASE)
+    )
+    db.session.commit()
+    return taken.rowcount == 1
+
+
+def send_due_updates(limit: int = 50) -> int:
+    """Pass due residents' updates to the CRM of requests that reached it."""
+    now = utcnow()
+    due = db.session.scalars(
+        select(ForwardedUpdate.id)
+        .join(Forwarding, Forwarding.id == ForwardedUpdate.forwarding_id)
+        .where(
+            ForwardedUpdate.state == ForwardState.PENDING,
+            ForwardedUpdate.next_attempt_at <= now,
+            Forwarding.state == ForwardState.SENT,
+        )
+        .order_by(ForwardedUpdate.id)
+        .limit(limit)
+    ).all()
+    sent = 0
+    for item_id in due:
+        if not _claim_update(item_id, now):
+            continue
+        item = db.session.get(ForwardedUpdate, item_id)
+        item.attempts += 1
+        try:
+            response = _call(
+                "POST",
+                _endpoint(item.forwarding.target, "servicerequestupdates.xml"),
+                timeout=float(current_app.config["FORWARD_TIMEOUT"]),
+                data=_update_payload(item),
+            )
+            found = _xml(response.content).findtext("request_update/update_id")
+            if not found:
+                raise Unreachable(_("The city's CRM answered without an update_id."))
+        except Refused as refusal:
+            item.state = ForwardState.REJECTED
+            item.last_error = str(refusal)[:1000]
+        except Unreachable as failure:
+            item.last_error = str(failure)[:1000]
+            if item.attempts >= int(current_app.config["FORWARD_MAX_ATTEMPTS"]):
+                item.state = FAILED
+            else:
+                item.next_attempt_at = utcnow() + backoff(item.attempts)
+        else:
+            item.state = ForwardState.SENT
+            item.external_id = found.strip()[:120]
+            item.sent_at = utcnow()
+            item.last_error = None
+            sent += 1
+        item.claimed_until = None
+        db.session.commit()
+    return sent
+
+
+def _echoes(row: Forwarding) -> set[str]:
+    """The CRM's ids of the updates we passed on for this request (not to pull back)."""
+    return set(
+        db.session.scalars(
+            select(ForwardedUpdate.external_id).where(
+                ForwardedUpdate.forwarding_id == row.id,
+                ForwardedUpdate.external_id.is_not(None),
+            )
+        )
+    )
+
+
 def _updates_from(root: ElementTree.Element) -> list[updates.RemoteUpdate]:
     found = []
     for item in root.iter("request_update"):
@@ -315,7 +440,7 @@ def _apply(target: ForwardTarget, found: list[updates.RemoteUpdate], window) -> 
                 Forwarding.external_id == (update_item.service_request_id or "").strip(),
             )
         ).first()
-        if row is None:
+        if row is None or (update_item.update_id or "").strip() in _echoes(row):
             continue
         event = updates.apply_remote_update(
             row.request,
@@ -413,4 +538,4 @@ def pull_all() -> int:
 
 def run_once() -> int:
     """One round of the worker: send what is due, then pull updates."""
-    return send_due() + pull_all()
+    return send_due() + send_due_updates() + pull_all()

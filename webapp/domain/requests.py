@@ -389,6 +389,9 @@ def _record(
     request.updated_at = event.created_at
     db.session.flush()
     notify.on_event(event)
+    from webapp.domain import forwarding
+
+    forwarding.queue_update(event)
     return event
 
 
