@@ -120,6 +120,7 @@ class PhotoKind(enum.StrEnum):
     CLOSURE = "closure"
     REOPEN = "reopen"
     SUPPORTER = "supporter"
+    COMMENT = "comment"
 
 
 class GeocodeState(enum.StrEnum):
@@ -289,8 +290,9 @@ class ServiceRequest(db.Model):
     public_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
     description: Mapped[str] = mapped_column(Text, default="")
-    lat: Mapped[float] = mapped_column(Float)
-    long: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    needs_location: Mapped[bool] = mapped_column(Boolean, default=False)
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(255))
     landmark: Mapped[str | None] = mapped_column(String(255))
@@ -389,6 +391,7 @@ class RequestEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request: Mapped[ServiceRequest] = relationship(back_populates="events")
@@ -672,3 +675,98 @@ class MailboxPoll(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# Forwarding to the city's own Open311 CRM.
+
+
+class ForwardTarget(db.Model):
+    """The city's own Open311 CRM that a department's (or a service's) requests go to.
+
+    A service's own target wins over its department's. ``api_key`` is the key the
+    CRM issued to this server; it never leaves admin views.
+    """
+
+    __tablename__ = "forward_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), unique=True
+    )
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), unique=True)
+    endpoint: Mapped[str] = mapped_column(String(500))
+    jurisdiction_id: Mapped[str | None] = mapped_column(String(120))
+    api_key: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updates_pulled_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    department: Mapped[Department | None] = relationship()
+    service: Mapped[Service | None] = relationship()
+
+
+class ForwardState(enum.StrEnum):
+    """Where a request stands with the city's CRM."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    REJECTED = "rejected"
+
+
+class Forwarding(db.Model):
+    """One request's journey to the city's CRM: queued, sent once, its external id.
+
+    The row is written in the same transaction as the request, so a request is never
+    lost between the two systems; ``request_id`` is UNIQUE, so it is queued once.
+    """
+
+    __tablename__ = "forwardings"
+    __table_args__ = (Index("ix_forwardings_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), unique=True
+    )
+    target_id: Mapped[int] = mapped_column(ForeignKey("forward_targets.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    state: Mapped[str] = mapped_column(String(10), default=ForwardState.PENDING)
+    external_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    request: Mapped[ServiceRequest] = relationship()
+    target: Mapped[ForwardTarget] = relationship()
+
+
+class ForwardedUpdate(db.Model):
+    """A resident's word on a forwarded request (a public note, a reopening) on its way
+    to the city's CRM as a ``servicerequestupdates`` POST; written with the event."""
+
+    __tablename__ = "forwarded_updates"
+    __table_args__ = (Index("ix_forwarded_updates_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("request_events.id", ondelete="CASCADE"), unique=True
+    )
+    forwarding_id: Mapped[int] = mapped_column(
+        ForeignKey("forwardings.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(10), default=ForwardState.PENDING)
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[RequestEvent] = relationship()
+    forwarding: Mapped[Forwarding] = relationship()

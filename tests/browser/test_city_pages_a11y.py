@@ -7,7 +7,10 @@ import pytest
 
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
+from webapp.domain import forwarding
+from webapp.domain import requests as rules
 from webapp.extensions import db
+from webapp.models import ForwardState, ForwardTarget
 
 
 @pytest.fixture
@@ -20,8 +23,17 @@ def city_pages(live_app):
                                      neighborhood=city["west"])
         request = factories.gen_request("pothole", contact_email="someone@example.net")
         factories.gen_request("graffiti")
+        db.session.add(ForwardTarget(name="City CRM", department=city["department"],
+                                     endpoint="http://127.0.0.1:9/open311/v2/", active=True))
         db.session.commit()
-        pages = {"admin": admin.email, "liaison": liaison.email, "request": request.public_id}
+        placeless = rules.submit(rules.Submission(
+            service_code="graffiti", lat=None, long=None, landmark="Under the bridge"
+        )).request
+        row = forwarding.for_request(placeless)
+        row.state, row.last_error = ForwardState.REJECTED, "Unknown service code"
+        db.session.commit()
+        pages = {"admin": admin.email, "liaison": liaison.email, "request": request.public_id,
+                 "placeless": placeless.public_id}
         db.session.remove()
     return pages
 
@@ -37,7 +49,7 @@ def _sign_in(page, email: str) -> None:
 @pytest.mark.parametrize("path", [
     "/staff/", "/staff/requests/{request}", "/admin/", "/admin/services", "/admin/users",
     "/admin/departments", "/admin/neighborhoods", "/admin/templates",
-    "/admin/api-keys", "/stats",
+    "/admin/api-keys", "/stats", "/staff/requests/{placeless}", "/admin/forwarding",
 ])
 def test_admin_and_staff_pages_have_no_serious_accessibility_violations(
     browser, live_server, city_pages, path

@@ -133,6 +133,14 @@ MATRIX: dict[str, set[str]] = {
     "GET opendata.contacts_export": EVERYONE,
     "GET admin.mail_intake": ADMIN,
     "POST admin.mail_handled": ADMIN,
+    "GET open311.list_updates": EVERYONE,
+    "POST open311.post_update": set(),
+    "POST staff.retry_forwarding": STAFF,
+    "POST staff.set_location": STAFF,
+    "GET admin.forwarding_targets": ADMIN,
+    "POST admin.forwarding_targets": ADMIN,
+    "GET admin.forwarding_target": ADMIN,
+    "POST admin.forwarding_target": ADMIN,
 }
 
 SAMPLE_ARGS = {
@@ -146,6 +154,7 @@ SAMPLE_ARGS = {
     "slug": "bulky-item-pickup",
     "direction": "up",
     "mail_id": "1",
+    "target_id": "1",
 }
 
 

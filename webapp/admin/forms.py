@@ -151,3 +151,19 @@ class ConfirmForm(FlaskForm):
     """A bare form for one-button actions (revoke, delete): only the CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class ForwardTargetForm(FlaskForm):
+    """The city's Open311 CRM for a department or a service."""
+
+    name = StringField(_l("Name of the CRM"), validators=[DataRequired(), Length(max=120)])
+    department_id = SelectField(_l("For the department"), coerce=_coerce_optional_int)
+    service_id = SelectField(_l("Or only for the service"), coerce=_coerce_optional_int)
+    endpoint = StringField(
+        _l("Open311 endpoint (ending in /open311/v2/ or similar)"),
+        validators=[DataRequired(), Length(max=500)],
+    )
+    jurisdiction_id = StringField(_l("Jurisdiction id"), validators=[Optional(), Length(max=120)])
+    api_key = StringField(_l("API key the CRM issued"), validators=[Optional(), Length(max=255)])
+    active = BooleanField(_l("Active (send new requests there)"), default=True)
+    submit = SubmitField(_l("Save CRM"))

@@ -22,6 +22,7 @@ from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Department,
+    ForwardTarget,
     Neighborhood,
     ResponseTemplate,
     Service,
@@ -524,3 +525,78 @@ def delete_template(template_id: int):
         db.session.commit()
         flash(_("Template deleted."))
     return redirect(url_for("admin.templates"))
+
+
+def _target_form(item=None):
+    form = admin_forms.ForwardTargetForm(obj=item)
+    form.department_id.choices = _optional(_("No department"), _departments())
+    services = db.session.scalars(select(Service).order_by(Service.name)).all()
+    form.service_id.choices = _optional(_("No single service"), services)
+    return form
+
+
+def _target_values(form) -> dict:
+    return {name: getattr(form, name).data for name in (
+        "name", "department_id", "service_id", "endpoint", "jurisdiction_id", "api_key", "active"
+    )}
+
+
+@bp.route("/forwarding", methods=["GET", "POST"])
+@roles_required("admin")
+def forwarding_targets():
+    """The city's Open311 CRMs that departments' or services' requests are sent to."""
+    form = _target_form()
+    if form.validate_on_submit() and _save(
+        lambda: administration.save_forward_target(_target_values(form)),
+        _("CRM saved."),
+        form,
+    ):
+        return redirect(url_for("admin.forwarding_targets"))
+    targets = db.session.scalars(select(ForwardTarget).order_by(ForwardTarget.name)).all()
+    rows = [
+        {
+            "cells": [
+                t.name,
+                t.department.name if t.department else (t.service.name if t.service else ""),
+                t.endpoint,
+                _("active") if t.active else _("off"),
+                t.last_error or "",
+            ],
+            "url": url_for("admin.forwarding_target", target_id=t.id),
+        }
+        for t in targets
+    ]
+    return _page(
+        title=_("City CRMs (Open311 forwarding)"),
+        headers=[_("Name"), _("For"), _("Endpoint"), _("State"), _("Last problem")],
+        rows=rows,
+        forms=[(_("Add a CRM"), form, url_for("admin.forwarding_targets"), False)],
+    )
+
+
+@bp.route("/forwarding/<int:target_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def forwarding_target(target_id: int):
+    """Change a CRM's endpoint, key or scope (the key is kept when left empty)."""
+    item = _get(ForwardTarget, target_id)
+    form = _target_form(item)
+    if request_is_get():
+        form.api_key.data = ""
+    if form.validate_on_submit() and _save(
+        lambda: administration.save_forward_target(_target_values(form), target=item),
+        _("CRM saved."),
+        form,
+    ):
+        return redirect(url_for("admin.forwarding_targets"))
+    return _page(
+        title=item.name,
+        back=url_for("admin.forwarding_targets"),
+        forms=[(_("Edit CRM"), form, url_for("admin.forwarding_target", target_id=item.id), False)],
+    )
+
+
+def request_is_get() -> bool:
+    """True on a plain page load (not a form post)."""
+    from flask import request
+
+    return request.method == "GET"

@@ -106,7 +106,12 @@ PATHS: dict[str, dict] = {
                                     "description": "GPS accuracy in metres",
                                 },
                                 "description": {"type": "string", "maxLength": 4000},
-                                "landmark": {"type": "string"},
+                                "landmark": {
+                                    "type": "string",
+                                    "description": "Where it is, in words. With no lat/long the "
+                                    "request is stored without a point and flagged "
+                                    "needs_location for staff to place it.",
+                                },
                                 "address": {"type": "string"},
                                 "attributes": {
                                     "type": "string",

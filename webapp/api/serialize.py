@@ -79,6 +79,7 @@ def request_json(request: ServiceRequest, *, timeline: bool = False) -> dict:
         "reopened": request.reopened,
         "lat": request.lat,
         "long": request.long,
+        "needs_location": request.needs_location,
         "address": request.address,
         "landmark": request.landmark,
         "neighborhood": request.neighborhood.name if request.neighborhood else None,

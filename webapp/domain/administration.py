@@ -271,3 +271,45 @@ def save_template(values: dict) -> ResponseTemplate:
     db.session.add(template)
     db.session.flush()
     return template
+
+
+def save_forward_target(values: dict, *, target=None):
+    """Add or change the city CRM a department's (or a service's) requests go to.
+
+    Exactly one of department and service; an http(s) endpoint; one target each.
+    """
+    from urllib.parse import urlsplit
+
+    from webapp.models import ForwardTarget
+
+    department_id, service_id = values.get("department_id"), values.get("service_id")
+    if (department_id is None) == (service_id is None):
+        raise DomainError(
+            _("Choose either a department or a service."), field="department_id"
+        )
+    endpoint = (values.get("endpoint") or "").strip()
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise DomainError(_("The endpoint must be an http or https URL."), field="endpoint")
+    own_id = target.id if target else -1
+    for column, value, message, name in (
+        (ForwardTarget.department_id, department_id, _("That department already has a CRM."),
+         "department_id"),
+        (ForwardTarget.service_id, service_id, _("That service already has a CRM."), "service_id"),
+    ):
+        if value is not None and db.session.scalar(
+            select(ForwardTarget.id).where(column == value, ForwardTarget.id != own_id)
+        ):
+            raise DomainError(message, field=name)
+    target = target or ForwardTarget()
+    target.name = values["name"].strip()
+    target.department_id = department_id
+    target.service_id = service_id
+    target.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
+    target.jurisdiction_id = (values.get("jurisdiction_id") or "").strip() or None
+    if values.get("api_key"):
+        target.api_key = values["api_key"].strip()
+    target.active = bool(values.get("active"))
+    db.session.add(target)
+    db.session.flush()
+    return target

@@ -138,7 +138,11 @@ def to_geojson(rows: Iterable[dict]) -> Iterator[str]:
     for item in rows:
         feature = {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [item["long"], item["lat"]]},
+            "geometry": (
+                {"type": "Point", "coordinates": [item["long"], item["lat"]]}
+                if item["lat"] is not None and item["long"] is not None
+                else None
+            ),
             "properties": item,
         }
         yield ("" if first else ",") + json.dumps(feature, separators=(",", ":"))

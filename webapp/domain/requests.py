@@ -88,6 +88,11 @@ class SubmitResult:
     created: bool
 
 
+def normalise_text(text: str | None) -> str:
+    """Trimmed text with every line ending as ``\n`` (clients send ``\r\n`` and ``\r``)."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def normalise_client_uuid(value: str | None) -> str:
     """Return a canonical lower-case UUID, or refuse a missing or malformed key (400)."""
     if not value:
@@ -108,7 +113,7 @@ def fingerprint(sub: Submission) -> str:
         "service_code": sub.service_code,
         "lat": None if sub.lat is None else round(float(sub.lat), 6),
         "long": None if sub.long is None else round(float(sub.long), 6),
-        "description": (sub.description or "").strip(),
+        "description": normalise_text(sub.description),
         "attributes": sub.attributes or {},
         "landmark": (sub.landmark or "").strip(),
         "photos": [hashlib.sha256(photo).hexdigest() for photo in sub.photos],
@@ -209,14 +214,12 @@ def validate_attributes(
 def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
     service = find_service(sub.service_code, include_private=sub.channel != Channel.PWA)
     if sub.lat is None or sub.long is None:
-        if not (sub.landmark or sub.address):
+        if not ((sub.landmark or "").strip() or (sub.address or "").strip()):
             raise DomainError(
                 _("Please pin the spot on the map or describe where it is."), field="location"
             )
-        raise DomainError(
-            _("Please pin the spot on the map so the crew can find it."), field="location"
-        )
-    places.check_inside_city(float(sub.lat), float(sub.long))
+    else:
+        places.check_inside_city(float(sub.lat), float(sub.long))
     if len(sub.description or "") > MAX_DESCRIPTION:
         raise DomainError(
             _(
@@ -266,6 +269,7 @@ def submit(sub: Submission) -> SubmitResult:
     identical sends. Photos are processed before anything is written, and their files
     are removed again if the transaction does not commit.
     """
+    from webapp.domain import forwarding
     from webapp.domain import photos as photo_pipeline
 
     if sub.api_key is not None:
@@ -290,15 +294,19 @@ def submit(sub: Submission) -> SubmitResult:
         processed = [photo_pipeline.process(data) for data in sub.photos]
 
     now = utcnow()
+    located = sub.lat is not None and sub.long is not None
     request = ServiceRequest(
         service=service,
-        description=(sub.description or "").strip(),
-        lat=float(sub.lat),
-        long=float(sub.long),
-        location_accuracy_m=sub.accuracy_m,
+        description=normalise_text(sub.description),
+        lat=float(sub.lat) if located else None,
+        long=float(sub.long) if located else None,
+        needs_location=not located,
+        location_accuracy_m=sub.accuracy_m if located else None,
         address=(sub.address or None),
         landmark=(sub.landmark or "").strip() or None,
-        geocode_state=GeocodeState.NOT_NEEDED if sub.address else GeocodeState.PENDING,
+        geocode_state=(
+            GeocodeState.NOT_NEEDED if sub.address or not located else GeocodeState.PENDING
+        ),
         status="open",
         detailed_status=Status.SUBMITTED,
         department_id=service.department_id,
@@ -314,7 +322,9 @@ def submit(sub: Submission) -> SubmitResult:
         client_uuid=sub.client_uuid,
         payload_fingerprint=print_,
         attribute_values=attributes,
-        neighborhood=places.neighborhood_for(float(sub.lat), float(sub.long)),
+        neighborhood=(
+            places.neighborhood_for(float(sub.lat), float(sub.long)) if located else None
+        ),
         device_captured_at=sub.device_captured_at,
         received_at=now,
         updated_at=now,
@@ -337,6 +347,7 @@ def submit(sub: Submission) -> SubmitResult:
         )
         if sub.follow and (sub.requester or sub.device):
             _add_follow(request, sub.requester, sub.device, supporter=False)
+        forwarding.queue(request)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -398,6 +409,9 @@ def _record(
     request.updated_at = event.created_at
     db.session.flush()
     notify.on_event(event)
+    from webapp.domain import forwarding
+
+    forwarding.queue_update(event)
     return event
 
 
@@ -488,6 +502,29 @@ def transition(
     )
 
 
+def place(request: ServiceRequest, actor: User, lat: float, long: float) -> RequestEvent:
+    """Staff put a request that needs a location on the map (a private timeline entry).
+
+    The point must be inside the city; the address is then looked up after commit.
+    """
+    if not (-90 <= lat <= 90 and -180 <= long <= 180):
+        raise DomainError(_("That is not a position on the map."), field="lat")
+    places.check_inside_city(lat, long)
+    request.lat, request.long = lat, long
+    request.needs_location = False
+    request.neighborhood = places.neighborhood_for(lat, long)
+    if not request.address:
+        request.geocode_state = GeocodeState.PENDING
+    return _record(
+        request,
+        EventKind.PRIVATE_NOTE,
+        actor=actor,
+        note=_("Location set on the map."),
+        public=False,
+        data={"lat": lat, "long": long},
+    )
+
+
 def add_note(request: ServiceRequest, actor: User, note: str, *, public: bool) -> RequestEvent:
     """Add a public note (the resident sees it) or a private one (staff only)."""
     clean = (note or "").strip()
@@ -511,9 +548,16 @@ def assign(
         raise NotAllowed(_("A closed request cannot be assigned."))
     if assignee is not None and not assignee.is_staff:
         raise DomainError(_("Requests can only be assigned to city staff."), field="assignee")
+    moved = department_id is not None and department_id != request.department_id
     if department_id is not None:
         request.department_id = department_id
     request.assignee = assignee
+    if moved:
+        from webapp.domain import forwarding
+
+        db.session.flush()
+        if forwarding.for_request(request) is None:
+            forwarding.queue(request)
     data = {
         "department_id": request.department_id,
         "assignee": assignee.display_name if assignee else None,
@@ -588,12 +632,17 @@ def reopen(
     photos: list[bytes] | None = None,
     window_days: int = 30,
     now: datetime | None = None,
+    requester_verified: bool = False,
 ) -> RequestEvent:
-    """The requester says "not fixed": back to the staff queue, flagged as reopened."""
+    """The requester says "not fixed": back to the staff queue, flagged as reopened.
+
+    ``requester_verified`` is for callers that recognised the requester another way
+    (an Open311 client sending the requester's e-mail address).
+    """
     from webapp.domain import photos as photo_pipeline
 
     now = now or utcnow()
-    if not is_requester(request, user, device):
+    if not requester_verified and not is_requester(request, user, device):
         raise NotAllowed(_("Only the person who reported this can reopen it."), status=403)
     if not request.is_closed:
         raise NotAllowed(_("This request is still open."))
@@ -604,7 +653,7 @@ def reopen(
                 window_days=window_days,
             )
         )
-    clean = (comment or "").strip()
+    clean = normalise_text(comment)
     if not clean:
         raise DomainError(_("Please tell the city what is still wrong."), field="comment")
     if len(clean) > MAX_DESCRIPTION:

@@ -9,7 +9,7 @@ and photos of the page. No ORM objects are built and nothing is lazy-loaded per 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -36,6 +36,7 @@ NOTE_KINDS = (
     EventKind.REOPENED,
 )
 MEDIA_URL_KEY = "media_url"
+ID_CHUNK = 500
 
 
 @dataclass
@@ -123,8 +124,24 @@ def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
     )
 
 
+def _find_in_chunks(query: RequestQuery) -> RequestPage:
+    """A long id list (a client syncing its whole backlog) read ``ID_CHUNK`` ids at a
+    time, so no statement carries more bound values than a database accepts."""
+    merged = RequestPage(rows=[])
+    for start in range(0, len(query.ids), ID_CHUNK):
+        part = find_requests(replace(query, ids=query.ids[start : start + ID_CHUNK]))
+        merged.services, merged.departments = part.services, part.departments
+        merged.rows.extend(part.rows)
+        for name in ("status_notes", "first_photo", "media_urls", "photos", "notes"):
+            getattr(merged, name).update(getattr(part, name))
+    merged.rows.sort(key=lambda row: (row.received_at, row.id), reverse=True)
+    return merged
+
+
 def find_requests(query: RequestQuery) -> RequestPage:
     """The page of public requests that ``query`` asks for, newest first."""
+    if len(query.ids) > ID_CHUNK:
+        return _find_in_chunks(query)
     page = RequestPage(rows=[])
     _catalogue(page)
     statement = _base(page, query.extensions)

@@ -25,6 +25,8 @@ ITEM_TAGS = {
     "formats": "format",
     "photos": "photo",
     "notes": "note",
+    "service_requests_updates": "request_update",
+    "service_request_updates": "request_update",
 }
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

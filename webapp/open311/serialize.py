@@ -12,6 +12,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
+from webapp.domain import open311_statuses
 from webapp.models import Photo, Service, ServiceAttribute, w3c
 from webapp.open311.queries import RequestPage
 
@@ -88,6 +89,11 @@ def _photo_entry(photo: Photo) -> dict:
 
 def _extended(row: Any, page: RequestPage) -> dict:
     return {
+        "extended_status": open311_statuses.extended_status(row.detailed_status, row.resolution),
+        "external_status_code": open311_statuses.external_status_code(
+            row.detailed_status, row.resolution
+        ),
+        "needs_location": row.lat is None or row.long is None,
         "detailed_status": row.detailed_status,
         "resolution": row.resolution,
         "referred_to": row.referred_to,
@@ -101,8 +107,14 @@ def _extended(row: Any, page: RequestPage) -> dict:
     }
 
 
-def request_entries(page: RequestPage, *, extensions: bool = False) -> list[dict]:
-    """Every ``<request>`` of a page, with ``extended_attributes`` when asked."""
+def request_entries(
+    page: RequestPage, *, extensions: bool = False, extended_statuses: bool = False
+) -> list[dict]:
+    """Every ``<request>`` of a page, with ``extended_attributes`` when asked.
+
+    With ``extended_statuses`` the ``status`` field carries the outcome (``FIXED``,
+    ``DUPLICATE``…, see ``domain/open311_statuses.py``) instead of open/closed.
+    """
     entries = []
     template = notice_template()
     for row in page.rows:
@@ -110,7 +122,11 @@ def request_entries(page: RequestPage, *, extensions: bool = False) -> list[dict
         service = page.services[row.service_id]
         entry = {
             "service_request_id": row.public_id,
-            "status": row.status,
+            "status": (
+                open311_statuses.extended_status(row.detailed_status, row.resolution)
+                if extended_statuses
+                else row.status
+            ),
             "status_notes": page.status_notes.get(row.id),
             "service_name": service.name,
             "service_code": service.service_code,

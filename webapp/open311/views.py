@@ -13,7 +13,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from webapp.access import api_key_checked, public
-from webapp.domain import api_keys, geocoding
+from webapp.domain import api_keys, geocoding, remote_media
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
@@ -26,6 +26,8 @@ FORMATS = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2025-01-01T00:00:00+00:00"
 MAX_MEDIA_URL = 1000
+MAX_MEDIA_URLS = 10
+NOT_PINPOINTED = "#NOTPINPOINTED#"
 SPEC_STATUSES = (400, 403, 404, 405, 413, 429, 503)
 
 
@@ -109,10 +111,37 @@ def service_definition(service_code: str, fmt: str):
 def list_requests(fmt: str):
     """Public requests, newest first, with the spec's filters and the common extensions."""
     check_jurisdiction()
-    query = params.request_query(request.args, utcnow())
+    query = params.request_query(
+        request.args, utcnow(), max_ids=current_app.config["OPEN311_MAX_IDS"]
+    )
     page = queries.find_requests(query)
-    entries = serialize.request_entries(page, extensions=query.extensions)
+    entries = serialize.request_entries(
+        page, extensions=query.extensions, extended_statuses=extended_statuses()
+    )
     return respond(fmt, "service_requests", entries)
+
+
+def extended_statuses() -> bool:
+    """``status`` carries the outcome when the server is set so or the client asks."""
+    return current_app.config["OPEN311_EXTENDED_STATUSES"] or params.flag(
+        request.args, "extended_statuses"
+    )
+
+
+@bp.before_request
+def refuse_overlong_queries():
+    """A query string longer than ``OPEN311_MAX_QUERY_BYTES`` is a 414 in the spec's
+    error shape (the server in front is set to let such lines through to us)."""
+    limit = current_app.config["OPEN311_MAX_QUERY_BYTES"]
+    if len(request.query_string) > limit:
+        return open311_error_response(
+            414,
+            _(
+                "The query is longer than %(limit)s bytes. Ask for fewer service_request_id values at once.",
+                limit=limit,
+            ),
+        )
+    return None
 
 
 @bp.get(f"/requests/<request_id>.{FORMATS}")
@@ -130,7 +159,11 @@ def get_request(request_id: str, fmt: str):
             field="service_request_id",
         )
     return respond(
-        fmt, "service_requests", serialize.request_entries(page, extensions=query.extensions)
+        fmt,
+        "service_requests",
+        serialize.request_entries(
+            page, extensions=query.extensions, extended_statuses=extended_statuses()
+        ),
     )
 
 
@@ -150,33 +183,80 @@ def get_token(token: str, fmt: str):
     return respond(fmt, "service_requests", body)
 
 
-def _media_url() -> str | None:
-    """``media_url``: an absolute http(s) URL of a photo the client hosts."""
-    raw = (request.form.get("media_url") or "").strip()
-    if not raw:
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(raw) > MAX_MEDIA_URL:
+def media_urls() -> list[str]:
+    """Every ``media_url`` (FixMyStreet sends one per photo): absolute http(s) URLs."""
+    urls: list[str] = []
+    for raw in request.form.getlist("media_url") + request.form.getlist("media_url[]"):
+        raw = raw.strip()
+        if not raw or raw in urls:
+            continue
+        parts = urlsplit(raw)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(raw) > MAX_MEDIA_URL:
+            raise params.bad_request(
+                _("media_url must be an http or https URL of at most 1000 characters."),
+                "media_url",
+            )
+        urls.append(raw)
+    if len(urls) > MAX_MEDIA_URLS:
         raise params.bad_request(
-            _("media_url must be an http or https URL of at most 1000 characters."), "media_url"
+            _("Send at most %(count)s media_url values.", count=MAX_MEDIA_URLS), "media_url"
         )
-    return raw
+    return urls
 
 
-def _location() -> tuple[float, float, str | None]:
+def fetch_media(urls: list[str], room: int) -> tuple[list[bytes], list[dict]]:
+    """Fetch up to ``room`` of ``urls`` through the photo pipeline's checks.
+
+    Returns the photo bytes to store and a record of every URL (``fetched`` or the
+    reason it was not), so the original URL stays on the request as a reference.
+    """
+    from webapp.domain import photos as photo_pipeline
+
+    photos: list[bytes] = []
+    records: list[dict] = []
+    wanted = urls[: max(room, 0)]
+    for item in remote_media.fetch_all(wanted):
+        record = {"url": item.url, "fetched": False}
+        if item.data is not None:
+            try:
+                photo_pipeline.process(item.data)
+            except DomainError as refusal:
+                record["error"] = refusal.message
+            else:
+                photos.append(item.data)
+                record["fetched"] = True
+        else:
+            record["error"] = item.error
+        records.append(record)
+    for url in urls[len(wanted) :]:
+        records.append({"url": url, "fetched": False, "error": "more photos than we keep"})
+    return photos, records
+
+
+def _location() -> tuple[float | None, float | None, str | None]:
     """``lat`` and ``long``, or the position of ``address_string`` looked up in the city.
 
     GeoReport v2 lets a client send an address instead of coordinates. The address is
     looked up through the server's geocoder (Nominatim, bounded to the city); when the
     geocoder is down the client is told to retry or send coordinates (503), and an
     address it cannot find is a 400. ``address_id`` needs a city address database,
-    which Civic311 does not have, so it is refused with a clear 400.
+    which Civic311 does not have, so it is refused with a clear 400 — except
+    FixMyStreet's ``#NOTPINPOINTED#``: a report whose sender could not pin it, the
+    place described in the text. It is stored without coordinates and flagged
+    "needs location" for staff.
     """
     lat = params.number(request.form, "lat", minimum=-90, maximum=90)
     long = params.number(request.form, "long", minimum=-180, maximum=180)
     address = (request.form.get("address_string") or "").strip()[:255] or None
     if lat is not None and long is not None:
         return lat, long, address
+    if (request.form.get("address_id") or "").strip() == NOT_PINPOINTED:
+        if not (request.form.get("description") or "").strip():
+            raise params.bad_request(
+                _("A report that is not pinpointed must describe the place in description."),
+                "description",
+            )
+        return None, None, address
     if address:
         try:
             found = geocoding.search_or_raise(address, limit=1)
@@ -204,6 +284,15 @@ def _location() -> tuple[float, float, str | None]:
     )
 
 
+def _described_place(address: str | None) -> str:
+    """Where a report that is not pinpointed says it is: its address, else the first
+    line of its description (FixMyStreet puts the report's title there)."""
+    if address:
+        return address
+    first = requests_domain.normalise_text(request.form.get("description")).split("\n", 1)[0]
+    return first[:255]
+
+
 def _email() -> str | None:
     """``email``: kept as private contact on the request, never linked to an account.
 
@@ -225,11 +314,16 @@ def _contact_name() -> str | None:
     return name[:120] or None
 
 
-def _remember_media_url(service_request, media_url: str) -> None:
-    """Keep the client's ``media_url`` on the request's created event (no column for it)."""
+def _remember_media_urls(service_request, records: list[dict]) -> None:
+    """Keep every ``media_url`` on the request's created event: each one's outcome,
+    and the first one not fetched as the request's ``media_url`` reference."""
+    kept = [item["url"] for item in records if not item["fetched"]]
     for event in service_request.events:
         if event.kind == EventKind.CREATED:
-            event.data = {**(event.data or {}), queries.MEDIA_URL_KEY: media_url}
+            data = {**(event.data or {}), "media_urls": records}
+            if kept:
+                data[queries.MEDIA_URL_KEY] = kept[0]
+            event.data = data
     db.session.commit()
 
 
@@ -254,9 +348,12 @@ def create_request(fmt: str):
         raise params.bad_request(_("service_code is required."), "service_code")
     requests_domain.find_service(service_code)
     lat, long, address = _location()
-    media_url = _media_url()
+    urls = media_urls()
     email = _email()
     photos = [f.read() for f in request.files.getlist("media") if f.filename or f.mimetype]
+    idempotency = request.headers.get("Idempotency-Key")
+    fetched, records = fetch_media(urls, requests_domain.MAX_PHOTOS - len(photos))
+    photos.extend(fetched)
     submission = requests_domain.Submission(
         service_code=service_code,
         lat=lat,
@@ -270,10 +367,15 @@ def create_request(fmt: str):
         channel=Channel.OPEN311,
         api_key=key,
         photos=photos,
+        landmark=None if lat is not None else _described_place(address),
+        client_uuid=(
+            requests_domain.normalise_client_uuid(idempotency) if idempotency else None
+        ),
     )
-    created = requests_domain.submit(submission).request
-    if media_url:
-        _remember_media_url(created, media_url)
+    result = requests_domain.submit(submission)
+    created = result.request
+    if records and result.created:
+        _remember_media_urls(created, records)
     body = [
         {
             "service_request_id": created.public_id,
@@ -281,7 +383,7 @@ def create_request(fmt: str):
             "account_id": (request.form.get("account_id") or "").strip() or None,
         }
     ]
-    response = respond(fmt, "service_requests", body, status=201)
+    response = respond(fmt, "service_requests", body, status=201 if result.created else 200)
     response.headers["Location"] = url_for(
         "open311.get_request", request_id=created.public_id, fmt=fmt, _external=True
     )

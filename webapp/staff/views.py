@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import roles_required
-from webapp.domain import exports, places, queue
+from webapp.domain import exports, forwarding, places, queue
 from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
@@ -146,8 +146,41 @@ def workbench(public_id: str):
         Status=Status,
         is_overdue=queue.is_overdue(req),
         rating=requests_domain.survey_rating(req),
+        forwarding=forwarding.for_request(req),
         **_choices(),
     )
+
+
+@bp.post("/requests/<public_id>/location")
+@roles_required("staff")
+def set_location(public_id: str):
+    """Place a request that came without coordinates ("needs location")."""
+
+    def act(req):
+        try:
+            lat = float(request.form.get("lat", ""))
+            long = float(request.form.get("long", ""))
+        except ValueError:
+            raise DomainError(_("Please give a latitude and a longitude."), field="lat") from None
+        requests_domain.place(req, current_user, lat, long)
+        return _("The location is set.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/forward/retry")
+@roles_required("staff")
+def retry_forwarding(public_id: str):
+    """Send a request the city's CRM refused or could not take to it again."""
+
+    def act(req):
+        row = forwarding.for_request(req)
+        if row is None:
+            raise DomainError(_("This request is not sent to a CRM."))
+        forwarding.retry(row)
+        return _("The request will be sent to the CRM again.")
+
+    return _act(public_id, act)
 
 
 def _act(public_id: str, action) -> Response:

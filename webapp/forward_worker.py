@@ -1,0 +1,65 @@
+"""Forwarding plumbing: the ``forward-worker`` command, the embedded worker job, and
+the after-commit nudge that wakes it when a request was queued for the city's CRM.
+
+With ``BACKGROUND_WORKER=thread`` the embedded worker sends and pulls every
+``WORKER_INTERVAL_SECONDS`` (and at once after a commit that queued a request).
+Production runs ``flask --app webapp forward-worker`` instead; several may run, as
+each forwarding is claimed with a lease before it is sent.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask, current_app
+
+from webapp import workers
+from webapp.domain import forwarding
+from webapp.extensions import db
+from webapp.models import Forwarding
+
+WORKER_INTERVAL_SECONDS = 60
+
+
+@click.command("forward-worker")
+@click.option("--once", is_flag=True, help="Send what is due and pull updates once, then exit.")
+@click.option(
+    "--interval",
+    default=WORKER_INTERVAL_SECONDS,
+    show_default=True,
+    help="Seconds between rounds.",
+)
+def forward_worker_command(once: bool, interval: float) -> None:
+    """Send requests to the city's Open311 CRM and pull its updates back, in a loop."""
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("forward-worker: forwarding to the city's CRM (Ctrl+C to stop)")
+    try:
+        while not stop.is_set():
+            try:
+                done = forwarding.run_once()
+            except Exception:  # a database blip must not end the worker
+                db.session.rollback()
+                current_app.logger.exception("forwarding failed; retrying")
+                done = 0
+            finally:
+                db.session.remove()
+            if done:
+                click.echo(f"forward-worker: {done} sent or updated")
+            if once:
+                break
+            stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+workers.register("forward", forwarding.run_once, every=WORKER_INTERVAL_SECONDS)
+workers.wake_after_commit("forward", lambda item: isinstance(item, Forwarding))
+
+
+def init_app(app: Flask) -> None:
+    """Register the command."""
+    app.cli.add_command(forward_worker_command)
