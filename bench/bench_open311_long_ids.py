@@ -16,6 +16,7 @@ Run: ``.venv/bin/python bench/bench_open311_long_ids.py`` (``BENCH_IDS``, ``BENC
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -85,7 +86,7 @@ def start_gunicorn(url: str, folder: str) -> tuple[subprocess.Popen, str]:
         **os.environ,
         "DATABASE_URL": url,
         "BACKGROUND_WORKER": "off",
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": secrets.token_urlsafe(48),
         "INSTANCE_DIR": folder,
         "RATELIMIT_ENABLED": "false",
     }

@@ -156,7 +156,7 @@ def _followed_request(description="Tag on the bridge pier"):
     _token, device = devices.create()
     item = factories.gen_request("graffiti", device=device, description=description,
                                  contact_email="resident@example.net")
-    keys = FakePushService(base_url="https://push.example.net").subscription()
+    keys = FakePushService(base_url="http://127.0.0.1:9").subscription()
     notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
     db.session.commit()
     return item

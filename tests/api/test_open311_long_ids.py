@@ -5,6 +5,7 @@ refusal in the Open311 error shape."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -93,7 +94,7 @@ def _gunicorn(database_url: str, tmp_path: Path, *config: str):
         **os.environ,
         "DATABASE_URL": database_url,
         "BACKGROUND_WORKER": "off",
-        "SECRET_KEY": "gunicorn-test",
+        "SECRET_KEY": secrets.token_urlsafe(48),
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "RATELIMIT_ENABLED": "false",
