@@ -173,6 +173,7 @@ def gen_request(
     contact_phone: str | None = None,
     channel: str = "pwa",
     age_days: float = 0,
+    api_key=None,
 ) -> ServiceRequest:
     """A submitted request through the real ``submit`` rule (committed)."""
     code = service if isinstance(service, str) else service.service_code
@@ -191,6 +192,7 @@ def gen_request(
             contact_name=contact_name,
             contact_phone=contact_phone,
             channel=channel,
+            api_key=api_key,
         )
     )
     request = result.request

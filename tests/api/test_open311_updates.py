@@ -286,9 +286,17 @@ def jpeg_bytes_io():
     return io.BytesIO(jpeg_bytes())
 
 
-def _closed(requester_email="ada@example.net", days_ago=0):
+def _closed(key, requester_email="ada@example.net", days_ago=0, **made):
+    """A closed request that the holder of ``key`` (clear text, or None) submitted."""
     staff = factories.gen_user("staff")
-    item = factories.gen_request("graffiti", contact_email=requester_email, channel="open311")
+    record = api_keys.verify(key) if key else None
+    item = factories.gen_request(
+        "graffiti",
+        contact_email=requester_email,
+        channel="open311" if record else "pwa",
+        api_key=record,
+        **made,
+    )
     rules.transition(item, "closed", staff, note="Painted over.", resolution="fixed")
     if days_ago:
         item.closed_at = utcnow() - timedelta(days=days_ago)
@@ -298,7 +306,7 @@ def _closed(requester_email="ada@example.net", days_ago=0):
 
 @pytest.mark.parametrize("status", ["OPEN", "REOPEN", "open"])
 def test_the_requester_reopens_a_closed_request(client, city, api_key, status):
-    item = _closed()
+    item = _closed(api_key)
     response = post_update(client, api_key, item.public_id, status=status)
     assert response.status_code == 201
     db.session.refresh(item)
@@ -317,13 +325,46 @@ def test_the_requester_reopens_a_closed_request(client, city, api_key, status):
     ],
 )
 def test_a_comment_that_may_not_reopen_is_a_note(client, city, api_key, fields, closed_days_ago):
-    item = _closed(days_ago=closed_days_ago)
+    item = _closed(api_key, days_ago=closed_days_ago)
     response = post_update(client, api_key, item.public_id, **fields)
     assert response.status_code == 201
     db.session.refresh(item)
     assert item.detailed_status == Status.CLOSED and not item.reopened
     event = db.session.get(RequestEvent, int(posted_update_id(response, "json")))
     assert event.kind == EventKind.PUBLIC_NOTE
+
+
+def _assert_only_a_note(item, response):
+    assert response.status_code == 201
+    db.session.refresh(item)
+    assert item.detailed_status == Status.CLOSED and not item.reopened
+    event = db.session.get(RequestEvent, int(posted_update_id(response, "json")))
+    assert event.kind == EventKind.PUBLIC_NOTE
+
+
+def test_a_key_holder_naming_a_residents_account_email_does_not_act_as_them(
+    client, city, api_key
+):
+    """A key holder cannot prove who its user is: a resident's own request (their
+    account, their e-mail) is not reopened by anyone who knows their address."""
+    resident = factories.gen_user("resident", email="ada@example.net")
+    item = _closed(None, requester=resident)
+    _assert_only_a_note(item, post_update(client, api_key, item.public_id, email="ada@example.net"))
+    account_only = _closed(None, requester_email=None, requester=resident)
+    _assert_only_a_note(
+        account_only,
+        post_update(
+            client, api_key, account_only.public_id, update_id="8802", email="ada@example.net"
+        ),
+    )
+
+
+def test_another_key_holder_with_the_contact_email_does_not_reopen(client, city, api_key):
+    """Only the key that reported the request may speak again for its reporter."""
+    other, _record = api_keys.issue("Another app")
+    db.session.commit()
+    item = _closed(other)
+    _assert_only_a_note(item, post_update(client, api_key, item.public_id, email="ada@example.net"))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -162,15 +162,19 @@ class Comment:
     media_urls: list[dict] = field(default_factory=list)
 
 
-def _matches_requester(request: ServiceRequest, email: str | None) -> bool:
-    if not email:
+def _speaks_as_requester(request: ServiceRequest, email: str | None, api_key_id: int | None) -> bool:
+    """True when an Open311 client may act as the request's requester.
+
+    A key holder cannot prove who its user is, so it never acts as a resident's account
+    (the rule that keeps key holders from linking requests to accounts). It may only
+    speak again for the person it reported for: the request came in with this very key,
+    and the e-mail given is the contact e-mail that key stored on it.
+    """
+    if not email or api_key_id is None or request.api_key_id != api_key_id:
         return False
     wanted = email.strip().lower()
-    known = {
-        (request.contact_email or "").strip().lower(),
-        (request.requester.email if request.requester else "").strip().lower(),
-    }
-    return wanted in known - {""}
+    stored = (request.contact_email or "").strip().lower()
+    return bool(stored) and wanted == stored
 
 
 def accept_comment(
@@ -179,14 +183,16 @@ def accept_comment(
     *,
     sender_key: str,
     window_days: int,
+    api_key_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[RequestEvent, bool]:
     """Store a resident's comment once; returns (the timeline entry, created now).
 
     It is a public note. When the comment asks to open the request again (``OPEN``
     or ``REOPEN``), the request is closed, the reopen window has not passed and the
-    comment comes from the requester (the same e-mail address), it reopens the
-    request instead, as the requester's own "not fixed" would. The caller commits.
+    comment comes from the requester — the key (``api_key_id``) that submitted the
+    request, with the contact e-mail it stored on it — it reopens the request instead,
+    as the requester's own "not fixed" would. The caller commits.
     """
     from webapp.domain import photos as photo_pipeline
 
@@ -233,7 +239,7 @@ def accept_comment(
         wanted is not None
         and wanted.reopen
         and request.is_closed
-        and _matches_requester(request, comment.email)
+        and _speaks_as_requester(request, comment.email, api_key_id)
         and requests_domain.can_reopen(request, window_days, now)
     )
     if reopen:

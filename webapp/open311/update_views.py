@@ -109,6 +109,7 @@ def post_update(fmt: str):
         comment,
         sender_key=f"key{key.id}",
         window_days=current_app.config["REOPEN_WINDOW_DAYS"],
+        api_key_id=key.id,
     )
     db.session.commit()
     body = [{"update_id": str(event.id)}]
