@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from webapp.domain import glossary
 from webapp.domain import open311_statuses as statuses
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
@@ -74,10 +75,10 @@ def _status_sentence(status: str, resolution: str | None) -> str:
             Resolution.CANNOT_LOCATE: _("The city could not find this problem."),
             Resolution.NO_ACTION_NEEDED: _("The city found that no action was needed."),
         }.get(resolution, _("The city closed this request."))
-    return {
-        Status.ACKNOWLEDGED: _("The city has received this request and will look at it."),
-        Status.IN_PROGRESS: _("The city is working on this."),
-    }.get(status, _("The city updated this request."))
+    if status in (Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS):
+        # The same sentence the request's own page shows (the glossary's).
+        return glossary.status_meaning(status, own=False)
+    return _("The city updated this request.")
 
 
 def public_updates(
