@@ -37,18 +37,30 @@ def ordered_rules(*, active_only: bool = False) -> list[RoutingRule]:
 
 
 def matches(
-    rule: RoutingRule, service_id: int, lat: float, long: float, neighborhood_id: int | None
+    rule: RoutingRule,
+    service_id: int,
+    lat: float | None,
+    long: float | None,
+    neighborhood_id: int | None,
 ) -> bool:
-    """True when ``rule`` covers a request of that service at that spot."""
+    """True when ``rule`` covers a request of that service at that spot.
+
+    A request without coordinates yet ("needs location") is in no neighborhood and in
+    no drawn area, so only rules for any place can match it.
+    """
     if rule.service_id is not None and rule.service_id != service_id:
         return False
     if rule.neighborhood_id is not None and rule.neighborhood_id != neighborhood_id:
         return False
-    return not rule.area_geojson or places.contains(rule.area_geojson, lat, long)
+    if not rule.area_geojson:
+        return True
+    if lat is None or long is None:
+        return False
+    return places.contains(rule.area_geojson, lat, long)
 
 
 def first_match(
-    service_id: int, lat: float, long: float, neighborhood_id: int | None
+    service_id: int, lat: float | None, long: float | None, neighborhood_id: int | None
 ) -> RoutingRule | None:
     """The first active rule that matches, or None."""
     for rule in ordered_rules(active_only=True):
@@ -87,6 +99,7 @@ def recategorise(request: ServiceRequest, service: Service, actor: User) -> None
     request.service = service
     request.expected_at = requests_domain.expected_datetime(service, request.received_at)
     rule = route(request)
+    _queue_forwarding(request)
     requests_domain._record(
         request,
         EventKind.ASSIGNED,
@@ -177,3 +190,13 @@ def delete(rule_id: int) -> None:
         raise NotFound(_("That routing rule does not exist."))
     db.session.delete(rule)
     db.session.flush()
+
+
+def _queue_forwarding(request: ServiceRequest) -> None:
+    """Once routing has chosen the department, a request that now belongs to a city CRM
+    (its new service's or department's) is queued for it, once."""
+    from webapp.domain import forwarding
+
+    db.session.flush()
+    if forwarding.for_request(request) is None:
+        forwarding.queue(request)
