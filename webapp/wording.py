@@ -80,6 +80,7 @@ def photo_kind_label(kind: str | None) -> str:
         "closure": _("After the work"),
         "reopen": _("Still not fixed"),
         "supporter": _("From a neighbor"),
+        "comment": _("With a comment"),
     }
     return words.get(kind or "", _("Photo"))
 
