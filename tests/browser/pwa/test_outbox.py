@@ -1,6 +1,5 @@
 """The offline outbox in real Chromium: nothing is lost, everything arrives exactly once."""
 
-import pytest
 from PIL import Image
 
 from tests.browser.pwa.conftest import make_jpeg, outbox_rows, stored_requests, wait_for
@@ -204,7 +203,6 @@ def test_map_tiles_failing_still_completes_with_gps(
     assert tile_server.fake.requested == []
 
 
-@pytest.mark.skip(reason="needs server support for reports without coordinates")
 def test_landmark_alone_completes_the_report_when_the_map_is_down(
     live_app, browser_context, page, flow, tile_server
 ):

@@ -231,7 +231,6 @@ def test_landmark_that_cannot_be_found_is_sent_without_coordinates(
     assert "lat" not in sent[0] and "long" not in sent[0]
 
 
-@pytest.mark.skip(reason="needs server support for reports without coordinates")
 def test_landmark_only_report_arrives_flagged_location_to_be_confirmed(
     live_app, page, flow, nominatim
 ):
