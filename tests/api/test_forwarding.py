@@ -19,7 +19,7 @@ from tests.conftest import _config_dict
 from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp import create_app
-from webapp.domain import api_keys, devices, forwarding, notify
+from webapp.domain import api_keys, devices, forwarding, notify, routing
 from webapp.domain import requests as rules
 from webapp.extensions import db
 from webapp.models import (
@@ -547,3 +547,73 @@ def test_a_residents_note_waits_until_the_request_reached_the_crm(here, fake_crm
     assert sent["description"] == "We asked the owner too."
     assert sent["update_id"] == str(waiting.event_id) and sent["api_key"] == "crm-key"
     assert all("owner is difficult" not in str(u) for u in fake.updates)
+
+
+def _square(south, west, north, east) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+    }
+
+
+def test_forwarding_follows_the_department_routing_chose_on_create(here, fake_crm):
+    """Routing rules decide the department first; the request is queued for that one's CRM."""
+    _fake, endpoint = fake_crm
+    factories.gen_city()
+    parks = factories.gen_department("Parks")
+    target = _target(endpoint, parks)
+    graffiti = rules.find_service("graffiti")
+    routing.save_rule(department_id=parks.id, service_id=graffiti.id)
+    db.session.commit()
+    item = factories.gen_request("graffiti")
+    assert item.department_id == parks.id
+    assert forwarding.for_request(item).target_id == target.id
+
+
+def test_a_recategorised_request_is_queued_for_its_new_crm_once(here, fake_crm):
+    _fake, endpoint = fake_crm
+    factories.gen_city()
+    parks = factories.gen_department("Parks")
+    _target(endpoint, parks)
+    trees = factories.gen_service("fallen_tree", name="Fallen tree", department=parks)
+    db.session.commit()
+    item = factories.gen_request("graffiti")
+    assert forwarding.for_request(item) is None
+    staff = factories.gen_user("staff")
+    routing.recategorise(item, trees, staff)
+    db.session.commit()
+    assert item.department_id == parks.id
+    assert forwarding.for_request(item) is not None
+    routing.recategorise(item, rules.find_service("graffiti"), staff)
+    routing.recategorise(item, trees, staff)
+    db.session.commit()
+    assert db.session.query(Forwarding).count() == 1
+
+
+def test_a_request_without_coordinates_is_routed_by_rules_for_any_place(here, fake_crm):
+    """No position yet: a drawn-area rule cannot match it (nor fail on it); an any-place
+    rule for its service still does, and forwarding follows that department."""
+    _fake, endpoint = fake_crm
+    factories.gen_city()
+    parks = factories.gen_department("Parks")
+    streets = factories.gen_department("Streets")
+    _target(endpoint, streets)
+    graffiti = rules.find_service("graffiti")
+    routing.save_rule(
+        department_id=parks.id, service_id=graffiti.id, area_geojson=_square(35.0, -85.4, 35.1, -85.2)
+    )
+    routing.save_rule(department_id=streets.id, service_id=graffiti.id)
+    db.session.commit()
+    item = rules.submit(
+        rules.Submission(
+            service_code="graffiti",
+            lat=None,
+            long=None,
+            description="Tag on the underpass",
+            landmark="The underpass by the library",
+            channel="pwa",
+        )
+    ).request
+    assert item.needs_location and item.lat is None
+    assert item.department_id == streets.id
+    assert forwarding.for_request(item) is not None
