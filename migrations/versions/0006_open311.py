@@ -12,7 +12,37 @@ down_revision = '0005'
 branch_labels = None
 depends_on = None
 
+def _sqlite_foreign_keys(enabled):
+    """Turn SQLite's foreign keys off while tables are rebuilt, and on again.
+
+    SQLite drops NOT NULL (and adds a UNIQUE) by copying the table and dropping the old
+    one; with foreign keys on, that DROP first deletes every row through the ON DELETE
+    rules of the tables that point at it (events, photos, follows, contacts...). The
+    pragma only takes effect outside a transaction, so the earlier work is committed.
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != 'sqlite':
+        return
+    raw = bind.connection.dbapi_connection
+    if raw.in_transaction:
+        raw.commit()
+    raw.execute('PRAGMA foreign_keys=%s' % ('ON' if enabled else 'OFF'))
+
+
+def _rebuild_tables(change):
+    _sqlite_foreign_keys(False)
+    try:
+        change()
+    finally:
+        _sqlite_foreign_keys(True)
+
+
 def upgrade():
+    _rebuild_tables(_upgrade_columns)
+    _upgrade_tables()
+
+
+def _upgrade_columns():
     with op.batch_alter_table('service_requests') as batch:
         batch.alter_column('lat', existing_type=sa.Float(), nullable=True)
         batch.alter_column('long', existing_type=sa.Float(), nullable=True)
@@ -21,6 +51,9 @@ def upgrade():
     with op.batch_alter_table('request_events') as batch:
         batch.add_column(sa.Column('external_id', sa.String(length=120), nullable=True))
         batch.create_unique_constraint(op.f('uq_request_events_external_id'), ['external_id'])
+
+
+def _upgrade_tables():
     op.create_table(
         'forward_targets',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -95,6 +128,10 @@ def downgrade():
     op.drop_table('forwarded_updates')
     op.drop_table('forwardings')
     op.drop_table('forward_targets')
+    _rebuild_tables(_downgrade_columns)
+
+
+def _downgrade_columns():
     with op.batch_alter_table('request_events') as batch:
         batch.drop_constraint(op.f('uq_request_events_external_id'), type_='unique')
         batch.drop_column('external_id')
