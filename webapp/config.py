@@ -93,6 +93,18 @@ class Config:
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
 
+    # E-mail out. Without MAIL_SERVER every message is written as an .eml file into
+    # the instance folder's mail/ directory (and logged) instead of being sent.
+    MAIL_SERVER = _env("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Civic311 <311@chattanooga.example>")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 20)
+    PUBLIC_URL = _env("PUBLIC_URL")
+
 
 class TestingConfig(Config):
     """Settings for the test suite: no network, no environment needed, a throwaway database."""
@@ -110,3 +122,7 @@ class TestingConfig(Config):
     GEOCODER_TIMEOUT = 0.5
     TILE_URL = "/static/icons/blank-tile.png?{z}/{x}/{y}"
     VAPID_SUBJECT = "mailto:test@civic311.example"
+    MAIL_SERVER = None
+    MAIL_DEFAULT_SENDER = "Civic311 Test <311@civic311.example>"
+    MAIL_TIMEOUT = 5
+    PUBLIC_URL = None

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import notify, places
+from webapp.domain import mail, notify, places
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.extensions import db
 from webapp.models import (
@@ -214,6 +214,7 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
             _("Please pin the spot on the map so the crew can find it."), field="location"
         )
     places.check_inside_city(float(sub.lat), float(sub.long))
+    sub.contact_email = mail.normalise_address(sub.contact_email, field="contact_email")
     if len(sub.description or "") > MAX_DESCRIPTION:
         raise DomainError(
             _(
