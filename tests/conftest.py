@@ -272,3 +272,9 @@ def mail_app(make_app, smtp_server):
     application = make_app(**smtp_server.settings(), PUBLIC_URL="http://civic.test")
     with application.app_context():
         yield application
+
+
+@pytest.fixture
+def mail_client(mail_app):
+    """The test client of ``mail_app``."""
+    return mail_app.test_client()

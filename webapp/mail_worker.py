@@ -82,3 +82,6 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("MAIL_FILE_PATH", str(Path(app.instance_path) / "mail"))
     mailman.init_app(app)
     app.extensions["civic311_public_url"] = public_url
+    app.jinja_env.globals.update(
+        delivery_log=mail.delivery_log, bounced_address=mail.bounced_address
+    )

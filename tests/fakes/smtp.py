@@ -90,9 +90,7 @@ class SMTPServer:
 
     def start(self) -> SMTPServer:
         """Start listening (again, after ``stop``) on the same port."""
-        self.controller = Controller(
-            self.relay, hostname=self.host, port=self.port, timeout=30
-        )
+        self.controller = Controller(self.relay, hostname=self.host, port=self.port, timeout=30)
         self.controller.start()
         return self
 
@@ -134,4 +132,3 @@ class SMTPServer:
     def settings(self) -> dict:
         """App settings that point Flask-Mailman at this server."""
         return {"MAIL_SERVER": self.host, "MAIL_PORT": self.port}
-

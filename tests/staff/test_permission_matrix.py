@@ -104,6 +104,18 @@ MATRIX: dict[str, set[str]] = {
     "GET admin.templates": ADMIN,
     "POST admin.templates": ADMIN,
     "POST admin.delete_template": ADMIN,
+    # E-mail links: the signed token in the link is the access decision, so the pages
+    # open for anyone (a bad token gets a plain 400/410 page and changes nothing).
+    "GET resident.email_fixed": EVERYONE,
+    "POST resident.email_fixed": EVERYONE,
+    "GET resident.email_not_fixed": EVERYONE,
+    "POST resident.email_not_fixed": EVERYONE,
+    "GET resident.email_unsubscribe": EVERYONE,
+    "POST resident.email_unsubscribe": EVERYONE,
+    "GET resident.email_sign_in": EVERYONE,
+    "POST resident.email_sign_in": EVERYONE,
+    "POST resident.send_sign_in_link": EVERYONE,
+    "GET resident.find_request": EVERYONE,
 }
 
 SAMPLE_ARGS = {

@@ -108,7 +108,9 @@ def test_updates_are_mailed_only_when_the_resident_chose_them(staff, smtp_server
     assert [row.kind for row in email_rows()] == ["confirmation", "in_progress"]
 
 
-@pytest.mark.parametrize("address", ["not-an-address", "rita@", "a b@example.net", "x" * 250 + "@e.co"])
+@pytest.mark.parametrize(
+    "address", ["not-an-address", "rita@", "a b@example.net", "x" * 250 + "@e.co"]
+)
 def test_an_invalid_email_is_refused_with_the_field(mail_app, address):
     factories.gen_city()
     db.session.commit()
@@ -122,7 +124,12 @@ def test_the_api_answers_422_naming_the_field_for_an_invalid_email(mail_app, cli
     db.session.commit()
     response = client.post(
         "/api/v1/requests",
-        data={"service_code": "pothole", "lat": "35.045", "long": "-85.31", "contact_email": "nope"},
+        data={
+            "service_code": "pothole",
+            "lat": "35.045",
+            "long": "-85.31",
+            "contact_email": "nope",
+        },
         headers={
             "Idempotency-Key": "6f0c1f9e-7a51-4d5e-9d7b-0d7a1c2b3e4f",
             "X-Requested-With": "civic311",

@@ -93,8 +93,7 @@ def read(purpose: str, token: str, *, single_use: bool = True) -> Link:
 def is_used(link: Link) -> bool:
     """True once the link's action was done."""
     return (
-        db.session.scalar(select(UsedLink.id).where(UsedLink.link_id == link.link_id))
-        is not None
+        db.session.scalar(select(UsedLink.id).where(UsedLink.link_id == link.link_id)) is not None
     )
 
 

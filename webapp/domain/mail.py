@@ -17,6 +17,7 @@ stays as the delivery log staff see on the workbench.
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
@@ -148,7 +149,9 @@ def base_url() -> str:
     return provider() if provider else "http://localhost:5000"
 
 
-def unsubscribe_url(address: str, *, request_id: int | None = None, alert_id: int | None = None) -> str:
+def unsubscribe_url(
+    address: str, *, request_id: int | None = None, alert_id: int | None = None
+) -> str:
     """The one-click unsubscribe link for a message to ``address``."""
     data = {"e": _key(address)}
     if request_id is not None:
@@ -422,15 +425,11 @@ def send_batch(rows: list[NotificationOutbox], now: datetime | None = None) -> i
                 sent += 1
             if error is not None and _broken(error):
                 connection.close()
-                try:
+                with contextlib.suppress(OSError, smtplib.SMTPException):
                     connection.open()
-                except (OSError, smtplib.SMTPException):
-                    pass
     finally:
-        try:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.close()
-        except (OSError, smtplib.SMTPException):
-            pass
     return sent
 
 
@@ -483,4 +482,3 @@ def bounced_address(request: ServiceRequest) -> EmailAddress | None:
         return None
     record = address_record(request.contact_email)
     return record if record is not None and record.bounced_at is not None else None
-

@@ -569,12 +569,16 @@ def reopen(
     photos: list[bytes] | None = None,
     window_days: int = 30,
     now: datetime | None = None,
+    proven: bool = False,
 ) -> RequestEvent:
-    """The requester says "not fixed": back to the staff queue, flagged as reopened."""
+    """The requester says "not fixed": back to the staff queue, flagged as reopened.
+
+    ``proven`` means the caller already proved to be the requester another way (a
+    signed link sent to the address they gave)."""
     from webapp.domain import photos as photo_pipeline
 
     now = now or utcnow()
-    if not is_requester(request, user, device):
+    if not proven and not is_requester(request, user, device):
         raise NotAllowed(_("Only the person who reported this can reopen it."), status=403)
     if not request.is_closed:
         raise NotAllowed(_("This request is still open."))
@@ -667,10 +671,14 @@ def can_reopen(request: ServiceRequest, window_days: int, now: datetime | None =
 
 
 def confirm_fixed(
-    request: ServiceRequest, *, user: User | None = None, device: Device | None = None
+    request: ServiceRequest,
+    *,
+    user: User | None = None,
+    device: Device | None = None,
+    proven: bool = False,
 ) -> RequestEvent:
     """The requester says "yes, it's fixed": a public timeline entry, once per closure."""
-    if not is_requester(request, user, device):
+    if not proven and not is_requester(request, user, device):
         raise NotAllowed(_("Only the person who reported this can confirm it."), status=403)
     if not request.is_closed:
         raise NotAllowed(_("This request is still open."))
@@ -696,10 +704,24 @@ def response_templates(service_id: int | None, status: str | None = None) -> lis
 
 
 def is_requester(request: ServiceRequest, user: User | None, device: Device | None) -> bool:
-    """True when ``user`` or ``device`` made the request."""
-    return bool(
-        (user is not None and request.requester_id == user.id)
-        or (device is not None and request.device_id == device.id)
+    """True when ``user`` or ``device`` made the request, or the device proved it controls
+    the e-mail address the request was sent with (it followed a sign-in link)."""
+    if (user is not None and request.requester_id == user.id) or (
+        device is not None and request.device_id == device.id
+    ):
+        return True
+    if device is None or not request.contact_email:
+        return False
+    from webapp.models import DeviceEmail
+
+    return (
+        db.session.scalar(
+            select(DeviceEmail.id).where(
+                DeviceEmail.device_id == device.id,
+                DeviceEmail.address == request.contact_email.strip().lower(),
+            )
+        )
+        is not None
     )
 
 

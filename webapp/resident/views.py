@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
-from webapp.domain import places
+from webapp.domain import email_actions, places
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
 from webapp.extensions import db
@@ -87,6 +87,9 @@ def my_requests():
         conditions.append(ServiceRequest.requester_id == account.id)
     if device is not None:
         conditions.append(ServiceRequest.device_id == device.id)
+    by_email = email_actions.my_requests_condition(device)
+    if by_email is not None:
+        conditions.append(by_email)
     rows = []
     if conditions:
         rows = db.session.scalars(
