@@ -116,6 +116,7 @@ MATRIX: dict[str, set[str]] = {
     "POST resident.email_sign_in": EVERYONE,
     "POST resident.send_sign_in_link": EVERYONE,
     "GET resident.find_request": EVERYONE,
+    "POST resident.email_updates": REQUESTER,
 }
 
 SAMPLE_ARGS = {

@@ -163,3 +163,30 @@ def my_requests_condition(device: Device | None):
     if not addresses:
         return None
     return or_(func.lower(ServiceRequest.contact_email).in_(addresses))
+
+
+def email_updates_to(request: ServiceRequest, address: str | None, *, user, device) -> str:
+    """The requester chooses e-mail for a request's updates (caller commits).
+
+    Only the requester may, since the address is private contact data; asking again
+    lifts an earlier unsubscribe from this request.
+    """
+    from webapp.domain.errors import NotAllowed
+    from webapp.models import EmailOptOut
+
+    if not requests_domain.is_requester(request, user, device):
+        raise NotAllowed(
+            _("Only the person who reported this can choose e-mail updates."), status=403
+        )
+    clean = mail.normalise_address(address, field="email")
+    if clean is None:
+        raise DomainError(_("Please enter your e-mail address."), field="email")
+    request.contact_email = clean
+    for opt_out in db.session.scalars(
+        select(EmailOptOut).where(
+            EmailOptOut.request_id == request.id, EmailOptOut.address == clean.lower()
+        )
+    ):
+        db.session.delete(opt_out)
+    db.session.flush()
+    return clean

@@ -18,7 +18,7 @@ from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import csrf, db, limiter
 from webapp.resident import bp
-from webapp.sessions import current_device
+from webapp.sessions import current_account, current_device
 
 LINK_PROBLEM_STATUS = {"tampered": 400, "expired": 410, "used": 410}
 
@@ -183,4 +183,30 @@ def find_request():
             _("We could not find request %(id)s. Please check the number.", id=public_id), "error"
         )
         return redirect(target + "#find")
+    return redirect(url_for("resident.request_page", public_id=public_id))
+
+
+@bp.post("/requests/<public_id>/email-updates")
+@public
+def email_updates(public_id: str):
+    """The requester asks for the updates by e-mail (push refused or not available)."""
+    req = requests_domain.get_by_public_id(public_id)
+    try:
+        address = email_actions.email_updates_to(
+            req, request.form.get("email"), user=current_account(), device=current_device()
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status == 403:
+            raise
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "We will e-mail the updates about %(id)s to %(address)s.",
+                id=req.public_id,
+                address=address,
+            )
+        )
     return redirect(url_for("resident.request_page", public_id=public_id))

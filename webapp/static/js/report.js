@@ -30,6 +30,7 @@ const state = {
   mapStarting: null,
   lastSaved: null,
   draftTimer: null,
+  pushOutcome: null,
 };
 
 /** A translated string from the page, with "{name}" placeholders filled. */
@@ -646,13 +647,60 @@ function reportAnother() {
 
 /* ---------- start ---------- */
 
+/* The notify step tells the truth: the box stays ticked only when this phone will
+ * really be notified; otherwise it says why and offers e-mail (pre-filled when given). */
+function showPushTruth(outcome) {
+  const note = byId("notify-status");
+  if (!note) {
+    return;
+  }
+  state.pushOutcome = outcome;
+  if (!outcome || outcome === "ask") {
+    note.textContent = "";
+    return;
+  }
+  const reason = note.dataset[`msg${outcome[0].toUpperCase()}${outcome.slice(1)}`] || "";
+  if (outcome === "on") {
+    note.textContent = reason;
+    return;
+  }
+  const email = byId("contact_email") ? byId("contact_email").value.trim() : "";
+  const offer = email ? fill(note.dataset.msgEmail, { email }) : note.dataset.msgNoEmail;
+  note.textContent = `${reason} ${offer}`;
+}
+
 async function askForPush(event) {
-  if (!event.target.checked) {
+  const box = event.target;
+  if (!box.checked) {
+    showPushTruth(null);
+    return;
+  }
+  let outcome = "failed";
+  try {
+    const push = await import("/static/js/push.js");
+    outcome = await push.turnOnPush();
+  } catch (error) {
+    console.warn("push notifications are not available", error);
+  }
+  box.checked = outcome === "on";
+  showPushTruth(outcome);
+  if (outcome !== "on" && byId("contact_email") && !byId("contact_email").value.trim()) {
+    byId("contact_email").focus();
+  }
+}
+
+async function showPushStateOnLoad() {
+  const box = byId("notify");
+  if (!box) {
     return;
   }
   try {
     const push = await import("/static/js/push.js");
-    await push.enablePushNotifications();
+    const now = push.pushState();
+    if (now === "unsupported" || now === "denied" || now === "install") {
+      box.checked = false;
+      showPushTruth(now);
+    }
   } catch (error) {
     console.warn("push notifications are not available", error);
   }
@@ -752,6 +800,7 @@ function wire() {
   const notify = byId("notify");
   if (notify) {
     notify.addEventListener("change", askForPush);
+    byId("contact_email").addEventListener("input", () => showPushTruth(state.pushOutcome));
   }
   byId("report-another").addEventListener("click", reportAnother);
   onOutboxChange(onSent);
@@ -764,6 +813,7 @@ async function main() {
   }
   wire();
   await restore();
+  await showPushStateOnLoad();
   startOutbox();
 }
 
