@@ -13,6 +13,7 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 from flask import Flask, current_app, has_request_context, request
 from flask_mailman.backends.base import BaseEmailBackend
 
@@ -22,6 +23,7 @@ from webapp.extensions import mail as mailman
 from webapp.models import NotificationOutbox
 
 WORKER_INTERVAL_SECONDS = 5
+DIGEST_CHECK_SECONDS = 15 * 60
 FALLBACK_PUBLIC_URL = "http://localhost:5000"
 
 
@@ -70,7 +72,15 @@ def _is_email_row(item: object) -> bool:
 
 
 workers.register("email", mail.deliver_due, every=WORKER_INTERVAL_SECONDS)
+workers.register("email-digests", mail.send_daily_digests, every=DIGEST_CHECK_SECONDS)
 workers.wake_after_commit("email", _is_email_row)
+
+
+@click.command("mail-digests")
+def mail_digests_command() -> None:
+    """Queue the daily digests of area alerts that are due (run from cron with
+    BACKGROUND_WORKER=off; the notify-worker sends them)."""
+    click.echo(f"mail-digests: queued {mail.send_daily_digests()}")
 
 
 def init_app(app: Flask) -> None:
@@ -81,6 +91,7 @@ def init_app(app: Flask) -> None:
         app.config.setdefault("MAIL_BACKEND", "webapp.mail_worker.EmlEmailBackend")
         app.config.setdefault("MAIL_FILE_PATH", str(Path(app.instance_path) / "mail"))
     mailman.init_app(app)
+    app.cli.add_command(mail_digests_command)
     app.extensions["civic311_public_url"] = public_url
     app.jinja_env.globals.update(
         delivery_log=mail.delivery_log, bounced_address=mail.bounced_address

@@ -117,6 +117,10 @@ MATRIX: dict[str, set[str]] = {
     "POST resident.send_sign_in_link": EVERYONE,
     "GET resident.find_request": EVERYONE,
     "POST resident.email_updates": REQUESTER,
+    "GET resident.alerts_page": EVERYONE,
+    "POST resident.create_alert": EVERYONE,
+    "GET resident.email_alert": EVERYONE,
+    "POST resident.email_alert": EVERYONE,
 }
 
 SAMPLE_ARGS = {

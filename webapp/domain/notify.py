@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from webapp.domain import mail
+from webapp.domain import alerts, mail
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
@@ -153,6 +153,7 @@ def on_event(event: RequestEvent) -> int:
     kind = message_kind(event)
     if event.kind == EventKind.CREATED:
         mail.on_request_event(event, mail.CONFIRMATION, wants=True)
+        alerts.on_new_request(event.request)
     if kind is None or not event.public and kind != ALWAYS:
         return 0
     request = event.request

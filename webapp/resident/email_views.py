@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from webapp.access import public
-from webapp.domain import email_actions, links, mail
+from webapp.domain import alerts, email_actions, links, mail
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import csrf, db, limiter
@@ -210,3 +211,71 @@ def email_updates(public_id: str):
             )
         )
     return redirect(url_for("resident.request_page", public_id=public_id))
+
+
+def _float_arg(source, name: str) -> float | None:
+    raw = (source.get(name) or "").strip()
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        raise DomainError(_("%(name)s must be a number.", name=name), field=name) from None
+
+
+def _alert_form(**extra):
+    from webapp.models import Neighborhood
+
+    neighborhoods = db.session.scalars(select(Neighborhood).order_by(Neighborhood.name)).all()
+    return render_template(
+        "resident/alerts.html",
+        neighborhoods=neighborhoods,
+        radii=alerts.RADII_M,
+        form=request.values,
+        **extra,
+    )
+
+
+@bp.get("/alerts")
+@public
+def alerts_page():
+    """ "E-mail me about new reports near here / in my neighborhood"."""
+    return _alert_form()
+
+
+@bp.post("/alerts")
+@public
+@limiter.limit(_sign_in_limit)
+def create_alert():
+    """Store an alert and mail the link that turns it on."""
+    form = request.form
+    try:
+        hood = form.get("neighborhood") or ""
+        near = form.get("area") == "near"
+        alerts.create(
+            form.get("email"),
+            frequency=form.get("frequency", ""),
+            base_url=mail.base_url(),
+            neighborhood_id=int(hood) if hood.isdigit() and not near else None,
+            lat=_float_arg(form, "lat") if near else None,
+            long=_float_arg(form, "long") if near else None,
+            radius_m=int(form.get("radius", "0") or 0) if near else None,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _alert_form(error=error.message, error_field=error.field), error.status
+    return render_template("resident/email_link.html", state="alert_requested")
+
+
+@bp.route("/e/alert/<token>", methods=["GET", "POST"])
+@public
+def email_alert(token: str):
+    """Confirm an area alert from its e-mail: a page with one button, then it is on."""
+    try:
+        if request.method == "GET":
+            alert = alerts.check_confirmation(token)
+            return render_template("resident/email_link.html", state="confirm_alert", alert=alert)
+        alert = alerts.confirm(token)
+        db.session.commit()
+    except links.LinkError as error:
+        return _link_problem(error)
+    return render_template("resident/email_link.html", state="alert_on", alert=alert)
