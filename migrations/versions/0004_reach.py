@@ -39,7 +39,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['service_requests.id'], name=op.f('fk_email_opt_outs_request_id_service_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_email_opt_outs')),
-    sa.UniqueConstraint('address', 'request_id', name=op.f('uq_email_opt_outs_address'))
+    sa.UniqueConstraint('address', 'request_id', name=op.f('uq_email_opt_outs_address_request_id'))
     )
     with op.batch_alter_table('email_opt_outs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_email_opt_outs_request_id'), ['request_id'], unique=False)
@@ -58,7 +58,7 @@ def upgrade():
     sa.Column('verified_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_device_emails_device_id_devices'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_device_emails')),
-    sa.UniqueConstraint('device_id', 'address', name=op.f('uq_device_emails_device_id'))
+    sa.UniqueConstraint('device_id', 'address', name=op.f('uq_device_emails_device_id_address'))
     )
     with op.batch_alter_table('device_emails', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_device_emails_address'), ['address'], unique=False)

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 
@@ -27,7 +30,10 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_mailman import EmailMultiAlternatives
+from flask_mailman.backends.smtp import EmailBackend as SMTPBackend
+from flask_mailman.message import sanitize_address
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from webapp.domain import links
 from webapp.domain.errors import DomainError
@@ -50,6 +56,8 @@ PENDING, SENDING, SENT, DEAD, FAILED = "pending", "sending", "sent", "dead", "fa
 CONFIRMATION = "confirmation"
 CLOSED = "closed"
 CLAIM_BATCH = 100
+SEND_CONNECTIONS = 4  # SMTP connections in parallel per worker, each reused for its share
+MIN_PER_CONNECTION = 10  # a batch smaller than this goes over one connection
 MAX_ATTEMPTS = 8
 MAX_ADDRESS = 254
 PHOTO_CID = "after-photo"
@@ -243,6 +251,9 @@ def _subject(request: ServiceRequest, event: RequestEvent, kind: str) -> str:
 
 
 def _closure_photo(event: RequestEvent) -> Photo | None:
+    preloaded = db.session.info.get(PRELOADED_PHOTOS)
+    if preloaded is not None and event.id in preloaded:
+        return preloaded[event.id]
     return db.session.scalars(
         select(Photo)
         .where(Photo.event_id == event.id, Photo.kind == PhotoKind.CLOSURE)
@@ -385,17 +396,142 @@ def _broken(error: Exception) -> bool:
     return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
 
 
-def send_batch(rows: list[NotificationOutbox], now: datetime | None = None) -> int:
-    """Send claimed rows over one connection and record each outcome (caller commits).
+Outgoing = tuple[str, list[str], bytes]
+PRELOADED_PHOTOS = "civic311_mail_photos"
 
-    Returns how many were sent. A connection the server dropped (421, disconnect) is
-    reopened once per failure; when the server cannot be reached at all, every row is
-    rescheduled with backoff and nothing is lost.
+
+def _blocked_reasons(rows: list[NotificationOutbox]) -> dict[tuple[str, int | None], str]:
+    """Why each (address, request) of a batch must not be mailed, in two queries."""
+    addresses = {row.email_to.lower() for row in rows}
+    records = {
+        record.address: record
+        for record in db.session.scalars(
+            select(EmailAddress).where(EmailAddress.address.in_(addresses))
+        )
+    }
+    opted_out = {
+        (address, request_id)
+        for address, request_id in db.session.execute(
+            select(EmailOptOut.address, EmailOptOut.request_id).where(
+                EmailOptOut.address.in_(addresses)
+            )
+        )
+    }
+    reasons = {}
+    for row in rows:
+        key = (row.email_to.lower(), row.request_id)
+        record = records.get(key[0])
+        if record is not None and record.bounced_at is not None:
+            reasons[key] = (
+                f"address bounced permanently: {record.bounce_reason or 'no reason given'}"
+            )
+        elif record is not None and record.unsubscribed_at is not None:
+            reasons[key] = "the resident asked for no more e-mail"
+        elif key in opted_out:
+            reasons[key] = "the resident unsubscribed from this request"
+    return reasons
+
+
+def _preload(rows: list[NotificationOutbox]) -> None:
+    """Load a batch's requests, events and closure photos in a few queries (composing
+    then finds them in the session instead of asking once per message)."""
+    request_ids = {row.request_id for row in rows if row.request_id}
+    event_ids = {row.event_id for row in rows if row.event_id}
+    if request_ids:
+        db.session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.id.in_(request_ids))
+            .options(selectinload(ServiceRequest.service), selectinload(ServiceRequest.requester))
+        ).all()
+    if event_ids:
+        db.session.scalars(select(RequestEvent).where(RequestEvent.id.in_(event_ids))).all()
+        photos: dict[int, Photo | None] = dict.fromkeys(event_ids)
+        for photo in db.session.scalars(
+            select(Photo)
+            .where(Photo.event_id.in_(event_ids), Photo.kind == PhotoKind.CLOSURE)
+            .order_by(Photo.id.desc())
+        ):
+            photos[photo.event_id] = photo
+        db.session.info[PRELOADED_PHOTOS] = photos
+
+
+def _raw(message: EmailMultiAlternatives) -> Outgoing:
+    """Envelope sender, recipients and the bytes on the wire (built with the app context,
+    so sending threads need none)."""
+    encoding = message.encoding or current_app.extensions["mailman"].default_charset
+    return (
+        sanitize_address(message.from_email, encoding),
+        [sanitize_address(a, encoding) for a in message.recipients()],
+        message.message().as_bytes(linesep="\r\n"),
+    )
+
+
+def _open(connection: SMTPBackend) -> None:
+    """Open the connection with Nagle's algorithm off: SMTP is a conversation of small
+    writes, and on a reused connection Nagle plus delayed ACKs stall every message."""
+    connection.open()
+    sock = getattr(connection.connection, "sock", None)
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _reconnect(connection: SMTPBackend) -> None:
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        connection.close()
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        _open(connection)
+
+
+def _send_share(connection: SMTPBackend, share: list[Outgoing]) -> list[Exception | None]:
+    """Send a share of a batch over ONE connection (runs on a sending thread; no database
+    work). Returns the error of each message, None when the server took it."""
+    try:
+        _open(connection)
+    except (OSError, smtplib.SMTPException) as error:
+        return [error] * len(share)
+    errors: list[Exception | None] = []
+    try:
+        for sender, recipients, data in share:
+            error: Exception | None = None
+            try:
+                if connection.connection is None:
+                    raise smtplib.SMTPServerDisconnected("the mail server closed the connection")
+                connection.connection.sendmail(sender, recipients, data)
+            except (OSError, smtplib.SMTPException) as failure:
+                error = failure
+            errors.append(error)
+            if error is not None and _broken(error):
+                _reconnect(connection)
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+    return errors
+
+
+def _shares(count: int, connections: int) -> list[range]:
+    """Split ``count`` messages into at most ``connections`` runs of at least
+    ``MIN_PER_CONNECTION`` each (a small batch goes over one connection)."""
+    wanted = max(1, min(connections, count // MIN_PER_CONNECTION))
+    size = -(-count // wanted)
+    return [range(start, min(count, start + size)) for start in range(0, count, size)]
+
+
+def send_batch(
+    rows: list[NotificationOutbox], now: datetime | None = None, connections: int | None = None
+) -> int:
+    """Send claimed rows and record each outcome (caller commits); returns how many sent.
+
+    Messages are composed here (with the database), then sent over at most
+    ``SEND_CONNECTIONS`` SMTP connections in parallel, each reused for its whole share
+    of the batch. A connection the server dropped (421, disconnect) is reopened; when
+    the server cannot be reached at all, every row is rescheduled with backoff.
     """
     now = now or utcnow()
+    blocked = _blocked_reasons(rows)
+    _preload(rows)
     ready: list[tuple[NotificationOutbox, EmailMultiAlternatives]] = []
     for row in rows:
-        reason = blocked_reason(row.email_to, row.request_id)
+        reason = blocked.get((row.email_to.lower(), row.request_id))
         if reason:
             row.state, row.last_error = DEAD, f"not sent: {reason}"
             continue
@@ -404,38 +540,58 @@ def send_batch(rows: list[NotificationOutbox], now: datetime | None = None) -> i
         except Exception as error:  # a broken template or a missing photo file
             current_app.logger.exception("could not compose e-mail %s", row.id)
             row.state, row.last_error = FAILED, f"could not compose: {error}"[:1000]
+    db.session.info.pop(PRELOADED_PHOTOS, None)
     if not ready:
         return 0
-    connection = mailman.get_connection()
-    try:
-        connection.open()
-    except (OSError, smtplib.SMTPException) as error:
-        for row, _message in ready:
-            _outcome(row, error, now)
-        return 0
-    sent = 0
-    try:
-        for row, message in ready:
-            error: Exception | None = None
+    backend = mailman.get_connection()
+    if not isinstance(backend, SMTPBackend):  # the .eml files of the embedded default
+        errors: list[Exception | None] = []
+        for _row, message in ready:
             try:
-                connection.send_messages([message])
-            except (OSError, smtplib.SMTPException) as failure:
-                error = failure
-            if _outcome(row, error, now) == SENT:
-                sent += 1
-            if error is not None and _broken(error):
-                connection.close()
-                with contextlib.suppress(OSError, smtplib.SMTPException):
-                    connection.open()
-    finally:
-        with contextlib.suppress(OSError, smtplib.SMTPException):
-            connection.close()
+                backend.send_messages([message])
+                errors.append(None)
+            except OSError as error:
+                errors.append(error)
+    else:
+        outgoing = [_raw(message) for _row, message in ready]
+        shares = _shares(len(outgoing), connections or SEND_CONNECTIONS)
+        backends = [backend] + [mailman.get_connection() for _ in shares[1:]]
+        if len(shares) == 1:
+            results = [_send_share(backend, outgoing)]
+        else:
+            pool = _sending_pool()
+            futures = [
+                pool.submit(_send_share, conn, [outgoing[i] for i in share])
+                for conn, share in zip(backends, shares, strict=True)
+            ]
+            results = [future.result() for future in futures]
+        errors = [error for result in results for error in result]
+    sent = 0
+    for (row, _message), error in zip(ready, errors, strict=True):
+        if _outcome(row, error, now) == SENT:
+            sent += 1
     return sent
 
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _sending_pool() -> ThreadPoolExecutor:
+    """The shared threads that hold the parallel SMTP connections."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=SEND_CONNECTIONS, thread_name_prefix="civic311-mail"
+            )
+        return _POOL
+
+
 def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
-    """Drain due e-mail rows batch by batch (one SMTP connection per batch); returns
-    how many were sent. Each batch's outcomes are committed together."""
+    """Drain due e-mail rows batch by batch (SMTP connections reused across each batch);
+    returns how many were sent. Each batch's outcomes are committed together, so a
+    crash mid-batch may send a batch's messages twice, never lose them."""
     from webapp.domain.push import claim_due
 
     sent = 0
