@@ -15,7 +15,9 @@ from PIL import Image
 from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from webapp.domain import mail
+from webapp.domain import requests as requests_domain
 from webapp.extensions import db
+from webapp.models import User
 
 NO_PUSH = "delete window.PushManager;"
 PUSH_DENIED = "Object.defineProperty(Notification, 'permission', {get: () => 'denied'});"
@@ -187,3 +189,25 @@ def test_status_page_offers_email_when_this_browser_has_no_push(
     page.wait_for_selector(".flashes:has-text('late@example.net')")
     assert stored_requests(live_app)[0].contact_email == "late@example.net"
     page.wait_for_load_state("networkidle")
+
+
+def test_email_pages_have_no_serious_accessibility_problems(live_app, page, smtp_server):
+    from tests.browser.axe import assert_no_serious_axe_violations
+
+    with live_app.app_context():
+        request = factories.gen_request("pothole", contact_email="rita@example.net")
+        staff = db.session.scalars(db.select(User).where(User.role == "staff")).first()
+        requests_domain.transition(request, "closed", staff, note="Done", resolution="fixed")
+        db.session.commit()
+        db.session.remove()
+    assert deliver(live_app) == 2
+    closure = smtp_server.wait_for(2)[1]
+    for path in (
+        link(closure, "not-fixed"),
+        link(closure, "fixed"),
+        "/alerts",
+        "/my",
+        "/e/fixed/x",
+    ):
+        page.goto(path)
+        assert_no_serious_axe_violations(page)
