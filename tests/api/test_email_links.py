@@ -280,5 +280,6 @@ def test_workbench_shows_the_delivery_log_and_why_an_address_bounced(
 
     page = mail_client.get(f"/staff/requests/{sent.public_id}").get_data(as_text=True)
     assert "E-mail (confirmation) delivered at" in page
+    assert "E-mailed at" in page
     page = mail_client.get(f"/staff/requests/{bounced.public_id}").get_data(as_text=True)
     assert "bounced on" in page and "550 5.1.1 Mailbox unavailable" in page
