@@ -75,6 +75,7 @@ def test_a_report_with_an_email_gets_a_confirmation_with_number_and_tracking_lin
     assert message["List-Unsubscribe"].strip().startswith("<http://civic.test/e/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@civic311.example>")
     assert "<img" not in html  # nothing loads from a server: no tracking pixels
     [row] = email_rows()
     assert (row.state, row.kind, row.email_to) == ("sent", "confirmation", "Rita@example.net")

@@ -24,6 +24,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
+from email.utils import make_msgid, parseaddr
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -320,7 +321,13 @@ def compose(row: NotificationOutbox) -> EmailMultiAlternatives:
         subject, text, html, images = _request_message(row)
     else:
         subject, text, html = payload["subject"], payload["text"], payload.get("html")
-    headers = {"Auto-Submitted": "auto-generated", **payload.get("headers", {})}
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or None
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "Message-ID": make_msgid(domain=domain),
+        **payload.get("headers", {}),
+    }
     if payload.get("unsubscribe"):
         headers["List-Unsubscribe"] = f"<{payload['unsubscribe']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
