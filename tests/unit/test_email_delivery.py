@@ -243,6 +243,9 @@ def test_without_mail_server_messages_are_written_as_eml_files(make_app, tmp_pat
     handler = logging.Handler()
     handler.emit = lambda record: lines.append(record.getMessage())
     app.logger.addHandler(handler)
+    # Running the migrations in this process (the test database template) loads Alembic's
+    # logging config, which disables loggers that already exist; a served app does not.
+    app.logger.disabled = False
     with app.app_context():
         factories.gen_city()
         public_id = factories.gen_request("pothole", contact_email="new@example.net").public_id
