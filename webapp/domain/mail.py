@@ -439,19 +439,24 @@ def _blocked_reasons(rows: list[NotificationOutbox]) -> dict[tuple[str, int | No
     return reasons
 
 
-def _preload(rows: list[NotificationOutbox]) -> None:
+def _preload(rows: list[NotificationOutbox]) -> list:
     """Load a batch's requests, events and closure photos in a few queries (composing
-    then finds them in the session instead of asking once per message)."""
+    then finds them in the session instead of asking once per message). Returns the
+    loaded objects: the caller keeps them while composing, since the session holds
+    unchanged objects only weakly."""
     request_ids = {row.request_id for row in rows if row.request_id}
     event_ids = {row.event_id for row in rows if row.event_id}
+    loaded: list = []
     if request_ids:
-        db.session.scalars(
+        loaded += db.session.scalars(
             select(ServiceRequest)
             .where(ServiceRequest.id.in_(request_ids))
             .options(selectinload(ServiceRequest.service), selectinload(ServiceRequest.requester))
         ).all()
     if event_ids:
-        db.session.scalars(select(RequestEvent).where(RequestEvent.id.in_(event_ids))).all()
+        loaded += db.session.scalars(
+            select(RequestEvent).where(RequestEvent.id.in_(event_ids))
+        ).all()
         photos: dict[int, Photo | None] = dict.fromkeys(event_ids)
         for photo in db.session.scalars(
             select(Photo)
@@ -460,6 +465,7 @@ def _preload(rows: list[NotificationOutbox]) -> None:
         ):
             photos[photo.event_id] = photo
         db.session.info[PRELOADED_PHOTOS] = photos
+    return loaded
 
 
 def _raw(message: EmailMultiAlternatives) -> Outgoing:
@@ -535,7 +541,7 @@ def send_batch(
     """
     now = now or utcnow()
     blocked = _blocked_reasons(rows)
-    _preload(rows)
+    kept = _preload(rows)
     ready: list[tuple[NotificationOutbox, EmailMultiAlternatives]] = []
     for row in rows:
         reason = blocked.get((row.email_to.lower(), row.request_id))
@@ -548,6 +554,7 @@ def send_batch(
             current_app.logger.exception("could not compose e-mail %s", row.id)
             row.state, row.last_error = FAILED, f"could not compose: {error}"[:1000]
     db.session.info.pop(PRELOADED_PHOTOS, None)
+    del kept
     if not ready:
         return 0
     backend = mailman.get_connection()
