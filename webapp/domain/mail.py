@@ -232,7 +232,10 @@ def on_request_event(
     ``replies`` says the mail may invite a reply (the e-mail intake reads them).
     """
     request = event.request
-    address = request.contact_email
+    try:
+        address = normalise_address(request.contact_email)
+    except DomainError:  # stored before addresses were checked
+        return None
     if not address or not wants or blocked_reason(address, request.id):
         return None
     locale = request.requester.locale if request.requester else None

@@ -224,7 +224,10 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
             _("Please pin the spot on the map so the crew can find it."), field="location"
         )
     places.check_inside_city(float(sub.lat), float(sub.long))
-    sub.contact_email = mail.normalise_address(sub.contact_email, field="contact_email")
+    # A contact address must be one (a 422 otherwise); it is kept as it was given, and
+    # e-mail to it goes to its normalised form (``mail.on_request_event``).
+    mail.normalise_address(sub.contact_email, field="contact_email")
+    sub.contact_email = (sub.contact_email or "").strip() or None
     if len(sub.description or "") > MAX_DESCRIPTION:
         raise DomainError(
             _(
