@@ -273,7 +273,11 @@ def queue_confirmation(
     headers = {"Message-ID": message_id_for(event.request)}
     if in_reply_to:
         headers.update(
-            {"In-Reply-To": in_reply_to, "References": in_reply_to, "Auto-Submitted": "auto-replied"}
+            {
+                "In-Reply-To": in_reply_to,
+                "References": in_reply_to,
+                "Auto-Submitted": "auto-replied",
+            }
         )
     return on_request_event(
         event,
