@@ -22,6 +22,7 @@ from tests import factories
 from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.push_service import FakePushService
+from tests.fakes.smtp import SMTPServer
 from webapp import create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
@@ -254,3 +255,26 @@ def push_service():
     fake.base_url = running.url
     yield fake
     running.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; ``smtp_server.settings()`` points the
+    app at it, ``.messages`` are the e-mails it accepted, parsed."""
+    server = SMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """A fresh app that sends e-mail to ``smtp_server``, inside an app context."""
+    application = make_app(**smtp_server.settings(), PUBLIC_URL="http://civic.test")
+    with application.app_context():
+        yield application
+
+
+@pytest.fixture
+def mail_client(mail_app):
+    """The test client of ``mail_app``."""
+    return mail_app.test_client()

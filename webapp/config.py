@@ -115,14 +115,23 @@ class Config:
     # The phone's outbox gives up on one send after this many seconds (plus upload time
     # for its photos) and retries it with backoff, so a silent server cannot stall it.
     OUTBOX_SEND_TIMEOUT = float(_env("OUTBOX_SEND_TIMEOUT", "30"))
-    # One front door: links in e-mails, outgoing mail, the e-mail intake mailbox.
-    PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL", "http://localhost:5000")
+
+    # E-mail out (every message goes through the notification outbox). Without
+    # MAIL_SERVER every message is written as an .eml file into the instance folder's
+    # mail/ directory (and logged) instead of being sent.
     MAIL_SERVER = _env("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
     MAIL_USERNAME = _env("MAIL_USERNAME")
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
-    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "311@chattanooga.example")
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Civic311 <311@chattanooga.example>")
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 20)
+    # One front door: the public address links in e-mails start with (unset: the
+    # address the current request came in on, else http://localhost:5000).
+    PUBLIC_URL = _env("PUBLIC_URL")
+
+    # E-mail in: the 311 mailbox the intake polls (off while IMAP_HOST is unset).
     IMAP_HOST = _env("IMAP_HOST")
     IMAP_PORT = _env_int("IMAP_PORT", 993)
     IMAP_USER = _env("IMAP_USER")
@@ -159,5 +168,8 @@ class TestingConfig(Config):
     # The local fake push service (tests/fakes/push_service.py) is allowed explicitly.
     PUSH_SERVICES = [*DEFAULT_PUSH_SERVICES, "http://127.0.0.1"]
     MAIL_SERVER = None
+    MAIL_DEFAULT_SENDER = "Civic311 Test <311@civic311.example>"
+    MAIL_TIMEOUT = 5
+    PUBLIC_URL = None
     IMAP_HOST = None
     MEDIA_FETCH_TIMEOUT = 2.0

@@ -1,4 +1,5 @@
-"""Plumbing of the front door: outgoing mail, and the e-mail intake's command and job."""
+"""Plumbing of the front door: the e-mail intake's command and job, and the channel
+figures. (Outgoing mail is bound in ``webapp.mail_worker``.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import click
 from flask import Flask, current_app
 
 from webapp import workers
-from webapp.extensions import mail
 
 MAIL_INTAKE_EVERY_SECONDS = 60
 
@@ -51,8 +51,7 @@ workers.register("mail-intake", run_mail_intake, every=MAIL_INTAKE_EVERY_SECONDS
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-Mailman, register ``flask mail-intake`` and the /stats channel figures."""
-    mail.init_app(app)
+    """Register ``flask mail-intake`` and the /stats channel figures."""
     app.cli.add_command(mail_intake_command)
     app.add_template_global(_channel_figures, "channel_figures")
 

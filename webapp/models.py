@@ -439,10 +439,14 @@ class PushSubscription(db.Model):
 
 
 class NotificationOutbox(db.Model):
-    """A push message waiting to be delivered, written with the change that caused it."""
+    """A message (push or e-mail, by ``channel``) waiting to be delivered, written with the
+    change that caused it; once delivered or given up on, it is the delivery log."""
 
     __tablename__ = "notification_outbox"
-    __table_args__ = (Index("ix_notification_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_outbox_due", "state", "next_attempt_at"),
+        Index("ix_notification_outbox_request", "request_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscription_id: Mapped[int | None] = mapped_column(
@@ -462,6 +466,9 @@ class NotificationOutbox(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    channel: Mapped[str] = mapped_column(String(8), default="push", server_default="push")
+    email_to: Mapped[str | None] = mapped_column(String(254))
+    kind: Mapped[str | None] = mapped_column(String(20))
 
 
 class ApiKey(db.Model):
@@ -770,3 +777,82 @@ class ForwardedUpdate(db.Model):
 
     event: Mapped[RequestEvent] = relationship()
     forwarding: Mapped[Forwarding] = relationship()
+
+
+# E-mail to residents: addresses, opt-outs, used links, proven addresses, area alerts.
+
+
+class EmailAddress(db.Model):
+    """What we know about one e-mail address: a permanent bounce (and why) or a
+    "stop all e-mail" request. Addresses are stored lower-cased."""
+
+    __tablename__ = "email_addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bounce_reason: Mapped[str | None] = mapped_column(Text)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EmailOptOut(db.Model):
+    """An address that asked for no more e-mail about one request."""
+
+    __tablename__ = "email_opt_outs"
+    __table_args__ = (UniqueConstraint("address", "request_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254))
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsedLink(db.Model):
+    """A single-use e-mail link that was used; its id's UNIQUE constraint decides races."""
+
+    __tablename__ = "used_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[str] = mapped_column(String(40), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DeviceEmail(db.Model):
+    """An e-mail address a device proved it controls (it followed a sign-in link), so
+    it may see and act on the requests sent with that address."""
+
+    __tablename__ = "device_emails"
+    __table_args__ = (UniqueConstraint("device_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(254), index=True)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AreaAlert(db.Model):
+    """"E-mail me about new reports near here / in my neighborhood": a circle or a
+    neighborhood, sent at once or as a daily digest; active once the address confirmed."""
+
+    __tablename__ = "area_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), index=True)
+    neighborhood_id: Mapped[int | None] = mapped_column(
+        ForeignKey("neighborhoods.id", ondelete="CASCADE")
+    )
+    lat: Mapped[float | None] = mapped_column(Float)
+    long: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[str] = mapped_column(String(10), default="immediate")
+    locale: Mapped[str | None] = mapped_column(String(16))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    neighborhood: Mapped[Neighborhood | None] = relationship()

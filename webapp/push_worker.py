@@ -16,7 +16,7 @@ import click
 from flask import Flask, current_app
 
 from webapp import workers
-from webapp.domain import push
+from webapp.domain import mail, push
 from webapp.extensions import db
 from webapp.models import NotificationOutbox
 
@@ -48,16 +48,16 @@ def push_keys_command() -> None:
     help="Seconds to wait when nothing is due.",
 )
 def notify_worker_command(once: bool, interval: float) -> None:
-    """Deliver queued push notifications in a loop (several may run side by side)."""
+    """Deliver queued push notifications and e-mail in a loop (several may run side by side)."""
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     push.pusher()
-    click.echo("notify-worker: delivering push notifications (Ctrl+C to stop)")
+    click.echo("notify-worker: delivering push notifications and e-mail (Ctrl+C to stop)")
     try:
         while not stop.is_set():
             try:
-                sent = push.deliver_due()
+                sent = push.deliver_due() + mail.deliver_due()
             except Exception:  # a database blip must not end the worker
                 db.session.rollback()
                 current_app.logger.exception("push delivery failed; retrying")

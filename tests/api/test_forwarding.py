@@ -191,10 +191,13 @@ def test_a_request_travels_to_the_crm_once_and_its_closure_comes_back(here, crm)
     assert item.detailed_status == Status.CLOSED
     assert item.resolution == "cannot_locate"
     assert item.resolution_note == "We could not find any graffiti there."
-    pushed = db.session.scalars(
+    queued = db.session.scalars(
         select(NotificationOutbox).where(NotificationOutbox.request_id == item.id)
     ).all()
+    pushed = [row for row in queued if row.channel == "push"]
     assert len(pushed) == 1
+    # The contact address given with the report hears about the closure by e-mail too.
+    assert "closed" in {row.kind for row in queued if row.channel == "email"}
     assert "could not find" in str(pushed[0].payload).lower()
 
     events = db.session.query(RequestEvent).filter_by(request_id=item.id).count()

@@ -218,7 +218,7 @@ def test_bad_update_queries_are_refused_in_the_spec_shape(client, city, fmt, que
 
 def test_a_reopening_is_an_open_update(client, worked):
     closed = worked["fixed"]
-    rules.reopen(closed, "Still there", user=None, device=None, requester_verified=True)
+    rules.reopen(closed, "Still there", user=None, device=None, proven=True)
     db.session.commit()
     items = updates_of(client.get(f"{BASE}/servicerequestupdates.json"), "json")
     last = [i for i in items if i["service_request_id"] == closed.public_id][-1]

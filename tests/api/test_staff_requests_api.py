@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.fakes.smtp import SMTPServer
+from webapp.domain import mail
 from webapp.extensions import db
-from webapp.models import Contact, ServiceRequest
+from webapp.models import Contact, NotificationOutbox, ServiceRequest
 
 WRITE = {"X-Requested-With": "civic311"}
 CALLER = {
@@ -99,7 +100,7 @@ def test_a_retried_call_with_the_same_key_is_not_a_second_request(client, auth, 
 
 
 def test_a_caller_who_wants_it_gets_an_email_confirmation(make_app, smtp):
-    app = make_app(**smtp.settings())
+    app = make_app(**smtp.settings(), PUBLIC_URL="https://311.testville.example")
     with app.app_context():
         factories.gen_city()
         client = app.test_client()
@@ -111,8 +112,21 @@ def test_a_caller_who_wants_it_gets_an_email_confirmation(make_app, smtp):
         )
         assert response.status_code == 201
         number = response.get_json()["data"]["id"]
+        assert mail.deliver_due() == 1  # through the notification outbox
     [message] = smtp.inbox.wait_for(1)
     assert message["To"] == "pat@example.org"
     assert number in message["Subject"]
-    assert f"https://311.testville.example/requests/{number}" in message.get_content()
+    text = message.get_body(("plain",)).get_content()
+    assert f"https://311.testville.example/requests/{number}" in text
     assert number in message["Message-ID"]
+
+
+def test_a_caller_gets_one_confirmation_and_only_when_asked(client, auth, city):
+    auth.login("staff")
+    client.post("/api/v1/staff/requests", json=pothole(), headers=WRITE)
+    client.post("/api/v1/staff/requests", json=pothole(confirm_by_email="1"), headers=WRITE)
+    rows = db.session.scalars(
+        select(NotificationOutbox).where(NotificationOutbox.channel == mail.EMAIL)
+    ).all()
+    asked = db.session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)).all()[1]
+    assert [(row.kind, row.request_id) for row in rows] == [(mail.CONFIRMATION, asked.id)]

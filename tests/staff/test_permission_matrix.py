@@ -141,6 +141,23 @@ MATRIX: dict[str, set[str]] = {
     "POST admin.forwarding_targets": ADMIN,
     "GET admin.forwarding_target": ADMIN,
     "POST admin.forwarding_target": ADMIN,
+    # E-mail links: the signed token in the link is the access decision, so the pages
+    # open for anyone (a bad token gets a plain 400/410 page and changes nothing).
+    "GET resident.email_fixed": EVERYONE,
+    "POST resident.email_fixed": EVERYONE,
+    "GET resident.email_not_fixed": EVERYONE,
+    "POST resident.email_not_fixed": EVERYONE,
+    "GET resident.email_unsubscribe": EVERYONE,
+    "POST resident.email_unsubscribe": EVERYONE,
+    "GET resident.email_sign_in": EVERYONE,
+    "POST resident.email_sign_in": EVERYONE,
+    "POST resident.send_sign_in_link": EVERYONE,
+    "GET resident.find_request": EVERYONE,
+    "POST resident.email_updates": REQUESTER,
+    "GET resident.alerts_page": EVERYONE,
+    "POST resident.create_alert": EVERYONE,
+    "GET resident.email_alert": EVERYONE,
+    "POST resident.email_alert": EVERYONE,
 }
 
 SAMPLE_ARGS = {

@@ -14,7 +14,7 @@ def _contacts(city):
     staff = factories.gen_user("staff")
     answer = answers.save(title="Bulky item pickup", body="Book it.")
     factories.gen_request("pothole", channel="pwa")
-    factories.gen_request("pothole", channel="pwa", contact_email="=cmd|' /C calc'!A0")
+    factories.gen_request("pothole", channel="pwa", contact_email="=cmd|'/C_calc'!A0@example.org")
     factories.gen_request("graffiti", channel="open311")
     contacts.record_self_service(answer, channel="web")
     contacts.record_information_call(

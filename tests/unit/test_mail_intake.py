@@ -23,6 +23,7 @@ from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.smtp import SMTPServer
 from webapp import create_app, workers
 from webapp.domain import geocoding, mail_intake
+from webapp.domain import mail as outgoing_mail
 from webapp.extensions import db
 from webapp.frontdoor import run_mail_intake
 from webapp.models import Contact, InboundMail, Photo, RequestEvent, ServiceRequest
@@ -66,6 +67,7 @@ def intake_app(make_app, imap, smtp, nominatim):
     app = make_app(
         **imap.settings(),
         **smtp.settings(),
+        PUBLIC_URL="https://311.testville.example",
         GEOCODER_DOMAIN=f"127.0.0.1:{nominatim.port}",
         GEOCODER_SCHEME="http",
         GEOCODER_MIN_DELAY=0,
@@ -139,9 +141,13 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
     assert _count(Photo, Photo.request_id == req.id) == 1
     assert _count(Contact, Contact.channel == "email", Contact.request_id == req.id) == 1
 
+    assert outgoing_mail.deliver_due() == 1  # the auto-reply goes through the notification outbox
     [reply] = smtp.inbox.wait_for(1)
     assert reply["To"] == RESIDENT and req.public_id in reply["Subject"]
-    assert f"https://311.testville.example/requests/{req.public_id}" in reply.get_content()
+    assert reply["Auto-Submitted"] == "auto-replied" and reply["In-Reply-To"]
+    text = reply.get_body(("plain",)).get_content()
+    assert f"https://311.testville.example/requests/{req.public_id}" in text
+    assert "reply to this e-mail" in text
 
     # The resident answers the acknowledgement: a public comment on the request.
     imap.deliver(
@@ -170,6 +176,7 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
         assert [o.outcome for o in outcomes] == ["duplicate", "duplicate"]
         assert _count(ServiceRequest) == 1
         assert _count(RequestEvent, RequestEvent.kind == "public_note") == 1
+        assert outgoing_mail.deliver_due() == 0
         db.session.remove()
         db.engine.dispose()
     assert imap.unread_count() == 0

@@ -77,7 +77,9 @@ def log_request(
     """A new request for this caller, by the app's own rules; committed.
 
     A caller whose e-mail belongs to an account becomes the requester (they see it
-    under "My requests"). ``confirm_by_email`` sends the acknowledgement to them.
+    under "My requests"). ``confirm_by_email`` sends them the confirmation (number and
+    tracking link) through the notification outbox, in the same transaction; without
+    it they get none.
     """
     if channel not in STAFF_CHANNELS:
         raise DomainError(
@@ -108,6 +110,7 @@ def log_request(
             logged_by=handler,
             follow=requester is not None,
             photos=photos or [],
+            email_confirmation=confirm_by_email,
         )
     )
     if result.created and caller.address:
@@ -117,10 +120,6 @@ def log_request(
         if contact is not None:
             contact.caller_address = caller.address
             db.session.commit()
-    if result.created and confirm_by_email:
-        from webapp.domain.acknowledgements import send_acknowledgement
-
-        send_acknowledgement(result.request, caller.email)
     return result
 
 

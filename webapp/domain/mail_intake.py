@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.domain import contacts, geocoding, places
 from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
-from webapp.domain.acknowledgements import MESSAGE_ID_DOMAIN, send_acknowledgement
+from webapp.domain.acknowledgements import message_id_domains
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
@@ -53,9 +53,9 @@ MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS_READ = 10
 MAX_BODY = requests_domain.MAX_DESCRIPTION
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f0c5c1e-0d0b-4a53-9a7e-2b8f3c5d9e11")
-OUR_REFERENCE = re.compile(
-    r"<?[^<>\s]*\.?(311-\d{6})[^<>\s]*@" + re.escape(MESSAGE_ID_DOMAIN) + ">?"
-)
+# A Message-ID of one of our acknowledgements: ``make_msgid(idstring=<public id>, …)``
+# on one of ``acknowledgements.message_id_domains()`` (checked in ``_referenced_request``).
+OUR_REFERENCE = re.compile(r"<?[^<>\s@]*?\.?(311-\d{6})[^<>\s@]*@([^<>\s@]+?)>?$")
 ADDRESS_LINE = re.compile(
     r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?[A-Za-z0-9.' ]{2,40}?\s(?:street|st|avenue|ave|road|rd|"
     r"drive|dr|boulevard|blvd|lane|ln|way|place|pl|court|ct|pike|highway|hwy|parkway|pkwy)\b\.?",
@@ -176,7 +176,7 @@ def _referenced_request(message) -> str | None:
     """The public id named by a reply to one of our acknowledgements, if any."""
     for reference in _references(message):
         found = OUR_REFERENCE.search(reference)
-        if found:
+        if found and found.group(2).lower() in message_id_domains():
             return found.group(1)
     return None
 
@@ -381,6 +381,7 @@ def _handle(message, message_id: str, raw_size: int) -> Outcome:
                 client_uuid=str(uuid.uuid5(MESSAGE_ID_NAMESPACE, message_id)),
                 follow=False,
                 photos=photo_bytes,
+                in_reply_to=message_id,
             )
         )
     except DomainError as error:
@@ -390,10 +391,8 @@ def _handle(message, message_id: str, raw_size: int) -> Outcome:
     request = result.request
     _store(message_id, sender, subject, "request", " ".join(notes), text, request_id=request.id)
     db.session.commit()
-    try:
-        send_acknowledgement(request, sender, in_reply_to=message_id)
-    except Exception:  # noqa: BLE001 - the request stands; the reply is best effort
-        current_app.logger.exception("auto-reply for %s failed", request.public_id)
+    # The auto-reply (number and tracking link) was queued with the request itself
+    # (``mail.queue_confirmation``) and is sent, with retries, by the mail worker.
     return Outcome(message_id, "request", " ".join(notes), request)
 
 

@@ -1,4 +1,5 @@
-"""A resident's own requests (by account and by this device), a page at a time."""
+"""A resident's own requests (by account, by this device and by the e-mail addresses the
+device proved), a page at a time."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Who hears about a change, and the message they get; push subscriptions and prefs.
 
 ``on_event`` runs inside the transaction that made the change and writes one
-NotificationOutbox row per push subscription of each follower, so a change that
-rolls back sends nothing. Delivery (pywebpush) happens after commit, elsewhere.
+NotificationOutbox row per push subscription of each follower, plus an e-mail row for
+the address the resident gave (``domain.mail``), so a change that rolls back sends
+nothing. Delivery (pywebpush, SMTP) happens after commit, elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from webapp.domain import glossary, push_endpoints
+from webapp.domain import alerts, glossary, mail, push_endpoints
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
@@ -157,9 +158,15 @@ def on_event(event: RequestEvent) -> int:
     in the caller's transaction so a change that rolls back sends nothing.
     """
     kind = message_kind(event)
+    if event.kind == EventKind.CREATED:
+        # The requester's confirmation e-mail is queued by ``requests.submit`` (the desk
+        # sends it only when the caller asks); area alerts go out for every new report.
+        alerts.on_new_request(event.request)
     if kind is None or not event.public and kind != ALWAYS:
         return 0
     request = event.request
+    device = request.device
+    mail.on_request_event(event, kind, wants=wants(device.notify_prefs if device else None, kind))
     navigate = f"/requests/{request.public_id}"
     payloads: dict[str | None, dict] = {}
     queued = 0

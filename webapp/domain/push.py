@@ -256,8 +256,11 @@ def public_key(app: Flask | None = None) -> str:
 # --- claiming and delivering -------------------------------------------------------
 
 
-def claim_due(limit: int = CLAIM_BATCH, now: datetime | None = None) -> list[int]:
-    """Claim up to ``limit`` due rows for this worker and commit; returns their ids.
+def claim_due(
+    limit: int = CLAIM_BATCH, now: datetime | None = None, channel: str = "push"
+) -> list[int]:
+    """Claim up to ``limit`` due rows of ``channel`` (push or email) for this worker and
+    commit; returns their ids.
 
     Due means pending and ``next_attempt_at <= now``, or ``sending`` with an expired lease
     (a worker died). One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) …
@@ -268,6 +271,7 @@ def claim_due(limit: int = CLAIM_BATCH, now: datetime | None = None) -> list[int
     due = (
         select(NotificationOutbox.id)
         .where(
+            NotificationOutbox.channel == channel,
             or_(NotificationOutbox.state == PENDING, NotificationOutbox.state == SENDING),
             NotificationOutbox.next_attempt_at <= now,
         )

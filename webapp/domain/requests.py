@@ -20,13 +20,14 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import contacts, notify, places, routing
+from webapp.domain import contacts, mail, notify, places, routing
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Channel,
     Device,
+    DeviceEmail,
     EventKind,
     Follow,
     GeocodeState,
@@ -78,6 +79,12 @@ class Submission:
     api_key: ApiKey | None = None
     follow: bool = True
     photos: list[bytes] = field(default_factory=list)
+    # E-mail the confirmation (number and tracking link) to ``contact_email``: on for
+    # residents' own reports; the desk sends it only when the caller asks for it.
+    email_confirmation: bool = True
+    # The resident's own Message-ID when the report came by e-mail: the confirmation
+    # is then the auto-reply to it.
+    in_reply_to: str | None = None
 
 
 @dataclass
@@ -220,6 +227,10 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
             )
     else:
         places.check_inside_city(float(sub.lat), float(sub.long))
+    # A contact address must be one (a 422 otherwise); it is kept as it was given, and
+    # e-mail to it goes to its normalised form (``mail.on_request_event``).
+    mail.normalise_address(sub.contact_email, field="contact_email")
+    sub.contact_email = (sub.contact_email or "").strip() or None
     if len(sub.description or "") > MAX_DESCRIPTION:
         raise DomainError(
             _(
@@ -339,12 +350,14 @@ def submit(sub: Submission) -> SubmitResult:
         contacts.record_request(request)
         for item in processed:
             written.extend(photo_pipeline.attach(request, item))
-        _record(
+        created = _record(
             request,
             EventKind.CREATED,
             actor=sub.logged_by or sub.requester,
             to_status=Status.SUBMITTED,
         )
+        if sub.email_confirmation:
+            mail.queue_confirmation(created, in_reply_to=sub.in_reply_to)
         if sub.follow and (sub.requester or sub.device):
             _add_follow(request, sub.requester, sub.device, supporter=False)
         forwarding.queue(request)
@@ -632,17 +645,17 @@ def reopen(
     photos: list[bytes] | None = None,
     window_days: int = 30,
     now: datetime | None = None,
-    requester_verified: bool = False,
+    proven: bool = False,
 ) -> RequestEvent:
     """The requester says "not fixed": back to the staff queue, flagged as reopened.
 
-    ``requester_verified`` is for callers that recognised the requester another way
-    (an Open311 client sending the requester's e-mail address).
-    """
+    ``proven`` means the caller already proved to be the requester another way (a
+    signed link sent to the address they gave, or the Open311 client that submitted
+    the request sending the contact address stored on it)."""
     from webapp.domain import photos as photo_pipeline
 
     now = now or utcnow()
-    if not requester_verified and not is_requester(request, user, device):
+    if not proven and not is_requester(request, user, device):
         raise NotAllowed(_("Only the person who reported this can reopen it."), status=403)
     if not request.is_closed:
         raise NotAllowed(_("This request is still open."))
@@ -735,10 +748,14 @@ def can_reopen(request: ServiceRequest, window_days: int, now: datetime | None =
 
 
 def confirm_fixed(
-    request: ServiceRequest, *, user: User | None = None, device: Device | None = None
+    request: ServiceRequest,
+    *,
+    user: User | None = None,
+    device: Device | None = None,
+    proven: bool = False,
 ) -> RequestEvent:
     """The requester says "yes, it's fixed": a public timeline entry, once per closure."""
-    if not is_requester(request, user, device):
+    if not proven and not is_requester(request, user, device):
         raise NotAllowed(_("Only the person who reported this can confirm it."), status=403)
     if not request.is_closed:
         raise NotAllowed(_("This request is still open."))
@@ -764,18 +781,29 @@ def response_templates(service_id: int | None, status: str | None = None) -> lis
 
 
 def is_requester(request: ServiceRequest, user: User | None, device: Device | None) -> bool:
-    """True when ``user`` made the request, or ``device`` made it and no account owns it.
+    """True when ``user`` made the request, or ``device`` made it (or proved it controls
+    the e-mail address the request was sent with: it followed a sign-in link) and no
+    account owns it.
 
     A request an account has claimed is that account's alone: the phone it was sent
     from no longer speaks for it (the next person on a shared phone cannot reopen it).
     """
-    return bool(
-        (user is not None and request.requester_id == user.id)
-        or (
-            device is not None
-            and request.requester_id is None
-            and request.device_id == device.id
+    if user is not None and request.requester_id == user.id:
+        return True
+    if device is None or request.requester_id is not None:
+        return False
+    if request.device_id == device.id:
+        return True
+    if not request.contact_email:
+        return False
+    return (
+        db.session.scalar(
+            select(DeviceEmail.id).where(
+                DeviceEmail.device_id == device.id,
+                DeviceEmail.address == request.contact_email.strip().lower(),
+            )
         )
+        is not None
     )
 
 
@@ -786,8 +814,15 @@ def owned_by(user: User | None, device: Device | None):
     if user is not None:
         conditions.append(ServiceRequest.requester_id == user.id)
     if device is not None:
+        proven = select(DeviceEmail.address).where(DeviceEmail.device_id == device.id)
         conditions.append(
-            and_(ServiceRequest.device_id == device.id, ServiceRequest.requester_id.is_(None))
+            and_(
+                or_(
+                    ServiceRequest.device_id == device.id,
+                    func.lower(ServiceRequest.contact_email).in_(proven.scalar_subquery()),
+                ),
+                ServiceRequest.requester_id.is_(None),
+            )
         )
     return or_(*conditions) if conditions else None
 

@@ -249,7 +249,7 @@ def accept_comment(
             text or _("Reopened with a photo."),
             window_days=window_days,
             now=now,
-            requester_verified=True,
+            proven=True,
         )
         event.data = {**(event.data or {}), **data}
     else:

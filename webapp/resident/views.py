@@ -86,7 +86,8 @@ def request_page(public_id: str):
 @bp.get("/my")
 @public
 def my_requests():
-    """The caller's requests, a page at a time: by account when signed in, else by device."""
+    """The caller's requests, a page at a time: by account when signed in, else by device
+    (and the addresses this device proved with a sign-in link)."""
     listing = my_requests_domain.page_of_requests(
         current_account(), current_device(), _page_number(request.args.get("page"))
     )

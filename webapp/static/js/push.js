@@ -82,20 +82,48 @@ async function currentSubscription(registration, publicKey) {
   });
 }
 
-/* Call from a tap. Resolves true once the server has this browser's subscription
- * (and follows `options.request`, a public id, when given). */
-export async function enablePushNotifications(options = {}) {
-  if (needsHomeScreenInstall() || !pushSupported()) {
-    return false;
+/* What push can do here before anyone taps: "ask", "on" (already allowed),
+ * "denied" (blocked in the browser's settings), "unsupported" or "install" (iPhone:
+ * add to the Home Screen first). */
+export function pushState() {
+  if (needsHomeScreenInstall()) {
+    return "install";
+  }
+  if (!pushSupported()) {
+    return "unsupported";
+  }
+  if (Notification.permission === "denied") {
+    return "denied";
+  }
+  return Notification.permission === "granted" ? "on" : "ask";
+}
+
+/* Call from a tap. Resolves to what really happened: "on" once the server has this
+ * browser's subscription (following `options.request`, a public id, when given), else
+ * "install", "unsupported", "denied" or "failed". */
+export async function turnOnPush(options = {}) {
+  const before = pushState();
+  if (before === "install" || before === "unsupported" || before === "denied") {
+    return before;
   }
   const permission = await Notification.requestPermission();
   if (permission !== "granted") {
-    return false;
+    return permission === "denied" ? "denied" : "failed";
   }
-  const registration = await navigator.serviceWorker.ready;
-  const subscription = await currentSubscription(registration, await fetchPublicKey());
-  const extra = options.request ? { request: options.request } : {};
-  return sendSubscription(subscription, extra);
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    const subscription = await currentSubscription(registration, await fetchPublicKey());
+    const extra = options.request ? { request: options.request } : {};
+    return (await sendSubscription(subscription, extra)) ? "on" : "failed";
+  } catch (error) {
+    console.warn("Push subscription failed", error);
+    return "failed";
+  }
+}
+
+/* Call from a tap. Resolves true once the server has this browser's subscription. */
+export async function enablePushNotifications(options = {}) {
+  return (await turnOnPush(options)) === "on";
 }
 
 /* On every page start: make sure the server still has this browser's subscription. */
@@ -123,35 +151,34 @@ function showStatus(root, name) {
   }
 }
 
+/* When push cannot work here, say so and show the e-mail offer next to it. */
+function offerEmail(root, outcome) {
+  const offer = root && root.querySelector("[data-push-email]");
+  if (offer) {
+    offer.hidden = outcome === "on";
+  }
+}
+
 function wireButton(button) {
   const root = button.closest("[data-push]");
-  if (root && (pushSupported() || isIos())) {
+  if (root) {
     root.hidden = false;
   }
+  const initial = pushState();
+  if (initial === "unsupported" || initial === "denied") {
+    showStatus(root, initial);
+    offerEmail(root, initial);
+  }
   button.addEventListener("click", async () => {
-    if (needsHomeScreenInstall()) {
-      showStatus(root, "install");
-      return;
-    }
-    if (!pushSupported()) {
-      showStatus(root, "unsupported");
-      return;
-    }
     button.disabled = true;
     showStatus(root, "working");
-    let enabled = false;
-    try {
-      enabled = await enablePushNotifications({ request: button.dataset.request });
-    } catch (error) {
-      console.warn("Push subscription failed", error);
-    }
+    const outcome = await turnOnPush({ request: button.dataset.request });
     button.disabled = false;
-    if (enabled) {
+    if (outcome === "on") {
       button.setAttribute("aria-pressed", "true");
-      showStatus(root, "on");
-    } else {
-      showStatus(root, Notification.permission === "denied" ? "denied" : "failed");
     }
+    showStatus(root, outcome);
+    offerEmail(root, outcome);
   });
 }
 

@@ -16,7 +16,7 @@ import {
 import { applyFields, collectFields } from "./report-fields.js";
 import { onFollowed, showNearby, hideNearby } from "./report-nearby.js";
 import { categoryProblem, showQuestionsFor, wireCategoryStep } from "./report-step-category.js";
-import { wireContactStep } from "./report-step-contact.js";
+import { showPushStateOnLoad, wireContactStep } from "./report-step-contact.js";
 import {
   completeLocation,
   resetLocation,
@@ -319,6 +319,7 @@ async function main() {
   }
   wire();
   await restore();
+  await showPushStateOnLoad();
   startOutbox();
 }
 

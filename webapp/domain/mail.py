@@ -1,0 +1,714 @@
+"""E-mail to residents through the same transactional outbox as push.
+
+Writing: ``queue_email`` (any message: a sign-in link, an alert), ``queue_confirmation``
+(the number and tracking link when a report is made, from any door: the app, the desk
+when the caller asks, the auto-reply to an e-mailed report) and ``on_request_event``
+(the updates the resident chose, closure) add
+``NotificationOutbox`` rows with ``channel="email"`` inside the caller's transaction, so
+a change that rolls back mails nobody. Request mail is composed when it is sent, so a
+closure's after-photo (attached after the closing event, in the same transaction) is in
+it, and the "fixed / not fixed" links are fresh.
+
+Sending: ``deliver_due`` claims due e-mail rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), opens ONE SMTP connection per claimed batch and sends every message over
+it. 2xx → ``sent``; 4xx, a dropped connection or an unreachable server → retried with
+exponential backoff; 5xx → ``failed`` with the server's words kept, and a refused
+recipient (5xx on RCPT) marks the address as bounced so it gets no more mail. Every row
+stays as the delivery log staff see on the workbench.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from email.mime.image import MIMEImage
+from email.utils import make_msgid, parseaddr
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_mailman import EmailMultiAlternatives
+from flask_mailman.backends.smtp import EmailBackend as SMTPBackend
+from flask_mailman.message import sanitize_address
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from webapp.domain import links
+from webapp.domain.errors import DomainError
+from webapp.extensions import db
+from webapp.extensions import mail as mailman
+from webapp.models import (
+    EmailAddress,
+    EmailOptOut,
+    NotificationOutbox,
+    Photo,
+    PhotoKind,
+    RequestEvent,
+    ServiceRequest,
+    utcnow,
+)
+
+EMAIL = "email"
+PUSH = "push"
+PENDING, SENDING, SENT, DEAD, FAILED = "pending", "sending", "sent", "dead", "failed"
+CONFIRMATION = "confirmation"
+CLOSED = "closed"
+CLAIM_BATCH = 100
+SEND_CONNECTIONS = 4  # SMTP connections in parallel per worker, each reused for its share
+MIN_PER_CONNECTION = 10  # a batch smaller than this goes over one connection
+MAX_ATTEMPTS = 8
+MAX_ADDRESS = 254
+PHOTO_CID = "after-photo"
+# The Message-ID domain of acknowledgements sent before they went through the outbox;
+# replies to them are still recognised.
+LEGACY_MESSAGE_ID_DOMAIN = "civic311.local"
+
+
+# --- addresses ---------------------------------------------------------------------
+
+
+def normalise_address(value: object, *, field: str = "email") -> str | None:
+    """A clean address (domain lower-cased), None when empty, or a 422 naming ``field``.
+
+    Only the syntax is checked here (no DNS lookups at submit time: reports must work
+    offline-first and fast); the mail server's answer decides the rest.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DomainError(_("Please enter a valid e-mail address."), field=field)
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_ADDRESS:
+        raise DomainError(_("That e-mail address is too long."), field=field)
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise DomainError(
+            _("“%(address)s” is not a valid e-mail address.", address=text[:80]), field=field
+        ) from None
+    return checked.normalized
+
+
+def _key(address: str) -> str:
+    return address.strip().lower()
+
+
+def address_record(address: str, *, create: bool = False) -> EmailAddress | None:
+    """What we know about ``address`` (created on demand)."""
+    record = db.session.scalars(
+        select(EmailAddress).where(EmailAddress.address == _key(address))
+    ).first()
+    if record is None and create:
+        record = EmailAddress(address=_key(address))
+        db.session.add(record)
+        db.session.flush()
+    return record
+
+
+def blocked_reason(address: str, request_id: int | None = None) -> str | None:
+    """Why ``address`` must not be mailed (bounced, unsubscribed), or None."""
+    record = address_record(address)
+    if record is not None and record.bounced_at is not None:
+        return f"address bounced permanently: {record.bounce_reason or 'no reason given'}"
+    if record is not None and record.unsubscribed_at is not None:
+        return "the resident asked for no more e-mail"
+    if request_id is not None:
+        opted_out = db.session.scalar(
+            select(EmailOptOut.id).where(
+                EmailOptOut.address == _key(address), EmailOptOut.request_id == request_id
+            )
+        )
+        if opted_out is not None:
+            return "the resident unsubscribed from this request"
+    return None
+
+
+def mark_bounced(address: str, reason: str) -> None:
+    """Record a permanent failure: the address gets no more mail; staff see why."""
+    record = address_record(address, create=True)
+    record.bounced_at = utcnow()
+    record.bounce_reason = reason[:500]
+
+
+def unsubscribe(address: str, request_id: int | None = None) -> None:
+    """Stop mail about one request (or all mail when ``request_id`` is None). Doing it
+    twice is fine."""
+    if request_id is None:
+        record = address_record(address, create=True)
+        record.unsubscribed_at = record.unsubscribed_at or utcnow()
+        return
+    exists = db.session.scalar(
+        select(EmailOptOut.id).where(
+            EmailOptOut.address == _key(address), EmailOptOut.request_id == request_id
+        )
+    )
+    if exists is None:
+        db.session.add(EmailOptOut(address=_key(address), request_id=request_id))
+        db.session.flush()
+
+
+# --- queueing ----------------------------------------------------------------------
+
+
+def base_url() -> str:
+    """The public address links in e-mail start with (see ``webapp.mail_worker``)."""
+    provider = current_app.extensions.get("civic311_public_url")
+    return provider() if provider else "http://localhost:5000"
+
+
+def unsubscribe_url(
+    address: str, *, request_id: int | None = None, alert_id: int | None = None
+) -> str:
+    """The one-click unsubscribe link for a message to ``address``."""
+    data = {"e": _key(address)}
+    if request_id is not None:
+        data["r"] = request_id
+    if alert_id is not None:
+        data["a"] = alert_id
+    return f"{base_url()}/e/unsubscribe/{links.make(links.UNSUBSCRIBE, **data)}"
+
+
+def queue_email(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    kind: str = "message",
+    request: ServiceRequest | None = None,
+    event: RequestEvent | None = None,
+    unsubscribe: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> NotificationOutbox | None:
+    """Queue one e-mail in the caller's transaction; the worker sends it after commit.
+
+    ``unsubscribe`` is a one-click unsubscribe URL (adds ``List-Unsubscribe`` and
+    ``List-Unsubscribe-Post``). Returns None when the address must not be mailed.
+    """
+    if blocked_reason(to, request.id if request else None):
+        return None
+    payload = {"subject": subject, "text": text, "html": html, "headers": dict(headers or {})}
+    if unsubscribe:
+        payload["unsubscribe"] = unsubscribe
+    return _add_row(to, payload, kind=kind, request=request, event=event)
+
+
+def _add_row(to, payload, *, kind, request=None, event=None) -> NotificationOutbox:
+    row = NotificationOutbox(
+        channel=EMAIL,
+        email_to=to,
+        kind=kind,
+        request_id=request.id if request else None,
+        event_id=event.id if event else None,
+        payload=payload,
+        urgency="normal",
+        ttl_seconds=4 * 24 * 3600,
+        state=PENDING,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(row)
+    return row
+
+
+def on_request_event(
+    event: RequestEvent,
+    kind: str,
+    wants: bool,
+    *,
+    headers: dict[str, str] | None = None,
+    replies: bool = False,
+) -> NotificationOutbox | None:
+    """Queue request mail for the address the resident gave, when they want this kind.
+
+    ``kind`` is ``confirmation`` (on submit), ``closed`` or an optional update kind;
+    ``wants`` says whether the resident chose it (closure and confirmation always).
+    ``replies`` says the mail may invite a reply (the e-mail intake reads them).
+    """
+    request = event.request
+    try:
+        address = normalise_address(request.contact_email)
+    except DomainError:  # stored before addresses were checked
+        return None
+    if not address or not wants or blocked_reason(address, request.id):
+        return None
+    locale = request.requester.locale if request.requester else None
+    payload = {"template": "request", "kind": kind, "base_url": base_url(), "locale": locale}
+    if headers:
+        payload["headers"] = dict(headers)
+    if replies:
+        payload["replies"] = True
+    return _add_row(address, payload, kind=kind, request=request, event=event)
+
+
+def message_id_domain() -> str:
+    """The domain of our Message-IDs: the sender's own (``MAIL_DEFAULT_SENDER``)."""
+    sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
+    return parseaddr(sender)[1].rpartition("@")[2].lower() or LEGACY_MESSAGE_ID_DOMAIN
+
+
+def message_id_for(request: ServiceRequest) -> str:
+    """A Message-ID that names the request (``<….311-000123@domain>``), so a reply to
+    the confirmation can be matched to it by the e-mail intake."""
+    return make_msgid(idstring=request.public_id, domain=message_id_domain())
+
+
+def queue_confirmation(
+    event: RequestEvent, *, in_reply_to: str | None = None
+) -> NotificationOutbox | None:
+    """Queue the confirmation (number and tracking link) of a new request to the address
+    given with it, in the submitting transaction: the one confirmation every door sends.
+
+    Its Message-ID names the request, so a reply threads onto it; ``in_reply_to`` (the
+    resident's own message, for an e-mailed report) makes it an auto-reply to that.
+    """
+    from webapp.domain import mail_intake
+
+    headers = {"Message-ID": message_id_for(event.request)}
+    if in_reply_to:
+        headers.update(
+            {
+                "In-Reply-To": in_reply_to,
+                "References": in_reply_to,
+                "Auto-Submitted": "auto-replied",
+            }
+        )
+    return on_request_event(
+        event,
+        CONFIRMATION,
+        wants=True,
+        headers=headers,
+        replies=mail_intake.is_configured(current_app.config),
+    )
+
+
+# --- composing ---------------------------------------------------------------------
+
+
+def _render(name: str, **context) -> str:
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
+def _locale(locale: str | None) -> str:
+    supported = current_app.config.get("SUPPORTED_LOCALES", ())
+    return locale if locale in supported else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _subject(request: ServiceRequest, event: RequestEvent, kind: str) -> str:
+    from webapp.domain import notify
+
+    if kind == CONFIRMATION:
+        return _(
+            "We received your report %(id)s (%(service)s)",
+            id=request.public_id,
+            service=request.service.name,
+        )
+    return notify.build_payload(event, kind, "")["notification"]["title"]
+
+
+def _closure_photo(event: RequestEvent) -> Photo | None:
+    preloaded = db.session.info.get(PRELOADED_PHOTOS)
+    if preloaded is not None and event.id in preloaded:
+        return preloaded[event.id]
+    return db.session.scalars(
+        select(Photo)
+        .where(Photo.event_id == event.id, Photo.kind == PhotoKind.CLOSURE)
+        .order_by(Photo.id)
+    ).first()
+
+
+def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEImage]]:
+    """Subject, text, HTML and inline images of a request mail, composed now."""
+    from webapp.domain import notify
+    from webapp.domain.storage import photo_store
+
+    payload = row.payload
+    event = db.session.get(RequestEvent, row.event_id)
+    request = db.session.get(ServiceRequest, row.request_id)
+    kind = payload["kind"]
+    root = payload.get("base_url") or base_url()
+    status_url = f"{root}/requests/{request.public_id}"
+    context = {
+        "req": request,
+        "event": event,
+        "kind": kind,
+        "status_url": status_url,
+        "city": current_app.config.get("CITY_NAME"),
+        "photo_cid": None,
+        "fixed_url": None,
+        "not_fixed_url": None,
+        "window_days": int(current_app.config.get("REOPEN_WINDOW_DAYS", 30)),
+        "unsubscribe_url": payload.get("unsubscribe"),
+        "replies": bool(payload.get("replies")),
+    }
+    images: list[MIMEImage] = []
+    with force_locale(_locale(payload.get("locale"))):
+        context["resolution"] = notify.resolution_label(request.resolution)
+        subject = _subject(request, event, kind)
+        if kind == CLOSED and event.to_status == "closed":
+            photo = _closure_photo(event)
+            if photo is not None:
+                image = MIMEImage(photo_store().open(photo.display_key), "jpeg")
+                image.add_header("Content-ID", f"<{PHOTO_CID}>")
+                image.add_header("Content-Disposition", "inline", filename="after.jpg")
+                images.append(image)
+                context["photo_cid"] = PHOTO_CID
+            closed_at = int(request.closed_at.timestamp()) if request.closed_at else 0
+            token_data = {"r": request.id, "e": _key(row.email_to), "c": closed_at}
+            context["fixed_url"] = f"{root}/e/fixed/{links.make(links.FIXED, **token_data)}"
+            context["not_fixed_url"] = (
+                f"{root}/e/not-fixed/{links.make(links.NOT_FIXED, **token_data)}"
+            )
+        context["subject"] = subject
+        text = _render("email/request.txt", **context)
+        html = _render("email/request.html", **context)
+    return subject, text, html, images
+
+
+def compose(row: NotificationOutbox) -> EmailMultiAlternatives:
+    """The message for an outbox row: text and HTML parts, unsubscribe headers, and the
+    after-photo inline (no remote images, so nothing tracks whether mail was opened)."""
+    payload = dict(row.payload)
+    if payload.get("template") == "request" and not payload.get("unsubscribe"):
+        payload["unsubscribe"] = unsubscribe_url(row.email_to, request_id=row.request_id)
+        row.payload = payload
+    images: list[MIMEImage] = []
+    if payload.get("template") == "request":
+        subject, text, html, images = _request_message(row)
+    else:
+        subject, text, html = payload["subject"], payload["text"], payload.get("html")
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "Message-ID": make_msgid(domain=message_id_domain()),
+        **payload.get("headers", {}),
+    }
+    if payload.get("unsubscribe"):
+        headers["List-Unsubscribe"] = f"<{payload['unsubscribe']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=current_app.config.get("MAIL_DEFAULT_SENDER"),
+        to=[row.email_to],
+        headers=headers,
+    )
+    if html:
+        message.attach_alternative(html, "text/html")
+    if images:
+        message.mixed_subtype = "related"
+        for image in images:
+            message.attach(image)
+    return message
+
+
+# --- sending -----------------------------------------------------------------------
+
+
+def _retry(row: NotificationOutbox, error: str, now: datetime) -> str:
+    from webapp.domain.push import backoff_seconds
+
+    if row.attempts >= MAX_ATTEMPTS:
+        row.state = FAILED
+        row.last_error = f"gave up after {row.attempts} attempts: {error}"[:1000]
+        return FAILED
+    row.state = PENDING
+    row.last_error = error[:1000]
+    row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+    return PENDING
+
+
+def _smtp_words(code: int, text: bytes | str) -> str:
+    words = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {words}".strip()
+
+
+def _outcome(row: NotificationOutbox, error: Exception | None, now: datetime) -> str:
+    """Record what the mail server said about one message; returns the new state."""
+    if error is None:
+        row.state = SENT
+        row.sent_at = now
+        row.last_error = None
+        return SENT
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+        words = _smtp_words(code, text)
+        if 500 <= code < 600:
+            row.state = FAILED
+            row.last_error = f"mail server refused the address: {words}"[:1000]
+            mark_bounced(row.email_to, words)
+            return FAILED
+        return _retry(row, f"mail server answered {words}", now)
+    if isinstance(error, smtplib.SMTPResponseException):
+        words = _smtp_words(error.smtp_code, error.smtp_error)
+        if 500 <= error.smtp_code < 600:
+            row.state = FAILED
+            row.last_error = f"mail server refused the message: {words}"[:1000]
+            return FAILED
+        return _retry(row, f"mail server answered {words}", now)
+    return _retry(row, f"mail server unreachable: {type(error).__name__}: {error}", now)
+
+
+def _broken(error: Exception) -> bool:
+    """After these the SMTP connection cannot be reused."""
+    if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code == 421:
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return any(code == 421 for code, _text in error.recipients.values())
+    return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
+
+
+Outgoing = tuple[str, list[str], bytes]
+PRELOADED_PHOTOS = "civic311_mail_photos"
+
+
+def _blocked_reasons(rows: list[NotificationOutbox]) -> dict[tuple[str, int | None], str]:
+    """Why each (address, request) of a batch must not be mailed, in two queries."""
+    addresses = {row.email_to.lower() for row in rows}
+    records = {
+        record.address: record
+        for record in db.session.scalars(
+            select(EmailAddress).where(EmailAddress.address.in_(addresses))
+        )
+    }
+    opted_out = {
+        (address, request_id)
+        for address, request_id in db.session.execute(
+            select(EmailOptOut.address, EmailOptOut.request_id).where(
+                EmailOptOut.address.in_(addresses)
+            )
+        )
+    }
+    reasons = {}
+    for row in rows:
+        key = (row.email_to.lower(), row.request_id)
+        record = records.get(key[0])
+        if record is not None and record.bounced_at is not None:
+            reasons[key] = (
+                f"address bounced permanently: {record.bounce_reason or 'no reason given'}"
+            )
+        elif record is not None and record.unsubscribed_at is not None:
+            reasons[key] = "the resident asked for no more e-mail"
+        elif key in opted_out:
+            reasons[key] = "the resident unsubscribed from this request"
+    return reasons
+
+
+def _preload(rows: list[NotificationOutbox]) -> list:
+    """Load a batch's requests, events and closure photos in a few queries (composing
+    then finds them in the session instead of asking once per message). Returns the
+    loaded objects: the caller keeps them while composing, since the session holds
+    unchanged objects only weakly."""
+    request_ids = {row.request_id for row in rows if row.request_id}
+    event_ids = {row.event_id for row in rows if row.event_id}
+    loaded: list = []
+    if request_ids:
+        loaded += db.session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.id.in_(request_ids))
+            .options(selectinload(ServiceRequest.service), selectinload(ServiceRequest.requester))
+        ).all()
+    if event_ids:
+        loaded += db.session.scalars(
+            select(RequestEvent).where(RequestEvent.id.in_(event_ids))
+        ).all()
+        photos: dict[int, Photo | None] = dict.fromkeys(event_ids)
+        for photo in db.session.scalars(
+            select(Photo)
+            .where(Photo.event_id.in_(event_ids), Photo.kind == PhotoKind.CLOSURE)
+            .order_by(Photo.id.desc())
+        ):
+            photos[photo.event_id] = photo
+        db.session.info[PRELOADED_PHOTOS] = photos
+    return loaded
+
+
+def _raw(message: EmailMultiAlternatives) -> Outgoing:
+    """Envelope sender, recipients and the bytes on the wire (built with the app context,
+    so sending threads need none)."""
+    encoding = message.encoding or current_app.extensions["mailman"].default_charset
+    return (
+        sanitize_address(message.from_email, encoding),
+        [sanitize_address(a, encoding) for a in message.recipients()],
+        message.message().as_bytes(linesep="\r\n"),
+    )
+
+
+def _open(connection: SMTPBackend) -> None:
+    """Open the connection with Nagle's algorithm off: SMTP is a conversation of small
+    writes, and on a reused connection Nagle plus delayed ACKs stall every message."""
+    connection.open()
+    sock = getattr(connection.connection, "sock", None)
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _reconnect(connection: SMTPBackend) -> None:
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        connection.close()
+    with contextlib.suppress(OSError, smtplib.SMTPException):
+        _open(connection)
+
+
+def _send_share(connection: SMTPBackend, share: list[Outgoing]) -> list[Exception | None]:
+    """Send a share of a batch over ONE connection (runs on a sending thread; no database
+    work). Returns the error of each message, None when the server took it."""
+    try:
+        _open(connection)
+    except (OSError, smtplib.SMTPException) as error:
+        return [error] * len(share)
+    errors: list[Exception | None] = []
+    try:
+        for sender, recipients, data in share:
+            error: Exception | None = None
+            try:
+                if connection.connection is None:
+                    raise smtplib.SMTPServerDisconnected("the mail server closed the connection")
+                connection.connection.sendmail(sender, recipients, data)
+            except (OSError, smtplib.SMTPException) as failure:
+                error = failure
+            errors.append(error)
+            if error is not None and _broken(error):
+                _reconnect(connection)
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+    return errors
+
+
+def _shares(count: int, connections: int) -> list[range]:
+    """Split ``count`` messages into at most ``connections`` runs of at least
+    ``MIN_PER_CONNECTION`` each (a small batch goes over one connection)."""
+    wanted = max(1, min(connections, count // MIN_PER_CONNECTION))
+    size = -(-count // wanted)
+    return [range(start, min(count, start + size)) for start in range(0, count, size)]
+
+
+def send_batch(
+    rows: list[NotificationOutbox], now: datetime | None = None, connections: int | None = None
+) -> int:
+    """Send claimed rows and record each outcome (caller commits); returns how many sent.
+
+    Messages are composed here (with the database), then sent over at most
+    ``SEND_CONNECTIONS`` SMTP connections in parallel, each reused for its whole share
+    of the batch. A connection the server dropped (421, disconnect) is reopened; when
+    the server cannot be reached at all, every row is rescheduled with backoff.
+    """
+    now = now or utcnow()
+    blocked = _blocked_reasons(rows)
+    kept = _preload(rows)
+    ready: list[tuple[NotificationOutbox, EmailMultiAlternatives]] = []
+    for row in rows:
+        reason = blocked.get((row.email_to.lower(), row.request_id))
+        if reason:
+            row.state, row.last_error = DEAD, f"not sent: {reason}"
+            continue
+        try:
+            ready.append((row, compose(row)))
+        except Exception as error:  # a broken template or a missing photo file
+            current_app.logger.exception("could not compose e-mail %s", row.id)
+            row.state, row.last_error = FAILED, f"could not compose: {error}"[:1000]
+    db.session.info.pop(PRELOADED_PHOTOS, None)
+    del kept
+    if not ready:
+        return 0
+    backend = mailman.get_connection()
+    if not isinstance(backend, SMTPBackend):  # the .eml files of the embedded default
+        errors: list[Exception | None] = []
+        for _row, message in ready:
+            try:
+                backend.send_messages([message])
+                errors.append(None)
+            except OSError as error:
+                errors.append(error)
+    else:
+        outgoing = [_raw(message) for _row, message in ready]
+        shares = _shares(len(outgoing), connections or SEND_CONNECTIONS)
+        backends = [backend] + [mailman.get_connection() for _ in shares[1:]]
+        if len(shares) == 1:
+            results = [_send_share(backend, outgoing)]
+        else:
+            pool = _sending_pool()
+            futures = [
+                pool.submit(_send_share, conn, [outgoing[i] for i in share])
+                for conn, share in zip(backends, shares, strict=True)
+            ]
+            results = [future.result() for future in futures]
+        errors = [error for result in results for error in result]
+    sent = 0
+    for (row, _message), error in zip(ready, errors, strict=True):
+        if _outcome(row, error, now) == SENT:
+            sent += 1
+    return sent
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _sending_pool() -> ThreadPoolExecutor:
+    """The shared threads that hold the parallel SMTP connections."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(
+                max_workers=SEND_CONNECTIONS, thread_name_prefix="civic311-mail"
+            )
+        return _POOL
+
+
+def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
+    """Drain due e-mail rows batch by batch (SMTP connections reused across each batch);
+    returns how many were sent. Each batch's outcomes are committed together, so a
+    crash mid-batch may send a batch's messages twice, never lose them."""
+    from webapp.domain.push import claim_due
+
+    sent = 0
+    while True:
+        ids = claim_due(limit, now, channel=EMAIL)
+        if not ids:
+            return sent
+        rows = db.session.scalars(
+            select(NotificationOutbox)
+            .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
+            .order_by(NotificationOutbox.id)
+        ).all()
+        sent += send_batch(list(rows))
+        db.session.commit()
+
+
+def send_daily_digests(now: datetime | None = None) -> int:
+    """Queue the daily digests of area alerts that are due (see ``domain.alerts``)."""
+    from webapp.domain import alerts
+
+    queued = alerts.queue_digests(now)
+    if queued:
+        db.session.commit()
+    return queued
+
+
+# --- the delivery log --------------------------------------------------------------
+
+
+def delivery_log(request: ServiceRequest) -> list[NotificationOutbox]:
+    """Every push and e-mail message about a request, oldest first (for staff)."""
+    return list(
+        db.session.scalars(
+            select(NotificationOutbox)
+            .where(NotificationOutbox.request_id == request.id)
+            .order_by(NotificationOutbox.created_at, NotificationOutbox.id)
+        )
+    )
+
+
+def bounced_address(request: ServiceRequest) -> EmailAddress | None:
+    """The request's contact address when it bounced permanently (staff see why)."""
+    if not request.contact_email:
+        return None
+    record = address_record(request.contact_email)
+    return record if record is not None and record.bounced_at is not None else None
