@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webapp.domain.notify import resolution_label
@@ -41,3 +42,22 @@ def event_label(event: RequestEvent) -> str:
         EventKind.CONFIRMED_FIXED: _("Confirmed fixed by the resident"),
     }
     return labels.get(event.kind, event.kind)
+
+
+_STATUS_LABELS: dict[tuple, str] = {}
+
+
+def status_label_for(detailed_status: str, resolution: str | None, reopened: bool) -> str:
+    """``status_label`` from the bare columns, remembered per locale.
+
+    A map page shows a hundred requests in a handful of states; translating each
+    state once per process instead of once per row keeps gettext off the hot path.
+    """
+    key = (str(get_locale()), detailed_status, resolution, bool(reopened))
+    label = _STATUS_LABELS.get(key)
+    if label is None:
+        stand_in = ServiceRequest(
+            detailed_status=detailed_status, resolution=resolution, reopened=bool(reopened)
+        )
+        label = _STATUS_LABELS[key] = status_label(stand_in)
+    return label
