@@ -44,20 +44,32 @@ def event_label(event: RequestEvent) -> str:
     return labels.get(event.kind, event.kind)
 
 
-_STATUS_LABELS: dict[tuple, str] = {}
+_STATUS_LABELS: dict[str, dict[tuple, str]] = {}
+
+
+def status_labels():
+    """A ``(detailed_status, resolution, reopened) -> label`` lookup for this locale.
+
+    A map page shows a hundred requests in a handful of states; each state is translated
+    once per process and locale instead of once per row, keeping gettext (and even the
+    locale lookup) off the per-row path.
+    """
+    locale = str(get_locale())
+    known = _STATUS_LABELS.setdefault(locale, {})
+
+    def label(detailed_status: str, resolution: str | None, reopened: bool) -> str:
+        key = (detailed_status, resolution, bool(reopened))
+        found = known.get(key)
+        if found is None:
+            stand_in = ServiceRequest(
+                detailed_status=detailed_status, resolution=resolution, reopened=bool(reopened)
+            )
+            found = known[key] = status_label(stand_in)
+        return found
+
+    return label
 
 
 def status_label_for(detailed_status: str, resolution: str | None, reopened: bool) -> str:
-    """``status_label`` from the bare columns, remembered per locale.
-
-    A map page shows a hundred requests in a handful of states; translating each
-    state once per process instead of once per row keeps gettext off the hot path.
-    """
-    key = (str(get_locale()), detailed_status, resolution, bool(reopened))
-    label = _STATUS_LABELS.get(key)
-    if label is None:
-        stand_in = ServiceRequest(
-            detailed_status=detailed_status, resolution=resolution, reopened=bool(reopened)
-        )
-        label = _STATUS_LABELS[key] = status_label(stand_in)
-    return label
+    """``status_label`` from the bare columns, through the per-locale cache."""
+    return status_labels()(detailed_status, resolution, reopened)
