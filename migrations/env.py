@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from webapp.models import include_in_autogenerate
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,6 +98,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_in_autogenerate)
 
     connectable = get_engine()
 

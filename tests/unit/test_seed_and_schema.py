@@ -17,6 +17,7 @@ from webapp.models import (
     ServiceAttribute,
     ServiceRequest,
     User,
+    include_in_autogenerate,
 )
 from webapp.seed.demo import seed_demo
 
@@ -72,7 +73,9 @@ def test_seeding_is_deterministic(make_app):
 
 def test_migrations_match_the_models(app):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": include_in_autogenerate}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 
