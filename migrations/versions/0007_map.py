@@ -1,4 +1,4 @@
-"""spatial indexes on request locations
+"""spatial indexes on request locations; daily rollups for the public figures
 
 SQLite: an R*Tree (built into SQLite) of request points, kept in step with
 ``service_requests`` by triggers. PostgreSQL: GiST indexes on ``point(long, lat)``
@@ -9,6 +9,7 @@ Revision ID: 0007
 Revises: 0001
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
@@ -62,7 +63,41 @@ def _run(statements):
         op.execute(statement)
 
 
+def _create_rollup_tables():
+    op.create_table(
+        "request_rollups",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=10), nullable=False),
+        sa.Column("received", sa.Integer(), nullable=False),
+        sa.Column("reopened", sa.Integer(), nullable=False),
+        sa.Column("closed", sa.Integer(), nullable=False),
+        sa.Column("closed_with_sla", sa.Integer(), nullable=False),
+        sa.Column("closed_on_time", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_id"], ["services.id"],
+            name=op.f("fk_request_rollups_service_id_services"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("day", "service_id", "channel", name=op.f("pk_request_rollups")),
+    )
+    op.create_table(
+        "close_duration_rollups",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("half_days", sa.Integer(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_id"], ["services.id"],
+            name=op.f("fk_close_duration_rollups_service_id_services"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "day", "service_id", "half_days", name=op.f("pk_close_duration_rollups")
+        ),
+    )
+
+
 def upgrade():
+    _create_rollup_tables()
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         _run(SQLITE_UP)
@@ -76,3 +111,5 @@ def downgrade():
         _run(SQLITE_DOWN)
     elif dialect == "postgresql":
         _run(POSTGRES_DOWN)
+    op.drop_table("close_duration_rollups")
+    op.drop_table("request_rollups")

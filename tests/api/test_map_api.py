@@ -151,3 +151,16 @@ def test_signed_in_reads_are_private(client, city, auth):
     response = client.get("/api/v1/requests")
     assert response.headers["Cache-Control"] == "private, no-cache"
     assert "ETag" not in response.headers
+
+
+def test_map_page_lists_requests_without_script_and_applies_its_filters(client, city):
+    done = factories.gen_request("graffiti")
+    rules.transition(done, "closed", factories.gen_user("staff"), note="Done", resolution="fixed")
+    db.session.commit()
+    waiting = factories.gen_request("pothole")
+    page = client.get("/map").get_data(as_text=True)
+    assert done.public_id in page and waiting.public_id in page
+    assert 'data-clusters-url="/api/v1/requests/clusters"' in page
+    closed_only = client.get("/map?status=closed").get_data(as_text=True)
+    assert done.public_id in closed_only and waiting.public_id not in closed_only
+    assert client.get("/map?status=bogus&period=9").status_code == 200

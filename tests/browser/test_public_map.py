@@ -129,3 +129,24 @@ def test_public_map_offline_shows_the_last_copy_on_a_grey_map(
     assert "map-offline" in page.get_attribute("#public-map", "class")
     screenshot("offline-last-copy")
     browser_context.set_offline(False)
+
+
+def test_stats_page_fits_a_phone_with_charts_and_tables(browser, live_server, demo_city,
+                                                          artifacts_dir):
+    context = browser.new_context(viewport=PHONE, base_url=live_server.base_url,
+                                  service_workers="block", locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto("/map")
+        page.click("text=How the city is doing")
+        page.wait_for_url("**/stats")
+        assert page.locator("svg.chart[role=img]").count() == 3
+        assert page.locator("#chart-sla-desc").count() == 1
+        assert page.locator("#stats-table tbody tr").count() >= 5
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert_no_serious_axe_violations(page)
+        folder = artifacts_dir / "public-map"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "stats-390.png"), full_page=True)
+    finally:
+        context.close()

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, render_template, request, stream_with_context
+from flask_babel import format_date
 
 from webapp.access import public
 from webapp.domain import exports, stats
-from webapp.opendata import bp
+from webapp.opendata import bp, charts
 
 
 def month_start() -> datetime:
@@ -26,8 +27,28 @@ def month_start() -> datetime:
 @bp.get("/stats")
 @public
 def stats_page():
-    """Per service: requests this month, median days to close, within SLA, reopened."""
-    return render_template("opendata/stats.html", rows=stats.per_service(month_start()))
+    """How the city is doing, from the rollups: per service, per week, per channel."""
+    window = stats.windows()
+    weeks = stats.weekly(window.year_start, window.today)
+    channels = stats.by_channel(window.year_start)
+    week_labels = [format_date(w.start, "d MMM") for w in weeks]
+    sla = [
+        (label, None if w.within_sla_share is None else round(w.within_sla_share * 100))
+        for label, w in zip(week_labels, weeks, strict=True)
+    ]
+    median = [(label, w.median_days_to_close) for label, w in zip(week_labels, weeks, strict=True)]
+    return render_template(
+        "opendata/stats.html",
+        window=window,
+        rows=stats.per_service(window.month_start, since=window.year_start),
+        weeks=weeks,
+        week_labels=week_labels,
+        sla_bars=charts.column_bars(sla, top=100),
+        median_bars=charts.column_bars(median),
+        channel_bars=charts.row_bars(channels),
+        channels=channels,
+        chart=charts,
+    )
 
 
 @bp.get("/export/requests.<any(csv, geojson):kind>")

@@ -1,7 +1,7 @@
 """Thin views for residents; the rules live in webapp.domain."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from flask import abort, current_app, render_template, request, send_file
@@ -133,7 +133,7 @@ def map_page():
             "public_id": row.public_id,
             "service_name": row.service_name,
             "status_label": status_label_for(row.detailed_status, row.resolution, row.reopened),
-            "received_at": row.received_at,
+            "received_at": datetime.fromisoformat(row.requested_datetime),
             "where": row.address or row.landmark or row.neighborhood or "",
         }
         for row in found.rows
