@@ -309,3 +309,16 @@ def test_staff_api_actions(persona_client, world):
     assert resident.post(base + "/notes", json={"note": "x"}, headers=API).status_code == 403
     assert persona_client("anonymous").post(base + "/notes", json={"note": "x"},
                                             headers=API).status_code == 401
+
+
+def test_queue_count_stops_at_its_cap_and_says_so(app, persona_client, world, monkeypatch):
+    from webapp.domain import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    found = queue.search(queue.QueueFilters(status="all"))
+    assert found.total == 2 and found.total_is_exact is False
+    page = persona_client("staff").get("/staff/?status=all").get_data(as_text=True)
+    assert "More than 2 requests match" in page
+    monkeypatch.setattr(queue, "COUNT_CAP", 1000)
+    exact = queue.search(queue.QueueFilters(status="all"))
+    assert exact.total_is_exact is True and exact.total == 3
