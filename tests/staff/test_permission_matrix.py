@@ -46,6 +46,7 @@ MATRIX: dict[str, set[str]] = {
     "GET api.list_requests": EVERYONE,
     "GET api.get_request": EVERYONE,
     "GET api.request_clusters": EVERYONE,
+    "GET opendata.export_manifest": EVERYONE,
     "POST api.create_request": EVERYONE,
     "GET api.geocode_search": EVERYONE,
     "GET api.nearby_requests": EVERYONE,

@@ -106,6 +106,16 @@ def test_deleting_a_request_takes_it_out_of_the_rollups(app, city):
     _assert_matches_a_rebuild()
 
 
+def test_the_rebuild_command_restores_rollups_after_a_bulk_load(app, city):
+    factories.gen_request("pothole")
+    db.session.execute(RequestRollup.__table__.delete())
+    db.session.commit()
+    assert _figures("pothole").this_month == 0
+    result = app.test_cli_runner().invoke(args=["rebuild-rollups"])
+    assert "from 1 requests" in result.output
+    assert _figures("pothole").this_month == 1
+
+
 def test_windows_are_the_city_calendar():
     from datetime import UTC, datetime
 

@@ -7,13 +7,25 @@ contact details lives in the staff console.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, render_template, request, stream_with_context
+import click
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+)
+from flask.cli import with_appcontext
 from flask_babel import format_date
+from flask_babel import gettext as _
 
 from webapp.access import public
-from webapp.domain import exports, stats
+from webapp.domain import exports, rollups, stats
 from webapp.opendata import bp, charts
 
 
@@ -51,15 +63,74 @@ def stats_page():
     )
 
 
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+
+
+def export_dir() -> Path:
+    """Where the export job publishes its files."""
+    configured = current_app.config.get("EXPORT_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "exports"
+
+
+def _updated_after() -> datetime | None:
+    raw = request.args.get("updated_after")
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        abort(400, _("updated_after must be an ISO 8601 date and time."))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 @bp.get("/export/requests.<any(csv, geojson):kind>")
 @public
 def export(kind: str):
-    """The public export (no contact details, no private notes, public services only)."""
-    rows = exports.requests(False, service_code=request.args.get("service_code") or None)
-    if kind == "csv":
-        body, mimetype = exports.to_csv(rows, False), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = exports.to_geojson(rows), "application/geo+json"
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="requests.{kind}"'
+    """The public export (no contact details, no private notes, public services only).
+
+    The full export is the job's published file, sent with its Content-Length (so a
+    cut download is visibly short) and its row count; ``updated_after`` and
+    ``service_code`` pulls are computed on the spot (they are small by design).
+    """
+    service_code = request.args.get("service_code") or None
+    updated_after = _updated_after()
+    filename = f'attachment; filename="requests.{kind}"'
+    found = None if (service_code or updated_after) else exports.published(export_dir(), kind)
+    if found is not None:
+        path, entry = found
+        response = send_file(path, mimetype=MIMETYPES[kind], conditional=True, etag=True)
+        response.headers["X-Export-Rows"] = str(entry["rows"])
+        response.headers["X-Export-Generated"] = entry["generated_at"]
+        response.headers["Content-Disposition"] = filename
+        return response
+    rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
+    body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
+    response = Response(stream_with_context(body), mimetype=MIMETYPES[kind])
+    response.headers["Content-Disposition"] = filename
     return response
+
+
+@bp.get("/export/requests-manifest.json")
+@public
+def export_manifest():
+    """Row counts, sizes and checksums of the published export files (404 before the job)."""
+    path = export_dir() / exports.MANIFEST
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="application/json", conditional=True, etag=True)
+
+
+@click.command("export-open-data")
+@with_appcontext
+def export_open_data_command() -> None:
+    """Publish the full public export files (run from cron, e.g. nightly)."""
+    done = exports.publish(export_dir())
+    for _kind, item in done.items():
+        click.echo(f"{item.path}: {item.rows} rows")
+
+
+@click.command("rebuild-rollups")
+@with_appcontext
+def rebuild_rollups_command() -> None:
+    """Recompute the /stats rollups from the requests (after a bulk load outside the app)."""
+    click.echo(f"Rollups rebuilt from {rollups.rebuild()} requests.")
