@@ -1,5 +1,6 @@
 """Thin views for residents; the rules live in webapp.domain."""
 
+import io
 import re
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -172,11 +173,18 @@ def photo(key: str):
     """
     if not PHOTO_KEY.fullmatch(key):
         abort(404)
-    path = photo_store().path(key)
-    if path is None:
-        abort(404)
+    store = photo_store()
+    path = store.path(key)
+    if path is not None:
+        source = path
+    else:
+        try:
+            source = io.BytesIO(store.open(key))
+        except FileNotFoundError:
+            abort(404)
     response = send_file(
-        path, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True, etag=True
+        source, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True,
+        etag=key.rsplit("/", 1)[-1],
     )
     response.headers["Cache-Control"] = f"public, max-age={PHOTO_CACHE_SECONDS}, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
