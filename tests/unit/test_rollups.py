@@ -130,3 +130,16 @@ def test_windows_are_the_city_calendar():
     assert window.month_start.isoformat() == "2027-02-01"
     assert window.year_start.isoformat() == "2026-03-01"
     assert utcnow().tzinfo is not None
+
+
+def test_stats_page_is_computed_once_a_minute_and_cacheable(app, client, city, monkeypatch):
+    factories.gen_request("pothole")
+    calls = []
+    real = stats.per_service
+    monkeypatch.setattr(stats, "per_service", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = client.get("/stats")
+    second = client.get("/stats")
+    assert first.status_code == second.status_code == 200
+    assert len(calls) == 1
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    assert "Pothole" in second.get_data(as_text=True)

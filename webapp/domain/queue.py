@@ -27,7 +27,7 @@ SORTS = {
     "supporters": (ServiceRequest.supporters_count.desc(), ServiceRequest.id.asc()),
 }
 DEFAULT_PAGE_SIZE = 50
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -126,7 +126,7 @@ def capped_count(where: list, cap: int | None = None) -> tuple[int, bool]:
     """How many requests match, counting no further than ``cap`` (COUNT_CAP) + 1.
 
     A big city's whole open queue is millions of rows; nobody pages past the first
-    thousands, so the count stops there and says so ("10,000+") instead of reading
+    thousands, so the count stops there and says so ("1,000+") instead of reading
     every open request on each view. Returns (count, exact).
     """
     cap = COUNT_CAP if cap is None else cap

@@ -6,6 +6,7 @@ contact details lives in the staff console.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     render_template,
     request,
     send_file,
@@ -27,6 +29,7 @@ from flask_babel import gettext as _
 from webapp.access import public
 from webapp.domain import exports, rollups, stats
 from webapp.opendata import bp, charts
+from webapp.sessions import current_account
 
 
 def month_start() -> datetime:
@@ -36,31 +39,59 @@ def month_start() -> datetime:
     return local.astimezone(UTC)
 
 
+STATS_FRESH_SECONDS = 60
+
+
+def _figures() -> dict:
+    """The /stats figures, recomputed from the rollups at most once a minute per process.
+
+    The rollups make one computation cheap; keeping it for a minute makes a crowd of
+    readers cost one computation, so /stats can never tie up the app's workers.
+    """
+    memo = current_app.extensions.setdefault("civic311_stats", {})
+    if memo and time.monotonic() - memo["at"] < STATS_FRESH_SECONDS:
+        return memo["figures"]
+    window = stats.windows()
+    figures = {
+        "window": window,
+        "rows": stats.per_service(window.month_start, since=window.year_start),
+        "weeks": stats.weekly(window.year_start, window.today),
+        "channels": stats.by_channel(window.year_start),
+    }
+    memo.update(at=time.monotonic(), figures=figures)
+    return figures
+
+
 @bp.get("/stats")
 @public
 def stats_page():
     """How the city is doing, from the rollups: per service, per week, per channel."""
-    window = stats.windows()
-    weeks = stats.weekly(window.year_start, window.today)
-    channels = stats.by_channel(window.year_start)
+    figures = _figures()
+    weeks = figures["weeks"]
     week_labels = [format_date(w.start, "d MMM") for w in weeks]
     sla = [
         (label, None if w.within_sla_share is None else round(w.within_sla_share * 100))
         for label, w in zip(week_labels, weeks, strict=True)
     ]
     median = [(label, w.median_days_to_close) for label, w in zip(week_labels, weeks, strict=True)]
-    return render_template(
-        "opendata/stats.html",
-        window=window,
-        rows=stats.per_service(window.month_start, since=window.year_start),
-        weeks=weeks,
-        week_labels=week_labels,
-        sla_bars=charts.column_bars(sla, top=100),
-        median_bars=charts.column_bars(median),
-        channel_bars=charts.row_bars(channels),
-        channels=channels,
-        chart=charts,
+    response = make_response(
+        render_template(
+            "opendata/stats.html",
+            window=figures["window"],
+            rows=figures["rows"],
+            weeks=weeks,
+            week_labels=week_labels,
+            sla_bars=charts.column_bars(sla, top=100),
+            median_bars=charts.column_bars(median),
+            channel_bars=charts.row_bars(figures["channels"]),
+            channels=figures["channels"],
+            chart=charts,
+        )
     )
+    if current_account() is None:
+        response.headers["Cache-Control"] = f"public, max-age={STATS_FRESH_SECONDS}"
+        response.vary.add("Accept-Language")
+    return response
 
 
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
