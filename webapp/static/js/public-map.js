@@ -14,6 +14,13 @@ const MOVE_DELAY_MS = 250;
 const LAST_COPY_KEY = "civic311-map-last";
 const CLUSTER_ZOOM_STEP = 2;
 const PERIOD_DAYS = { 7: 7, 30: 30, 365: 365 };
+// Every target a finger hits is at least 44 × 44 CSS px: the smallest cluster too, and a
+// lone request's pin is drawn inside a 44 × 52 box anchored at its tip.
+const CLUSTER_SIZES = [44, 50, 56];
+const PIN_SIZE = [44, 52];
+const PIN_ANCHOR = [22, 52];
+const SHADOW_SIZE = [41, 41];
+const SHADOW_ANCHOR = [12, 41];
 
 /** Replace %(name)s placeholders in a translated label. */
 function fill(label, values) {
@@ -86,7 +93,8 @@ function keepLastCopy(copy) {
 
 /** A round marker showing how many requests a cluster holds; choosing it zooms in. */
 function clusterMarker(L, cluster, labels) {
-  const size = cluster.count >= 1000 ? 52 : cluster.count >= 100 ? 44 : 36;
+  const [small, middle, large] = CLUSTER_SIZES;
+  const size = cluster.count >= 1000 ? large : cluster.count >= 100 ? middle : small;
   const face = document.createElement("span");
   face.className = "map-cluster";
   face.textContent = formatCount(cluster.count);
@@ -105,11 +113,25 @@ function clusterMarker(L, cluster, labels) {
   return marker;
 }
 
+/** Leaflet's pin image, drawn (uncropped) in a box big enough to tap. */
+function pinIcon(L, leafletCss) {
+  const images = new URL("images/", new URL(leafletCss, window.location.href)).href;
+  return L.icon({
+    iconUrl: `${images}marker-icon-2x.png`,
+    iconSize: PIN_SIZE,
+    iconAnchor: PIN_ANCHOR,
+    shadowUrl: `${images}marker-shadow.png`,
+    shadowSize: SHADOW_SIZE,
+    shadowAnchor: SHADOW_ANCHOR,
+    className: "map-request-pin",
+  });
+}
+
 /** A lone request: a pin named by its service and status; choosing it opens its page. */
-function requestMarker(L, cluster) {
+function requestMarker(L, cluster, icon) {
   const request = cluster.request;
   const label = `${request.service_name} ${request.id}: ${request.status_label}`;
-  const marker = L.marker([cluster.lat, cluster.long], { keyboard: true, title: label, alt: label });
+  const marker = L.marker([cluster.lat, cluster.long], { icon, keyboard: true, title: label, alt: label });
   marker.on("click", () => {
     window.location.assign(request.url);
   });
@@ -184,11 +206,11 @@ function setupMap(L, element, settings) {
   return map;
 }
 
-function drawClusters(L, layer, clusters, labels, map) {
+function drawClusters(L, layer, clusters, labels, map, icon) {
   layer.clearLayers();
   for (const cluster of clusters) {
     if (cluster.count === 1 && cluster.request) {
-      activateWithKeys(requestMarker(L, cluster)).addTo(layer);
+      activateWithKeys(requestMarker(L, cluster, icon)).addTo(layer);
     } else {
       const marker = clusterMarker(L, cluster, labels);
       marker.on("click", () => {
@@ -263,12 +285,13 @@ async function start() {
     map.fitBounds([[south, west], [north, east]]);
   }
   const layer = L.layerGroup().addTo(map);
+  const icon = pinIcon(L, d.leafletCss);
   document.getElementById("map-apply").hidden = true;
   let generation = 0;
   let timer = null;
 
   function show(clusters, list) {
-    drawClusters(L, layer, clusters.data, labels, map);
+    drawClusters(L, layer, clusters.data, labels, map, icon);
     showList(elements, labels, list);
     linkMarkersToList(layer, elements.list);
     element.dataset.clusters = String(clusters.data.length);
