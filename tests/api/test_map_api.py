@@ -164,3 +164,31 @@ def test_map_page_lists_requests_without_script_and_applies_its_filters(client, 
     closed_only = client.get("/map?status=closed").get_data(as_text=True)
     assert done.public_id in closed_only and waiting.public_id not in closed_only
     assert client.get("/map?status=bogus&period=9").status_code == 200
+
+
+def test_map_reads_say_each_status_in_the_glossary_words(client, city):
+    from webapp.domain.glossary import resolution_word, status_word
+
+    staff = factories.gen_user("staff")
+    seen = factories.gen_request("graffiti", lat=35.041, long=-85.31)
+    rules.transition(seen, "acknowledged", staff)
+    working = factories.gen_request("pothole", lat=35.042, long=-85.30)
+    rules.transition(working, "in_progress", staff)
+    fixed = factories.gen_request("graffiti", lat=35.043, long=-85.29)
+    rules.transition(fixed, "closed", staff, note="Done", resolution="fixed")
+    db.session.commit()
+
+    listed = client.get(f"/api/v1/requests?bbox={CITY_BBOX}").get_json()["data"]
+    labels = {item["id"]: item["status_label"] for item in listed}
+    with client.application.test_request_context():
+        assert labels == {
+            seen.public_id: status_word("acknowledged"),
+            working.public_id: status_word("in_progress"),
+            fixed.public_id: resolution_word("fixed"),
+        }
+    assert labels[seen.public_id] == "Seen by the city"
+    for item in listed:  # the one serializer agrees with the full request shape
+        full = client.get(f"/api/v1/requests/{item['id']}").get_json()["data"]
+        assert item["status_label"] == full["status_label"]
+    clusters = _clusters(client, "bbox=-85.312,35.040,-85.288,35.044&zoom=21")
+    assert {c["request"]["id"]: c["request"]["status_label"] for c in clusters["data"]} == labels

@@ -130,3 +130,17 @@ def test_the_shipped_gunicorn_config_lets_a_long_response_finish(tmp_path):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_the_published_csv_keeps_formula_cells_inert(app, client, city, tmp_path):
+    made = factories.gen_request("graffiti", description='=HYPERLINK("http://evil.example","Hi")')
+    app.config["EXPORT_DIR"] = str(tmp_path / "exports")
+    exports.publish(tmp_path / "exports")
+
+    with client.get("/export/requests.csv") as response:
+        body = response.get_data(as_text=True)
+    assert response.headers["X-Export-Rows"] == "1"  # the job's file, not the live stream
+    (row,) = csv.DictReader(io.StringIO(body))
+    assert row["service_request_id"] == made.public_id
+    assert row["description"] == '\'=HYPERLINK("http://evil.example","Hi")'
+    assert row["long"].startswith("-")  # numbers stay numbers
