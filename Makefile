@@ -34,7 +34,7 @@ install: $(VENV)/.installed node_modules/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,postgres,redis]'
+	$(PY) -m pip install --quiet -e '.[dev,postgres,redis,s3]'
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

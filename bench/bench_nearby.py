@@ -47,8 +47,10 @@ def _settings(url: str, engine_options: dict | None = None) -> dict:
 
 
 def seed(count: int) -> None:
-    """Create the tables and bulk-insert ``count`` requests (a tenth of them closed)."""
-    db.create_all()
+    """Migrate (spatial indexes included) and bulk-insert ``count`` requests (a tenth closed)."""
+    from flask_migrate import upgrade
+
+    upgrade()
     services = [Service(service_code=f"s{n}", name=f"Service {n}") for n in range(3)]
     db.session.add_all(services)
     db.session.flush()

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from webapp.models import include_in_autogenerate
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -96,8 +98,15 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
     conf_args.setdefault("render_item", render_item)
-    # The answers' full-text index lives outside the models (FTS5 / tsvector).
-    from webapp.domain.answers import include_name
+    # Outside the models: the answers' full-text index (FTS5 / tsvector) and the
+    # spatial indexes (R*Tree / GiST); leave both out of autogenerate comparisons.
+    from webapp.domain.answers import include_name as include_answers
+
+    def include_name(name, type_, parent_names):
+        return include_in_autogenerate(name, type_, parent_names) and include_answers(
+            name, type_, parent_names
+        )
+
     conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()

@@ -102,12 +102,15 @@ def revoke_api_key(key_id: int) -> None:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     from webapp.domain.geocoding import geocode_pending_command
+    from webapp.opendata.views import export_open_data_command, rebuild_rollups_command
 
     for command in (
         seed_demo_command,
         create_user_command,
         api_key_group,
         geocode_pending_command,
+        export_open_data_command,
+        rebuild_rollups_command,
     ):
         app.cli.add_command(command)
     push_worker.init_app(app)

@@ -65,6 +65,12 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     UPLOAD_DIR = _env("UPLOAD_DIR", str(DEFAULT_INSTANCE / "uploads"))
+    EXPORT_DIR = _env("EXPORT_DIR")
+    PHOTO_STORAGE = _env("PHOTO_STORAGE", "file")
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_PREFIX = _env("S3_PREFIX", "")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+    S3_REGION = _env("S3_REGION", "us-east-1")
     MAX_CONTENT_LENGTH = _env_int("MAX_UPLOAD_MB", 25) * 1024 * 1024
     MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 50_000_000)
     MAX_PHOTO_MB = _env_int("MAX_PHOTO_MB", 12)

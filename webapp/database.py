@@ -43,3 +43,6 @@ def init_app(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    from webapp.domain import rollups
+
+    rollups.listen()

@@ -7,12 +7,13 @@ always come back timezone-aware, on SQLite as on PostgreSQL.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -288,7 +289,7 @@ class ServiceRequest(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str | None] = mapped_column(String(20), unique=True)
-    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), active_history=True)
     description: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float | None] = mapped_column(Float)
     long: Mapped[float | None] = mapped_column(Float)
@@ -301,12 +302,14 @@ class ServiceRequest(db.Model):
     geocode_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     status: Mapped[str] = mapped_column(String(8), default="open", index=True)
-    detailed_status: Mapped[str] = mapped_column(String(16), default=Status.SUBMITTED)
+    detailed_status: Mapped[str] = mapped_column(
+        String(16), default=Status.SUBMITTED, active_history=True
+    )
     resolution: Mapped[str | None] = mapped_column(String(20))
     resolution_note: Mapped[str | None] = mapped_column(Text)
     referred_to: Mapped[str | None] = mapped_column(String(255))
     reopened: Mapped[bool] = mapped_column(Boolean, default=False)
-    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, active_history=True)
 
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -316,7 +319,7 @@ class ServiceRequest(db.Model):
     contact_name: Mapped[str | None] = mapped_column(String(120))
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(10), default=Channel.PWA)
+    channel: Mapped[str] = mapped_column(String(10), default=Channel.PWA, active_history=True)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     community_issue: Mapped[bool] = mapped_column(Boolean, default=False)
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
@@ -329,10 +332,13 @@ class ServiceRequest(db.Model):
     neighborhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighborhoods.id"))
 
     device_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, index=True, active_history=True
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The old values of the fields the public rollups count are kept on change.
+    expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
 
     service: Mapped[Service] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -856,3 +862,53 @@ class AreaAlert(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     neighborhood: Mapped[Neighborhood | None] = relationship()
+
+
+# Spatial indexes the migrations create outside the models: SQLite's R*Tree (a virtual
+# table and its shadow tables) and PostgreSQL's GiST indexes on point(long, lat).
+SPATIAL_INDEX_NAMES = (
+    "service_requests_rtree",
+    "ix_service_requests_point",
+    "ix_service_requests_open_point",
+)
+
+
+def include_in_autogenerate(name, type_, parent_names) -> bool:
+    """Alembic filter: leave the spatial indexes out of model-vs-database comparisons."""
+    return not (name or "").startswith(SPATIAL_INDEX_NAMES)
+
+
+class RequestRollup(db.Model):
+    """Daily counts per service and channel, kept as requests change (see domain.rollups).
+
+    ``received`` and ``reopened`` count by the day a request arrived; ``closed``,
+    ``closed_with_sla`` and ``closed_on_time`` by the day it was closed. Days are in
+    the city's time zone.
+    """
+
+    __tablename__ = "request_rollups"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_with_sla: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CloseDurationRollup(db.Model):
+    """How long closed requests took, in half-day steps, per close day and service:
+    enough to find a median over any window without reading the requests."""
+
+    __tablename__ = "close_duration_rollups"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    half_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webapp.domain.glossary import resolution_word as resolution_label
@@ -110,3 +111,34 @@ def answer_lines(request: ServiceRequest) -> list[tuple[str, str]]:
         values = value if isinstance(value, list) else [value]
         lines.append((question, ", ".join(str(names.get(str(v), v)) for v in values)))
     return lines
+
+
+_STATUS_LABELS: dict[str, dict[tuple, str]] = {}
+
+
+def status_labels():
+    """A ``(detailed_status, resolution, reopened) -> label`` lookup for this locale.
+
+    A map page shows a hundred requests in a handful of states; each state is translated
+    once per process and locale instead of once per row, keeping gettext (and even the
+    locale lookup) off the per-row path.
+    """
+    locale = str(get_locale())
+    known = _STATUS_LABELS.setdefault(locale, {})
+
+    def label(detailed_status: str, resolution: str | None, reopened: bool) -> str:
+        key = (detailed_status, resolution, bool(reopened))
+        found = known.get(key)
+        if found is None:
+            stand_in = ServiceRequest(
+                detailed_status=detailed_status, resolution=resolution, reopened=bool(reopened)
+            )
+            found = known[key] = status_label(stand_in)
+        return found
+
+    return label
+
+
+def status_label_for(detailed_status: str, resolution: str | None, reopened: bool) -> str:
+    """``status_label`` from the bare columns, through the per-locale cache."""
+    return status_labels()(detailed_status, resolution, reopened)

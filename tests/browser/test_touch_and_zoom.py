@@ -114,6 +114,7 @@ def resident_pages(page, app):
         ("status-own-open", f"/requests/{open_id}"),
         ("status-own-closed", f"/requests/{closed_id}"),
         ("status-stranger", f"/requests/{stranger}"),
+        ("map", "/map"),
         ("sign-in", "/auth/sign-in"),
         ("sign-up", "/auth/sign-up"),
         ("offline", "/offline"),

@@ -318,3 +318,16 @@ def test_not_fixed_opens_the_reopen_form_without_javascript(persona_client, worl
     opened = client.get(f"/requests/{world.closed.public_id}?not-fixed=1").get_data(as_text=True)
     assert "hidden" not in opened.split('id="reopen-form"')[1].split(">")[0]
     assert 'aria-expanded="true"' in opened
+
+
+def test_queue_count_stops_at_its_cap_and_says_so(app, persona_client, world, monkeypatch):
+    from webapp.domain import queue
+
+    monkeypatch.setattr(queue, "COUNT_CAP", 2)
+    found = queue.search(queue.QueueFilters(status="all"))
+    assert found.total == 2 and found.total_is_exact is False
+    page = persona_client("staff").get("/staff/?status=all").get_data(as_text=True)
+    assert "More than 2 requests match" in page
+    monkeypatch.setattr(queue, "COUNT_CAP", 100)
+    exact = queue.search(queue.QueueFilters(status="all"))
+    assert exact.total_is_exact is True and exact.total == 3

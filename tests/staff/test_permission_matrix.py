@@ -45,6 +45,8 @@ MATRIX: dict[str, set[str]] = {
     "GET api.list_services": EVERYONE,
     "GET api.list_requests": EVERYONE,
     "GET api.get_request": EVERYONE,
+    "GET api.request_clusters": EVERYONE,
+    "GET opendata.export_manifest": EVERYONE,
     "POST api.create_request": EVERYONE,
     "GET api.geocode_search": EVERYONE,
     "GET api.nearby_requests": EVERYONE,

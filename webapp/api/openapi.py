@@ -64,6 +64,29 @@ WRITE_HEADER = {
     "schema": {"type": "string", "const": "civic311"},
 }
 
+# The public map: time filter, keyset cursor and grid clusters (meta.total is counted up
+# to 1,000 only: meta.total_is_exact says whether it is exact; meta.next_after is the
+# cursor of the next page). Anonymous reads carry ETag / Last-Modified and max-age=30.
+MAP_READ_PARAMS = [
+    _q("since", "Only requests received at or after this ISO 8601 date or date-time"),
+    _q("after", "Keyset cursor: meta.next_after of the previous page (instead of page)"),
+]
+MAP_PATHS: dict[str, dict] = {
+    "/api/v1/requests/clusters": {
+        "get": _op(
+            "Public requests grouped on a grid sized for the zoom level; a cell holding one "
+            "request carries it (id, service, status label, url) so it can be a marker",
+            params=[
+                _q("bbox", "minLon,minLat,maxLon,maxLat"),
+                _q("zoom", "Map zoom level 0..22 (default 13)", "integer"),
+                _q("status", "open, closed, or a detailed status"),
+                _q("service_code", "Only this service"),
+                _q("since", "Only requests received at or after this ISO 8601 date"),
+            ],
+        ),
+    },
+}
+
 PATHS: dict[str, dict] = {
     "/api/v1/openapi.json": {"get": _op("This document", tags=("meta",))},
     "/api/v1/services": {"get": _op("Active services with their attributes", tags=("services",))},
@@ -76,6 +99,7 @@ PATHS: dict[str, dict] = {
                 _q("service_code", "Only this service"),
                 _q("page", "Page number from 1", "integer"),
                 _q("page_size", "1..200 (default 50)", "integer"),
+                *MAP_READ_PARAMS,
             ],
         ),
         "post": _op(
@@ -250,6 +274,7 @@ PATHS: dict[str, dict] = {
             tags=("staff",),
         ),
     },
+    **MAP_PATHS,
 }
 
 

@@ -7,73 +7,25 @@ from datetime import datetime
 
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from webapp import limits
 from webapp.access import public
-from webapp.api import bp, openapi
+from webapp.api import bp, map_views, openapi
 from webapp.api.envelope import envelope
-from webapp.api.params import bbox_param, page_params
 from webapp.api.serialize import request_json
 from webapp.domain import device_handover
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
-from webapp.extensions import db, limiter
-from webapp.models import Channel, Role, Service, ServiceRequest, Status
+from webapp.extensions import limiter
+from webapp.models import Channel, Role
 from webapp.sessions import current_account, current_device
-
-STATUS_FILTERS = {"open", "closed", *[s.value for s in Status]}
 
 
 @bp.get("/requests")
 @public
 def list_requests():
-    """Public requests, newest first, filtered by bbox, status and service, paged."""
-    page, page_size = page_params(request.args)
-    query = select(ServiceRequest).join(Service).where(Service.public.is_(True))
-    bbox = bbox_param(request.args)
-    if bbox:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        query = query.where(
-            ServiceRequest.lat.between(min_lat, max_lat),
-            ServiceRequest.long.between(min_lon, max_lon),
-        )
-    status = request.args.get("status")
-    if status:
-        if status not in STATUS_FILTERS:
-            raise DomainError(
-                _("status must be open, closed, or a detailed status."), status=400, field="status"
-            )
-        column = (
-            ServiceRequest.status
-            if status in ("open", "closed")
-            else ServiceRequest.detailed_status
-        )
-        query = query.where(column == status)
-    service_code = request.args.get("service_code")
-    if service_code:
-        query = query.where(Service.service_code == service_code)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.scalars(
-        query.options(
-            selectinload(ServiceRequest.photos),
-            selectinload(ServiceRequest.service),
-            selectinload(ServiceRequest.neighborhood),
-            selectinload(ServiceRequest.department),
-            selectinload(ServiceRequest.duplicate_of),
-        )
-        .order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    meta = {
-        "page": page,
-        "page_size": page_size,
-        "total": total,
-        "pages": (total + page_size - 1) // page_size,
-    }
-    return envelope([request_json(r) for r in rows], meta=meta)
+    """Public requests, newest first, filtered by bbox, status, service and time, paged."""
+    return map_views.list_requests_response()
 
 
 @bp.get("/requests/<public_id>")

@@ -3,20 +3,31 @@
 The public export carries only what the public API shows; the staff export adds the
 private contact fields and who the request is assigned to. Rows are streamed in
 batches so a big city's export never sits in memory at once.
+
+A big city publishes the full public export as files (``publish``, run by the
+``flask export-open-data`` job): written atomically, served with a Content-Length and a
+manifest of row counts and checksums, so a download cut short can never pass for a
+complete one. Clients then pull changes with ``updated_after``.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.extensions import db
-from webapp.models import Service, ServiceRequest, w3c
+from webapp.models import Service, ServiceRequest, utcnow, w3c
 
 PUBLIC_FIELDS = (
     "service_request_id",
@@ -82,13 +93,20 @@ def row(request: ServiceRequest, private: bool) -> dict:
     return item
 
 
-def requests(private: bool, service_code: str | None = None) -> Iterator[dict]:
-    """Export rows, oldest first; the public export leaves out non-public services."""
+def requests(
+    private: bool, service_code: str | None = None, updated_after: datetime | None = None
+) -> Iterator[dict]:
+    """Export rows, oldest first; the public export leaves out non-public services.
+
+    ``updated_after`` keeps only requests changed since then (incremental pulls).
+    """
     query = select(ServiceRequest).join(Service)
     if not private:
         query = query.where(Service.public.is_(True))
     if service_code:
         query = query.where(Service.service_code == service_code)
+    if updated_after is not None:
+        query = query.where(ServiceRequest.updated_at > updated_after)
     query = query.order_by(ServiceRequest.id).options(
         selectinload(ServiceRequest.service),
         selectinload(ServiceRequest.neighborhood),
@@ -148,3 +166,96 @@ def to_geojson(rows: Iterable[dict]) -> Iterator[str]:
         yield ("" if first else ",") + json.dumps(feature, separators=(",", ":"))
         first = False
     yield "]}"
+
+
+# -- published files -------------------------------------------------------------------
+
+PUBLISHED_KINDS = ("csv", "geojson")
+MANIFEST = "requests.json"
+
+
+@dataclass
+class Published:
+    """A published export file and what it holds."""
+
+    path: Path
+    rows: int
+    sha256: str
+    generated_at: str
+
+
+def _write_atomically(target: Path, chunks: Iterable[str]) -> str:
+    """Write chunks to a temporary file beside ``target``, then rename it into place.
+
+    Readers see either the previous complete file or the new complete file, never a
+    half-written one. Returns the file's SHA-256.
+    """
+    digest = hashlib.sha256()
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in chunks:
+                data = chunk.encode("utf-8")
+                digest.update(data)
+                out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def publish(directory: Path) -> dict[str, Published]:
+    """Write the public CSV and GeoJSON exports into ``directory`` (the job's work).
+
+    Each file is complete or absent; ``requests.json`` beside them records every
+    file's row count and checksum, so a client can tell a full download from a cut one.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    generated_at = w3c(utcnow())
+    done: dict[str, Published] = {}
+    for kind in PUBLISHED_KINDS:
+        counter = _Counter(requests(False))
+        body = to_csv(counter, False) if kind == "csv" else to_geojson(counter)
+        target = directory / f"requests.{kind}"
+        checksum = _write_atomically(target, body)
+        done[kind] = Published(target, counter.count, checksum, generated_at)
+    manifest = {
+        kind: {
+            "file": item.path.name,
+            "rows": item.rows,
+            "bytes": item.path.stat().st_size,
+            "sha256": item.sha256,
+            "generated_at": item.generated_at,
+        }
+        for kind, item in done.items()
+    }
+    _write_atomically(directory / MANIFEST, [json.dumps(manifest, indent=2)])
+    return done
+
+
+def published(directory: Path, kind: str) -> tuple[Path, dict] | None:
+    """The published file of ``kind`` and its manifest entry, when the job has run."""
+    try:
+        entry = json.loads((directory / MANIFEST).read_text())[kind]
+    except (OSError, ValueError, KeyError):
+        return None
+    path = directory / entry["file"]
+    if not path.is_file() or path.stat().st_size != entry["bytes"]:
+        return None
+    return path, entry
+
+
+class _Counter:
+    """Counts the rows that pass through it."""
+
+    def __init__(self, rows: Iterable[dict]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[dict]:
+        for item in self._rows:
+            self.count += 1
+            yield item

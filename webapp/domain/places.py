@@ -14,12 +14,12 @@ from functools import lru_cache
 from flask_babel import gettext as _
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
-from sqlalchemy import Select, select
+from sqlalchemy import Float, Select, and_, column, func, literal_column, select, table
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import CityBoundary, Neighborhood, Service, ServiceRequest, Status
+from webapp.models import CityBoundary, Neighborhood, Service, ServiceRequest
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = 111_320.0
@@ -107,20 +107,119 @@ class Nearby:
     distance_m: float
 
 
-def nearby_prefilter(lat: float, long: float, radius_m: float) -> Select:
-    """The SQL half of a nearby search: open requests inside the circle's bounding box.
+# Written as a literal so PostgreSQL matches the partial index on open requests.
+OPEN_CONDITION = ServiceRequest.detailed_status != literal_column("'closed'")
+KNN_BATCH = 64
+FIRST_REACH_SHARE = 16
+MIN_REACH_M = 25.0
+RTREE = table(
+    "service_requests_rtree",
+    column("id"),
+    column("min_lat"),
+    column("max_lat"),
+    column("min_long"),
+    column("max_long"),
+)
 
-    Only the columns needed for the exact distance are read, and the range conditions
-    on ``lat`` then ``long`` are served by the index ``ix_service_requests_lat_long``.
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def in_box(min_lat: float, min_long: float, max_lat: float, max_long: float):
+    """Requests whose point lies in the box, as a condition the spatial index answers.
+
+    PostgreSQL: the GiST index on ``point(long, lat)``; SQLite: the R*Tree kept by
+    triggers (its 32-bit boxes are rounded outwards, so the exact test is added too).
+    Requests without coordinates never match.
     """
+    exact = and_(
+        ServiceRequest.lat.between(min_lat, max_lat),
+        ServiceRequest.long.between(min_long, max_long),
+    )
+    dialect = _dialect()
+    if dialect == "postgresql":
+        box = func.box(func.point(min_long, min_lat), func.point(max_long, max_lat))
+        return func.point(ServiceRequest.long, ServiceRequest.lat).op("<@")(box)
+    if dialect == "sqlite":
+        in_tree = select(RTREE.c.id).where(
+            RTREE.c.max_lat >= min_lat,
+            RTREE.c.min_lat <= max_lat,
+            RTREE.c.max_long >= min_long,
+            RTREE.c.min_long <= max_long,
+        )
+        return and_(ServiceRequest.id.in_(in_tree), exact)
+    return exact
+
+
+def nearby_prefilter(lat: float, long: float, radius_m: float) -> Select:
+    """The SQL half of a nearby search: open requests inside the circle's bounding box,
+    found through the spatial index; only the columns the exact distance needs."""
     min_lat, min_long, max_lat, max_long = bounding_box(lat, long, radius_m)
     return select(
         ServiceRequest.id, ServiceRequest.lat, ServiceRequest.long, ServiceRequest.service_id
-    ).where(
-        ServiceRequest.lat.between(min_lat, max_lat),
-        ServiceRequest.long.between(min_long, max_long),
-        ServiceRequest.detailed_status != Status.CLOSED,
-    )
+    ).where(in_box(min_lat, min_long, max_lat, max_long), OPEN_CONDITION)
+
+
+def _measured(rows, lat: float, long: float, within: float, keep) -> list[tuple[float, int]]:
+    hits = []
+    for row in rows:
+        if not keep(row.service_id):
+            continue
+        distance = distance_m(lat, long, row.lat, row.long)
+        if distance <= within:
+            hits.append((distance, row.id))
+    hits.sort()
+    return hits
+
+
+def _nearest_by_knn(lat, long, radius_m, keep, limit) -> list[tuple[float, int]]:
+    """PostgreSQL: walk the GiST index nearest-first (``<->``) in growing batches.
+
+    The index orders by distance in degrees; a row ``d`` degrees away is at least
+    ``d × 111 km × cos(latitude)`` metres away, so once the ``limit``-th hit is nearer
+    than that bound for the last row read, no unread row can beat it.
+    """
+    min_lat, min_long, max_lat, max_long = bounding_box(lat, long, radius_m)
+    shrink = math.cos(math.radians(min(max(abs(min_lat), abs(max_lat)), 89.9)))
+    point = func.point(ServiceRequest.long, ServiceRequest.lat)
+    degrees = point.op("<->", return_type=Float)(func.point(long, lat))
+    batch = max(limit * 4, KNN_BATCH)
+    while True:
+        rows = db.session.execute(
+            select(
+                ServiceRequest.id,
+                ServiceRequest.lat,
+                ServiceRequest.long,
+                ServiceRequest.service_id,
+                degrees.label("degrees"),
+            )
+            .where(in_box(min_lat, min_long, max_lat, max_long), OPEN_CONDITION)
+            .order_by(degrees)
+            .limit(batch)
+        ).all()
+        hits = _measured(rows, lat, long, radius_m, keep)
+        if len(rows) < batch:
+            return hits[:limit]
+        unread_at_least = rows[-1].degrees * METRES_PER_DEGREE_LAT * shrink * 0.99
+        if unread_at_least > radius_m or (
+            len(hits) >= limit and hits[limit - 1][0] <= unread_at_least
+        ):
+            return hits[:limit]
+        batch *= 4
+
+
+def _nearest_by_growing_box(lat, long, radius_m, keep, limit) -> list[tuple[float, int]]:
+    """SQLite (R*Tree has no nearest-first order): ask the index for a small box and
+    grow it fourfold until it holds ``limit`` hits within its own reach (every point
+    that near is inside the box, so those are surely the nearest) or covers the radius."""
+    reach = min(radius_m, max(radius_m / FIRST_REACH_SHARE, MIN_REACH_M))
+    while True:
+        rows = db.session.execute(nearby_prefilter(lat, long, reach)).all()
+        hits = _measured(rows, lat, long, reach, keep)
+        if reach >= radius_m or len(hits) >= limit:
+            return hits[:limit]
+        reach = min(radius_m, reach * 4)
 
 
 def nearby_open_requests(
@@ -134,27 +233,22 @@ def nearby_open_requests(
 ) -> list[Nearby]:
     """Open requests within ``radius_m``, nearest first.
 
-    An indexed bounding-box prefilter narrows the rows in SQL; the exact haversine
-    distance then decides, and only the ``limit`` nearest are loaded as objects. The
-    service is filtered here rather than in SQL so the planner keeps using the location
-    index instead of the (much less selective) service index.
+    The spatial index finds the nearest candidates (PostgreSQL: nearest-first GiST
+    walk; SQLite: R*Tree boxes growing from small), the haversine distance decides,
+    and only the ``limit`` nearest are loaded as objects. The service is checked here
+    rather than in SQL so the planner keeps using the spatial index.
     """
     allowed = None
     if public_only:
         allowed = set(db.session.scalars(select(Service.id).where(Service.public.is_(True))))
-    hits = []
-    for request_id, row_lat, row_long, row_service in db.session.execute(
-        nearby_prefilter(lat, long, radius_m)
-    ):
+
+    def keep(row_service: int) -> bool:
         if service_id is not None and row_service != service_id:
-            continue
-        if allowed is not None and row_service not in allowed:
-            continue
-        distance = distance_m(lat, long, row_lat, row_long)
-        if distance <= radius_m:
-            hits.append((distance, request_id))
-    hits.sort()
-    hits = hits[:limit]
+            return False
+        return allowed is None or row_service in allowed
+
+    search = _nearest_by_knn if _dialect() == "postgresql" else _nearest_by_growing_box
+    hits = search(lat, long, radius_m, keep, limit)
     if not hits:
         return []
     loaded = {

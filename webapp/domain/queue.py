@@ -2,7 +2,8 @@
 
 Built to stay fast on a big city: the default view (open requests, oldest first) walks
 the ``detailed_status + received_at`` index, the count runs on the bare filtered rows
-without joins, and the page's related rows come in a few ``selectinload`` queries.
+without joins and stops at COUNT_CAP, and the page's related rows come in a few
+``selectinload`` queries.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ SORTS = {
     "supporters": (ServiceRequest.supporters_count.desc(), ServiceRequest.id.asc()),
 }
 DEFAULT_PAGE_SIZE = 50
+COUNT_CAP = 1_000
 
 
 @dataclass
@@ -50,6 +52,7 @@ class QueuePage:
     total: int
     page: int
     page_size: int
+    total_is_exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -96,7 +99,7 @@ def search(filters: QueueFilters, page: int = 1, page_size: int = DEFAULT_PAGE_S
     """
     where = conditions(filters)
     page = max(page, 1)
-    total = db.session.scalar(select(func.count(ServiceRequest.id)).where(*where)) or 0
+    total, exact = capped_count(where)
     order = SORTS.get(filters.sort, SORTS["oldest"])
     ids = db.session.scalars(
         select(ServiceRequest.id)
@@ -116,7 +119,20 @@ def search(filters: QueueFilters, page: int = 1, page_size: int = DEFAULT_PAGE_S
         )
     ).all()
     by_id = {row.id: row for row in loaded}
-    return QueuePage([by_id[i] for i in ids if i in by_id], total, page, page_size)
+    return QueuePage([by_id[i] for i in ids if i in by_id], total, page, page_size, exact)
+
+
+def capped_count(where: list, cap: int | None = None) -> tuple[int, bool]:
+    """How many requests match, counting no further than ``cap`` (COUNT_CAP) + 1.
+
+    A big city's whole open queue is millions of rows; nobody pages past the first
+    thousands, so the count stops there and says so ("1,000+") instead of reading
+    every open request on each view. Returns (count, exact).
+    """
+    cap = COUNT_CAP if cap is None else cap
+    limited = select(ServiceRequest.id).where(*where).limit(cap + 1).subquery()
+    found = db.session.scalar(select(func.count()).select_from(limited)) or 0
+    return (cap, False) if found > cap else (found, True)
 
 
 def is_overdue(request: ServiceRequest, now: datetime | None = None) -> bool:

@@ -1,22 +1,25 @@
-"""Transparency figures per service: volume this month, speed, SLA keeping, reopen rate.
+"""Transparency figures, read from the daily rollups (never from the requests).
 
-Counts and shares are computed in SQL with one GROUP BY. The median needs ordered
-values: PostgreSQL computes it with ``percentile_cont``; on SQLite the close
-durations of each service are read and the median is taken in Python.
+Every figure is over a stated window of the city's calendar: "this month" (from the
+1st) and "the last 12 months" (this month and the eleven before it). Reading them
+costs a sum over at most a year of daily rows, whatever the number of requests.
+Medians come from the half-day histogram of close times, so they are exact to half a
+day.
 """
 
 from __future__ import annotations
 
-import statistics
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
+from webapp.domain.rollups import city_day, city_zone
 from webapp.extensions import db
-from webapp.models import Service, ServiceRequest, Status
+from webapp.models import CloseDurationRollup, RequestRollup, Service, utcnow
 
-SECONDS_PER_DAY = 86_400
+MONTHS_IN_YEAR_WINDOW = 12
 
 
 @dataclass
@@ -32,74 +35,172 @@ class ServiceStats:
     reopened_share: float | None
 
 
+@dataclass
+class Week:
+    """One week (Monday to Sunday) of the city's figures."""
+
+    start: date
+    received: int
+    closed: int
+    within_sla_share: float | None
+    median_days_to_close: float | None
+
+
+@dataclass
+class Windows:
+    """The stated windows, as the city's calendar days (inclusive)."""
+
+    today: date
+    month_start: date
+    year_start: date
+
+
 def _share(part: int | None, whole: int | None) -> float | None:
     return None if not whole else round((part or 0) / whole, 3)
 
 
-def _median_days(service_ids: list[int]) -> dict[int, float]:
-    """Median days from received to closed, per service (closed requests only)."""
-    closed = ServiceRequest.detailed_status == Status.CLOSED
-    if db.session.get_bind().dialect.name == "postgresql":
-        seconds = func.extract("epoch", ServiceRequest.closed_at - ServiceRequest.received_at)
-        rows = db.session.execute(
-            select(
-                ServiceRequest.service_id,
-                func.percentile_cont(0.5).within_group(seconds),
-            )
-            .where(closed, ServiceRequest.service_id.in_(service_ids))
-            .group_by(ServiceRequest.service_id)
-        )
-        return {sid: float(value) / SECONDS_PER_DAY for sid, value in rows if value is not None}
-    days = func.julianday(ServiceRequest.closed_at) - func.julianday(ServiceRequest.received_at)
-    durations: dict[int, list[float]] = {}
-    for sid, value in db.session.execute(
-        select(ServiceRequest.service_id, days).where(
-            closed, ServiceRequest.service_id.in_(service_ids)
-        )
-    ):
-        if value is not None:
-            durations.setdefault(sid, []).append(float(value))
-    return {sid: statistics.median(values) for sid, values in durations.items()}
+def windows(now: datetime | None = None) -> Windows:
+    """This month and the last 12 months, ending today in the city's time zone."""
+    today = city_day(now or utcnow(), city_zone())
+    month_start = today.replace(day=1)
+    year, month = month_start.year, month_start.month - (MONTHS_IN_YEAR_WINDOW - 1)
+    while month < 1:
+        month += 12
+        year -= 1
+    return Windows(today, month_start, date(year, month, 1))
 
 
-def per_service(month_start: datetime) -> list[ServiceStats]:
+def median_from_histogram(counts: dict[int, int]) -> float | None:
+    """The median close time in days from {half_days: count} (the lower middle)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    position = (total + 1) // 2
+    seen = 0
+    for bucket in sorted(counts):
+        seen += counts[bucket]
+        if seen >= position:
+            return bucket / 2
+    return None
+
+
+def per_service(month_start: datetime | date, since: date | None = None) -> list[ServiceStats]:
     """Figures for every public service, in name order.
 
-    ``month_start`` is the start of "this month" in the city's time zone, as aware UTC.
+    ``this_month`` counts requests received since ``month_start``; the other figures
+    cover the last 12 months (or ``since``).
     """
-    closed = ServiceRequest.detailed_status == Status.CLOSED
-    with_sla = closed & ServiceRequest.expected_at.is_not(None)
-    on_time = with_sla & (ServiceRequest.closed_at <= ServiceRequest.expected_at)
-    rows = db.session.execute(
-        select(
-            Service.id,
-            Service.service_code,
-            Service.name,
-            func.count(ServiceRequest.id),
-            func.sum(case((ServiceRequest.received_at >= month_start, 1), else_=0)),
-            func.sum(case((closed, 1), else_=0)),
-            func.sum(case((with_sla, 1), else_=0)),
-            func.sum(case((on_time, 1), else_=0)),
-            func.sum(case((ServiceRequest.reopen_count > 0, 1), else_=0)),
+    if isinstance(month_start, datetime):
+        month_start = city_day(month_start, city_zone())
+    since = since or windows().year_start
+    r = RequestRollup
+    totals = {
+        row.service_id: row
+        for row in db.session.execute(
+            select(
+                r.service_id,
+                func.sum(r.received).label("received"),
+                func.sum(r.reopened).label("reopened"),
+                func.sum(r.closed).label("closed"),
+                func.sum(r.closed_with_sla).label("with_sla"),
+                func.sum(r.closed_on_time).label("on_time"),
+            )
+            .where(r.day >= since)
+            .group_by(r.service_id)
         )
-        .join(ServiceRequest, ServiceRequest.service_id == Service.id, isouter=True)
+    }
+    month = dict(
+        db.session.execute(
+            select(r.service_id, func.sum(r.received))
+            .where(r.day >= month_start)
+            .group_by(r.service_id)
+        ).all()
+    )
+    histograms: dict[int, dict[int, int]] = defaultdict(dict)
+    d = CloseDurationRollup
+    for service_id, bucket, count in db.session.execute(
+        select(d.service_id, d.half_days, func.sum(d.count))
+        .where(d.day >= since)
+        .group_by(d.service_id, d.half_days)
+    ):
+        histograms[service_id][bucket] = int(count)
+    services = db.session.execute(
+        select(Service.id, Service.service_code, Service.name)
         .where(Service.public.is_(True))
-        .group_by(Service.id, Service.service_code, Service.name)
         .order_by(Service.name)
     ).all()
-    medians = _median_days([row[0] for row in rows])
     result = []
-    for sid, code, name, total, month, closed_n, sla_n, on_time_n, reopened_n in rows:
-        median = medians.get(sid)
+    for service_id, code, name in services:
+        row = totals.get(service_id)
         result.append(
             ServiceStats(
                 service_code=code,
                 name=name,
-                this_month=int(month or 0),
-                closed=int(closed_n or 0),
-                median_days_to_close=round(median, 1) if median is not None else None,
-                within_sla_share=_share(on_time_n, sla_n),
-                reopened_share=_share(reopened_n, total),
+                this_month=int(month.get(service_id) or 0),
+                closed=int(row.closed or 0) if row else 0,
+                median_days_to_close=median_from_histogram(histograms.get(service_id, {})),
+                within_sla_share=_share(row.on_time, row.with_sla) if row else None,
+                reopened_share=_share(row.reopened, row.received) if row else None,
             )
         )
     return result
+
+
+def _public_ids():
+    return select(Service.id).where(Service.public.is_(True))
+
+
+def weekly(since: date, until: date) -> list[Week]:
+    """The city's weeks from the one holding ``since`` to the one holding ``until``."""
+    first = since - timedelta(days=since.weekday())
+    weeks: dict[date, dict] = {}
+    day = first
+    while day <= until:
+        weeks[day] = {"received": 0, "closed": 0, "with_sla": 0, "on_time": 0, "hist": {}}
+        day += timedelta(days=7)
+    r = RequestRollup
+    for day, received, closed, with_sla, on_time in db.session.execute(
+        select(
+            r.day,
+            func.sum(r.received),
+            func.sum(r.closed),
+            func.sum(r.closed_with_sla),
+            func.sum(r.closed_on_time),
+        )
+        .where(r.day >= first, r.day <= until, r.service_id.in_(_public_ids()))
+        .group_by(r.day)
+    ):
+        week = weeks[day - timedelta(days=day.weekday())]
+        week["received"] += int(received or 0)
+        week["closed"] += int(closed or 0)
+        week["with_sla"] += int(with_sla or 0)
+        week["on_time"] += int(on_time or 0)
+    d = CloseDurationRollup
+    for day, bucket, count in db.session.execute(
+        select(d.day, d.half_days, func.sum(d.count))
+        .where(d.day >= first, d.day <= until, d.service_id.in_(_public_ids()))
+        .group_by(d.day, d.half_days)
+    ):
+        hist = weeks[day - timedelta(days=day.weekday())]["hist"]
+        hist[bucket] = hist.get(bucket, 0) + int(count)
+    return [
+        Week(
+            start=start,
+            received=values["received"],
+            closed=values["closed"],
+            within_sla_share=_share(values["on_time"], values["with_sla"]),
+            median_days_to_close=median_from_histogram(values["hist"]),
+        )
+        for start, values in sorted(weeks.items())
+    ]
+
+
+def by_channel(since: date) -> list[tuple[str, int]]:
+    """Requests received per channel since ``since``, biggest first."""
+    r = RequestRollup
+    rows = db.session.execute(
+        select(r.channel, func.sum(r.received))
+        .where(r.day >= since, r.service_id.in_(_public_ids()))
+        .group_by(r.channel)
+    ).all()
+    return sorted(((channel, int(total or 0)) for channel, total in rows), key=lambda x: -x[1])

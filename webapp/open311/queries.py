@@ -108,7 +108,7 @@ def _base(page: RequestPage, extensions: bool) -> Select:
 def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
     """Keep requests within ``radius_m`` metres of the point.
 
-    The bounding box uses the (lat, long) index; the circle test is an
+    The bounding box is answered by the spatial index; the circle test is an
     equirectangular distance in SQL (plain arithmetic on every backend), which at
     these radii differs from the great-circle distance by well under 0.1%.
     """
@@ -118,8 +118,7 @@ def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
     d_north = (ServiceRequest.lat - lat) * metres_per_degree
     d_east = (ServiceRequest.long - long) * (metres_per_degree * shrink)
     return query.where(
-        ServiceRequest.lat.between(min_lat, max_lat),
-        ServiceRequest.long.between(min_long, max_long),
+        places.in_box(min_lat, min_long, max_lat, max_long),
         d_north * d_north + d_east * d_east <= radius_m * radius_m,
     )
 

@@ -1,6 +1,8 @@
 """Thin views for residents; the rules live in webapp.domain."""
 
+import io
 import re
+from datetime import datetime, timedelta
 from itertools import groupby
 
 from flask import abort, current_app, render_template, request, send_file
@@ -8,14 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
+from webapp.domain import mapread, places
 from webapp.domain import my_requests as my_requests_domain
-from webapp.domain import places
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
 from webapp.extensions import db
-from webapp.models import Role, Service
+from webapp.models import Role, Service, utcnow
 from webapp.resident import bp
 from webapp.sessions import current_account, current_device
+from webapp.wording import status_label_for
 
 PHOTO_CACHE_SECONDS = 365 * 24 * 3600
 PHOTO_KEY = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}-(?:display|thumb)\.jpg")
@@ -108,11 +111,61 @@ def _page_number(raw: str | None) -> int:
     return int(raw) if len(raw) <= 9 else 10**9
 
 
+MAP_PERIODS = {"7": 7, "30": 30, "365": 365}
+MAP_LIST_SIZE = 50
+
+
+def _map_filters(args) -> tuple[mapread.MapFilters, dict]:
+    """The public map's filters from the page's own form (unknown values are ignored)."""
+    status = args.get("status") if args.get("status") in ("open", "closed") else ""
+    service_code = args.get("service_code") or ""
+    period = args.get("period") if args.get("period") in MAP_PERIODS else ""
+    since = utcnow() - timedelta(days=MAP_PERIODS[period]) if period else None
+    chosen = {"status": status, "service_code": service_code, "period": period}
+    return (
+        mapread.MapFilters(status=status or None, service_code=service_code or None, since=since),
+        chosen,
+    )
+
+
 @bp.get("/map")
 @public
 def map_page():
-    """The public map of requests."""
-    return render_template("resident/map.html")
+    """The public map of requests: clusters and markers by script, a list without it."""
+    filters, chosen = _map_filters(request.args)
+    found = mapread.page(filters, page_size=MAP_LIST_SIZE)
+    rows = [
+        {
+            "public_id": row.public_id,
+            "service_name": row.service_name,
+            "status_label": status_label_for(row.detailed_status, row.resolution, row.reopened),
+            "received_at": datetime.fromisoformat(row.requested_datetime),
+            "where": row.address or row.landmark or row.neighborhood or "",
+        }
+        for row in found.rows
+    ]
+    services = db.session.scalars(
+        select(Service).where(Service.public.is_(True)).order_by(Service.name)
+    ).all()
+    return render_template(
+        "resident/map.html",
+        rows=rows,
+        total=found.total,
+        total_is_exact=found.total_is_exact,
+        services=services,
+        chosen=chosen,
+        periods=MAP_PERIODS,
+        map_settings=_map_settings(),
+        city_bounds=_city_bounds(),
+    )
+
+
+def _city_bounds() -> str:
+    """The city's bounding box as "minLat,minLong,maxLat,maxLong" (empty without a boundary)."""
+    boundary = places.city_boundary()
+    if boundary is None:
+        return ""
+    return ",".join(str(round(v, 6)) for v in places.geojson_bbox(boundary.geojson))
 
 
 @bp.get("/photos/<path:key>")
@@ -125,11 +178,18 @@ def photo(key: str):
     """
     if not PHOTO_KEY.fullmatch(key):
         abort(404)
-    path = photo_store().path(key)
-    if path is None:
-        abort(404)
+    store = photo_store()
+    path = store.path(key)
+    if path is not None:
+        source = path
+    else:
+        try:
+            source = io.BytesIO(store.open(key))
+        except FileNotFoundError:
+            abort(404)
     response = send_file(
-        path, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True, etag=True
+        source, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True,
+        etag=key.rsplit("/", 1)[-1],
     )
     response.headers["Cache-Control"] = f"public, max-age={PHOTO_CACHE_SECONDS}, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -1,0 +1,297 @@
+"""Read paths at a big city's volume, each beside the obvious SQL doing the same job.
+
+    .venv/bin/python bench/bench_scale.py [--sizes 100000,1000000] [--pg-sizes 100000,1000000,3400000]
+                                          [--runs 15] [--pg URL] [--no-sqlite] [--no-pg]
+
+Each database is migrated from scratch (the real migrations: spatial indexes included),
+then grown step by step to each size by bulk inserts (``executemany`` in batches of
+5,000; SQLite's R*Tree triggers fire per row) spread over a demo city box with dense
+neighbourhoods; the /stats rollups are rebuilt once per size (as after any bulk load)
+and the tables analysed. At each size every read path is timed ``--runs`` times at
+random places and its median printed beside the baseline:
+
+- map read, a neighbourhood: ``mapread.page`` (bbox ~1 km², 100 rows) vs the obvious
+  ``SELECT … WHERE lat/long BETWEEN … ORDER BY received_at DESC LIMIT 100``;
+- map, whole city: ``mapread.clusters`` at zoom 11 vs ``ORDER BY received_at DESC
+  LIMIT 100`` over the whole box (what a map without clusters would send);
+- nearby 2 km: ``places.nearby_open_requests`` vs ``… ORDER BY squared distance LIMIT 10``;
+- staff queue: ``queue.search`` (default view) vs ``WHERE open ORDER BY received_at LIMIT 50``;
+- /stats: ``stats.per_service`` + ``weekly`` + ``by_channel`` vs one ``GROUP BY service``
+  over all requests;
+- Open311 ``lat/long/radius=500``: ``open311.queries.find_requests`` vs the box +
+  ``ORDER BY received_at DESC LIMIT 50`` SQL.
+
+Bounded: the sizes are arguments; PostgreSQL runs in a schema of its own
+(``bench_scale``) that is dropped at the end; SQLite in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.config import TestingConfig  # noqa: E402
+from webapp.extensions import db  # noqa: E402
+from webapp.models import Service, ServiceRequest, utcnow  # noqa: E402
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test_map"
+SCHEMA = "bench_scale"
+CITY = (34.99, -85.40, 35.15, -85.07)  # min_lat, min_long, max_lat, max_long
+HOTSPOTS = [(35.045, -85.31), (35.03, -85.27), (35.06, -85.20), (35.10, -85.28), (35.01, -85.35)]
+CHANNELS = ["pwa", "web", "phone", "open311", "liaison"]
+BATCH = 5000
+
+
+def settings(url: str, engine_options: dict | None = None) -> dict:
+    """Test settings pointed at ``url`` (no background thread, no rate limits)."""
+    values = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    values["SQLALCHEMY_DATABASE_URI"] = url
+    values["BACKGROUND_WORKER"] = "off"
+    if engine_options:
+        values["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    return values
+
+
+def seed_services() -> list[int]:
+    """Twelve public services with SLAs."""
+    services = [
+        Service(service_code=f"s{n}", name=f"Service {n}", sla_days=3 + n) for n in range(12)
+    ]
+    db.session.add_all(services)
+    db.session.commit()
+    return [s.id for s in services]
+
+
+def grow(service_ids: list[int], start: int, end: int, rng: random.Random) -> None:
+    """Insert requests number ``start``..``end`` - 1 (a fifth open, the rest closed)."""
+    now = utcnow()
+    min_lat, min_long, max_lat, max_long = CITY
+    batch = []
+    for number in range(start, end):
+        if rng.random() < 0.7:
+            lat0, long0 = rng.choice(HOTSPOTS)
+            lat, long = rng.gauss(lat0, 0.01), rng.gauss(long0, 0.012)
+        else:
+            lat, long = rng.uniform(min_lat, max_lat), rng.uniform(min_long, max_long)
+        received = now - timedelta(days=rng.random() * 730)
+        closed = rng.random() < 0.8
+        closed_at = received + timedelta(days=rng.expovariate(1 / 6)) if closed else None
+        if closed_at and closed_at > now:
+            closed_at = now
+        service_id = rng.choice(service_ids)
+        batch.append({
+            "public_id": f"B-{number:07d}",
+            "service_id": service_id,
+            "lat": lat,
+            "long": long,
+            "status": "closed" if closed else "open",
+            "detailed_status": "closed" if closed else rng.choice(
+                ["submitted", "acknowledged", "in_progress"]),
+            "resolution": "fixed" if closed else None,
+            "channel": rng.choice(CHANNELS),
+            "received_at": received,
+            "updated_at": closed_at or received,
+            "expected_at": received + timedelta(days=7),
+            "closed_at": closed_at,
+            "reopen_count": 1 if rng.random() < 0.03 else 0,
+            "description": "",
+            "attribute_values": {},
+        })
+        if len(batch) == BATCH:
+            db.session.execute(insert(ServiceRequest), batch)
+            db.session.commit()
+            batch = []
+    if batch:
+        db.session.execute(insert(ServiceRequest), batch)
+        db.session.commit()
+
+
+def analyse() -> None:
+    """Fresh planner statistics after a bulk load."""
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def median_ms(action, runs: int, rng: random.Random) -> float:
+    """Median wall time of ``action(rng)`` over ``runs`` calls (one warm-up call first)."""
+    action(rng)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action(rng)
+        times.append((time.perf_counter() - started) * 1000)
+        db.session.rollback()
+    return statistics.median(times)
+
+
+def spot(rng: random.Random) -> tuple[float, float]:
+    """A random place near a hotspot."""
+    lat0, long0 = rng.choice(HOTSPOTS)
+    return lat0 + rng.uniform(-0.01, 0.01), long0 + rng.uniform(-0.01, 0.01)
+
+
+def read_paths(app) -> list[tuple[str, object, object]]:
+    """(name, app path, baseline) callables for each read path."""
+    from webapp.domain import mapread, places, queue, stats
+    from webapp.open311.params import RequestQuery
+    from webapp.open311.queries import find_requests
+
+    city_bbox = (CITY[1], CITY[0], CITY[3], CITY[2])
+    list_sql = text(
+        "SELECT id, public_id, lat, long, detailed_status, received_at FROM service_requests "
+        "WHERE lat BETWEEN :a AND :b AND long BETWEEN :c AND :d "
+        "ORDER BY received_at DESC, id DESC LIMIT :n"
+    )
+    nearest_sql = text(
+        "SELECT id FROM service_requests WHERE lat BETWEEN :a AND :b AND long BETWEEN :c AND :d "
+        "AND detailed_status <> 'closed' "
+        "ORDER BY (lat - :lat) * (lat - :lat) + (long - :long) * (long - :long) LIMIT 10"
+    )
+    queue_sql = text(
+        "SELECT id FROM service_requests WHERE detailed_status IN "
+        "('submitted', 'acknowledged', 'in_progress') ORDER BY received_at, id LIMIT 50"
+    )
+    stats_sql = text(
+        "SELECT service_id, count(*), sum(CASE WHEN closed_at <= expected_at THEN 1 ELSE 0 END) "
+        "FROM service_requests GROUP BY service_id"
+    )
+
+    def box(lat, long, half_deg):
+        return {"a": lat - half_deg, "b": lat + half_deg, "c": long - half_deg,
+                "d": long + half_deg}
+
+    def neighbourhood(rng):
+        lat, long = spot(rng)
+        mapread.page(mapread.MapFilters(bbox=(long - 0.006, lat - 0.0045, long + 0.006,
+                                              lat + 0.0045)), page_size=100)
+
+    def neighbourhood_sql(rng):
+        lat, long = spot(rng)
+        db.session.execute(list_sql, {**box(lat, long, 0.005), "n": 100}).all()
+
+    def whole_city(rng):
+        mapread.clusters(mapread.MapFilters(bbox=city_bbox), 11)
+
+    def whole_city_sql(rng):
+        db.session.execute(list_sql, {"a": CITY[0], "b": CITY[2], "c": CITY[1], "d": CITY[3],
+                                      "n": 100}).all()
+
+    def nearby(rng):
+        places.nearby_open_requests(*spot(rng), 2000, limit=10)
+
+    def nearby_sql(rng):
+        lat, long = spot(rng)
+        db.session.execute(nearest_sql, {**box(lat, long, 0.022), "lat": lat, "long": long}).all()
+
+    def staff_queue(rng):
+        queue.search(queue.QueueFilters())
+
+    def staff_queue_sql(rng):
+        db.session.execute(queue_sql).all()
+
+    def stats_page(rng):
+        window = stats.windows()
+        stats.per_service(window.month_start, since=window.year_start)
+        stats.weekly(window.year_start, window.today)
+        stats.by_channel(window.year_start)
+
+    def stats_sql_run(rng):
+        db.session.execute(stats_sql).all()
+
+    def radius(rng):
+        lat, long = spot(rng)
+        find_requests(RequestQuery(near=(lat, long, 500), page_size=50))
+
+    def radius_sql(rng):
+        lat, long = spot(rng)
+        db.session.execute(list_sql, {**box(lat, long, 0.0055), "n": 50}).all()
+
+    return [
+        ("map read, neighbourhood", neighbourhood, neighbourhood_sql),
+        ("map, whole city (clusters)", whole_city, whole_city_sql),
+        ("nearby 2 km", nearby, nearby_sql),
+        ("staff queue", staff_queue, staff_queue_sql),
+        ("/stats", stats_page, stats_sql_run),
+        ("Open311 radius 500 m", radius, radius_sql),
+    ]
+
+
+def run_backend(label: str, app, sizes: list[int], runs: int) -> list[tuple]:
+    """Grow the database through ``sizes`` and time every path at each."""
+    from webapp.domain import rollups
+
+    rows = []
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        service_ids = seed_services()
+        rng = random.Random(311)
+        have = 0
+        for size in sizes:
+            started = time.perf_counter()
+            grow(service_ids, have, size, rng)
+            have = size
+            rollups.rebuild()
+            analyse()
+            print(f"[{label}] {size:,} requests loaded in {time.perf_counter() - started:.0f} s",
+                  flush=True)
+            with app.test_request_context():
+                for name, path, baseline in read_paths(app):
+                    ours = median_ms(path, runs, random.Random(size))
+                    theirs = median_ms(baseline, runs, random.Random(size))
+                    rows.append((label, size, name, ours, theirs))
+                    print(f"  {name:<28} {ours:9.1f} ms   baseline {theirs:9.1f} ms", flush=True)
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def main() -> None:
+    """Parse the sizes, run each backend, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--pg-sizes", default="100000,1000000,3400000")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--pg", default=DEFAULT_PG)
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+    table = []
+    if not args.no_sqlite:
+        folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+        app = create_app(settings(f"sqlite:///{folder / 'scale.db'}"))
+        table += run_backend("SQLite", app, [int(s) for s in args.sizes.split(",")], args.runs)
+    if not args.no_pg:
+        admin = create_engine(args.pg)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        try:
+            app = create_app(settings(args.pg, {"connect_args": {
+                "options": f"-csearch_path={SCHEMA}"}}))
+            table += run_backend("PostgreSQL", app,
+                                 [int(s) for s in args.pg_sizes.split(",")], args.runs)
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            admin.dispose()
+    print()
+    print(f"{'database':<11}{'requests':>10}  {'read path':<28}{'ours ms':>10}{'baseline ms':>13}")
+    for label, size, name, ours, theirs in table:
+        print(f"{label:<11}{size:>10,}  {name:<28}{ours:>10.1f}{theirs:>13.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The public map in real Chromium, on a phone and a laptop: clusters and markers from
+the demo city, filters, the list following the map, a tap opening a request, the last
+copy offline, and nothing serious for axe."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.axe import assert_no_serious_axe_violations
+from webapp.extensions import db
+
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def demo_city(live_app):
+    """The Chattanooga demo city with a couple of hundred requests."""
+    from webapp.seed.demo import seed_demo
+
+    with live_app.app_context():
+        seed_demo(200)
+        db.session.remove()
+
+
+def _wait_for_map(page, source: str = "network") -> None:
+    """Wait until the map has drawn its latest answer (from the network or the last copy)."""
+    page.wait_for_function(
+        "s => { const d = document.getElementById('public-map').dataset;"
+        " return d.source === s && !d.loading; }",
+        arg=source,
+    )
+
+
+def _in_view(page) -> int:
+    return int(page.get_attribute("#public-map", "data-requests-in-view"))
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_public_map_clusters_filters_list_and_opens_a_request(
+    browser, live_server, demo_city, artifacts_dir, viewport
+):
+    context = browser.new_context(
+        viewport=viewport, base_url=live_server.base_url, service_workers="block",
+        locale="en-US",
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    folder = artifacts_dir / "public-map"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def screenshot(name):
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto("/map")
+        _wait_for_map(page)
+        clusters = page.locator(".map-cluster-icon")
+        assert clusters.count() > 0
+        everything = _in_view(page)
+        assert everything > 0
+        assert page.locator("#map-list li").count() == min(everything, 50)
+        assert_no_serious_axe_violations(page)
+        screenshot(f"clusters-{viewport['width']}")
+
+        page.select_option("#map-status-filter", "closed")
+        _wait_for_map(page)
+        assert _in_view(page) < everything
+        assert "status=closed" in page.url
+        closed_items = page.locator("#map-list .map-list-meta").all_inner_texts()
+        assert closed_items and not any(t.startswith("Received") for t in closed_items)
+        page.select_option("#map-status-filter", "")
+        _wait_for_map(page)
+        assert _in_view(page) == everything
+
+        # Zooming in on a cluster narrows both the map and the list.
+        before = page.locator("#map-list li").count()
+        biggest = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('.map-cluster')]"
+            ".map(e => Number(e.textContent.replace(/\\D/g, ''))))"
+        )
+        page.locator(".map-cluster", has_text=str(biggest)).first.click()
+        page.wait_for_timeout(400)
+        _wait_for_map(page)
+        assert _in_view(page) < everything
+        assert page.locator("#map-list li").count() <= before
+
+        # Up close, lone requests are markers; choosing one with the keyboard opens it.
+        for _ in range(8):
+            if page.locator("img.leaflet-marker-icon").count() and _in_view(page) <= 50:
+                break
+            page.locator(".map-cluster").first.click()
+            page.wait_for_timeout(400)
+            _wait_for_map(page)
+        marker = page.locator("img.leaflet-marker-icon").first
+        request_id = re.search(r"\d{3}-\d{6}", marker.get_attribute("alt")).group(0)
+        assert page.locator(f"#map-list li[data-request-id='{request_id}']").count() == 1
+        screenshot(f"markers-{viewport['width']}")
+        marker.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/requests/{request_id}")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_public_map_offline_shows_the_last_copy_on_a_grey_map(
+    browser_context, page, live_server, demo_city, screenshot
+):
+    page.goto("/map")
+    page.evaluate("navigator.serviceWorker.ready")
+    _wait_for_map(page)
+    shown = _in_view(page)
+    listed = page.locator("#map-list li").count()
+    page.reload()
+    _wait_for_map(page)
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+
+    browser_context.set_offline(True)
+    page.reload()
+    _wait_for_map(page, "last-copy")
+    assert _in_view(page) == shown
+    assert page.locator("#map-list li").count() == listed
+    assert "offline" in page.inner_text("#map-notice")
+    assert "map-offline" in page.get_attribute("#public-map", "class")
+    screenshot("offline-last-copy")
+    browser_context.set_offline(False)
+
+
+def test_stats_page_fits_a_phone_with_charts_and_tables(browser, live_server, demo_city,
+                                                          artifacts_dir):
+    context = browser.new_context(viewport=PHONE, base_url=live_server.base_url,
+                                  service_workers="block", locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto("/map")
+        page.click("text=How the city is doing")
+        page.wait_for_url("**/stats")
+        assert page.locator("svg.chart[role=img]").count() == 3
+        assert page.locator("#chart-sla-desc").count() == 1
+        assert page.locator("#stats-table tbody tr").count() >= 5
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert_no_serious_axe_violations(page)
+        folder = artifacts_dir / "public-map"
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / "stats-390.png"), full_page=True)
+    finally:
+        context.close()

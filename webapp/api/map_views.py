@@ -1,0 +1,149 @@
+"""Public map reads: the request list in a box (fast path) and grid clusters.
+
+Anonymous reads carry ``ETag``/``Last-Modified`` and a short ``max-age`` so a proxy or
+the browser absorbs a storm of identical pans; a conditional request is answered 304
+from two index lookups, before the query runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from flask import Response, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from webapp.access import public
+from webapp.api import bp
+from webapp.api.envelope import envelope
+from webapp.api.params import bbox_param, int_param, page_params
+from webapp.api.serialize import RowSerializer
+from webapp.domain import mapread
+from webapp.domain.errors import DomainError
+from webapp.sessions import current_account
+
+PUBLIC_MAX_AGE = 30
+DEFAULT_ZOOM = 13
+
+
+def _since_param(args) -> datetime | None:
+    raw = args.get("since")
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise DomainError(
+            _("since must be an ISO 8601 date or date and time."), status=400, field="since"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def map_filters(args) -> mapread.MapFilters:
+    """The shared filters of the map reads, checked with clear 400 messages."""
+    status = args.get("status") or None
+    if status and status not in mapread.STATUS_FILTERS:
+        raise DomainError(
+            _("status must be open, closed, or a detailed status."), status=400, field="status"
+        )
+    return mapread.MapFilters(
+        bbox=bbox_param(args),
+        status=status,
+        service_code=args.get("service_code") or None,
+        since=_since_param(args),
+    )
+
+
+def _validators() -> tuple[str, datetime | None] | None:
+    """(ETag, Last-Modified) for an anonymous read, or None when the caller is signed in."""
+    if current_account() is not None:
+        return None
+    digest, newest = mapread.freshness()
+    query = "&".join(f"{k}={v}" for k, v in sorted(request.args.items(multi=True)))
+    tag = hashlib.sha256(f"{digest}|{get_locale()}|{request.path}|{query}".encode()).hexdigest()
+    return tag[:24], newest
+
+
+def _not_modified(validators) -> Response | None:
+    if validators is None:
+        return None
+    tag, newest = validators
+    if request.if_none_match and request.if_none_match.contains(tag):
+        return _cacheable(Response(status=304), validators)
+    if (
+        not request.if_none_match
+        and newest is not None
+        and request.if_modified_since is not None
+        and newest.replace(microsecond=0) <= request.if_modified_since
+    ):
+        return _cacheable(Response(status=304), validators)
+    return None
+
+
+def _cacheable(response: Response, validators) -> Response:
+    """Mark an anonymous read as shareable for a short while; signed-in reads as private."""
+    if validators is None:
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+    tag, newest = validators
+    response.set_etag(tag)
+    if newest is not None:
+        response.last_modified = newest
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    response.vary.add("Accept-Language")
+    return response
+
+
+def list_requests_response() -> Response:
+    """Public requests, newest first, in pages (offset or keyset) with a capped total."""
+    filters = map_filters(request.args)
+    page_number, page_size = page_params(request.args)
+    after = request.args.get("after") or None
+    validators = _validators()
+    cached = _not_modified(validators)
+    if cached is not None:
+        return cached
+    try:
+        found = mapread.page(filters, page_size=page_size, page_number=page_number, after=after)
+    except mapread.BadCursor:
+        raise DomainError(_("after is not a cursor this server gave."), status=400,
+                          field="after") from None
+    serializer = RowSerializer()
+    data = [serializer.row(row, found.photos.get(row.id, ())) for row in found.rows]
+    meta = {
+        "page": page_number,
+        "page_size": page_size,
+        "total": found.total,
+        "pages": max(1, (found.total + page_size - 1) // page_size) if found.total else 0,
+        "total_is_exact": found.total_is_exact,
+        "next_after": found.next_after,
+    }
+    return _cacheable(envelope(data, meta=meta), validators)
+
+
+@bp.get("/requests/clusters")
+@public
+def request_clusters():
+    """Public requests grouped on a grid sized for the zoom level, with lone ones as markers."""
+    filters = map_filters(request.args)
+    zoom = int_param(request.args, "zoom", DEFAULT_ZOOM, minimum=0, maximum=mapread.MAX_ZOOM)
+    validators = _validators()
+    cached = _not_modified(validators)
+    if cached is not None:
+        return cached
+    clusters, total = mapread.clusters(filters, zoom)
+    serializer = RowSerializer()
+    data = [
+        {
+            "lat": c.lat,
+            "long": c.long,
+            "count": c.count,
+            "request": serializer.single(c.request) if c.request is not None else None,
+        }
+        for c in clusters
+    ]
+    meta = {"zoom": zoom, "cell_degrees": mapread.cell_degrees(zoom), "total": total}
+    return _cacheable(envelope(data, meta=meta), validators)

@@ -1,0 +1,431 @@
+"""Public map reads: a page of requests in a box, and grid clusters for a zoom level.
+
+Both are built to stay fast on a city with millions of requests:
+
+- the page selects only the columns the public shape needs, in one query with its
+  joins (no ORM objects, no per-row lazy loads), then the page's photos in one more;
+- the page is found newest first and can be walked by a keyset cursor (``after``), so
+  page 50 costs what page 1 costs;
+- the number of matching requests is counted only up to ``COUNT_CAP`` ("1,000+"), so a
+  pan over the whole city never counts every request;
+- clusters are one ``GROUP BY`` on coordinates snapped to a grid whose cell is a fixed
+  size on screen at the asked zoom level: the database returns a few hundred rows
+  whatever the number of requests behind them.
+
+Requests without coordinates (allowed for some channels) are never in a box or a cluster.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import aliased
+
+from webapp.extensions import db
+from webapp.models import (
+    Department,
+    Neighborhood,
+    Photo,
+    Service,
+    ServiceRequest,
+    Status,
+    UTCDateTime,
+)
+
+COUNT_CAP = 1000
+TILE_PIXELS = 256
+CLUSTER_CELL_PIXELS = 64
+MAX_ZOOM = 22
+MAX_CLUSTERS = 2000
+SINGLE_DETAILS_LIMIT = 500
+STATUS_FILTERS = frozenset({"open", "closed", *[s.value for s in Status]})
+
+
+class BadCursor(ValueError):
+    """The ``after`` cursor is not one this server gave out."""
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    """What a map view asks for; every field is optional."""
+
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    status: str | None = None
+    service_code: str | None = None
+    since: datetime | None = None
+
+
+def conditions(filters: MapFilters) -> list:
+    """SQL conditions for the filters (the service join is the caller's)."""
+    found = [Service.public.is_(True)]
+    if filters.bbox:
+        min_lon, min_lat, max_lon, max_lat = filters.bbox
+        found.append(ServiceRequest.lat.between(min_lat, max_lat))
+        found.append(ServiceRequest.long.between(min_lon, max_lon))
+    if filters.status:
+        found.append(_status_column(filters.status) == filters.status)
+    if filters.service_code:
+        found.append(Service.service_code == filters.service_code)
+    if filters.since:
+        found.append(ServiceRequest.received_at >= filters.since)
+    return found
+
+
+def _status_column(status: str):
+    return (
+        ServiceRequest.status if status in ("open", "closed") else ServiceRequest.detailed_status
+    )
+
+
+def _shape(filters: MapFilters) -> tuple:
+    """Which filters are set (and on which status column): the statement's shape."""
+    return (
+        filters.bbox is not None,
+        _status_column(filters.status).key if filters.status else None,
+        filters.service_code is not None,
+        filters.since is not None,
+    )
+
+
+def _bound_conditions(shape: tuple) -> list:
+    """The conditions of a shape with bound parameters in place of values."""
+    has_bbox, status_key, has_service, has_since = shape
+    found = [Service.public.is_(True)]
+    if has_bbox:
+        found.append(ServiceRequest.lat.between(bindparam("min_lat"), bindparam("max_lat")))
+        found.append(ServiceRequest.long.between(bindparam("min_lon"), bindparam("max_lon")))
+    if status_key:
+        column = getattr(ServiceRequest, status_key)
+        found.append(column == bindparam("status", type_=String))
+    if has_service:
+        found.append(Service.service_code == bindparam("service_code", type_=String))
+    if has_since:
+        found.append(ServiceRequest.received_at >= bindparam("since", type_=UTCDateTime))
+    return found
+
+
+def _parameters(filters: MapFilters) -> dict:
+    values: dict = {}
+    if filters.bbox:
+        min_lon, min_lat, max_lon, max_lat = filters.bbox
+        values.update(min_lon=min_lon, min_lat=min_lat, max_lon=max_lon, max_lat=max_lat)
+    if filters.status:
+        values["status"] = filters.status
+    if filters.service_code:
+        values["service_code"] = filters.service_code
+    if filters.since:
+        values["since"] = filters.since
+    return values
+
+
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _statement(kind: str, shape: tuple, build):
+    """A statement built once per dialect, kind and filter shape, then reused.
+
+    Building a SQLAlchemy statement costs more than running this one on a small city;
+    with bound parameters the same object serves every pan and zoom.
+    """
+    key = (db.session.get_bind().dialect.name, kind, shape)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        statement = _STATEMENTS[key] = build()
+    return statement
+
+
+# -- the page ---------------------------------------------------------------------------
+
+_DUPLICATE = aliased(ServiceRequest)
+
+
+def w3c_column(column, name: str):
+    """A UTC timestamp column formatted as a W3C datetime by the database itself.
+
+    Timestamps are stored as naive UTC; formatting them in SQL (C code on both
+    databases) spares the page a datetime parse and an ``isoformat`` per value.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        text = func.to_char(column, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"))
+    else:
+        text = func.strftime("%Y-%m-%dT%H:%M:%S+00:00", column)
+    return type_coerce(text, String).label(name)
+
+
+def page_columns() -> tuple:
+    """The columns of the public request shape, ready to serialize."""
+    return (
+        ServiceRequest.id,
+        ServiceRequest.public_id,
+        Service.service_code,
+        Service.name.label("service_name"),
+        ServiceRequest.description,
+        ServiceRequest.status,
+        ServiceRequest.detailed_status,
+        ServiceRequest.resolution,
+        ServiceRequest.resolution_note,
+        ServiceRequest.referred_to,
+        ServiceRequest.reopened,
+        ServiceRequest.lat,
+        ServiceRequest.long,
+        ServiceRequest.needs_location,
+        ServiceRequest.address,
+        ServiceRequest.landmark,
+        Neighborhood.name.label("neighborhood"),
+        Department.name.label("agency_responsible"),
+        ServiceRequest.attribute_values,
+        ServiceRequest.supporters_count,
+        _DUPLICATE.public_id.label("duplicate_of"),
+        ServiceRequest.channel,
+        w3c_column(ServiceRequest.received_at, "requested_datetime"),
+        w3c_column(ServiceRequest.updated_at, "updated_datetime"),
+        w3c_column(ServiceRequest.expected_at, "expected_datetime"),
+        w3c_column(ServiceRequest.closed_at, "closed_datetime"),
+    )
+
+
+@dataclass
+class Page:
+    """One page of public request rows and what is known of the rest."""
+
+    rows: list
+    photos: dict[int, list]
+    total: int
+    total_is_exact: bool
+    next_after: str | None
+
+
+def encode_cursor(request_id: int) -> str:
+    """An opaque keyset cursor naming the last row of a page."""
+    return base64.urlsafe_b64encode(f"r{request_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The request id inside a cursor, or BadCursor."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("r"):
+            raise ValueError
+        return int(raw[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor(cursor) from None
+
+
+def capped_count(filters: MapFilters, cap: int | None = None) -> tuple[int, bool]:
+    """How many requests match, counting no further than ``cap`` (COUNT_CAP) + 1.
+
+    Returns (count, exact): above the cap the count is ``cap`` and not exact.
+    """
+    cap = COUNT_CAP if cap is None else cap
+    shape = _shape(filters)
+
+    def build():
+        limited = (
+            select(ServiceRequest.id)
+            .join(Service, Service.id == ServiceRequest.service_id)
+            .where(*_bound_conditions(shape))
+            .limit(bindparam("cap_plus_one", type_=Integer))
+            .subquery()
+        )
+        return select(func.count()).select_from(limited)
+
+    statement = _statement("count", shape, build)
+    found = db.session.connection().execute(
+        statement, {**_parameters(filters), "cap_plus_one": cap + 1}
+    ).scalar() or 0
+    return (cap, False) if found > cap else (found, True)
+
+
+def _page_statement(shape: tuple, keyset: bool):
+    def build():
+        query = (
+            select(*page_columns())
+            .join(Service, Service.id == ServiceRequest.service_id)
+            .outerjoin(Neighborhood, Neighborhood.id == ServiceRequest.neighborhood_id)
+            .outerjoin(Department, Department.id == ServiceRequest.department_id)
+            .outerjoin(_DUPLICATE, _DUPLICATE.id == ServiceRequest.duplicate_of_id)
+            .where(*_bound_conditions(shape))
+            .order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
+            .limit(bindparam("page_size", type_=Integer))
+        )
+        if not keyset:
+            return query.offset(bindparam("skip", type_=Integer))
+        last_id = bindparam("last_id", type_=Integer)
+        when = select(ServiceRequest.received_at).where(ServiceRequest.id == last_id)
+        when = when.scalar_subquery()
+        return query.where(
+            or_(
+                ServiceRequest.received_at < when,
+                and_(ServiceRequest.received_at == when, ServiceRequest.id < last_id),
+            )
+        )
+
+    return _statement("page-keyset" if keyset else "page", shape, build)
+
+
+def _photos_statement():
+    def build():
+        return (
+            select(
+                Photo.request_id,
+                Photo.kind,
+                Photo.width,
+                Photo.height,
+                Photo.display_key,
+                Photo.thumb_key,
+            )
+            .where(Photo.request_id.in_(bindparam("ids", expanding=True)))
+            .order_by(Photo.id)
+        )
+
+    return _statement("photos", (), build)
+
+
+def page(
+    filters: MapFilters, *, page_size: int, page_number: int = 1, after: str | None = None
+) -> Page:
+    """A page of public requests, newest first, by offset (``page_number``) or keyset."""
+    shape = _shape(filters)
+    values = {**_parameters(filters), "page_size": page_size}
+    if after:
+        values["last_id"] = decode_cursor(after)
+    else:
+        values["skip"] = (page_number - 1) * page_size
+    connection = db.session.connection()
+    rows = connection.execute(_page_statement(shape, bool(after)), values).all()
+    photos: dict[int, list] = {}
+    if rows:
+        for photo in connection.execute(_photos_statement(), {"ids": [row[0] for row in rows]}):
+            photos.setdefault(photo.request_id, []).append(photo)
+    if after is None and page_number == 1 and len(rows) < page_size:
+        total, exact = len(rows), True
+    else:
+        total, exact = capped_count(filters)
+        if after is None:
+            seen = (page_number - 1) * page_size + len(rows)
+            if not exact and seen >= total:
+                total = seen
+    last = rows[-1] if len(rows) == page_size else None
+    next_after = encode_cursor(last.id) if last is not None else None
+    return Page(rows, photos, total, exact, next_after)
+
+
+def freshness() -> tuple[str, datetime | None]:
+    """A cheap fingerprint of the public data (newest change, newest id) and its time.
+
+    Both come from indexed maxima, so answering a conditional request costs two index
+    lookups rather than the query it would replace.
+    """
+    statement = _statement(
+        "freshness",
+        (),
+        lambda: select(func.max(ServiceRequest.updated_at), func.max(ServiceRequest.id)),
+    )
+    newest, top_id = db.session.connection().execute(statement).one()
+    digest = hashlib.sha256(f"{newest}|{top_id}".encode()).hexdigest()[:16]
+    return digest, newest
+
+
+# -- clusters -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Requests in one grid cell: their middle, how many, and the one when alone."""
+
+    lat: float
+    long: float
+    count: int
+    request: dict | None = None
+
+
+def cell_degrees(zoom: int) -> float:
+    """The grid cell for a zoom level: CLUSTER_CELL_PIXELS on screen, in degrees of longitude."""
+    return 360.0 / (2**zoom) / (TILE_PIXELS / CLUSTER_CELL_PIXELS)
+
+
+def _snapped(column, origin: float, cell: float):
+    """The grid index of a coordinate; the shift by ``origin`` keeps it positive, so the
+    integer cast on SQLite (truncation) equals floor, as ``floor`` does on PostgreSQL."""
+    shifted = (column + origin) / cell
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(shifted), Integer)
+    return cast(shifted, Integer)
+
+
+def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
+    """Grid clusters of the public requests matching ``filters`` at ``zoom``.
+
+    Returns the clusters (at most MAX_CLUSTERS, biggest first) and the number of
+    requests they hold. A cell holding one request carries that request's id, service,
+    status and page address, so a zoomed-in map shows markers from the same answer.
+    """
+    cell = cell_degrees(zoom)
+    grid_x = _snapped(ServiceRequest.long, 180.0, cell).label("gx")
+    grid_y = _snapped(ServiceRequest.lat, 90.0, cell).label("gy")
+    where = [
+        *conditions(filters),
+        ServiceRequest.lat.is_not(None),
+        ServiceRequest.long.is_not(None),
+    ]
+    count = func.count().label("n")
+    rows = db.session.execute(
+        select(
+            grid_x,
+            grid_y,
+            count,
+            func.avg(cast(ServiceRequest.lat, Float)).label("lat"),
+            func.avg(cast(ServiceRequest.long, Float)).label("long"),
+            func.min(ServiceRequest.id).label("first_id"),
+        )
+        .join(Service, Service.id == ServiceRequest.service_id)
+        .where(*where)
+        .group_by(grid_x, grid_y)
+        .order_by(count.desc())
+        .limit(MAX_CLUSTERS)
+    ).all()
+    singles = [row.first_id for row in rows if row.n == 1][:SINGLE_DETAILS_LIMIT]
+    details = {}
+    if singles:
+        for row in db.session.execute(
+            select(
+                ServiceRequest.id,
+                ServiceRequest.public_id,
+                Service.service_code,
+                Service.name,
+                ServiceRequest.detailed_status,
+                ServiceRequest.resolution,
+                ServiceRequest.reopened,
+                w3c_column(ServiceRequest.received_at, "requested_datetime"),
+            )
+            .join(Service, Service.id == ServiceRequest.service_id)
+            .where(ServiceRequest.id.in_(singles))
+        ):
+            details[row.id] = row
+    found = [
+        Cluster(
+            lat=round(float(row.lat), 6),
+            long=round(float(row.long), 6),
+            count=int(row.n),
+            request=details.get(row.first_id) if row.n == 1 else None,
+        )
+        for row in rows
+    ]
+    return found, sum(c.count for c in found)

@@ -1,0 +1,218 @@
+"""Daily rollups behind the public figures, kept right as requests change.
+
+Every flush that creates, changes or deletes a request moves the rollups by the
+difference between what the request counted for before and what it counts for now
+(its "footprint"): received on its arrival day, closed (within the SLA or not, and
+how long it took) on its close day, reopened. So create, close, reopen, merge, a
+re-categorisation or a corrected close date all land in the same place, in the same
+transaction as the change itself.
+
+Bulk loads that bypass the ORM (``COPY``, ``executemany`` in benchmarks, imports)
+call ``rebuild()`` afterwards, which recomputes every rollup from the requests.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+from sqlalchemy import delete, event, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from webapp.extensions import db
+from webapp.models import CloseDurationRollup, RequestRollup, ServiceRequest, Status
+
+HALF_DAY_SECONDS = 12 * 3600
+MAX_HALF_DAYS = 2 * 730
+FIELDS = (
+    "service_id",
+    "channel",
+    "received_at",
+    "closed_at",
+    "expected_at",
+    "detailed_status",
+    "reopen_count",
+)
+
+
+def city_zone() -> ZoneInfo:
+    """The city's time zone (days and months are the city's, not UTC's)."""
+    name = current_app.config["BABEL_DEFAULT_TIMEZONE"] if has_app_context() else "UTC"
+    return ZoneInfo(name)
+
+
+def city_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The city's calendar day of an aware moment."""
+    return moment.astimezone(zone).date()
+
+
+def half_days(received_at: datetime, closed_at: datetime) -> int:
+    """How long a request took to close, in whole half-days (capped at two years)."""
+    seconds = max((closed_at - received_at).total_seconds(), 0)
+    return min(int(seconds // HALF_DAY_SECONDS), MAX_HALF_DAYS)
+
+
+def footprint(values: dict, zone: ZoneInfo) -> Counter:
+    """What one request counts for in the rollups, as {(table, key..., column): n}."""
+    found: Counter = Counter()
+    service_id, channel, received_at = (
+        values["service_id"],
+        values["channel"],
+        values["received_at"],
+    )
+    if service_id is None or received_at is None:
+        return found
+    channel = channel or ""
+    arrived = city_day(received_at, zone)
+    found[("r", arrived, service_id, channel, "received")] += 1
+    if values["reopen_count"]:
+        found[("r", arrived, service_id, channel, "reopened")] += 1
+    closed_at = values["closed_at"]
+    if values["detailed_status"] == Status.CLOSED and closed_at is not None:
+        closed_day = city_day(closed_at, zone)
+        found[("r", closed_day, service_id, channel, "closed")] += 1
+        expected = values["expected_at"]
+        if expected is not None:
+            found[("r", closed_day, service_id, channel, "closed_with_sla")] += 1
+            if closed_at <= expected:
+                found[("r", closed_day, service_id, channel, "closed_on_time")] += 1
+        found[("d", closed_day, service_id, half_days(received_at, closed_at), "count")] += 1
+    return found
+
+
+def _current(request: ServiceRequest) -> dict:
+    return {name: getattr(request, name) for name in FIELDS}
+
+
+def _before(request: ServiceRequest) -> dict:
+    """The request's values as they were before this flush's changes."""
+    state = inspect(request)
+    values = {}
+    for name in FIELDS:
+        history = state.attrs[name].history
+        if history.deleted:
+            values[name] = history.deleted[0]
+        elif history.unchanged:
+            values[name] = history.unchanged[0]
+        else:
+            values[name] = getattr(request, name)
+    return values
+
+
+def _upsert(connection, model, keys: tuple[str, ...], rows: list[dict], column: str) -> None:
+    dialect = connection.dialect.name
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = model.__table__
+    others = [c.name for c in table.columns if c.name not in keys]
+    for row in rows:
+        values = {**{name: 0 for name in others}, **row}
+        statement = maker(table).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys),
+            set_={column: table.c[column] + statement.excluded[column]},
+        )
+        connection.execute(statement)
+
+
+def apply(connection, change: Counter) -> None:
+    """Add a footprint difference to the rollup tables."""
+    for (kind, day, service_id, detail, column), amount in change.items():
+        if not amount:
+            continue
+        if kind == "r":
+            _upsert(
+                connection,
+                RequestRollup,
+                ("day", "service_id", "channel"),
+                [{"day": day, "service_id": service_id, "channel": detail, column: amount}],
+                column,
+            )
+        else:
+            _upsert(
+                connection,
+                CloseDurationRollup,
+                ("day", "service_id", "half_days"),
+                [{"day": day, "service_id": service_id, "half_days": detail, "count": amount}],
+                "count",
+            )
+
+
+def _after_flush(session: Session, _context) -> None:
+    """Move the rollups by what this flush changed in requests."""
+    zone = None
+    change: Counter = Counter()
+    for request in session.new:
+        if isinstance(request, ServiceRequest):
+            zone = zone or city_zone()
+            change.update(footprint(_current(request), zone))
+    for request in session.dirty:
+        if isinstance(request, ServiceRequest) and session.is_modified(request):
+            zone = zone or city_zone()
+            change.update(footprint(_current(request), zone))
+            change.subtract(footprint(_before(request), zone))
+    for request in session.deleted:
+        if isinstance(request, ServiceRequest):
+            zone = zone or city_zone()
+            change.subtract(footprint(_before(request), zone))
+    if change:
+        apply(session.connection(), change)
+
+
+def listen() -> None:
+    """Keep rollups in step with every ORM session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+
+
+def rebuild() -> int:
+    """Recompute every rollup from the requests (after bulk loads); returns requests read."""
+    zone = city_zone()
+    connection = db.session.connection()
+    connection.execute(delete(RequestRollup))
+    connection.execute(delete(CloseDurationRollup))
+    totals: Counter = Counter()
+    count = 0
+    columns = [getattr(ServiceRequest, name) for name in FIELDS]
+    for row in connection.execute(select(*columns)).yield_per(10_000):
+        values = dict(zip(FIELDS, row, strict=True))
+        for name in ("received_at", "closed_at", "expected_at"):
+            if values[name] is not None and values[name].tzinfo is None:
+                values[name] = values[name].replace(tzinfo=UTC)
+        totals.update(footprint(values, zone))
+        count += 1
+    _bulk_write(connection, totals)
+    db.session.commit()
+    return count
+
+
+def _bulk_write(connection, totals: Counter) -> None:
+    requests: dict[tuple, dict] = {}
+    durations = []
+    for (kind, day, service_id, detail, column), amount in totals.items():
+        if kind == "r":
+            row = requests.setdefault(
+                (day, service_id, detail),
+                {
+                    "day": day,
+                    "service_id": service_id,
+                    "channel": detail,
+                    "received": 0,
+                    "reopened": 0,
+                    "closed": 0,
+                    "closed_with_sla": 0,
+                    "closed_on_time": 0,
+                },
+            )
+            row[column] += amount
+        else:
+            durations.append(
+                {"day": day, "service_id": service_id, "half_days": detail, "count": amount}
+            )
+    if requests:
+        connection.execute(RequestRollup.__table__.insert(), list(requests.values()))
+    if durations:
+        connection.execute(CloseDurationRollup.__table__.insert(), durations)
