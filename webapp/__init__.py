@@ -17,13 +17,14 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
-    from webapp import assets, cli, database, errors, i18n, security, sessions, workers
+    from webapp import assets, cli, database, errors, i18n, inputs, security, sessions, workers
 
     database.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app)
+    inputs.init_app(app)
 
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp

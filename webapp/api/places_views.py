@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -10,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
-from webapp.api.openapi import PUBLIC_ID, WRITE_HEADER, _op, _q, register_path
-from webapp.api.params import float_param, int_param
+from webapp.api.inputs import PUBLIC_ID_PATH, GeocodeQuery, NearbyQuery
+from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain import geocoding, places
 from webapp.domain import requests as requests_domain
@@ -29,14 +28,10 @@ SEARCH_LIMIT = "30 per minute"
 @bp.get("/geocode")
 @public
 @limiter.limit(SEARCH_LIMIT)
+@operation(tags=["places"], query=GeocodeQuery)
 def geocode_search():
     """Addresses matching ``q`` inside the city, through the server's geocoder."""
-    query = (request.args.get("q") or "").strip()
-    if not query:
-        raise DomainError(_("Please type an address or a place."), status=400, field="q")
-    if len(query) > geocoding.MAX_QUERY:
-        raise DomainError(_("That address is too long."), status=400, field="q")
-    limit = int_param(request.args, "limit", 5, maximum=10)
+    query, limit = inputs().query.q, inputs().query.limit
     found = geocoding.search(query, limit=limit)
     if found is None:
         raise DomainError(
@@ -54,18 +49,13 @@ def geocode_search():
 
 @bp.get("/requests/nearby")
 @public
+@operation(tags=["places"], query=NearbyQuery)
 def nearby_requests():
     """Open requests near a point, nearest first ("Is it one of these?")."""
-    lat = float_param(request.args, "lat", minimum=-90, maximum=90)
-    long = float_param(request.args, "long", minimum=-180, maximum=180)
-    if lat is None or long is None:
-        raise DomainError(
-            _("lat and long are required."), status=400, field="lat" if lat is None else "long"
-        )
-    radius = int_param(request.args, "radius", DEFAULT_RADIUS_M, maximum=MAX_RADIUS_M)
-    limit = int_param(request.args, "limit", 10, maximum=MAX_NEARBY)
+    args = inputs().query
+    lat, long, radius, limit = args.lat, args.long, args.radius, args.limit
     service_id = None
-    service_code = request.args.get("service_code")
+    service_code = args.service_code
     if service_code:
         service_id = db.session.scalar(
             select(Service.id).where(Service.service_code == service_code, Service.public.is_(True))
@@ -103,6 +93,7 @@ def _visible(public_id: str):
 
 @bp.post("/requests/<public_id>/follow")
 @public
+@operation(tags=["requests"], path=PUBLIC_ID_PATH)
 def follow_request(public_id: str):
     """Follow a request ("me too"): counts once per person or device as a supporter."""
     service_request = _visible(public_id)
@@ -119,62 +110,10 @@ def follow_request(public_id: str):
 
 @bp.delete("/requests/<public_id>/follow")
 @public
+@operation(tags=["requests"], path=PUBLIC_ID_PATH)
 def unfollow_request(public_id: str):
     """Stop following a request; a supporter stops counting."""
     service_request = _visible(public_id)
     requests_domain.unfollow(service_request, user=current_account(), device=current_device())
     db.session.commit()
     return envelope(_follow_state(service_request))
-
-
-FOLLOW_STATE = {"200": {"description": "{data: {following, supporters_count}}"}}
-
-register_path(
-    "/api/v1/geocode",
-    {
-        "get": _op(
-            "Search addresses inside the city (through the server's geocoder)",
-            params=[
-                _q("q", "Address or place", required=True),
-                _q("limit", "1..10 (default 5)", "integer"),
-            ],
-            responses={
-                "200": {"description": "{data: [{label, lat, long}]}"},
-                "400": {"$ref": "#/components/responses/Error"},
-                "503": {"$ref": "#/components/responses/Error"},
-            },
-            tags=("places",),
-        )
-    },
-)
-register_path(
-    "/api/v1/requests/nearby",
-    {
-        "get": _op(
-            "Open requests near a point, nearest first, each with distance_m",
-            params=[
-                _q("lat", "Latitude", "number", required=True),
-                _q("long", "Longitude", "number", required=True),
-                _q("radius", "Metres, 1..2000 (default 200)", "integer"),
-                _q("service_code", "Only this service"),
-                _q("limit", "1..50 (default 10)", "integer"),
-            ],
-            tags=("places",),
-        )
-    },
-)
-register_path(
-    "/api/v1/requests/{public_id}/follow",
-    {
-        "post": _op(
-            'Follow a request ("me too"); a non-requester counts once as a supporter',
-            params=[PUBLIC_ID, WRITE_HEADER],
-            responses=dict(FOLLOW_STATE),
-        ),
-        "delete": _op(
-            "Stop following a request",
-            params=[PUBLIC_ID, WRITE_HEADER],
-            responses=dict(FOLLOW_STATE),
-        ),
-    },
-)
