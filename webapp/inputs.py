@@ -163,7 +163,8 @@ def refuse_nul_bytes():
         sources.append(request.form)
     for source in sources:
         for key, values in source.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
+            key = key or ""  # a multipart part may come without a name
+            if "\x00" in key or any("\x00" in (value or "") for value in values):
                 raise DomainError(
                     _(
                         "%(name)s contains characters that are not allowed.",
