@@ -102,8 +102,8 @@ def WholeNumber(  # noqa: N802 - reads like a type in model declarations
     """A bounded integer field type (ASCII digits only)."""
     return Annotated[
         int,
-        BeforeValidator(_number_validator(minimum, maximum)),
         Field(ge=minimum, le=maximum, description=description),
+        BeforeValidator(_number_validator(minimum, maximum)),
     ]
 
 

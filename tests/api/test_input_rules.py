@@ -377,3 +377,32 @@ def test_open311_xml_errors_echoing_control_characters_are_well_formed(client, c
     root = parse_xml(response.data)
     assert root.tag == "errors"
     assert root.find("error/code").text == str(response.status_code)
+
+
+# --- the document and the checks come from one declaration -----------------------------
+
+
+def test_documented_limits_are_the_columns_lengths(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    form = document["components"]["schemas"]["CreateRequestForm"]["properties"]
+    for field in ("contact_name", "contact_email", "contact_phone", "landmark", "address"):
+        column = getattr(ServiceRequest, field)
+        assert form[field]["maxLength"] == column.type.length, field
+    parameters = {p["name"]: p for p in document["paths"]["/api/v1/requests"]["get"]["parameters"]}
+    assert parameters["page_size"]["schema"]["maximum"] == 200
+    assert parameters["page"]["schema"]["maximum"] == 1_000_000
+
+
+def test_a_refused_body_names_every_wrong_field_in_the_one_error_shape(client, city, auth):
+    auth.login("staff")
+    req = factories.gen_request()
+    response = client.post(
+        f"/api/v1/staff/requests/{req.public_id}/transition",
+        json={"status": "maybe", "referred_to": "x" * 300, "surprise": 1},
+        headers=WRITE,
+    )
+    assert response.status_code == 422
+    error = error_of(response)
+    assert set(error) == {"status", "code", "message", "details"}
+    assert error["code"] == "unprocessable_entity"
+    assert set(error["details"]["fields"]) == {"status", "referred_to", "surprise"}
