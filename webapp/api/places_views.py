@@ -10,6 +10,7 @@ from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PUBLIC_ID_PATH, GeocodeQuery, NearbyQuery
+from webapp.api.responses import FollowAnswer, NearbyList, PlaceList
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain import geocoding, places
@@ -28,7 +29,7 @@ SEARCH_LIMIT = "30 per minute"
 @bp.get("/geocode")
 @public
 @limiter.limit(SEARCH_LIMIT)
-@operation(tags=["places"], query=GeocodeQuery)
+@operation(tags=["places"], query=GeocodeQuery, returns=PlaceList)
 def geocode_search():
     """Addresses matching ``q`` inside the city, through the server's geocoder."""
     query, limit = inputs().query.q, inputs().query.limit
@@ -49,7 +50,7 @@ def geocode_search():
 
 @bp.get("/requests/nearby")
 @public
-@operation(tags=["places"], query=NearbyQuery)
+@operation(tags=["places"], query=NearbyQuery, returns=NearbyList)
 def nearby_requests():
     """Open requests near a point, nearest first ("Is it one of these?")."""
     args = inputs().query
@@ -93,7 +94,7 @@ def _visible(public_id: str):
 
 @bp.post("/requests/<public_id>/follow")
 @public
-@operation(tags=["requests"], path=PUBLIC_ID_PATH)
+@operation(tags=["requests"], path=PUBLIC_ID_PATH, returns=FollowAnswer)
 def follow_request(public_id: str):
     """Follow a request ("me too"): counts once per person or device as a supporter."""
     service_request = _visible(public_id)
@@ -110,7 +111,7 @@ def follow_request(public_id: str):
 
 @bp.delete("/requests/<public_id>/follow")
 @public
-@operation(tags=["requests"], path=PUBLIC_ID_PATH)
+@operation(tags=["requests"], path=PUBLIC_ID_PATH, returns=FollowAnswer)
 def unfollow_request(public_id: str):
     """Stop following a request; a supporter stops counting."""
     service_request = _visible(public_id)

@@ -8,6 +8,12 @@ from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PreferencesBody, SubscribeBody, UnsubscribeBody
+from webapp.api.responses import (
+    DeletedAnswer,
+    PreferencesAnswer,
+    PublicKeyAnswer,
+    SubscriptionAnswer,
+)
 from webapp.api.schema import body, operation
 from webapp.domain import notify, push
 from webapp.domain import requests as requests_domain
@@ -17,7 +23,7 @@ from webapp.sessions import current_account, current_device
 
 @bp.get("/push/public-key")
 @public
-@operation(tags=["push"])
+@operation(tags=["push"], returns=PublicKeyAnswer)
 def push_public_key():
     """The VAPID public key the browser subscribes with."""
     return envelope({"public_key": push.public_key()})
@@ -25,7 +31,7 @@ def push_public_key():
 
 @bp.post("/push/subscriptions")
 @public
-@operation(tags=["push"], json=SubscribeBody, success=(201, 200))
+@operation(tags=["push"], json=SubscribeBody, success=(201, 200), returns=SubscriptionAnswer)
 def push_subscribe():
     """Save this browser's subscription for the signed-in user or the anonymous device.
 
@@ -65,7 +71,7 @@ def push_subscribe():
 
 @bp.delete("/push/subscriptions")
 @public
-@operation(tags=["push"], json=UnsubscribeBody)
+@operation(tags=["push"], json=UnsubscribeBody, returns=DeletedAnswer)
 def push_unsubscribe():
     """Forget this browser's subscription (only its owner can)."""
     endpoint = body().endpoint
@@ -76,7 +82,7 @@ def push_unsubscribe():
 
 @bp.get("/push/preferences")
 @public
-@operation(tags=["push"])
+@operation(tags=["push"], returns=PreferencesAnswer)
 def push_preferences():
     """Which optional updates this device wants (closure is always sent)."""
     return envelope({"preferences": notify.preferences(current_device())})
@@ -84,7 +90,7 @@ def push_preferences():
 
 @bp.put("/push/preferences")
 @public
-@operation(tags=["push"], json=PreferencesBody)
+@operation(tags=["push"], json=PreferencesBody, returns=PreferencesAnswer)
 def push_set_preferences():
     """Choose the optional updates (acknowledged, in progress, reopened, merged)."""
     changes = body().changes()

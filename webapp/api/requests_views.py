@@ -19,6 +19,7 @@ from webapp.api.inputs import (
     CreateRequestHeaders,
     RequestListQuery,
 )
+from webapp.api.responses import RequestList, RequestOne
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain import requests as requests_domain
@@ -30,7 +31,7 @@ from webapp.sessions import current_account, current_device
 
 @bp.get("/requests")
 @public
-@operation(tags=["requests"], query=RequestListQuery)
+@operation(tags=["requests"], query=RequestListQuery, returns=RequestList)
 def list_requests():
     """Public requests, newest first, filtered by bbox, status and service, paged."""
     args = inputs().query
@@ -78,7 +79,7 @@ def list_requests():
 
 @bp.get("/requests/<public_id>")
 @public
-@operation(tags=["requests"], path=PUBLIC_ID_PATH)
+@operation(tags=["requests"], path=PUBLIC_ID_PATH, returns=RequestOne)
 def get_request(public_id: str):
     """One request with its public timeline."""
     service_request = requests_domain.get_by_public_id(public_id)
@@ -161,6 +162,7 @@ def _flag(raw: str | None, *, default: bool) -> bool:
     headers=CreateRequestHeaders,
     form=CreateRequestForm,
     success=(201, 200),
+    returns=RequestOne,
 )
 def create_request():
     """Create a request from the app's outbox (multipart), exactly once per Idempotency-Key.

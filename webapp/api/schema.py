@@ -17,10 +17,11 @@ from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from spectree import Response, SpecTree
 from spectree.model_adapter.pydantic_adapter import PydanticModelAdapter
 
+from webapp.api.responses import Envelope
 from webapp.domain.errors import DomainError
 
 QUERY_STATUS = 400
@@ -47,13 +48,6 @@ class Error(BaseModel):
     """``{"error": {status, code, message, details}}``: every API error."""
 
     error: ErrorDetail
-
-
-class Envelope(BaseModel):
-    """``{"data": ..., "meta": {...}}``: every API success."""
-
-    data: Any = Field(description="The resource or list of resources")
-    meta: dict[str, Any] = Field(description="Paging, counts and flags")
 
 
 class DocumentedResponses(Response):
@@ -101,6 +95,10 @@ def _message(error: dict) -> tuple[str, str]:
         )
     if kind in ("bool_parsing", "bool_type"):
         return field, _("%(name)s must be true or false.", name=name)
+    if kind == "bbox":
+        return field, _(
+            "bbox must be four numbers minLon,minLat,maxLon,maxLat, in order and in range."
+        )
     if kind in ("characters", "too_long"):
         return field, f"{name} {error.get('msg', '')}."
     if kind == "value_error":
@@ -169,19 +167,22 @@ def operation(
     success: Iterable[int] = (200,),
     path: dict[str, str] | None = None,
     enveloped: bool = True,
+    returns: type[BaseModel] | None = None,
 ) -> Callable:
     """Declare an operation's input once: it is validated and it is documented.
 
     ``query``/``headers`` refusals answer 400, ``json``/``form`` refusals 422. The
     view reads the checked values from ``inputs()``. The docstring's first line is
     the summary in the document. ``path`` describes the path parameters;
-    ``enveloped=False`` for the one answer that is not ``{data, meta}`` (the document).
+    ``returns`` is the answer's model (``webapp.api.responses``); ``enveloped=False`` for
+    the one answer that is not ``{data, meta}`` (the document).
     """
     statuses = {}
     for model, status in ((query, QUERY_STATUS), (headers, QUERY_STATUS)):
         if model is not None:
             statuses[model.__name__] = status
-    codes: dict[str, Any] = {f"HTTP_{code}": Envelope if enveloped else None for code in success}
+    answer = (returns or Envelope) if enveloped else None
+    codes: dict[str, Any] = {f"HTTP_{code}": answer for code in success}
     codes.update({f"HTTP_{code}": Error for code in ERROR_STATUSES})
     validate = spec.validate(
         query=query,

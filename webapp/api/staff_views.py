@@ -15,6 +15,7 @@ from webapp.access import roles_required
 from webapp.api import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PUBLIC_ID_PATH, AssignBody, MergeBody, NoteBody, TransitionBody
+from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, operation
 from webapp.api.serialize import request_json
 from webapp.domain import requests as requests_domain
@@ -56,7 +57,9 @@ def _done(req):
 
 def _staff_operation(model):
     """Staff operations take the same fields as JSON or as a form."""
-    return operation(tags=["staff"], json=model, form=model, path=PUBLIC_ID_PATH)
+    return operation(
+        tags=["staff"], json=model, form=model, path=PUBLIC_ID_PATH, returns=StaffRequestAnswer
+    )
 
 
 @bp.post("/staff/requests/<public_id>/transition")
