@@ -13,6 +13,8 @@ from flask import Response, current_app, render_template, request, stream_with_c
 
 from webapp.access import public
 from webapp.domain import exports, stats
+from webapp.inputs import column_length, text_arg
+from webapp.models import Service
 from webapp.opendata import bp
 
 
@@ -34,7 +36,10 @@ def stats_page():
 @public
 def export(kind: str):
     """The public export (no contact details, no private notes, public services only)."""
-    rows = exports.requests(False, service_code=request.args.get("service_code") or None)
+    service_code = text_arg(
+        request.args, "service_code", max_length=column_length(Service.service_code)
+    )
+    rows = exports.requests(False, service_code=service_code)
     if kind == "csv":
         body, mimetype = exports.to_csv(rows, False), "text/csv; charset=utf-8"
     else:
