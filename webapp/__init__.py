@@ -25,6 +25,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         errors,
         frontdoor,
         i18n,
+        inputs,
         security,
         sessions,
         workers,
@@ -36,6 +37,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app)
+    inputs.init_app(app)
 
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp

@@ -1,4 +1,4 @@
-"""The data model, in Open311 vocabulary (see DESIGN.md §2).
+"""The data model, in Open311 vocabulary (see docs/architecture.md).
 
 Tables are created only by Alembic migrations. Timestamps are stored as UTC and
 always come back timezone-aware, on SQLite as on PostgreSQL.

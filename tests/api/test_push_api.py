@@ -85,7 +85,7 @@ def test_subscribing_from_a_request_page_follows_that_request(client, city, keys
         ({"endpoint": ""}, "endpoint"),
         ({"keys": {"p256dh": "AAAA", "auth": "x" * 22}}, "p256dh"),
         ({"keys": {"p256dh": None, "auth": "x" * 22}}, "p256dh"),
-        ({"keys": "nope"}, "p256dh"),
+        ({"keys": "nope"}, "keys"),
     ],
 )
 def test_unusable_subscriptions_are_refused_with_the_field(client, keys, change, field):

@@ -6,12 +6,15 @@ resolved the question records a self-service contact (no personal data).
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 from flask_login import current_user
 
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
+from webapp.api.inputs import ANSWER_SLUG_PATH, AnswerSearchQuery, ResolvedBody
+from webapp.api.responses import AnswerList, AnswerOne, ResolvedAnswer
+from webapp.api.schema import inputs, operation
 from webapp.domain import answers as answers_domain
 from webapp.domain import contacts
 from webapp.extensions import db
@@ -39,12 +42,14 @@ def answer_json(answer: Answer) -> dict:
 
 @bp.get("/answers")
 @public
+@operation(tags=["answers"], query=AnswerSearchQuery, returns=AnswerList)
 def list_answers():
     """Answers matching ``q`` (full text), of a ``service_code`` or ``topic``; all without."""
+    args = inputs().query
     found = answers_domain.search(
-        request.args.get("q", "")[:200],
-        service_code=request.args.get("service_code") or None,
-        topic=request.args.get("topic") or None,
+        args.q or "",
+        service_code=args.service_code,
+        topic=args.topic,
         limit=MAX_RESULTS,
     )
     return envelope([answer_json(a) for a in found], meta={"count": len(found)})
@@ -52,6 +57,7 @@ def list_answers():
 
 @bp.get("/answers/<slug>")
 @public
+@operation(tags=["answers"], path=ANSWER_SLUG_PATH, returns=AnswerOne)
 def get_answer(slug: str):
     """One published answer."""
     return envelope(answer_json(answers_domain.get(slug)))
@@ -59,18 +65,27 @@ def get_answer(slug: str):
 
 @bp.post("/answers/<slug>/resolved")
 @public
+@operation(
+    tags=["answers"],
+    json=ResolvedBody,
+    form=ResolvedBody,
+    path=ANSWER_SLUG_PATH,
+    success=(201,),
+    returns=ResolvedAnswer,
+    body_required=False,
+)
 def answer_resolved(slug: str):
-    """The resident says this answer answered their question: a self-service contact."""
+    """This answered my question: counts a contact resolved by self-service (body optional)."""
     answer = answers_domain.get(slug)
-    data = request.get_json(silent=True) if request.is_json else request.form
-    data = data if isinstance(data, dict) else {}
+    checked = inputs()
+    data = checked.json or checked.form or ResolvedBody()
     service = None
-    if data.get("service_code"):
+    if data.service_code:
         service = db.session.scalars(
-            db.select(Service).where(Service.service_code == str(data["service_code"]))
+            db.select(Service).where(Service.service_code == data.service_code)
         ).first()
     account = current_user if current_user.is_authenticated else None
-    channel = Channel.PWA if str(data.get("channel", "pwa")) == Channel.PWA else Channel.WEB
+    channel = Channel.PWA if data.channel == Channel.PWA else Channel.WEB
     contact = contacts.record_self_service(
         answer,
         channel=channel,

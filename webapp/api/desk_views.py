@@ -8,6 +8,7 @@ contact fields are private. JSON or multipart (``photos`` files); an optional
 from __future__ import annotations
 
 import json
+import math
 
 from flask import request, url_for
 from flask_babel import gettext as _
@@ -16,6 +17,9 @@ from flask_login import current_user
 from webapp.access import roles_required
 from webapp.api import bp
 from webapp.api.envelope import envelope
+from webapp.api.inputs import StaffLogBody, StaffLogForm, StaffLogHeaders
+from webapp.api.responses import StaffRequestAnswer
+from webapp.api.schema import body, inputs, operation
 from webapp.api.staff_views import staff_request_json
 from webapp.domain import desk
 from webapp.domain import requests as requests_domain
@@ -24,68 +28,75 @@ from webapp.domain.errors import DomainError
 TRUE_WORDS = ("1", "true", "yes", "on")
 
 
-def _input() -> tuple[dict, list[bytes]]:
-    """The body as a dict (JSON object or form fields) and any uploaded photos."""
-    if request.is_json:
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise DomainError(_("The body must be a JSON object."), status=400)
-        return data, []
-    data = request.form.to_dict()
-    if data.get("attributes"):
-        try:
-            data["attributes"] = json.loads(data["attributes"])
-        except ValueError:
-            raise DomainError(
-                _("attributes must be a JSON object."), status=400, field="attributes"
-            ) from None
+def _attributes(data: StaffLogBody) -> dict:
+    """The answers: a JSON object, its text (a form), and ``attribute[code]`` form fields."""
+    attributes = data.attributes
+    if isinstance(attributes, str):
+        if attributes.strip():
+            try:
+                attributes = json.loads(attributes)
+            except ValueError:
+                raise DomainError(
+                    _("attributes must be a JSON object."), status=400, field="attributes"
+                ) from None
+        else:
+            attributes = None
+    attributes = attributes or {}
+    if not isinstance(attributes, dict):
+        raise DomainError(_("attributes must be a JSON object."), status=400, field="attributes")
     for key in request.form:
         if key.startswith("attribute[") and key.endswith("]"):
-            data.setdefault("attributes", {})[key[len("attribute[") : -1]] = request.form[key]
-    photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
-    return data, photos
+            attributes[key[len("attribute[") : -1]] = request.form[key]
+    return attributes
 
 
-def _number(data: dict, name: str) -> float | None:
-    raw = data.get(name)
-    if raw in (None, ""):
+def _number(raw: float | str | None, name: str) -> float | None:
+    """A coordinate sent as a number or as its decimal text; 400 for anything else."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except (TypeError, ValueError):
-        raise DomainError(
-            _("%(name)s must be a number.", name=name), status=400, field=name
-        ) from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise DomainError(_("%(name)s must be a number.", name=name), status=400, field=name)
+    return value
 
 
 @bp.post("/staff/requests")
 @roles_required("staff")
+@operation(
+    tags=["staff"],
+    headers=StaffLogHeaders,
+    json=StaffLogBody,
+    form=StaffLogForm,
+    success=(201, 200),
+    returns=StaffRequestAnswer,
+)
 def staff_create_request():
-    """Log a request for a caller (``channel`` phone, walk_in or email)."""
-    data, photos = _input()
-    attributes = data.get("attributes") or {}
-    if not isinstance(attributes, dict):
-        raise DomainError(_("attributes must be a JSON object."), status=400, field="attributes")
-    key = request.headers.get("Idempotency-Key")
+    """Staff: log a request for a caller (phone, walk-in or e-mail); the contact is private."""
+    data = body()
+    photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
+    key = inputs().headers.idempotency_key
     result = desk.log_request(
         current_user,
-        channel=str(data.get("channel") or ""),
-        service_code=str(data.get("service_code") or ""),
-        lat=_number(data, "lat"),
-        long=_number(data, "long"),
-        description=str(data.get("description") or ""),
-        attributes=attributes,
-        address=data.get("address") or None,
-        landmark=data.get("landmark") or None,
+        channel=data.channel,
+        service_code=data.service_code,
+        lat=_number(data.lat, "lat"),
+        long=_number(data.long, "long"),
+        description=data.description or "",
+        attributes=_attributes(data),
+        address=data.address or None,
+        landmark=data.landmark or None,
         caller=desk.Caller(
-            name=data.get("caller_name"),
-            email=data.get("caller_email"),
-            phone=data.get("caller_phone"),
-            address=data.get("caller_address"),
+            name=data.caller_name,
+            email=data.caller_email,
+            phone=data.caller_phone,
+            address=data.caller_address,
         ),
         client_uuid=requests_domain.normalise_client_uuid(key) if key else None,
         photos=photos,
-        confirm_by_email=str(data.get("confirm_by_email", "")).lower() in TRUE_WORDS,
+        confirm_by_email=str(data.confirm_by_email or "").lower() in TRUE_WORDS,
     )
     return envelope(
         staff_request_json(result.request),

@@ -17,18 +17,18 @@ from flask_babel import gettext as _
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
-from webapp.api.params import bbox_param, int_param, page_params
+from webapp.api.inputs import ClusterQuery, MapFilterQuery, RequestListQuery
+from webapp.api.responses import ClusterList
+from webapp.api.schema import inputs, operation
 from webapp.api.serialize import RowSerializer
 from webapp.domain import mapread
 from webapp.domain.errors import DomainError
 from webapp.sessions import current_account
 
 PUBLIC_MAX_AGE = 30
-DEFAULT_ZOOM = 13
 
 
-def _since_param(args) -> datetime | None:
-    raw = args.get("since")
+def _since(raw: str | None) -> datetime | None:
     if not raw:
         return None
     try:
@@ -42,18 +42,13 @@ def _since_param(args) -> datetime | None:
     return value
 
 
-def map_filters(args) -> mapread.MapFilters:
-    """The shared filters of the map reads, checked with clear 400 messages."""
-    status = args.get("status") or None
-    if status and status not in mapread.STATUS_FILTERS:
-        raise DomainError(
-            _("status must be open, closed, or a detailed status."), status=400, field="status"
-        )
+def map_filters(query: MapFilterQuery) -> mapread.MapFilters:
+    """The shared filters of the map reads, from the declared and checked query."""
     return mapread.MapFilters(
-        bbox=bbox_param(args),
-        status=status,
-        service_code=args.get("service_code") or None,
-        since=_since_param(args),
+        bbox=query.bbox,
+        status=query.status,
+        service_code=query.service_code,
+        since=_since(query.since),
     )
 
 
@@ -97,11 +92,11 @@ def _cacheable(response: Response, validators) -> Response:
     return response
 
 
-def list_requests_response() -> Response:
+def list_requests_response(query: RequestListQuery) -> Response:
     """Public requests, newest first, in pages (offset or keyset) with a capped total."""
-    filters = map_filters(request.args)
-    page_number, page_size = page_params(request.args)
-    after = request.args.get("after") or None
+    filters = map_filters(query)
+    page_number, page_size = query.page, query.page_size
+    after = query.after
     validators = _validators()
     cached = _not_modified(validators)
     if cached is not None:
@@ -126,10 +121,12 @@ def list_requests_response() -> Response:
 
 @bp.get("/requests/clusters")
 @public
+@operation(tags=["requests"], query=ClusterQuery, returns=ClusterList)
 def request_clusters():
     """Public requests grouped on a grid sized for the zoom level, with lone ones as markers."""
-    filters = map_filters(request.args)
-    zoom = int_param(request.args, "zoom", DEFAULT_ZOOM, minimum=0, maximum=mapread.MAX_ZOOM)
+    query = inputs().query
+    filters = map_filters(query)
+    zoom = query.zoom
     validators = _validators()
     cached = _not_modified(validators)
     if cached is not None:

@@ -11,9 +11,10 @@ from webapp import limits
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
-from webapp.api.openapi import PUBLIC_ID, WRITE_HEADER, _op, _q, register_path
-from webapp.api.params import float_param, int_param
+from webapp.api.inputs import PUBLIC_ID_PATH, FollowForm, GeocodeQuery, NearbyQuery
 from webapp.api.requests_views import _address_rate_key, _anonymous_limit, _device_rate_key
+from webapp.api.responses import FollowAnswer, NearbyList, PlaceList
+from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain import geocoding, places, supporters
 from webapp.domain import photos as photo_pipeline
@@ -32,14 +33,10 @@ SEARCH_LIMIT = "30 per minute"
 @bp.get("/geocode")
 @public
 @limiter.limit(SEARCH_LIMIT)
+@operation(tags=["places"], query=GeocodeQuery, returns=PlaceList)
 def geocode_search():
     """Addresses matching ``q`` inside the city, through the server's geocoder."""
-    query = (request.args.get("q") or "").strip()
-    if not query:
-        raise DomainError(_("Please type an address or a place."), status=400, field="q")
-    if len(query) > geocoding.MAX_QUERY:
-        raise DomainError(_("That address is too long."), status=400, field="q")
-    limit = int_param(request.args, "limit", 5, maximum=10)
+    query, limit = inputs().query.q, inputs().query.limit
     found = geocoding.search(query, limit=limit)
     if found is None:
         raise DomainError(
@@ -57,18 +54,13 @@ def geocode_search():
 
 @bp.get("/requests/nearby")
 @public
+@operation(tags=["places"], query=NearbyQuery, returns=NearbyList)
 def nearby_requests():
     """Open requests near a point, nearest first ("Is it one of these?")."""
-    lat = float_param(request.args, "lat", minimum=-90, maximum=90)
-    long = float_param(request.args, "long", minimum=-180, maximum=180)
-    if lat is None or long is None:
-        raise DomainError(
-            _("lat and long are required."), status=400, field="lat" if lat is None else "long"
-        )
-    radius = int_param(request.args, "radius", DEFAULT_RADIUS_M, maximum=MAX_RADIUS_M)
-    limit = int_param(request.args, "limit", 10, maximum=MAX_NEARBY)
+    args = inputs().query
+    lat, long, radius, limit = args.lat, args.long, args.radius, args.limit
     service_id = None
-    service_code = request.args.get("service_code")
+    service_code = args.service_code
     if service_code:
         service_id = db.session.scalar(
             select(Service.id).where(Service.service_code == service_code, Service.public.is_(True))
@@ -115,6 +107,13 @@ def _plain_follow() -> bool:
 @limiter.limit(limits.follow_limit, key_func=limits.follow_address_key)
 @limiter.limit(_anonymous_limit, key_func=_device_rate_key, exempt_when=_plain_follow)
 @limiter.limit(_anonymous_limit, key_func=_address_rate_key, exempt_when=_plain_follow)
+@operation(
+    tags=["requests"],
+    form=FollowForm,
+    path=PUBLIC_ID_PATH,
+    returns=FollowAnswer,
+    body_required=False,
+)
 def follow_request(public_id: str):
     """Follow a request ("me too"): counts once per person or device as a supporter.
 
@@ -127,6 +126,7 @@ def follow_request(public_id: str):
     service_request = _visible(public_id)
     account = current_account()
     device = None if account is not None else kept_device()
+    checked = inputs().form
     photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
     written: list[str] = []
     try:
@@ -134,7 +134,7 @@ def follow_request(public_id: str):
             service_request,
             user=account,
             device=device,
-            comment=request.form.get("comment"),
+            comment=checked.comment if checked is not None else None,
             photos=photos,
         )
         db.session.commit()
@@ -151,82 +151,10 @@ def follow_request(public_id: str):
 
 @bp.delete("/requests/<public_id>/follow")
 @public
+@operation(tags=["requests"], path=PUBLIC_ID_PATH, returns=FollowAnswer)
 def unfollow_request(public_id: str):
     """Stop following a request; a supporter stops counting."""
     service_request = _visible(public_id)
     requests_domain.unfollow(service_request, user=current_account(), device=current_device())
     db.session.commit()
     return envelope(_follow_state(service_request))
-
-
-FOLLOW_STATE = {"200": {"description": "{data: {following, supporters_count}}"}}
-
-register_path(
-    "/api/v1/geocode",
-    {
-        "get": _op(
-            "Search addresses inside the city (through the server's geocoder)",
-            params=[
-                _q("q", "Address or place", required=True),
-                _q("limit", "1..10 (default 5)", "integer"),
-            ],
-            responses={
-                "200": {"description": "{data: [{label, lat, long}]}"},
-                "400": {"$ref": "#/components/responses/Error"},
-                "503": {"$ref": "#/components/responses/Error"},
-            },
-            tags=("places",),
-        )
-    },
-)
-register_path(
-    "/api/v1/requests/nearby",
-    {
-        "get": _op(
-            "Open requests near a point, nearest first, each with distance_m",
-            params=[
-                _q("lat", "Latitude", "number", required=True),
-                _q("long", "Longitude", "number", required=True),
-                _q("radius", "Metres, 1..2000 (default 200)", "integer"),
-                _q("service_code", "Only this service"),
-                _q("limit", "1..50 (default 10)", "integer"),
-            ],
-            tags=("places",),
-        )
-    },
-)
-register_path(
-    "/api/v1/requests/{public_id}/follow",
-    {
-        "post": _op(
-            'Follow a request ("me too"); a non-requester counts once as a supporter. '
-            "Optional multipart body: comment (text) and up to 3 photos, kept on the "
-            "request's public timeline as a supporter's comment",
-            params=[PUBLIC_ID, WRITE_HEADER],
-            body={
-                "required": False,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "comment": {"type": "string", "maxLength": 4000},
-                                "photos": {
-                                    "type": "array",
-                                    "maxItems": 3,
-                                    "items": {"type": "string", "format": "binary"},
-                                },
-                            },
-                        }
-                    }
-                },
-            },
-            responses=dict(FOLLOW_STATE),
-        ),
-        "delete": _op(
-            "Stop following a request",
-            params=[PUBLIC_ID, WRITE_HEADER],
-            responses=dict(FOLLOW_STATE),
-        ),
-    },
-)

@@ -10,8 +10,16 @@ from flask_babel import gettext as _
 
 from webapp import limits
 from webapp.access import public
-from webapp.api import bp, map_views, openapi
+from webapp.api import bp, map_views
 from webapp.api.envelope import envelope
+from webapp.api.inputs import (
+    PUBLIC_ID_PATH,
+    CreateRequestForm,
+    CreateRequestHeaders,
+    RequestListQuery,
+)
+from webapp.api.responses import RequestList, RequestOne
+from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain import device_handover
 from webapp.domain import requests as requests_domain
@@ -23,13 +31,15 @@ from webapp.sessions import current_account, current_device
 
 @bp.get("/requests")
 @public
+@operation(tags=["requests"], query=RequestListQuery, returns=RequestList)
 def list_requests():
     """Public requests, newest first, filtered by bbox, status, service and time, paged."""
-    return map_views.list_requests_response()
+    return map_views.list_requests_response(inputs().query)
 
 
 @bp.get("/requests/<public_id>")
 @public
+@operation(tags=["requests"], path=PUBLIC_ID_PATH, returns=RequestOne)
 def get_request(public_id: str):
     """One request with its public timeline."""
     service_request = requests_domain.get_by_public_id(public_id)
@@ -73,24 +83,12 @@ def _parse_datetime(raw: str | None) -> datetime | None:
     return value
 
 
-def _float_field(name: str) -> float | None:
-    raw = request.form.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        raise DomainError(
-            _("%(name)s must be a number.", name=name), status=400, field=name
-        ) from None
-
-
-def _attributes_from_form() -> dict:
+def _attributes_from_form(checked: CreateRequestForm) -> dict:
     """Attribute answers from ``attributes`` (JSON) or ``attribute[code]`` fields."""
     answers: dict = {}
-    if request.form.get("attributes"):
+    if checked.attributes:
         try:
-            answers = json.loads(request.form["attributes"])
+            answers = json.loads(checked.attributes)
         except ValueError:
             raise DomainError(
                 _("attributes must be a JSON object."), status=400, field="attributes"
@@ -108,9 +106,8 @@ def _attributes_from_form() -> dict:
     return answers
 
 
-def _flag(name: str, *, default: bool) -> bool:
+def _flag(raw: str | None, *, default: bool) -> bool:
     """A checkbox-like form field: absent means ``default``; "0", "false", "off", "" mean no."""
-    raw = request.form.get(name)
     if raw is None:
         return default
     return raw.strip().lower() not in ("0", "false", "off", "no", "")
@@ -125,6 +122,13 @@ def _flag(name: str, *, default: bool) -> bool:
     key_func=limits.submit_account_key,
     exempt_when=limits.not_signed_in,
 )
+@operation(
+    tags=["requests"],
+    headers=CreateRequestHeaders,
+    form=CreateRequestForm,
+    success=(201, 200),
+    returns=RequestOne,
+)
 def create_request():
     """Create a request from the app's outbox (multipart), exactly once per Idempotency-Key.
 
@@ -135,31 +139,32 @@ def create_request():
     201 + Location for a new request; 200 with the original for a replay; 422 when the
     key was used for a different report; 400 when the key is missing or malformed.
     """
-    client_uuid = requests_domain.normalise_client_uuid(request.headers.get("Idempotency-Key"))
+    client_uuid = requests_domain.normalise_client_uuid(inputs().headers.idempotency_key)
+    checked = inputs().form or CreateRequestForm()
     photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
     account = current_account()
     liaison = account if account is not None and account.role == Role.LIAISON else None
     device = None if liaison else current_device(create=account is None)
-    notify = _flag("notify", default=True)
+    notify = _flag(checked.notify, default=True)
     submission = requests_domain.Submission(
-        service_code=request.form.get("service_code", ""),
-        lat=_float_field("lat"),
-        long=_float_field("long"),
-        accuracy_m=_float_field("accuracy"),
-        description=request.form.get("description", ""),
-        attributes=_attributes_from_form(),
-        address=request.form.get("address") or None,
-        landmark=request.form.get("landmark") or None,
-        contact_name=request.form.get("contact_name") or None,
-        contact_email=request.form.get("contact_email") or None,
-        contact_phone=request.form.get("contact_phone") or None,
+        service_code=checked.service_code,
+        lat=checked.lat,
+        long=checked.long,
+        accuracy_m=checked.accuracy,
+        description=checked.description,
+        attributes=_attributes_from_form(checked),
+        address=checked.address or None,
+        landmark=checked.landmark or None,
+        contact_name=checked.contact_name or None,
+        contact_email=checked.contact_email or None,
+        contact_phone=checked.contact_phone or None,
         channel=Channel.LIAISON if liaison else Channel.PWA,
         client_uuid=client_uuid,
-        device_captured_at=_parse_datetime(request.form.get("captured_at")),
+        device_captured_at=_parse_datetime(checked.captured_at),
         requester=None if liaison else account,
         device=device,
         logged_by=liaison,
-        community_issue=bool(liaison) and _flag("community_issue", default=False),
+        community_issue=bool(liaison) and _flag(checked.community_issue, default=False),
         follow=notify and not liaison,
         photos=photos,
     )
@@ -174,16 +179,3 @@ def create_request():
         meta={"created": result.created},
         headers={"Location": location},
     )
-
-
-def _document_liaison_fields() -> None:
-    """Add the liaison-only form field to the documented POST body (owned here)."""
-    post = openapi.PATHS["/api/v1/requests"]["post"]
-    schema = post["requestBody"]["content"]["multipart/form-data"]["schema"]
-    schema["properties"]["community_issue"] = {
-        "type": "string",
-        "description": "Liaisons only: 1 when the report is a community issue",
-    }
-
-
-_document_liaison_fields()

@@ -6,6 +6,8 @@ from sqlalchemy.orm import selectinload
 from webapp.access import public
 from webapp.api import bp
 from webapp.api.envelope import envelope
+from webapp.api.responses import ServiceList
+from webapp.api.schema import operation
 from webapp.api.serialize import service_json
 from webapp.extensions import db
 from webapp.models import Service
@@ -13,6 +15,7 @@ from webapp.models import Service
 
 @bp.get("/services")
 @public
+@operation(tags=["services"], returns=ServiceList)
 def list_services():
     """Active public services, grouped order, with their attributes."""
     services = db.session.scalars(

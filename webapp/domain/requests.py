@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.domain import contacts, mail, notify, places, routing
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
+from webapp.domain.input_rules import InputError, check_fields, clean_text, column_length
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
@@ -44,6 +45,7 @@ from webapp.models import (
 MAX_DESCRIPTION = 4000
 MAX_PHOTOS = 3
 PUBLIC_ID_PREFIX = "311-"
+PUBLIC_ID_TEXT = re.compile(r"^[\x20-\x7e]{1,20}$")
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -219,6 +221,16 @@ def validate_attributes(
 
 
 def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
+    check_fields(
+        sub,
+        {
+            "address": ServiceRequest.address,
+            "landmark": ServiceRequest.landmark,
+            "contact_name": ServiceRequest.contact_name,
+            "contact_email": ServiceRequest.contact_email,
+            "contact_phone": ServiceRequest.contact_phone,
+        },
+    )
     service = find_service(sub.service_code, include_private=sub.channel != Channel.PWA)
     if sub.lat is None or sub.long is None:
         if not ((sub.landmark or "").strip() or (sub.address or "").strip()):
@@ -379,6 +391,8 @@ def submit(sub: Submission) -> SubmitResult:
 
 def get_by_public_id(public_id: str) -> ServiceRequest:
     """The request with that public id (``311-000123``), or NotFound."""
+    if not isinstance(public_id, str) or not PUBLIC_ID_TEXT.match(public_id):
+        raise NotFound(_("We could not find that request. Please check the number."))
     request = db.session.scalars(
         select(ServiceRequest).where(ServiceRequest.public_id == public_id)
     ).first()
@@ -496,7 +510,12 @@ def transition(
     if outcome == Resolution.REFERRED:
         if not (referred_to or "").strip():
             raise DomainError(_("Please say where the request was referred."), field="referred_to")
-        request.referred_to = referred_to.strip()
+        try:
+            request.referred_to = clean_text(
+                referred_to.strip(), max_length=column_length(ServiceRequest.referred_to)
+            )
+        except InputError as error:
+            raise DomainError(f"referred_to {error.message}.", field="referred_to") from None
         data["referred_to"] = request.referred_to
     now = utcnow()
     request.detailed_status = Status.CLOSED

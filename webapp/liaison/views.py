@@ -15,6 +15,7 @@ from webapp.access import roles_required
 from webapp.domain import neighborhoods, queue
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
+from webapp.inputs import number_arg
 from webapp.liaison import bp
 from webapp.models import Follow, Neighborhood
 
@@ -22,9 +23,9 @@ from webapp.models import Follow, Neighborhood
 def _chosen_neighborhood() -> Neighborhood | None:
     """The liaison's own neighborhood; staff may pick any with ``?neighborhood=<id>``."""
     if current_user.is_staff:
-        raw = request.args.get("neighborhood", "")
-        if raw.isdigit():
-            return db.session.get(Neighborhood, int(raw))
+        chosen = number_arg(request.args, "neighborhood")
+        if chosen is not None:
+            return db.session.get(Neighborhood, chosen)
     return current_user.neighborhood
 
 

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from flask import Response, jsonify, request
+
+# Characters XML 1.0 cannot hold, even escaped.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` with every character XML 1.0 forbids replaced by U+FFFD, so that a
+    document echoing hostile input stays well-formed."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def open311_format() -> str:
@@ -28,7 +38,7 @@ def open311_error_response(status: int, description: str) -> Response:
         root = Element("errors")
         error = SubElement(root, "error")
         SubElement(error, "code").text = str(status)
-        SubElement(error, "description").text = description
+        SubElement(error, "description").text = xml_text(description)
         response = xml_document(root)
     response.status_code = status
     return response

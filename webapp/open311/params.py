@@ -15,12 +15,17 @@ from typing import Any
 from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError
+from webapp.domain.input_rules import InputError, clean_text
+from webapp.domain.input_rules import whole_number as checked_whole_number
 
 MAX_WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
 MAX_RADIUS_M = 50_000.0
 DEFAULT_RADIUS_M = 500.0
 MAX_IDS = 1000
+MAX_ITEM = 64
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
 STATUSES = ("open", "closed")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SPACE_OFFSET = re.compile(r"^(.*T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
@@ -46,9 +51,12 @@ def w3c_datetime(raw: str | None, name: str) -> datetime | None:
         text = f"{repaired.group(1)}+{repaired.group(2)}"
     try:
         if _DATE_ONLY.match(text):
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
-        value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+            value = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        else:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise bad_request(
             _(
                 "%(name)s must be a W3C date and time, e.g. 2024-05-01T08:00:00-04:00.",
@@ -61,18 +69,30 @@ def w3c_datetime(raw: str | None, name: str) -> datetime | None:
             _("%(name)s must include a timezone (Z or an offset such as -04:00).", name=name),
             name,
         )
-    return value.astimezone(UTC)
+    if not EARLIEST <= value <= LATEST:
+        raise bad_request(
+            _("%(name)s must be between 1970 and 2999.", name=name),
+            name,
+        )
+    return value
 
 
-def comma_list(raw: str | None) -> list[str]:
-    """The non-empty, stripped items of a comma-separated value, in order, without repeats."""
+def comma_list(raw: str | None, name: str = "value") -> list[str]:
+    """The non-empty, stripped items of a comma-separated value, in order, without repeats.
+
+    Each item follows the shared text rules (no control characters, at most 64 long).
+    """
     items: list[str] = []
     seen: set[str] = set()
     for item in (raw or "").split(","):
         item = item.strip()
-        if item and item not in seen:
-            seen.add(item)
-            items.append(item)
+        if not item or item in seen:
+            continue
+        try:
+            items.append(clean_text(item, max_length=MAX_ITEM))
+        except InputError as error:
+            raise bad_request(f"{name} {error.message}.", name) from None
+        seen.add(item)
     return items
 
 
@@ -82,8 +102,8 @@ def whole_number(args: Mapping, name: str, default: int, *, minimum: int, maximu
     if raw is None or str(raw).strip() == "":
         return default
     try:
-        value = int(str(raw).strip())
-    except ValueError:
+        value = checked_whole_number(str(raw), minimum=-(10**17), maximum=10**17)
+    except InputError:
         raise bad_request(_("%(name)s must be a whole number.", name=name), name) from None
     if not minimum <= value <= maximum:
         raise bad_request(
@@ -105,8 +125,11 @@ def number(
     raw = args.get(name)
     if raw is None or str(raw).strip() == "":
         return None
+    text = str(raw).strip()
+    if len(text) > 64:
+        raise bad_request(_("%(name)s must be a number.", name=name), name)
     try:
-        value = float(str(raw).strip())
+        value = float(text)
     except ValueError:
         raise bad_request(_("%(name)s must be a number.", name=name), name) from None
     if value != value or value in (float("inf"), float("-inf")):
@@ -168,7 +191,7 @@ def request_query(args: Mapping, now: datetime, *, max_ids: int = MAX_IDS) -> Re
     ``service_request_id`` overrides every other filter, as the spec says.
     """
     query = RequestQuery(extensions=flag(args, "extensions"))
-    query.ids = comma_list(args.get("service_request_id"))
+    query.ids = comma_list(args.get("service_request_id"), "service_request_id")
     if len(query.ids) > max_ids:
         raise bad_request(
             _("Ask for at most %(count)s service_request_id values at once.", count=max_ids),
@@ -176,11 +199,14 @@ def request_query(args: Mapping, now: datetime, *, max_ids: int = MAX_IDS) -> Re
         )
     if query.ids:
         return query
-    query.service_codes = comma_list(args.get("service_code"))
-    query.statuses = comma_list(args.get("status"))
+    query.service_codes = comma_list(args.get("service_code"), "service_code")
+    query.statuses = comma_list(args.get("status"), "status")
     if any(status not in STATUSES for status in query.statuses):
         raise bad_request(_("status must be open or closed (or both, comma separated)."), "status")
-    query.start, query.end = _date_window(args, now)
+    try:
+        query.start, query.end = _date_window(args, now)
+    except OverflowError:
+        raise bad_request(_("The dates are out of range."), "start_date") from None
     query.updated_after = w3c_datetime(args.get("updated_after"), "updated_after")
     query.updated_before = w3c_datetime(args.get("updated_before"), "updated_before")
     if query.updated_after and query.updated_before and query.updated_before < query.updated_after:

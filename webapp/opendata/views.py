@@ -28,6 +28,8 @@ from flask_babel import gettext as _
 
 from webapp.access import public
 from webapp.domain import exports, rollups, stats
+from webapp.inputs import column_length, text_arg
+from webapp.models import Service
 from webapp.opendata import bp, charts
 from webapp.sessions import current_account
 
@@ -123,7 +125,9 @@ def export(kind: str):
     cut download is visibly short) and its row count; ``updated_after`` and
     ``service_code`` pulls are computed on the spot (they are small by design).
     """
-    service_code = request.args.get("service_code") or None
+    service_code = text_arg(
+        request.args, "service_code", max_length=column_length(Service.service_code)
+    )
     updated_after = _updated_after()
     filename = f'attachment; filename="requests.{kind}"'
     found = None if (service_code or updated_after) else exports.published(export_dir(), kind)

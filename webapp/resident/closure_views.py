@@ -15,6 +15,7 @@ from webapp.access import public
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.inputs import number_arg
 from webapp.resident import bp
 from webapp.sessions import current_account, current_device
 
@@ -109,10 +110,9 @@ def reopen(public_id: str):
 @public
 def rate(public_id: str):
     """The requester's 1–5 satisfaction rating with an optional comment."""
-    raw = request.form.get("rating", "")
-    rating = int(raw) if raw.isdigit() else 0
 
     def act(req, account, device):
+        rating = number_arg(request.form, "rating", minimum=0, maximum=5, default=0, status=422)
         requests_domain.answer_survey(
             req, rating, request.form.get("comment"), user=account, device=device
         )

@@ -29,6 +29,7 @@ from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.glossary import status_word
 from webapp.extensions import db
+from webapp.inputs import MAX_ID, MAX_PAGE, column_length, number_arg, text_arg
 from webapp.models import (
     Department,
     Neighborhood,
@@ -43,12 +44,12 @@ from webapp.models import (
 from webapp.staff import bp
 
 NEARBY_RADIUS_M = 300
+MAX_AGE_DAYS = 36_500
 
 
-def _int_arg(name: str) -> int | None:
-    """A whole-number query argument, or None when missing or not a number."""
-    raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else None
+def _int_arg(name: str, maximum: int = MAX_ID) -> int | None:
+    """A whole-number query argument, or None when missing; a 400 when it is not one."""
+    return number_arg(request.args, name, maximum=maximum)
 
 
 def queue_filters() -> queue.QueueFilters:
@@ -62,7 +63,7 @@ def queue_filters() -> queue.QueueFilters:
         neighborhood_id=_int_arg("neighborhood"),
         overdue=request.args.get("overdue") == "1",
         reopened=request.args.get("reopened") == "1",
-        min_age_days=_int_arg("age"),
+        min_age_days=number_arg(request.args, "age", minimum=0, maximum=MAX_AGE_DAYS),
         sort=sort if sort in queue.SORTS else "oldest",
     )
 
@@ -81,7 +82,7 @@ def _choices() -> dict:
 def queue_page():
     """The queue: filtered, sorted and paged on the server (works without JavaScript)."""
     filters = queue_filters()
-    page = _int_arg("page") or 1
+    page = _int_arg("page", maximum=MAX_PAGE) or 1
     result = queue.search(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
@@ -216,18 +217,18 @@ def change_status(public_id: str):
 @roles_required("staff")
 def assign(public_id: str):
     """Give the request to a department and/or a staff member."""
-    department_id = request.form.get("department", "")
-    assignee_id = request.form.get("assignee", "")
-    if request.form.get("assign_me"):
-        assignee_id = str(current_user.id)
+    assign_me = bool(request.form.get("assign_me"))
 
     def act(req):
         assignee = None
-        if assignee_id.isdigit():
-            assignee = db.session.get(User, int(assignee_id))
+        chosen_assignee = (
+            current_user.id if assign_me else number_arg(request.form, "assignee", status=422)
+        )
+        if chosen_assignee is not None:
+            assignee = db.session.get(User, chosen_assignee)
             if assignee is None:
                 raise DomainError(_("That person does not exist."), field="assignee")
-        department = int(department_id) if department_id.isdigit() else None
+        department = number_arg(request.form, "department", status=422)
         if department is not None and db.session.get(Department, department) is None:
             raise DomainError(_("That department does not exist."), field="department")
         requests_domain.assign(req, current_user, department_id=department, assignee=assignee)
@@ -298,7 +299,10 @@ def merge(public_id: str):
 
 def _export(kind: str, private: bool):
     """Stream the export as CSV or GeoJSON."""
-    rows = exports.requests(private, service_code=request.args.get("service_code") or None)
+    service_code = text_arg(
+        request.args, "service_code", max_length=column_length(Service.service_code)
+    )
+    rows = exports.requests(private, service_code=service_code)
     if kind == "csv":
         body, mimetype = exports.to_csv(rows, private), "text/csv; charset=utf-8"
     else:

@@ -1,0 +1,443 @@
+"""The declared input of each /api/v1 operation (pydantic models).
+
+Lengths come from the database columns and the character rules from
+``webapp.inputs``, so each field is checked once, here, and documented from here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from webapp.api.schema import Input
+from webapp.domain import geocoding
+from webapp.domain.desk import STAFF_CHANNELS
+from webapp.domain.mapread import MAX_ZOOM
+from webapp.domain.notify import MAX_ENDPOINT, OPTIONAL_KINDS
+from webapp.inputs import (
+    LONG_TEXT,
+    MAX_PAGE,
+    InputError,
+    Text,
+    WholeNumber,
+    blank_is_none,
+    clean_text,
+)
+from webapp.models import (
+    AnswerTopic,
+    Channel,
+    Contact,
+    PushSubscription,
+    Resolution,
+    Service,
+    ServiceRequest,
+    Status,
+)
+
+DEFAULT_PAGE_SIZE = 50
+DEFAULT_ZOOM = 13
+MAX_PAGE_SIZE = 200
+PUBLIC_ID_PATH = {"public_id": "Public request id, e.g. 311-000123"}
+STATUS_FILTERS = ("open", "closed", *[s.value for s in Status])
+
+PublicId = Text(ServiceRequest.public_id, description="Public request id, e.g. 311-000123")
+ServiceCode = Text(Service.service_code)
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+OptionalId = Annotated[WholeNumber() | None, BeforeValidator(blank_is_none)]
+
+
+def _blank(value: Any) -> Any:
+    return blank_is_none(value)
+
+
+# --- requests -------------------------------------------------------------------------
+
+
+class MapFilterQuery(Input):
+    """The filters every map read shares: the box, status, service and time."""
+
+    bbox: Text(100, description="minLon,minLat,maxLon,maxLat") | None = None
+    status: Literal[STATUS_FILTERS] | None = Field(  # type: ignore[valid-type]
+        None, description="open, closed, or a detailed status"
+    )
+    service_code: ServiceCode | None = Field(None, description="Only this service")
+    since: Text(40, description="Only requests received since (ISO 8601)") | None = None
+
+    blanks_are_absent = field_validator(
+        "bbox", "status", "service_code", "since", mode="before"
+    )(_blank)
+
+    @field_validator("bbox", mode="after")
+    @classmethod
+    def corners(cls, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+        except ValueError:
+            raise PydanticCustomError(
+                "bbox", "must be four numbers: minLon,minLat,maxLon,maxLat"
+            ) from None
+        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            raise PydanticCustomError("bbox", "corners are out of order or out of range")
+        return (min_lon, min_lat, max_lon, max_lat)
+
+
+class RequestListQuery(MapFilterQuery):
+    """Filters and paging of GET /requests (offset pages, or keyset with ``after``)."""
+
+    page: WholeNumber(1, MAX_PAGE, description="Page number from 1") = 1
+    page_size: WholeNumber(1, MAX_PAGE_SIZE, description="1..200 (default 50)") = DEFAULT_PAGE_SIZE
+    after: Text(200, description="meta.next_after of the previous page") | None = None
+
+    after_blank_is_absent = field_validator("after", mode="before")(_blank)
+
+    @field_validator("page", "page_size", mode="before")
+    @classmethod
+    def absent_means_default(cls, value: Any, info) -> Any:
+        if blank_is_none(value) is None:
+            return 1 if info.field_name == "page" else DEFAULT_PAGE_SIZE
+        return value
+
+
+class ClusterQuery(MapFilterQuery):
+    """GET /requests/clusters: the map filters and the zoom level the grid is sized for."""
+
+    zoom: WholeNumber(0, MAX_ZOOM, description="Map zoom level, 0..22 (default 13)") = (
+        DEFAULT_ZOOM
+    )
+
+    @field_validator("zoom", mode="before")
+    @classmethod
+    def absent_zoom_is_default(cls, value: Any) -> Any:
+        return DEFAULT_ZOOM if blank_is_none(value) is None else value
+
+
+class CreateRequestHeaders(Input):
+    """Headers of POST /requests."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    idempotency_key: Text(
+        64, description="The outbox item's client_uuid (a UUID)", format="uuid"
+    ) = Field(alias="Idempotency-Key")
+
+
+class CreateRequestForm(Input):
+    """The multipart report of POST /requests (``attribute[code]`` fields answer questions)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        json_schema_extra={
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string", "maxLength": LONG_TEXT},
+                    {"type": "array", "items": {"type": "string", "maxLength": LONG_TEXT}},
+                ]
+            }
+        },
+    )
+
+    service_code: ServiceCode = ""
+    lat: Latitude | None = None
+    long: Longitude | None = None
+    accuracy: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = Field(
+        None, description="GPS accuracy in metres"
+    )
+    description: Text(LONG_TEXT, multiline=True) = ""
+    landmark: Text(ServiceRequest.landmark) = ""
+    address: Text(ServiceRequest.address) = ""
+    attributes: Text(20_000, multiline=True, description="JSON object of answers") = ""
+    contact_name: Text(ServiceRequest.contact_name) = ""
+    contact_email: Text(ServiceRequest.contact_email) = ""
+    contact_phone: Text(ServiceRequest.contact_phone) = ""
+    notify: Text(8, description="1 to follow the request") | None = None
+    community_issue: Text(8, description="Liaisons only: 1 when it is a community issue") | None = (
+        None
+    )
+    captured_at: Text(40, format="date-time") | None = None
+    photos: list[Any] = Field(
+        default_factory=list,
+        json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3},
+    )
+
+    blanks_are_absent = field_validator("lat", "long", "accuracy", mode="before")(_blank)
+
+    @field_validator("photos", mode="before")
+    @classmethod
+    def listed(cls, value: Any) -> Any:
+        return value if isinstance(value, list) else [value]
+
+    @model_validator(mode="after")
+    def other_fields(self) -> CreateRequestForm:
+        """Answers to questions (and any other field) follow the multi-line text rules."""
+        for name, value in (self.model_extra or {}).items():
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if not isinstance(item, str):
+                    continue  # an upload under another name is ignored, as it always was
+                try:
+                    clean_text(item, max_length=LONG_TEXT, multiline=True)
+                except InputError as error:
+                    raise PydanticCustomError(
+                        error.kind, "{name} {message}", {"name": name, "message": error.message}
+                    ) from None
+        return self
+
+
+# --- places ---------------------------------------------------------------------------
+
+
+class GeocodeQuery(Input):
+    """GET /geocode."""
+
+    q: Text(geocoding.MAX_QUERY, min_length=1, description="Address or place")
+    limit: WholeNumber(1, 10, description="1..10 (default 5)") = 5
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def absent_means_default(cls, value: Any) -> Any:
+        return 5 if blank_is_none(value) is None else value
+
+
+class NearbyQuery(Input):
+    """GET /requests/nearby."""
+
+    lat: Latitude = Field(description="Latitude")
+    long: Longitude = Field(description="Longitude")
+    radius: WholeNumber(1, 2000, description="Metres, 1..2000 (default 200)") = 200
+    limit: WholeNumber(1, 50, description="1..50 (default 10)") = 10
+    service_code: ServiceCode | None = Field(None, description="Only this service")
+
+    @field_validator("radius", "limit", "service_code", mode="before")
+    @classmethod
+    def absent_means_default(cls, value: Any, info) -> Any:
+        if blank_is_none(value) is None:
+            return {"radius": 200, "limit": 10, "service_code": None}[info.field_name]
+        return value
+
+
+class FollowForm(Input):
+    """Optional multipart body of POST /requests/<id>/follow: a supporter's note and photos.
+
+    Kept on the request's public timeline as a supporter's comment; a plain follow sends
+    no body at all.
+    """
+
+    comment: Text(LONG_TEXT, multiline=True, description="What the neighbor adds") = ""
+    photos: list[Any] = Field(
+        default_factory=list,
+        json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3},
+    )
+
+    @field_validator("photos", mode="before")
+    @classmethod
+    def listed(cls, value: Any) -> Any:
+        return value if isinstance(value, list) else [value]
+
+
+# --- push -----------------------------------------------------------------------------
+
+
+class SubscriptionKeys(Input):
+    """The browser's encryption keys."""
+
+    p256dh: Text(PushSubscription.p256dh, description="base64url P-256 public point")
+    auth: Text(PushSubscription.auth, description="base64url 16-byte secret")
+
+
+class SubscribeBody(Input):
+    """POST /push/subscriptions."""
+
+    endpoint: Text(MAX_ENDPOINT, format="uri")
+    keys: SubscriptionKeys
+    request: PublicId | None = Field(None, description="Also follow this request (public id)")
+    old_endpoint: Text(MAX_ENDPOINT, description="A rotated subscription to replace") | None = None
+
+
+class UnsubscribeBody(Input):
+    """DELETE /push/subscriptions."""
+
+    endpoint: Text(MAX_ENDPOINT, min_length=1)
+
+
+Preferences = dict[Literal[OPTIONAL_KINDS], StrictBool]  # type: ignore[valid-type]
+
+
+class PreferencesBody(Input):
+    """PUT /push/preferences: ``{"preferences": {...}}`` or the choices themselves."""
+
+    preferences: Preferences | None = None
+    acknowledged: StrictBool | None = None
+    in_progress: StrictBool | None = None
+    reopened: StrictBool | None = None
+    merged: StrictBool | None = None
+
+    def changes(self) -> dict[str, bool]:
+        """The choices that were sent."""
+        if self.preferences is not None:
+            return dict(self.preferences)
+        return {
+            kind: getattr(self, kind) for kind in OPTIONAL_KINDS if getattr(self, kind) is not None
+        }
+
+
+# --- staff ----------------------------------------------------------------------------
+
+
+class TransitionBody(Input):
+    """Staff: move a request along the workflow."""
+
+    status: Literal[tuple(s.value for s in Status)]  # type: ignore[valid-type]
+    note: Text(LONG_TEXT, multiline=True, description="Public note; required to close") | None = (
+        None
+    )
+    resolution: Literal[tuple(r.value for r in Resolution)] | None = None  # type: ignore[valid-type]
+    referred_to: Text(ServiceRequest.referred_to) | None = None
+    duplicate_of: PublicId | None = None
+
+    blanks_are_absent = field_validator("resolution", "referred_to", "duplicate_of", mode="before")(
+        _blank
+    )
+
+
+class AssignBody(Input):
+    """Staff: assign to a department and/or a person."""
+
+    department_id: OptionalId = None
+    assignee_id: OptionalId = None
+
+
+class NoteBody(Input):
+    """Staff: add a public or private note."""
+
+    note: Text(LONG_TEXT, multiline=True)
+    public: bool = False
+
+
+class MergeBody(Input):
+    """Staff: merge this request into another."""
+
+    survivor: PublicId
+    note: Text(LONG_TEXT, multiline=True) | None = None
+
+
+class StaffLogHeaders(Input):
+    """Headers of POST /staff/requests."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    idempotency_key: (
+        Text(64, description="A UUID; a retried call returns the original request", format="uuid")
+        | None
+    ) = Field(None, alias="Idempotency-Key")
+
+
+class StaffLogBody(Input):
+    """POST /staff/requests: a request logged for a caller (JSON).
+
+    ``lat``/``long`` may be numbers or their decimal text; anything else answers 400
+    (as a malformed filter does). The caller's contact fields are private.
+    """
+
+    channel: Literal[tuple(str(c) for c in STAFF_CHANNELS)] = Field(  # type: ignore[valid-type]
+        description="How the caller reached the city"
+    )
+    service_code: ServiceCode = ""
+    lat: float | Text(40) | None = Field(None, description="Latitude (a number)")
+    long: float | Text(40) | None = Field(None, description="Longitude (a number)")
+    address: Text(ServiceRequest.address) | None = None
+    landmark: Text(ServiceRequest.landmark) | None = None
+    description: Text(LONG_TEXT, multiline=True) | None = None
+    attributes: dict[str, Any] | Text(20_000, multiline=True) | None = Field(
+        None, description="Answers to the service's questions: a JSON object (as text in a form)"
+    )
+    caller_name: Text(ServiceRequest.contact_name) | None = None
+    caller_email: Text(ServiceRequest.contact_email) | None = None
+    caller_phone: Text(ServiceRequest.contact_phone) | None = None
+    caller_address: Text(Contact.caller_address) | None = None
+    confirm_by_email: StrictBool | Text(8) | None = Field(
+        None, description="E-mail the number and tracking link (true, or 1/yes/on in a form)"
+    )
+
+
+class StaffLogForm(StaffLogBody):
+    """POST /staff/requests as multipart: ``attribute[code]`` fields and up to 3 ``photos``."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        json_schema_extra={
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "string", "maxLength": LONG_TEXT},
+                    {"type": "array", "items": {"type": "string", "maxLength": LONG_TEXT}},
+                ]
+            }
+        },
+    )
+
+    photos: list[Any] = Field(
+        default_factory=list,
+        json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3},
+    )
+
+    @field_validator("photos", mode="before")
+    @classmethod
+    def listed(cls, value: Any) -> Any:
+        return value if isinstance(value, list) else [value]
+
+    @model_validator(mode="after")
+    def other_fields(self) -> StaffLogForm:
+        """Answers to questions (``attribute[code]``) follow the multi-line text rules."""
+        for name, value in (self.model_extra or {}).items():
+            for item in value if isinstance(value, list) else [value]:
+                if not isinstance(item, str):
+                    continue
+                try:
+                    clean_text(item, max_length=LONG_TEXT, multiline=True)
+                except InputError as error:
+                    raise PydanticCustomError(
+                        error.kind, "{name} {message}", {"name": name, "message": error.message}
+                    ) from None
+        return self
+
+
+# --- knowledge answers ----------------------------------------------------------------
+
+ANSWER_SLUG_PATH = {"slug": "The answer's address, e.g. bulky-item-pickup"}
+
+
+class AnswerSearchQuery(Input):
+    """GET /answers: full-text search, or the answers of a service or topic; all without."""
+
+    q: Text(200, description="Words to search for (all words first, else any word)") | None = None
+    service_code: ServiceCode | None = Field(None, description="Only answers of this service")
+    topic: Text(AnswerTopic.topic) | None = Field(None, description="Only answers of this topic")
+
+    blanks_are_absent = field_validator("q", "service_code", "topic", mode="before")(_blank)
+
+
+class ResolvedBody(Input):
+    """POST /answers/<slug>/resolved (optional body): what the resident was reporting."""
+
+    service_code: ServiceCode | None = Field(None, description="The service they looked at")
+    channel: Literal[(str(Channel.PWA), str(Channel.WEB))] = "pwa"  # type: ignore[valid-type]
+
+    blanks_are_absent = field_validator("service_code", mode="before")(_blank)

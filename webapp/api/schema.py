@@ -1,0 +1,248 @@
+"""Declared input of every /api/v1 operation: validated on the way in, documented once.
+
+Each view declares its query, headers and body as pydantic models with ``operation``
+(a thin layer over spectree's ``validate``). The same declaration checks every call and
+generates ``/api/v1/openapi.json``, so the document cannot drift from what the server
+enforces. Text and number fields use the shared rules of ``webapp.inputs``.
+
+A refused input answers the API's one error shape: 400 for the query string and
+headers (as the API has always answered a bad filter), 422 for a body. ``details``
+names the first wrong field in ``field`` and every wrong field in ``fields``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import current_app, request
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, ValidationError
+from spectree import Response, SpecTree
+from spectree.model_adapter.pydantic_adapter import PydanticModelAdapter
+
+from webapp.api.responses import Envelope
+from webapp.domain.errors import DomainError
+
+QUERY_STATUS = 400
+BODY_STATUS = 422
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+class Input(BaseModel):
+    """Base of every declared input: unknown fields are refused, text is as sent."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ErrorDetail(BaseModel):
+    """The inside of the one error shape."""
+
+    status: int
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class Error(BaseModel):
+    """``{"error": {status, code, message, details}}``: every API error."""
+
+    error: ErrorDetail
+
+
+class DocumentedResponses(Response):
+    """Response models that document every operation, and are checked under test.
+
+    In production a response is not re-validated (it is built by our own code); in
+    tests every answer is, so a reply that strays from the document fails the suite.
+    """
+
+    def find_model(self, code: int):  # noqa: D401 - spectree's hook
+        if current_app.testing:
+            return super().find_model(code)
+        return None
+
+
+def _message(error: dict) -> tuple[str, str]:
+    """(field name, plain message) for one pydantic error."""
+    field = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    name = field or _("The body")
+    if kind == "missing":
+        return field, _("%(name)s is required.", name=name)
+    if kind == "extra_forbidden":
+        return field, _("%(name)s is not a field of this operation.", name=name)
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return field, _("%(name)s must be a JSON object.", name=name)
+    if kind == "string_too_long":
+        return field, _(
+            "%(name)s is too long (at most %(count)s characters).",
+            name=name,
+            count=context.get("max_length"),
+        )
+    if kind == "string_too_short":
+        return field, _("%(name)s must not be empty.", name=name)
+    if kind in ("int_parsing", "int_type", "int_from_float", "number"):
+        return field, _("%(name)s must be a whole number.", name=name)
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return field, _("%(name)s must be a number.", name=name)
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than", "range"):
+        return field, _("%(name)s is out of range.", name=name)
+    if kind in ("literal_error", "enum"):
+        return field, _(
+            "%(name)s must be one of: %(expected)s.", name=name, expected=context.get("expected")
+        )
+    if kind in ("bool_parsing", "bool_type"):
+        return field, _("%(name)s must be true or false.", name=name)
+    if kind == "bbox":
+        return field, _(
+            "bbox must be four numbers minLon,minLat,maxLon,maxLat, in order and in range."
+        )
+    if kind in ("characters", "too_long"):
+        return field, f"{name} {error.get('msg', '')}."
+    if kind == "value_error":
+        return field, f"{name}: {str(context.get('error') or error.get('msg', ''))}"
+    return field, _("%(name)s is not valid.", name=name)
+
+
+def refusal(error: ValidationError, status: int) -> DomainError:
+    """The API's error for a refused input, naming every wrong field."""
+    fields: dict[str, str] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        field, message = _message(item)
+        fields.setdefault(field, message)
+    first_field, first_message = next(iter(fields.items()))
+    return DomainError(
+        first_message,
+        status=status,
+        field=first_field.rsplit(".", 1)[-1] or None,
+        details={"fields": fields},
+    )
+
+
+def _refuse_on_failure(statuses: dict[str, int]) -> Callable:
+    """spectree's "before" hook: turn a validation failure into our error shape."""
+
+    def before(_req, _resp, error, _instance, *_rest) -> None:
+        if error is not None:
+            raise refusal(error, statuses.get(error.title, BODY_STATUS))
+
+    return before
+
+
+class _Adapter(PydanticModelAdapter):
+    """spectree's pydantic adapter, without echoing the input (it may be an upload)."""
+
+    def validation_errors(self, err: ValidationError) -> Any:
+        return err.errors(include_context=False, include_input=False, include_url=False)
+
+
+spec = SpecTree(
+    "flask",
+    mode="strict",
+    title="Civic311 API",
+    version="1",
+    description=(
+        "Resident, liaison and staff API of Civic311. Successful responses are "
+        "{data, meta}; errors are {error: {status, code, message, details}}. "
+        "State-changing calls must send X-Requested-With: civic311."
+    ),
+    annotations=False,
+    validation_error_status=BODY_STATUS,
+    validation_error_model=Error,
+    model_adapter=_Adapter(),
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
+)
+
+
+def operation(
+    *,
+    tags: Iterable[str],
+    query: type[BaseModel] | None = None,
+    headers: type[BaseModel] | None = None,
+    json: type[BaseModel] | None = None,
+    form: type[BaseModel] | None = None,
+    success: Iterable[int] = (200,),
+    path: dict[str, str] | None = None,
+    enveloped: bool = True,
+    returns: type[BaseModel] | None = None,
+    body_required: bool = True,
+) -> Callable:
+    """Declare an operation's input once: it is validated and it is documented.
+
+    ``query``/``headers`` refusals answer 400, ``json``/``form`` refusals 422. The
+    view reads the checked values from ``inputs()``. The docstring's first line is
+    the summary in the document. ``path`` describes the path parameters;
+    ``returns`` is the answer's model (``webapp.api.responses``); ``enveloped=False`` for
+    the one answer that is not ``{data, meta}`` (the document); ``body_required=False``
+    documents a body the caller may leave out (a plain follow, "this answered my question").
+    """
+    statuses = {}
+    for model, status in ((query, QUERY_STATUS), (headers, QUERY_STATUS)):
+        if model is not None:
+            statuses[model.__name__] = status
+    answer = (returns or Envelope) if enveloped else None
+    codes: dict[str, Any] = {f"HTTP_{code}": answer for code in success}
+    codes.update({f"HTTP_{code}": Error for code in ERROR_STATUSES})
+    validate = spec.validate(
+        query=query,
+        headers=headers,
+        json=json,
+        form=form,
+        resp=DocumentedResponses(**codes),
+        tags=tuple(tags),
+        before=_refuse_on_failure(statuses),
+        path_parameter_descriptions=path,
+    )
+
+    def decorate(view: Callable) -> Callable:
+        checked = validate(view)
+        checked.declared_body = json  # spectree leaves DELETE bodies unchecked
+        checked.body_optional = not body_required
+        return checked
+
+    return decorate
+
+
+class Checked:
+    """The checked input of the current call (``query``, ``headers``, ``json``, ``form``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        context = getattr(request, "context", None)
+        return getattr(context, name, None) if context is not None else None
+
+
+def inputs() -> Any:
+    """The checked input of the current call, as declared with ``operation``."""
+    return Checked()
+
+
+def declared(view: Callable | None, name: str, default: Any = None) -> Any:
+    """What ``operation`` recorded as ``name`` on ``view`` (under any outer decorator)."""
+    while view is not None:
+        if hasattr(view, name):
+            return getattr(view, name)
+        view = getattr(view, "__wrapped__", None)
+    return default
+
+
+def _declared_body() -> type[BaseModel] | None:
+    return declared(current_app.view_functions.get(request.endpoint or ""), "declared_body")
+
+
+def body() -> Any:
+    """The checked body, JSON or form, or a 400 when neither was sent."""
+    checked = inputs()
+    value = checked.json if checked.json is not None else checked.form
+    if value is None and request.method == "DELETE" and request.is_json:
+        model = _declared_body()
+        if model is not None:
+            try:
+                value = model.model_validate(request.get_json(silent=True) or {})
+            except ValidationError as error:
+                raise refusal(error, BODY_STATUS) from None
+    if value is None:
+        raise DomainError(_("Please send a JSON object."), status=400)
+    return value
