@@ -183,6 +183,8 @@ class Device(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     notify_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The language its reader chose here (the switcher); notifications use it.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -216,6 +218,8 @@ class Service(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Other languages' values: {"es": {"name": ..., "description": ..., "group": ...}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     department: Mapped[Department | None] = relationship()
     attributes: Mapped[list[ServiceAttribute]] = relationship(
@@ -251,6 +255,8 @@ class ServiceAttribute(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     datatype_description: Mapped[str] = mapped_column(Text, default="")
     values: Mapped[list] = mapped_column(JSON, default=list)
+    # {"es": {"description": ..., "datatype_description": ..., "values": {key: name}}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     service: Mapped[Service] = relationship(back_populates="attributes")
 
@@ -490,6 +496,8 @@ class ResponseTemplate(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
+    # {"es": {"title": ..., "body": ...}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
 
 class CityBoundary(db.Model):

@@ -36,6 +36,7 @@ MATRIX: dict[str, set[str]] = {
     "POST resident.confirm_fixed": REQUESTER,
     "POST resident.reopen": REQUESTER,
     "POST resident.rate": REQUESTER,
+    "POST resident.choose_language": EVERYONE,
     "GET auth.sign_in": EVERYONE,
     "POST auth.sign_in": EVERYONE,
     "GET auth.sign_up": EVERYONE,
