@@ -78,3 +78,11 @@ def test_unknown_language_and_foreign_next_are_refused(client):
     response = client.post("/language", data={"locale": "es", "next": "//evil.example/"})
     assert response.headers["Location"].endswith("/")
     assert "evil" not in response.headers["Location"]
+
+
+def test_spanish_pages_are_in_spanish(client):
+    page = client.get("/", headers={"Accept-Language": "es-US"}).get_data(as_text=True)
+    assert "Reportar un problema" in page
+    assert "Mis solicitudes" in page
+    assert "Report a problem" not in page
+    assert 'value="en" lang="en"' in page and "English" in page
