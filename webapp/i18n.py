@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from babel import Locale
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
@@ -24,6 +24,7 @@ from webapp.extensions import babel
 
 LANG_COOKIE = "civic_lang"
 LANG_COOKIE_MAX_AGE = 400 * 24 * 3600
+API_PREFIXES = ("/api/", "/open311/")
 T = TypeVar("T")
 
 
@@ -60,9 +61,11 @@ def select_locale() -> str:
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
         return default
-    forced = g.get("forced_locale")
-    if forced:
-        return forced
+    if request.path.startswith(API_PREFIXES):
+        # Machines may ask explicitly (an Open311 extension); people use the switcher.
+        asked = normalise(request.args.get("locale"))
+        if asked:
+            return asked
     if current_user and current_user.is_authenticated:
         chosen = normalise(current_user.locale)
         if chosen:
@@ -73,11 +76,6 @@ def select_locale() -> str:
         or browser_locale()
         or default
     )
-
-
-def request_locale() -> str:
-    """Like :func:`select_locale`, but an API's explicit ``locale=`` parameter wins."""
-    return normalise(request.args.get("locale")) or str(get_locale())
 
 
 def locale_name(code: str) -> str:
@@ -127,6 +125,7 @@ def init_app(app: Flask) -> None:
         ngettext,
     )
 
+    from webapp.content_i18n import localized, localized_values
     from webapp.domain.notify import resolution_label
     from webapp.wording import event_label, status_label
 
@@ -141,6 +140,8 @@ def init_app(app: Flask) -> None:
         event_label=event_label,
         resolution_label=resolution_label,
         locale_name=locale_name,
+        localized=localized,
+        localized_values=localized_values,
         supported_locales=supported,
     )
     app.after_request(_vary_on_language)

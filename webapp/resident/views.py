@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
+from webapp.content_i18n import localized
 from webapp.domain import places
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
@@ -28,7 +29,13 @@ def _service_groups() -> list[tuple[str, list[Service]]]:
         .options(selectinload(Service.attributes))
         .order_by(Service.group, Service.name)
     ).all()
-    return [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    grouped = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    # Groups and services are shown in the reader's language, sorted as they read them.
+    shown = [(localized(items[0], "group"), items) for _group, items in grouped]
+    return [
+        (group, sorted(items, key=lambda s: localized(s, "name").casefold()))
+        for group, items in sorted(shown, key=lambda pair: pair[0].casefold())
+    ]
 
 
 def _map_settings() -> dict:
