@@ -81,6 +81,8 @@ MATRIX: dict[str, set[str]] = {
     "GET liaison.dashboard": LIAISONS,
     "POST liaison.follow": LIAISON_OF_THE_NEIGHBORHOOD,
     "GET admin.index": ADMIN,
+    "GET admin.translations": ADMIN,
+    "POST admin.translations": ADMIN,
     "GET admin.departments": ADMIN,
     "POST admin.departments": ADMIN,
     "GET admin.department": ADMIN,
