@@ -29,7 +29,11 @@ T = TypeVar("T")
 
 
 def supported() -> tuple[str, ...]:
+    """The languages this deployment speaks, the default first."""
     return tuple(current_app.config["SUPPORTED_LOCALES"])
+
+
+supported_locales = supported
 
 
 def normalise(value: str | None) -> str | None:
@@ -112,6 +116,12 @@ def _vary_on_language(response):
     return response
 
 
+def _strings_url(locale) -> str:
+    from webapp.resident.strings_views import strings_url
+
+    return strings_url(str(locale))
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our translations folder and expose the helpers to templates."""
     babel.init_app(
@@ -143,5 +153,6 @@ def init_app(app: Flask) -> None:
         localized=localized,
         localized_values=localized_values,
         supported_locales=supported,
+        strings_url=_strings_url,
     )
     app.after_request(_vary_on_language)

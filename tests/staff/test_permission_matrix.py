@@ -32,6 +32,7 @@ MATRIX: dict[str, set[str]] = {
     "GET resident.service_worker": EVERYONE,
     "GET resident.service_worker_part": EVERYONE,
     "GET resident.offline": EVERYONE,
+    "GET resident.script_strings": EVERYONE,
     "GET resident.web_app_manifest_file": EVERYONE,
     "POST resident.confirm_fixed": REQUESTER,
     "POST resident.reopen": REQUESTER,
@@ -117,6 +118,7 @@ SAMPLE_ARGS = {
     "fmt": "json",
     "service_code": "pothole",
     "token": "311-000001",
+    "locale": "es",
 }
 
 

@@ -7,6 +7,7 @@ bp = Blueprint("resident", __name__)
 from webapp.resident import (  # noqa: E402,F401
     closure_views,
     language_views,
+    strings_views,
     views,
     worker_views,
 )
