@@ -108,14 +108,6 @@ def recipient_locale(user=None, device=None) -> str | None:
     return None
 
 
-def _vary_on_language(response):
-    """Pages differ by language: caches must key on the cookie and Accept-Language."""
-    if response.mimetype == "text/html":
-        response.vary.add("Accept-Language")
-        response.vary.add("Cookie")
-    return response
-
-
 def _strings_url(locale) -> str:
     from webapp.resident.strings_views import strings_url
 
@@ -155,4 +147,3 @@ def init_app(app: Flask) -> None:
         supported_locales=supported,
         strings_url=_strings_url,
     )
-    app.after_request(_vary_on_language)
