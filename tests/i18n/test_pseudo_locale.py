@@ -26,7 +26,7 @@ from webapp.domain import devices
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
 from webapp.i18n import locale_name
-from webapp.models import Department, Neighborhood, ResponseTemplate, Service, User
+from webapp.models import Department, Neighborhood, ResponseTemplate, User
 
 PSEUDO = "eo"  # a real locale code no catalog uses, so Babel can format dates for it
 OPEN, CLOSE = "⟦", "⟧"
