@@ -62,6 +62,15 @@ def localized_values(attribute: ServiceAttribute, locale: str | None = None) -> 
     ]
 
 
+def localized_group(services: list) -> str:
+    """A group's name in the current language: any of its services may carry it."""
+    for service in services:
+        name = localized(service, "group")
+        if name != service.group:
+            return name
+    return services[0].group if services else ""
+
+
 def set_translation(row, locale: str, values: dict[str, str]) -> None:
     """Store ``values`` (field → text; blank removes) for ``locale`` on ``row``."""
     every = dict(row.translations or {})

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
-from webapp.content_i18n import localized
+from webapp.content_i18n import localized, localized_group
 from webapp.domain import places
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
@@ -31,7 +31,7 @@ def _service_groups() -> list[tuple[str, list[Service]]]:
     ).all()
     grouped = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
     # Groups and services are shown in the reader's language, sorted as they read them.
-    shown = [(localized(items[0], "group"), items) for _group, items in grouped]
+    shown = [(localized_group(items), items) for _group, items in grouped]
     return [
         (group, sorted(items, key=lambda s: localized(s, "name").casefold()))
         for group, items in sorted(shown, key=lambda pair: pair[0].casefold())
