@@ -108,6 +108,12 @@ def recipient_locale(user=None, device=None) -> str | None:
     return None
 
 
+def _remember_report_language(_mapper, _connection, target) -> None:
+    """A new report keeps the language its reporter used (staff see it on the workbench)."""
+    if target.locale is None and has_request_context():
+        target.locale = str(get_locale())
+
+
 def _strings_url(locale) -> str:
     from webapp.resident.strings_views import strings_url
 
@@ -116,6 +122,12 @@ def _strings_url(locale) -> str:
 
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our translations folder and expose the helpers to templates."""
+    from sqlalchemy import event
+
+    from webapp.models import ServiceRequest
+
+    if not event.contains(ServiceRequest, "before_insert", _remember_report_language):
+        event.listen(ServiceRequest, "before_insert", _remember_report_language)
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )

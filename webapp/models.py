@@ -319,6 +319,8 @@ class ServiceRequest(db.Model):
     channel: Mapped[str] = mapped_column(String(10), default=Channel.PWA)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     community_issue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language the reporter used (set on insert by webapp.i18n), shown to staff.
+    locale: Mapped[str | None] = mapped_column(String(16))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
 
     client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)

@@ -1,4 +1,4 @@
-"""languages: a device remembers its reader's language; content has per-language values
+"""languages: devices and reports remember their language; content has per-language values
 
 Revision ID: 0010
 Revises: 0003
@@ -21,9 +21,13 @@ def upgrade():
     for table in TRANSLATED_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('translations', sa.JSON(), nullable=True))
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=16), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.drop_column('locale')
     for table in TRANSLATED_TABLES:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('translations')

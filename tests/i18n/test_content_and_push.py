@@ -115,3 +115,14 @@ def test_anonymous_device_language_is_used_when_there_is_no_account(app, city, p
     titles = [d.payload["notification"]["title"] for d in push_service.deliveries]
     assert titles and titles[-1].endswith(": Resuelta")
     assert db.session.scalars(select(Device)).one().locale == "es"
+
+
+def test_staff_see_which_language_a_report_came_in(app, client, auth, city):
+    with app.test_request_context(headers={"Accept-Language": "es-MX"}):
+        spanish = factories.gen_request("pothole", description="Hay un bache enorme")
+    english = factories.gen_request("graffiti")  # no request: the CLI, a worker
+    assert (spanish.locale, english.locale) == ("es", None)
+    auth.login("staff")
+    page = client.get(f"/staff/requests/{spanish.public_id}").get_data(as_text=True)
+    assert "<dt>Language</dt><dd>Español</dd>" in page
+    assert '<dd lang="es">Hay un bache enorme</dd>' in page

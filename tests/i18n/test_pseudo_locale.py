@@ -51,7 +51,10 @@ def pseudo_catalog(tmp_path_factory) -> str:
         if isinstance(message, tuple):
             forms = tuple(m for m in message if m)
             catalog.add(forms, tuple(mark(forms[-1]) for _ in range(catalog.num_plurals)))
-            catalog[forms[0]].string = (mark(forms[0]), *[mark(forms[1])] * (catalog.num_plurals - 1))
+            catalog[forms[0]].string = (
+                mark(forms[0]),
+                *[mark(forms[1])] * (catalog.num_plurals - 1),
+            )
         else:
             catalog.add(message, mark(message))
     directory = tmp_path_factory.mktemp("pseudo")
@@ -150,9 +153,7 @@ def mark_content() -> None:
 def pages(pseudo_app, client, auth, city) -> dict[str, str]:
     """Every resident and liaison GET page, as the people who see them."""
     staff = factories.gen_user("staff")
-    db.session.add(
-        ResponseTemplate(service_id=None, status="closed", title="Done", body="Done.")
-    )
+    db.session.add(ResponseTemplate(service_id=None, status="closed", title="Done", body="Done."))
     token, device = devices.create()
     open_request = factories.gen_request("pothole", device=device)
     closed = factories.gen_request("graffiti", device=device)
