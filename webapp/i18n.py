@@ -108,6 +108,16 @@ def recipient_locale(user=None, device=None) -> str | None:
     return None
 
 
+def reporter_locale(service_request) -> str | None:
+    """The language to write to whoever made a report (e-mail to its contact address too).
+
+    Their account's choice, else their device's, else the language they reported in.
+    """
+    return recipient_locale(service_request.requester, service_request.device) or normalise(
+        service_request.locale
+    )
+
+
 def _remember_report_language(_mapper, _connection, target) -> None:
     """A new report keeps the language its reporter used (staff see it on the workbench)."""
     if target.locale is None and has_request_context():

@@ -126,3 +126,20 @@ def test_staff_see_which_language_a_report_came_in(app, client, auth, city):
     page = client.get(f"/staff/requests/{spanish.public_id}").get_data(as_text=True)
     assert "<dt>Language</dt><dd>Español</dd>" in page
     assert '<dd lang="es">Hay un bache enorme</dd>' in page
+
+
+def test_reporter_locale_for_e_mail_prefers_account_then_device_then_report(app, city):
+    from webapp.i18n import reporter_locale
+
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        by_email_only = factories.gen_request("graffiti", contact_email="vecina@example.com")
+    assert reporter_locale(by_email_only) == "es"
+    _, device = devices.create()
+    device.locale = "en"
+    from_device = factories.gen_request("graffiti", device=device)
+    from_device.locale = "es"
+    assert reporter_locale(from_device) == "en"
+    resident = factories.gen_user("resident")
+    resident.locale = "es"
+    with_account = factories.gen_request("graffiti", device=device, requester=resident)
+    assert reporter_locale(with_account) == "es"
