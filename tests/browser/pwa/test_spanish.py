@@ -108,6 +108,31 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     shot("8-estado")
     assert_no_serious_axe_violations(page)
 
+    # Closed by an English-speaking staff member: the resident is asked in Spanish.
+    with live_app.app_context():
+        from tests import factories
+        from webapp.domain import requests as requests_domain
+        from webapp.models import ServiceRequest
+
+        staff = factories.gen_user("staff")
+        row = db.session.get(ServiceRequest, request.id)
+        requests_domain.transition(row, "in_progress", staff, note="")
+        requests_domain.transition(
+            row, "closed", staff, note="Bache tapado esta mañana.", resolution="fixed"
+        )
+        db.session.commit()
+        db.session.remove()
+    page.goto(f"/requests/{request.public_id}")
+    closure = page.locator("#after-closure")
+    assert "¿Está resuelto?" in closure.inner_text()
+    assert "Reabrir esta solicitud" in closure.inner_text()
+    page.fill("#reopen-comment", "Sigue igual")
+    shot("8b-despues-del-cierre")
+    assert_no_serious_axe_violations(page)
+    page.click("#reopen-form button[type=submit]")
+    page.wait_for_selector(".flash:has-text('Su solicitud está abierta de nuevo')")
+    shot("8c-reabierta")
+
     page.goto("/my")
     assert page.locator("h1").inner_text() == "Mis solicitudes"
     assert re.search(r"Bache\s+" + request.public_id, page.locator("main").inner_text())
