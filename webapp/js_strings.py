@@ -48,6 +48,8 @@ STRINGS = {
     ),
     "pushSaved": _l("Saved."),
     "updateAvailable": _l("Update available"),
+    "mapZoomIn": _l("Zoom in"),
+    "mapZoomOut": _l("Zoom out"),
 }
 
 

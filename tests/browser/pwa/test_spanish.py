@@ -66,6 +66,7 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     page.wait_for_selector("#step-location-title:visible")
     page.click("#use-location")
     page.wait_for_selector("#location-status:has-text('con precisión de unos')")
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Acercar"
     shot("2-ubicacion")
     assert_no_serious_axe_violations(page)
     page.click("#step-next")
