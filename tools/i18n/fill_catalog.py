@@ -3,7 +3,8 @@
 A helper for translators working outside a PO editor:
 ``python tools/i18n/fill_catalog.py es tools/i18n/es_part1.txt ...``. Existing
 translations are kept unless ``--overwrite`` is given; plural entries take
-``singular ||| one ||| other``. The catalog is then compiled with ``make translations``.
+``singular ||| one ||| other``; ``\\n`` stands for a line break. Then compile with
+``make translations``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def load_pairs(paths: list[str]) -> dict[str, list[str]]:
         for line in Path(path).read_text(encoding="utf-8").splitlines():
             if "|||" not in line:
                 continue
-            source, *targets = [part.strip() for part in line.split("|||")]
+            # A message spanning lines is written on one, with "\\n" for each line break.
+            source, *targets = [part.strip().replace("\\n", "\n") for part in line.split("|||")]
             pairs[source] = targets
     return pairs
 
