@@ -52,3 +52,13 @@ def test_offline_page_in_each_language(client):
     assert "Está sin conexión" in spanish.get_data(as_text=True)
     english = client.get("/offline?locale=en", headers={"Accept-Language": "es"})
     assert "You are offline" in english.get_data(as_text=True)
+
+
+def test_the_worker_is_the_same_in_every_language(client):
+    """A reader switching language must not be offered an "update" of the app."""
+    english = client.get("/sw.js", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    spanish = client.get("/sw.js", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert english == spanish
+    manifest = client.get("/manifest.webmanifest", headers={"Accept-Language": "es"}).get_json()
+    assert manifest["lang"] == "es"
+    assert manifest["shortcuts"][1]["name"] == "Mis solicitudes"

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from flask import Response, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webapp.access import public
@@ -84,7 +85,7 @@ def web_app_manifest() -> dict:
             "Report potholes, graffiti, broken streetlights and other problems to the city, "
             "even with no signal, and follow them until they are fixed."
         ),
-        "lang": current_app.config["BABEL_DEFAULT_LOCALE"],
+        "lang": str(get_locale()),
         "dir": "ltr",
         "start_url": url_for("resident.home"),
         "scope": "/",
@@ -150,7 +151,10 @@ def shell_manifest() -> dict:
     digest = hashlib.sha256()
     for part in [*static_urls, *pages, *strings, manifest_url, tile_url]:
         digest.update(part.encode() + b"\n")
-    digest.update(json.dumps(web_app_manifest(), sort_keys=True).encode())
+    # Every language's manifest: the worker is the same whichever language asks for it.
+    for code in supported_locales():
+        manifest = render_in_locale(code, web_app_manifest)
+        digest.update(json.dumps(manifest, sort_keys=True).encode())
     for script in sorted(WORKER_DIR.glob("*.js")):
         digest.update(script.name.encode() + file_hash(script).encode())
     return {
