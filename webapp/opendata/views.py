@@ -10,9 +10,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, render_template, request, stream_with_context
+from sqlalchemy import select
 
 from webapp.access import public
+from webapp.content_i18n import localized
 from webapp.domain import exports, stats
+from webapp.extensions import db
+from webapp.models import Service
 from webapp.opendata import bp
 
 
@@ -27,7 +31,11 @@ def month_start() -> datetime:
 @public
 def stats_page():
     """Per service: requests this month, median days to close, within SLA, reopened."""
-    return render_template("opendata/stats.html", rows=stats.per_service(month_start()))
+    rows = stats.per_service(month_start())
+    names = {s.service_code: localized(s, "name") for s in db.session.scalars(select(Service))}
+    for row in rows:
+        row.name = names.get(row.service_code, row.name)
+    return render_template("opendata/stats.html", rows=rows)
 
 
 @bp.get("/export/requests.<any(csv, geojson):kind>")

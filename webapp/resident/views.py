@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
+from webapp.content_i18n import localized, localized_group
 from webapp.domain import my_requests as my_requests_domain
 from webapp.domain import places
 from webapp.domain import requests as requests_domain
@@ -29,7 +30,13 @@ def _service_groups() -> list[tuple[str, list[Service]]]:
         .options(selectinload(Service.attributes))
         .order_by(Service.group, Service.name)
     ).all()
-    return [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    grouped = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    # Groups and services are shown in the reader's language, sorted as they read them.
+    shown = [(localized_group(items), items) for _group, items in grouped]
+    return [
+        (group, sorted(items, key=lambda s: localized(s, "name").casefold()))
+        for group, items in sorted(shown, key=lambda pair: pair[0].casefold())
+    ]
 
 
 def _map_settings(account=None) -> dict:
