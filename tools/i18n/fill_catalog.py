@@ -45,14 +45,16 @@ def main(argv: list[str]) -> int:
         targets = pairs.get(key)
         if not targets:
             continue
+        # A fuzzy entry holds a guess from a similar msgid (pybabel update): replace it.
+        replace = overwrite or "fuzzy" in message.flags
         if isinstance(message.id, tuple):
             current = message.string
-            if overwrite or not any(current):
+            if replace or not any(current):
                 # Languages with more plural forms than given (Spanish's "many") reuse the last.
                 forms = [*targets, *[targets[-1]] * len(current)]
                 message.string = tuple(forms[: len(current)])
                 filled += 1
-        elif overwrite or not message.string:
+        elif replace or not message.string:
             message.string = targets[0]
             filled += 1
         if "fuzzy" in message.flags:
