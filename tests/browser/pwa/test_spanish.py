@@ -63,14 +63,6 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     assert_no_serious_axe_violations(page)
 
     page.click("#step-next")
-    page.wait_for_selector("#step-location-title:visible")
-    page.click("#use-location")
-    page.wait_for_selector("#location-status:has-text('con precisión de unos')")
-    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Acercar"
-    shot("2-ubicacion")
-    assert_no_serious_axe_violations(page)
-    page.click("#step-next")
-
     page.wait_for_selector("#step-category-title:visible")
     assert "Bache" in page.locator("label[for=service-pothole]").inner_text()
     assert page.locator(".service-group legend").first.inner_text() == "Calles"
@@ -79,7 +71,14 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     assert "¿Qué tan grande es?" in size.inner_text()
     assert "Pequeño" in page.locator("#attr-pothole-size").inner_text()
     page.select_option("#attr-pothole-size", "small")
-    shot("3-categoria")
+    shot("2-categoria")
+    assert_no_serious_axe_violations(page)
+    page.click("#step-next")
+    page.wait_for_selector("#step-location-title:visible")
+    page.click("#use-location")
+    page.wait_for_selector("#location-status:has-text('con precisión de unos')")
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Acercar"
+    shot("3-ubicacion")
     assert_no_serious_axe_violations(page)
     page.click("#step-next")
 
@@ -126,7 +125,10 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     page.goto(f"/requests/{request.public_id}")
     closure = page.locator("#after-closure")
     assert "¿Está resuelto?" in closure.inner_text()
-    assert "Reabrir esta solicitud" in closure.inner_text()
+    assert "No está resuelto" in closure.locator(".verdict-row").inner_text()
+    page.click("#not-fixed")
+    page.wait_for_selector("#reopen-form:visible")
+    assert "¿Qué sigue mal?" in closure.inner_text()
     page.fill("#reopen-comment", "Sigue igual")
     shot("8b-despues-del-cierre")
     assert_no_serious_axe_violations(page)
