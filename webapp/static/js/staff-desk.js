@@ -154,6 +154,7 @@ async function startMap() {
     lat: Number(FORM.dataset.mapLat),
     long: Number(FORM.dataset.mapLong),
     zoom: Number(FORM.dataset.mapZoom),
+    pinLabel: STRINGS.pinLabel,
   };
   map = await createReportMap(element, settings, (lat, long) => setLocation(lat, long), () => {});
 }
