@@ -8,7 +8,7 @@ VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install assets translations messages migrate seed lint test-sqlite test-postgres bench clean
+.PHONY: run test install assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
 
 run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
@@ -51,6 +51,10 @@ translations: $(VENV)/.installed  ## compile the message catalogs (.po -> .mo)
 messages: $(VENV)/.installed  ## re-extract translatable strings into the catalogs (developers)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o webapp/translations/messages.pot webapp
 	$(VENV)/bin/pybabel update -i webapp/translations/messages.pot -d webapp/translations
+	$(PY) tools/check_catalogs.py --quiet || true
+
+check-catalogs: $(VENV)/.installed  ## list missing and fuzzy messages per catalog (fails when any)
+	$(PY) tools/check_catalogs.py
 
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade

@@ -10,6 +10,13 @@ const PUSH_SUBSCRIPTIONS_URL = "/api/v1/push/subscriptions";
 const PUSH_PUBLIC_KEY_URL = "/api/v1/push/public-key";
 const PUSH_WRITE_HEADERS = { "Content-Type": "application/json", "X-Requested-With": "civic311" };
 
+/* The app's name in any language the worker imported (the title of a push without one). */
+function pushFallbackTitle() {
+  const all = self.CIVIC_STRINGS || {};
+  const first = Object.values(all)[0];
+  return (first && first.appName) || PUSH_FALLBACK_TITLE;
+}
+
 function readPushJson(data) {
   if (!data) {
     return {};
@@ -43,7 +50,7 @@ function notificationFromPush(data) {
     options.tag = notification.tag;
     options.renotify = true;
   }
-  return { title: notification.title || PUSH_FALLBACK_TITLE, options };
+  return { title: notification.title || pushFallbackTitle(), options };
 }
 
 async function showPushNotification(event) {

@@ -12,11 +12,12 @@ self.civicShell = (() => {
   const PAGES_CACHE = `${CACHE_PREFIX}pages-v1`;
   const API_CACHE = `${CACHE_PREFIX}api-v1`;
   const TILES_CACHE = `${CACHE_PREFIX}tiles-v1`;
-  const CURRENT_CACHES = [SHELL_CACHE, PAGES_CACHE, API_CACHE, TILES_CACHE];
+  const CURRENT_CACHES = [SHELL_CACHE, PAGES_CACHE, API_CACHE, TILES_CACHE, `${CACHE_PREFIX}prefs-v1`];
   const OFFLINE_URL = "/offline";
   const MY_REQUESTS_URL = "/my";
   const SIGN_OUT_PATH = "/auth/sign-out";
   const STATIC_PREFIX = "/static/";
+  const STRINGS_PREFIX = "/strings/";
   const HASH_PARAM = "v";
   const API_READ_PREFIXES = ["/api/v1/services", "/api/v1/requests", "/api/v1/answers"];
   const MAX_PAGES = 60;
@@ -25,9 +26,13 @@ self.civicShell = (() => {
   const TILE_PATTERN = tilePattern(SHELL.tileUrl);
   const FRESH_PAGE_MARK = 'data-page-source="network"';
   const COPY_PAGE_MARK = 'data-page-source="copy"';
+  const PREFS_CACHE = `${CACHE_PREFIX}prefs-v1`;
+  const LOCALE_KEY = "/__civic311/locale";
+  let readerLocale = null;
 
   function isHashed(url) {
-    return url.pathname.startsWith(STATIC_PREFIX) && url.searchParams.has(HASH_PARAM);
+    const prefixed = url.pathname.startsWith(STATIC_PREFIX) || url.pathname.startsWith(STRINGS_PREFIX);
+    return prefixed && url.searchParams.has(HASH_PARAM);
   }
 
   function escapeRegExp(text) {
@@ -157,6 +162,43 @@ self.civicShell = (() => {
     return response;
   }
 
+  /* The language the reader's pages are in, as the last page told us (kept across restarts). */
+  async function rememberLocale(locale) {
+    if (typeof locale !== "string" || !/^[a-z]{2,3}$/.test(locale)) {
+      return;
+    }
+    readerLocale = locale;
+    const cache = await caches.open(PREFS_CACHE);
+    await cache.put(LOCALE_KEY, new Response(locale));
+  }
+
+  async function currentLocale() {
+    if (!readerLocale) {
+      const saved = await matchIn(PREFS_CACHE, LOCALE_KEY);
+      readerLocale = saved ? await saved.text() : (self.navigator.language || "en").slice(0, 2);
+    }
+    return readerLocale;
+  }
+
+  /* A text of the worker's own in the reader's language (English when there is none). */
+  function text(locale, key) {
+    const all = self.CIVIC_STRINGS || {};
+    return (all[locale] && all[locale][key]) || (all.en && all.en[key]) || "";
+  }
+
+  /* The offline page in the reader's language; a minimal one if none was saved. */
+  async function offlinePage() {
+    const locale = await currentLocale();
+    const saved =
+      (await matchIn(SHELL_CACHE, `${OFFLINE_URL}?locale=${locale}`)) ||
+      (await matchIn(SHELL_CACHE, OFFLINE_URL));
+    if (saved) {
+      return saved;
+    }
+    const body = `<!doctype html><html lang="${locale}"><meta charset="utf-8"><title>${text(locale, "offlineTitle")}</title><h1>${text(locale, "offlineTitle")}</h1><p>${text(locale, "offlineBody")}</p></html>`;
+    return new Response(body, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+
   /* Pages: network first (with navigation preload), else the last copy (marked as a copy),
    * else the offline page. */
   async function pageStrategy(event) {
@@ -168,7 +210,7 @@ self.civicShell = (() => {
       if (saved) {
         return markAsCopy(saved);
       }
-      return (await matchIn(SHELL_CACHE, OFFLINE_URL)) || Response.error();
+      return await offlinePage();
     }
   }
 
@@ -278,5 +320,6 @@ self.civicShell = (() => {
     chooseStrategy,
     isSignOut,
     forgetPersonalCopies,
+    rememberLocale,
   });
 })();

@@ -28,4 +28,7 @@ self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") {
     event.waitUntil(self.skipWaiting());
   }
+  if (event.data && event.data.type === "LOCALE") {
+    event.waitUntil(self.civicShell.rememberLocale(event.data.locale));
+  }
 });

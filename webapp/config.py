@@ -15,6 +15,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 
+def _catalog_locales() -> tuple[str, ...]:
+    """English (the source language) and every language with a catalog, e.g. ("en", "es")."""
+    root = PROJECT_ROOT / "webapp" / "translations"
+    found = sorted(p.name for p in root.glob("*/LC_MESSAGES") for p in [p.parent])
+    return ("en", *(code for code in found if code != "en"))
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     """Return an environment variable, treating the empty string as unset."""
     value = os.environ.get(name)
@@ -85,7 +92,8 @@ class Config:
 
     BABEL_DEFAULT_LOCALE = _env("DEFAULT_LOCALE", "en")
     BABEL_DEFAULT_TIMEZONE = _env("CITY_TIMEZONE", "America/New_York")
-    SUPPORTED_LOCALES = ("en",)
+    # One per catalog in webapp/translations/: a new language needs no code change.
+    SUPPORTED_LOCALES = _catalog_locales()
 
     CITY_NAME = _env("CITY_NAME", "Chattanooga")
     JURISDICTION_ID = _env("JURISDICTION_ID", "chattanooga.tn.us")

@@ -7,7 +7,7 @@ error shape; Open311 paths answer in the GeoReport v2 error shape instead.
 from __future__ import annotations
 
 from flask import Flask, current_app, make_response, render_template, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from webapp.access import wants_json
@@ -16,22 +16,22 @@ from webapp.domain.errors import DomainError
 from webapp.extensions import db
 
 PLAIN_MESSAGES = {
-    400: "That request could not be understood.",
-    401: "Please sign in first.",
-    403: "You do not have permission to do that.",
-    404: "We could not find that.",
-    405: "That action is not allowed here.",
-    409: "That cannot be done right now.",
-    413: "That upload is too large. Please send smaller or fewer photos.",
-    422: "Some of what was sent is not valid.",
-    429: "Too many attempts. Please wait a moment and try again.",
-    500: "Something went wrong on our side. Nothing was saved; please try again.",
+    400: _l("That request could not be understood."),
+    401: _l("Please sign in first."),
+    403: _l("You do not have permission to do that."),
+    404: _l("We could not find that."),
+    405: _l("That action is not allowed here."),
+    409: _l("That cannot be done right now."),
+    413: _l("That upload is too large. Please send smaller or fewer photos."),
+    422: _l("Some of what was sent is not valid."),
+    429: _l("Too many attempts. Please wait a moment and try again."),
+    500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
 
 
 def plain_message(code: int) -> str:
     """The translated plain-language message for an HTTP status code."""
-    return _(PLAIN_MESSAGES.get(code, "Something went wrong."))
+    return str(PLAIN_MESSAGES.get(code, _l("Something went wrong.")))
 
 
 def negotiated_error(

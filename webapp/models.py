@@ -189,6 +189,8 @@ class Device(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     notify_prefs: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The language its reader chose here (the switcher); notifications use it.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -222,6 +224,8 @@ class Service(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Other languages' values: {"es": {"name": ..., "description": ..., "group": ...}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     department: Mapped[Department | None] = relationship()
     attributes: Mapped[list[ServiceAttribute]] = relationship(
@@ -257,6 +261,8 @@ class ServiceAttribute(db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
     datatype_description: Mapped[str] = mapped_column(Text, default="")
     values: Mapped[list] = mapped_column(JSON, default=list)
+    # {"es": {"description": ..., "datatype_description": ..., "values": {key: name}}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
     service: Mapped[Service] = relationship(back_populates="attributes")
 
@@ -322,6 +328,8 @@ class ServiceRequest(db.Model):
     channel: Mapped[str] = mapped_column(String(10), default=Channel.PWA, active_history=True)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     community_issue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The language the reporter used (set on insert by webapp.i18n), shown to staff.
+    locale: Mapped[str | None] = mapped_column(String(16))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
 
     client_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
@@ -510,6 +518,8 @@ class ResponseTemplate(db.Model):
     resolution: Mapped[str | None] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
+    # {"es": {"title": ..., "body": ...}}.
+    translations: Mapped[dict | None] = mapped_column(JSON)
 
 
 class CityBoundary(db.Model):

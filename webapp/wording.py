@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from webapp.content_i18n import localized, localized_values
 from webapp.domain.glossary import resolution_word as resolution_label
 from webapp.domain.glossary import status_word
 from webapp.models import EventKind, RequestEvent, ServiceRequest, Status
@@ -70,6 +71,8 @@ def channel_label(channel: str | None) -> str:
         "liaison": _("a neighborhood liaison"),
         "open311": _("another app (Open311)"),
         "phone": _("a phone call"),
+        "walk_in": _("a visit in person"),
+        "email": _("an e-mail"),
     }
     return words.get(channel or "", _("unknown"))
 
@@ -106,8 +109,9 @@ def answer_lines(request: ServiceRequest) -> list[tuple[str, str]]:
     attributes = {a.code: a for a in request.service.attributes} if request.service else {}
     for code, value in answers.items():
         attribute = attributes.get(code)
-        question = (attribute.description or code) if attribute else code
-        names = {str(v.get("key")): v.get("name") for v in (attribute.values or [])} if attribute else {}
+        question = (localized(attribute, "description") or code) if attribute else code
+        choices = localized_values(attribute) if attribute else []
+        names = {str(v.get("key")): v.get("name") for v in choices}
         values = value if isinstance(value, list) else [value]
         lines.append((question, ", ".join(str(names.get(str(v), v)) for v in values)))
     return lines

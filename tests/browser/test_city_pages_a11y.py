@@ -42,7 +42,7 @@ def _sign_in(page, email: str) -> None:
     page.goto("/auth/sign-in")
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    page.click("main button[type=submit], main input[type=submit]")
     page.wait_for_load_state("networkidle")
 
 

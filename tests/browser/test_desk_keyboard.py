@@ -94,7 +94,7 @@ def test_a_pothole_call_by_keyboard_only(live_app, browser, live_server, screens
     page.goto("/auth/sign-in")
     page.fill("#email", "desk@example.com")
     page.fill("#password", factories.PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    page.click("main button[type=submit], main input[type=submit]")
     page.goto("/staff/desk")
     keys = Keys(page)
 

@@ -47,7 +47,7 @@ def test_staff_closes_with_photo_resident_sees_it_and_reopens(
     staff_page.goto("/auth/sign-in")
     staff_page.fill("#email", staff_email)
     staff_page.fill("#password", factories.PASSWORD)
-    staff_page.click("button[type=submit], input[type=submit]")
+    staff_page.click("main button[type=submit], main input[type=submit]")
     staff_page.wait_for_url("**/staff/")
     staff_page.click(f"text={public_id}")
     staff_page.select_option("#close-resolution", "fixed")

@@ -32,10 +32,12 @@ MATRIX: dict[str, set[str]] = {
     "GET resident.service_worker": EVERYONE,
     "GET resident.service_worker_part": EVERYONE,
     "GET resident.offline": EVERYONE,
+    "GET resident.script_strings": EVERYONE,
     "GET resident.web_app_manifest_file": EVERYONE,
     "POST resident.confirm_fixed": REQUESTER,
     "POST resident.reopen": REQUESTER,
     "POST resident.rate": REQUESTER,
+    "POST resident.choose_language": EVERYONE,
     "GET auth.sign_in": EVERYONE,
     "POST auth.sign_in": EVERYONE,
     "GET auth.sign_up": EVERYONE,
@@ -82,6 +84,8 @@ MATRIX: dict[str, set[str]] = {
     "GET liaison.dashboard": LIAISONS,
     "POST liaison.follow": LIAISON_OF_THE_NEIGHBORHOOD,
     "GET admin.index": ADMIN,
+    "GET admin.translations": ADMIN,
+    "POST admin.translations": ADMIN,
     "GET admin.departments": ADMIN,
     "POST admin.departments": ADMIN,
     "GET admin.department": ADMIN,
@@ -174,6 +178,7 @@ SAMPLE_ARGS = {
     "direction": "up",
     "mail_id": "1",
     "target_id": "1",
+    "locale": "es",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import url_for
 
+from webapp.content_i18n import localized, localized_values
 from webapp.models import Photo, RequestEvent, Service, ServiceAttribute, ServiceRequest, w3c
 from webapp.wording import event_label, status_label, status_labels
 
@@ -17,10 +18,10 @@ def attribute_json(attribute: ServiceAttribute) -> dict:
         "required": attribute.required,
         "variable": attribute.variable,
         "order": attribute.order,
-        "description": attribute.description,
-        "datatype_description": attribute.datatype_description,
+        "description": localized(attribute, "description"),
+        "datatype_description": localized(attribute, "datatype_description"),
         "values": [
-            {"key": str(v.get("key")), "name": v.get("name")} for v in attribute.values or []
+            {"key": str(v.get("key")), "name": v.get("name")} for v in localized_values(attribute)
         ],
     }
 
@@ -29,9 +30,9 @@ def service_json(service: Service) -> dict:
     """A service with its attributes."""
     return {
         "service_code": service.service_code,
-        "name": service.name,
-        "description": service.description,
-        "group": service.group,
+        "name": localized(service, "name"),
+        "description": localized(service, "description"),
+        "group": localized(service, "group"),
         "keywords": service.keyword_list,
         "department": service.department.name if service.department else None,
         "sla_days": service.sla_days,

@@ -12,14 +12,16 @@ import base64
 import binascii
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from flask import current_app
-from flask_babel import force_locale
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from webapp.content_i18n import localized
 from webapp.domain import alerts, glossary, mail, push_endpoints
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.i18n import recipient_locale, render_in_locale
 from webapp.models import (
     Device,
     EventKind,
@@ -61,7 +63,7 @@ def resolution_label(resolution: str | None) -> str:
 def build_payload(event: RequestEvent, kind: str, navigate: str) -> dict:
     """The Declarative Web Push message for an event (the service worker reads it too)."""
     request = event.request
-    name = request.service.name
+    name = localized(request.service, "name")
     if kind == ALWAYS:
         title = _(
             "%(service)s %(id)s: %(outcome)s",
@@ -112,7 +114,11 @@ def wants(device_prefs: dict | None, kind: str) -> bool:
 
 
 def _subscriptions_for(follow: Follow) -> list[tuple[PushSubscription, dict, str | None]]:
-    """A follower's subscriptions with the device's preferences and the user's locale."""
+    """A follower's subscriptions with the device's preferences and the reader's language.
+
+    The language is the account's choice, else the device's (set by the switcher, or
+    when the browser subscribed): the person who will read it, never the caller.
+    """
     conditions = []
     if follow.user_id is not None:
         conditions.append(PushSubscription.user_id == follow.user_id)
@@ -124,7 +130,8 @@ def _subscriptions_for(follow: Follow) -> list[tuple[PushSubscription, dict, str
     for subscription in db.session.scalars(select(PushSubscription).where(or_(*conditions))):
         device = db.session.get(Device, subscription.device_id) if subscription.device_id else None
         user = db.session.get(User, subscription.user_id) if subscription.user_id else None
-        found.append((subscription, (device and device.notify_prefs) or {}, user and user.locale))
+        prefs = (device and device.notify_prefs) or {}
+        found.append((subscription, prefs, recipient_locale(user, device)))
     return found
 
 
@@ -134,10 +141,7 @@ def _payload_in(locale: str | None, event: RequestEvent, kind: str, navigate: st
     Forcing the locale also keeps gettext away from the request: status changes are
     made from the CLI and workers too, where there is no browser to ask.
     """
-    supported = current_app.config.get("SUPPORTED_LOCALES", ())
-    chosen = locale if locale in supported else current_app.config["BABEL_DEFAULT_LOCALE"]
-    with force_locale(chosen):
-        return build_payload(event, kind, navigate)
+    return render_in_locale(locale, lambda: build_payload(event, kind, navigate))
 
 
 def _is_requesters(follow: Follow, request) -> bool:
@@ -263,6 +267,9 @@ def subscribe(
     subscription.user_id = user.id if user else None
     subscription.device_id = device.id if device else None
     subscription.failure_count = 0
+    if device is not None and has_request_context():
+        # The language this person reads the app in is the one their notifications use.
+        device.locale = str(get_locale())
     db.session.flush()
     return subscription, created
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 
+from webapp.content_i18n import localized, localized_values
 from webapp.domain import open311_statuses
 from webapp.models import Photo, Service, ServiceAttribute, w3c
 from webapp.open311.queries import RequestPage
@@ -21,12 +22,12 @@ def service_entry(service: Service) -> dict:
     """One ``<service>`` of ``GET services``."""
     return {
         "service_code": service.service_code,
-        "service_name": service.name,
-        "description": service.description,
+        "service_name": localized(service, "name"),
+        "description": localized(service, "description"),
         "metadata": bool(service.attributes),
         "type": "realtime",
         "keywords": ", ".join(service.keyword_list),
-        "group": service.group,
+        "group": localized(service, "group"),
     }
 
 
@@ -37,12 +38,12 @@ def attribute_entry(attribute: ServiceAttribute) -> dict:
         "code": attribute.code,
         "datatype": attribute.datatype,
         "required": attribute.required,
-        "datatype_description": attribute.datatype_description or None,
+        "datatype_description": localized(attribute, "datatype_description") or None,
         "order": attribute.order,
-        "description": attribute.description,
+        "description": localized(attribute, "description"),
         "values": [
             {"key": str(value.get("key")), "name": value.get("name")}
-            for value in attribute.values or []
+            for value in localized_values(attribute)
         ],
     }
 

@@ -25,9 +25,12 @@ from flask import (
 from flask.cli import with_appcontext
 from flask_babel import format_date
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from webapp.access import public
+from webapp.content_i18n import localized
 from webapp.domain import exports, rollups, stats
+from webapp.extensions import db
 from webapp.inputs import column_length, text_arg
 from webapp.models import Service
 from webapp.opendata import bp, charts
@@ -81,6 +84,9 @@ def stats_page():
             "opendata/stats.html",
             window=figures["window"],
             rows=figures["rows"],
+            service_names={
+                s.service_code: localized(s, "name") for s in db.session.scalars(select(Service))
+            },
             weeks=weeks,
             week_labels=week_labels,
             sla_bars=charts.column_bars(sla, top=100),

@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("resident", __name__)
 
-from webapp.resident import closure_views, email_views, views, worker_views  # noqa: E402,F401
+from webapp.resident import (  # noqa: E402,F401
+    closure_views,
+    email_views,
+    language_views,
+    strings_views,
+    views,
+    worker_views,
+)

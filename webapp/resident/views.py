@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
+from webapp.content_i18n import localized, localized_group
 from webapp.domain import mapread, places
 from webapp.domain import my_requests as my_requests_domain
 from webapp.domain import requests as requests_domain
@@ -32,7 +33,13 @@ def _service_groups() -> list[tuple[str, list[Service]]]:
         .options(selectinload(Service.attributes))
         .order_by(Service.group, Service.name)
     ).all()
-    return [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    grouped = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.group)]
+    # Groups and services are shown in the reader's language, sorted as they read them.
+    shown = [(localized_group(items), items) for _group, items in grouped]
+    return [
+        (group, sorted(items, key=lambda s: localized(s, "name").casefold()))
+        for group, items in sorted(shown, key=lambda pair: pair[0].casefold())
+    ]
 
 
 def _map_settings(account=None) -> dict:
@@ -134,19 +141,20 @@ def map_page():
     """The public map of requests: clusters and markers by script, a list without it."""
     filters, chosen = _map_filters(request.args)
     found = mapread.page(filters, page_size=MAP_LIST_SIZE)
+    services = db.session.scalars(
+        select(Service).where(Service.public.is_(True)).order_by(Service.name)
+    ).all()
+    names = {service.service_code: localized(service, "name") for service in services}
     rows = [
         {
             "public_id": row.public_id,
-            "service_name": row.service_name,
+            "service_name": names.get(row.service_code, row.service_name),
             "status_label": status_label_for(row.detailed_status, row.resolution, row.reopened),
             "received_at": datetime.fromisoformat(row.requested_datetime),
             "where": row.address or row.landmark or row.neighborhood or "",
         }
         for row in found.rows
     ]
-    services = db.session.scalars(
-        select(Service).where(Service.public.is_(True)).order_by(Service.name)
-    ).all()
     return render_template(
         "resident/map.html",
         rows=rows,

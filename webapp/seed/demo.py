@@ -33,6 +33,7 @@ from webapp.models import (
     utcnow,
 )
 from webapp.seed import chattanooga as city
+from webapp.seed import chattanooga_es
 
 SEED = 311
 SEED_NAMESPACE = uuid.UUID("6f0f1d2e-3311-4c11-9b11-c101c0000311")
@@ -366,6 +367,8 @@ def seed_demo(request_count: int = DEFAULT_REQUEST_COUNT) -> dict:
     from webapp.seed.answers import seed_answers
 
     seed_answers()
+    chattanooga_es.seed_translations()
+    chattanooga_es.seed_templates()
     users = seed_users()
     created = seed_requests(request_count)
     db.session.commit()

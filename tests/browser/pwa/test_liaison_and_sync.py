@@ -26,7 +26,7 @@ def sign_in(page, email):
     page.goto("/auth/sign-in")
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
-    page.click("button[type=submit], input[type=submit]")
+    page.click("main button[type=submit], main input[type=submit]")
     page.wait_for_load_state()
 
 

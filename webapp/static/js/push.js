@@ -1,7 +1,8 @@
 /* "Notify me when this is fixed": ask for permission only on a tap, subscribe with the
  * server's VAPID key, send the subscription to the server, and keep it in sync on every
  * page start. Wires every button[data-push-subscribe] and [data-push-preferences] form
- * on import. User-facing text comes from data-msg-* attributes (translated server-side). */
+ * on import. User-facing text comes from data-msg-* attributes (translated server-side),
+ * else from the language's script texts (/strings/<locale>.js, see webapp/js_strings.py). */
 
 const PUBLIC_KEY_URL = "/api/v1/push/public-key";
 const SUBSCRIPTIONS_URL = "/api/v1/push/subscriptions";
@@ -139,9 +140,12 @@ export async function resyncSubscription() {
   return sendSubscription(subscription);
 }
 
+/* The page's own text, else the script texts of the page's language, else English. */
 function message(root, name) {
   const key = `msg${name[0].toUpperCase()}${name.slice(1)}`;
-  return (root && root.dataset[key]) || FALLBACK_MESSAGES[name];
+  const texts = (self.CIVIC_STRINGS || {})[document.documentElement.lang] || {};
+  const scriptKey = `push${name[0].toUpperCase()}${name.slice(1)}`;
+  return (root && root.dataset[key]) || texts[scriptKey] || FALLBACK_MESSAGES[name];
 }
 
 function showStatus(root, name) {

@@ -17,10 +17,19 @@ export async function registerServiceWorker() {
   try {
     const registration = await navigator.serviceWorker.register(SW_URL, { scope: "/" });
     watchForUpdates(registration);
+    tellLanguage();
     return registration;
   } catch (error) {
     console.warn("Service worker registration failed", error);
     return null;
+  }
+}
+
+/* The worker shows the offline page and its own texts in the language this page is in. */
+async function tellLanguage() {
+  const ready = await navigator.serviceWorker.ready;
+  if (ready.active) {
+    ready.active.postMessage({ type: "LOCALE", locale: document.documentElement.lang });
   }
 }
 

@@ -10,6 +10,15 @@ const PIN_ANCHOR = [22, 52];
 
 let leafletPromise = null;
 
+/** Leaflet's own control texts in the page's language (/strings/<locale>.js). */
+function inReadersLanguage(L) {
+  const texts = (self.CIVIC_STRINGS || {})[document.documentElement.lang] || {};
+  if (texts.mapZoomIn && L.Control && L.Control.Zoom) {
+    L.Control.Zoom.mergeOptions({ zoomInTitle: texts.mapZoomIn, zoomOutTitle: texts.mapZoomOut });
+  }
+  return L;
+}
+
 /** Load Leaflet's CSS and script once; resolves with window.L or rejects. */
 export function loadLeaflet(scriptUrl, cssUrl) {
   if (window.L) {
@@ -25,7 +34,8 @@ export function loadLeaflet(scriptUrl, cssUrl) {
     document.head.append(css);
     const script = document.createElement("script");
     script.src = scriptUrl;
-    script.onload = () => (window.L ? resolve(window.L) : reject(new Error("no Leaflet")));
+    script.onload = () =>
+      window.L ? resolve(inReadersLanguage(window.L)) : reject(new Error("no Leaflet"));
     script.onerror = () => {
       leafletPromise = null;
       reject(new Error("Leaflet did not load"));

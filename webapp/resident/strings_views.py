@@ -1,0 +1,37 @@
+"""``/strings/<locale>.js``: script texts per language (see ``webapp/js_strings.py``)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, request, url_for
+
+from webapp.access import public
+from webapp.assets import STATIC_MAX_AGE, VERSION_ARG
+from webapp.i18n import normalise
+from webapp.js_strings import script_for, script_hash
+from webapp.resident import bp
+
+
+def strings_url(locale: str) -> str:
+    """The hashed URL of a language's script texts."""
+    return url_for("resident.script_strings", locale=locale, **{VERSION_ARG: script_hash(locale)})
+
+
+def all_strings_urls() -> list[str]:
+    """One URL per supported language, for the service worker's precache and imports."""
+    return [strings_url(code) for code in current_app.config["SUPPORTED_LOCALES"]]
+
+
+@bp.get("/strings/<locale>.js")
+@public
+def script_strings(locale: str):
+    """A language's script texts; immutable when asked for by its current hash."""
+    if normalise(locale) != locale:
+        abort(404)
+    script = script_for(locale)
+    response = Response(script, mimetype="text/javascript")
+    if request.args.get(VERSION_ARG) == script_hash(locale):
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+        return response
+    response.headers["Cache-Control"] = "no-cache"
+    response.add_etag()
+    return response.make_conditional(request)
