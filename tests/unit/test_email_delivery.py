@@ -272,3 +272,24 @@ def test_queue_email_sends_any_message_through_the_outbox(mail_app, smtp_server)
     [message] = smtp_server.wait_for(1)
     assert message["Subject"] == "We got your e-mail"
     assert message.get_body(("plain",)).get_content().strip() == "Thanks, we have it."
+
+
+def test_a_spanish_reporter_is_mailed_in_spanish_when_english_staff_close(
+    mail_app, staff, smtp_server
+):
+    staff.locale = "en"
+    # Reported from a phone set to Spanish, without an account.
+    with mail_app.test_request_context(headers={"Accept-Language": "es"}):
+        request = factories.gen_request("pothole", contact_email="rita@example.net")
+        db.session.commit()
+    assert request.locale == "es"
+    close(request, staff)
+
+    assert mail.deliver_due() == 2
+
+    confirmation, closure = smtp_server.wait_for(2)
+    assert confirmation["Subject"].startswith("Recibimos su reporte")
+    text = closure.get_body(("plain",)).get_content()
+    assert "Filled and sealed the pothole this morning." in text  # the staff's own words
+    assert "Resuelta" in closure["Subject"]
+    assert "Fixed" not in closure["Subject"]

@@ -38,10 +38,12 @@ from flask_mailman.message import sanitize_address
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from webapp.content_i18n import localized
 from webapp.domain import links
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.extensions import mail as mailman
+from webapp.i18n import reporter_locale
 from webapp.models import (
     EmailAddress,
     EmailOptOut,
@@ -238,7 +240,9 @@ def on_request_event(
         return None
     if not address or not wants or blocked_reason(address, request.id):
         return None
-    locale = request.requester.locale if request.requester else None
+    # Written in the reporter's language (their account's, their phone's, or the one
+    # they reported in), never in the language of the staff member who caused it.
+    locale = reporter_locale(request)
     payload = {"template": "request", "kind": kind, "base_url": base_url(), "locale": locale}
     if headers:
         payload["headers"] = dict(headers)
@@ -307,7 +311,7 @@ def _subject(request: ServiceRequest, event: RequestEvent, kind: str) -> str:
         return _(
             "We received your report %(id)s (%(service)s)",
             id=request.public_id,
-            service=request.service.name,
+            service=localized(request.service, "name"),
         )
     return notify.build_payload(event, kind, "")["notification"]["title"]
 
