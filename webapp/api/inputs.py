@@ -269,6 +269,9 @@ class SubscribeBody(Input):
     keys: SubscriptionKeys
     request: PublicId | None = Field(None, description="Also follow this request (public id)")
     old_endpoint: Text(MAX_ENDPOINT, description="A rotated subscription to replace") | None = None
+    expirationTime: WholeNumber(0, 2**53) | None = Field(  # noqa: N815 - the browser's own name
+        None, description="As PushSubscription.toJSON() sends it; not stored"
+    )
 
 
 class UnsubscribeBody(Input):

@@ -85,7 +85,7 @@ def test_email_from_report_to_not_fixed_reopen_unsubscribe_and_another_phone(
     staff_page.goto("/auth/sign-in")
     staff_page.fill("#email", "crew@city.gov")
     staff_page.fill("#password", factories.PASSWORD)
-    staff_page.click("button[type=submit], input[type=submit]")
+    staff_page.click("main button[type=submit], main input[type=submit]")
     staff_page.wait_for_url("**/staff/")
     staff_page.goto(f"/staff/requests/{public_id}")
     staff_page.select_option("#close-resolution", "fixed")

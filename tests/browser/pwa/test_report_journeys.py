@@ -29,8 +29,14 @@ def test_anonymous_pothole_with_photo_and_questions_takes_at_most_twelve_taps(
     page.check("#service-pothole")
     questions = page.locator(".attribute-questions[data-service='pothole']")
     questions.wait_for(state="visible")
+    # Right under the chosen category; its "Before you report…" answers, when it has
+    # some, come first, between the two.
     follows_choice = questions.evaluate(
-        "q => q.previousElementSibling.querySelector('#service-pothole') !== null"
+        """q => {
+          let above = q.previousElementSibling;
+          if (above && above.id === "report-answers") above = above.previousElementSibling;
+          return above !== null && above.querySelector('#service-pothole') !== null;
+        }"""
     )
     assert follows_choice, "the questions sit right under the chosen category"
     wait_for(page, lambda: page.evaluate(IN_VIEW, "#attr-pothole-size"))
