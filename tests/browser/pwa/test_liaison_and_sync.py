@@ -27,6 +27,9 @@ def sign_in(page, email):
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
     page.click("main button[type=submit], main input[type=submit]")
+    # Signed in once the form's answer has taken the page elsewhere (a navigation
+    # started before that would cancel the sign-in).
+    page.wait_for_url(lambda url: "/auth/sign-in" not in url)
     page.wait_for_load_state()
 
 
