@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, redirect, request, url_for
 
 from webapp.access import public
-from webapp.extensions import db
+from webapp.extensions import csrf, db
 from webapp.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, normalise
 from webapp.resident import bp
 from webapp.sessions import current_account, current_device
@@ -24,8 +24,15 @@ def _back_to(target: str | None) -> str:
 
 @bp.post("/language")
 @public
+@csrf.exempt
 def choose_language():
-    """Switch the language; works as a plain form, so without JavaScript too."""
+    """Switch the language; works as a plain form, so without JavaScript too.
+
+    No CSRF token: the switcher is on every page, and a token would write the session
+    cookie on every page view, so a page fetched in the background (the service worker
+    saving the shell) could overwrite a sign-in that happened meanwhile. The worst a
+    forged post can do is change the language, which the reader sees and can undo.
+    """
     code = normalise(request.form.get("locale"))
     if code is None:
         abort(400)
