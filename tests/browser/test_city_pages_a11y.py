@@ -40,6 +40,7 @@ def city_pages(live_app):
 
 def _sign_in(page, email: str) -> None:
     page.goto("/auth/sign-in")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # the app shell is saved first: no background fetch races the sign-in
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
     page.click("main button[type=submit], main input[type=submit]")

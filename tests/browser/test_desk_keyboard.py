@@ -92,6 +92,7 @@ def test_a_pothole_call_by_keyboard_only(live_app, browser, live_server, screens
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto("/auth/sign-in")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # the app shell is saved first: no background fetch races the sign-in
     page.fill("#email", "desk@example.com")
     page.fill("#password", factories.PASSWORD)
     page.click("main button[type=submit], main input[type=submit]")

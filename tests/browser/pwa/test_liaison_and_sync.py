@@ -24,6 +24,7 @@ HOLD_BACK = """async () => {
 def sign_in(page, email):
     """Sign in through the real form, as a person would."""
     page.goto("/auth/sign-in")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # the app shell is saved first: no background fetch races the sign-in
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
     page.click("main button[type=submit], main input[type=submit]")
