@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from tests import factories
+from tests.browser.conftest import SHELL_SAVED
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from webapp.domain import mail
 from webapp.domain import requests as requests_domain
@@ -83,7 +84,7 @@ def test_email_from_report_to_not_fixed_reopen_unsubscribe_and_another_phone(
     )
     staff_page = staff_context.new_page()
     staff_page.goto("/auth/sign-in")
-    staff_page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # the app shell is saved first: no background fetch races the sign-in
+    staff_page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
     staff_page.fill("#email", "crew@city.gov")
     staff_page.fill("#password", factories.PASSWORD)
     staff_page.click("main button[type=submit], main input[type=submit]")

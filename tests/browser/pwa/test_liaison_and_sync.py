@@ -5,7 +5,7 @@ Background Sync handler delivers a waiting report on its own."""
 from sqlalchemy import select
 
 from tests import factories
-from tests.browser.conftest import registration_id
+from tests.browser.conftest import SHELL_SAVED, registration_id
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
 from webapp.extensions import db
 from webapp.models import Neighborhood
@@ -24,7 +24,7 @@ HOLD_BACK = """async () => {
 def sign_in(page, email):
     """Sign in through the real form, as a person would."""
     page.goto("/auth/sign-in")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")  # the app shell is saved first: no background fetch races the sign-in
+    page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
     page.fill("#email", email)
     page.fill("#password", factories.PASSWORD)
     page.click("main button[type=submit], main input[type=submit]")
@@ -75,7 +75,7 @@ def test_background_sync_event_delivers_a_waiting_report_exactly_once(
     live_app, live_server, browser_context, page, flow
 ):
     page.goto("/")
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.evaluate(SHELL_SAVED)
     page.reload()
     page.wait_for_function("!!navigator.serviceWorker.controller")
     posts = []
