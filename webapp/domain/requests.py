@@ -306,7 +306,7 @@ def submit(sub: Submission) -> SubmitResult:
             return replay
     processed = None
     if (sub.lat is None or sub.long is None) and 0 < len(sub.photos) <= MAX_PHOTOS:
-        # Photos and places (issue 4): a report without a pin takes the location from
+        # A report without a pin takes the location from
         # the EXIF GPS of its first photo that has one; the boundary check still applies.
         processed = [photo_pipeline.process(data) for data in sub.photos]
         located = next((item.gps for item in processed if item.gps), None)
