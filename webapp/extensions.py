@@ -1,5 +1,6 @@
 """Unbound Flask extension objects; ``create_app`` binds them with ``init_app``."""
 
+from flask import session
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -18,9 +19,28 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+
+class SignedInSessionProtection(LoginManager):
+    """Flask-Login with "strong" session protection applied to signed-in sessions only.
+
+    Flask-Login checks the browser's fingerprint against any non-empty session. A
+    signed-out visitor's session holds just a form token, never a fingerprint, so the
+    stock check failed on every page view, marked the session changed and sent a fresh
+    ``Set-Cookie``. Those cookies raced real sign-ins: a page the service worker fetched
+    in the background before the sign-in answered afterwards and put the old,
+    signed-out cookie back. With nobody signed in there is nothing to protect.
+    """
+
+    def _session_protection_failed(self):
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate(render_as_batch=True, compare_type=True)
-login_manager = LoginManager()
+login_manager = SignedInSessionProtection()
 csrf = CSRFProtect()
 babel = Babel()
 mail = Mail()

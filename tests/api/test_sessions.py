@@ -39,6 +39,35 @@ def test_a_session_cookie_copied_before_sign_out_stops_working(app, client, city
     assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
 
 
+def test_a_signed_out_page_view_leaves_the_session_cookie_alone(make_app):
+    """Background page fetches must not send back a cookie that could undo a sign-in."""
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    with app.app_context():
+        factories.gen_city()
+        db.session.commit()
+    first = client.get("/auth/sign-in")  # the form puts a token in the session
+    assert any(c.startswith("session=") for c in first.headers.getlist("Set-Cookie"))
+    for path in ("/", "/my", "/help", "/auth/sign-in"):
+        again = client.get(path)
+        assert again.status_code == 200, path
+        assert not any(
+            c.startswith("session=") for c in again.headers.getlist("Set-Cookie")
+        ), path
+
+
+def test_a_signed_in_session_moved_to_another_browser_is_refused(app, client, city):
+    """Strong protection still guards sessions that carry a sign-in."""
+    staff = factories.gen_user("staff")
+    db.session.commit()
+    _sign_in(client, staff)
+    copied = client.get_cookie("session").value
+    other = app.test_client()
+    other.set_cookie("session", copied)
+    response = other.get("/staff/", headers={"User-Agent": "Another browser/1.0"})
+    assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
+
+
 def test_signing_in_again_after_sign_out_works(client, city):
     resident = factories.gen_user("resident")
     db.session.commit()
