@@ -9,15 +9,11 @@ each forwarding is claimed with a lease before it is sent.
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from webapp import workers
 from webapp.domain import forwarding
-from webapp.extensions import db
 from webapp.models import Forwarding
 
 WORKER_INTERVAL_SECONDS = 60
@@ -33,27 +29,14 @@ WORKER_INTERVAL_SECONDS = 60
 )
 def forward_worker_command(once: bool, interval: float) -> None:
     """Send requests to the city's Open311 CRM and pull its updates back, in a loop."""
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo("forward-worker: forwarding to the city's CRM (Ctrl+C to stop)")
-    try:
-        while not stop.is_set():
-            try:
-                done = forwarding.run_once()
-            except Exception:  # a database blip must not end the worker
-                db.session.rollback()
-                current_app.logger.exception("forwarding failed; retrying")
-                done = 0
-            finally:
-                db.session.remove()
-            if done:
-                click.echo(f"forward-worker: {done} sent or updated")
-            if once:
-                break
-            stop.wait(interval)
-    except KeyboardInterrupt:
-        pass
+    workers.run_until_stopped(
+        "forward-worker",
+        forwarding.run_once,
+        once=once,
+        interval=interval,
+        report="{} sent or updated",
+    )
 
 
 workers.register("forward", forwarding.run_once, every=WORKER_INTERVAL_SECONDS)

@@ -9,15 +9,11 @@ Production runs ``flask --app webapp notify-worker`` processes instead (any numb
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
-from flask import Flask, current_app
+from flask import Flask
 
 from webapp import workers
 from webapp.domain import mail, push
-from webapp.extensions import db
 from webapp.models import NotificationOutbox
 
 WORKER_INTERVAL_SECONDS = 5
@@ -49,28 +45,15 @@ def push_keys_command() -> None:
 )
 def notify_worker_command(once: bool, interval: float) -> None:
     """Deliver queued push notifications and e-mail in a loop (several may run side by side)."""
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     push.pusher()
     click.echo("notify-worker: delivering push notifications and e-mail (Ctrl+C to stop)")
-    try:
-        while not stop.is_set():
-            try:
-                sent = push.deliver_due() + mail.deliver_due()
-            except Exception:  # a database blip must not end the worker
-                db.session.rollback()
-                current_app.logger.exception("push delivery failed; retrying")
-                sent = 0
-            finally:
-                db.session.remove()
-            if sent:
-                click.echo(f"notify-worker: sent {sent}")
-            if once:
-                break
-            stop.wait(interval)
-    except KeyboardInterrupt:
-        pass
+    workers.run_until_stopped(
+        "notify-worker",
+        lambda: push.deliver_due() + mail.deliver_due(),
+        once=once,
+        interval=interval,
+        report="sent {}",
+    )
 
 
 workers.register("push", push.deliver_due, every=WORKER_INTERVAL_SECONDS)

@@ -10,11 +10,13 @@ call the jobs directly.
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import click
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 
@@ -100,8 +102,11 @@ def wake_after_commit(name: str, leaves_work: Callable[[object], bool]) -> None:
     def forget(session) -> None:
         session.info.pop(flag, None)
 
-    for event_name, listener in (("after_flush", note), ("after_commit", kick_if_noted),
-                                 ("after_rollback", forget)):
+    for event_name, listener in (
+        ("after_flush", note),
+        ("after_commit", kick_if_noted),
+        ("after_rollback", forget),
+    ):
         event.listen(db.session, event_name, listener)
 
 
@@ -133,8 +138,45 @@ def init_app(app: Flask) -> None:
             return
         with start_lock:
             if runner.thread is None:
-                runner.thread = threading.Thread(target=runner.loop, name="civic311-worker",
-                                                 daemon=True)
+                runner.thread = threading.Thread(
+                    target=runner.loop, name="civic311-worker", daemon=True
+                )
                 runner.thread.start()
 
     app.before_request(start_once)
+
+
+def run_until_stopped(
+    name: str, step: Job, *, once: bool, interval: float, report: str = "{} done"
+) -> None:
+    """The loop of a standalone worker command: run ``step``, report, wait, repeat.
+
+    ``report`` words the line printed after a round that did something (``{}`` is the
+    number ``step`` returned).
+
+    Used by ``notify-worker`` and ``forward-worker``, which production runs as separate
+    processes. A database blip is logged and retried on the next round rather than
+    ending the process; SIGTERM and Ctrl+C finish the round and exit cleanly.
+    """
+    from webapp.extensions import db
+
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            try:
+                done = step()
+            except Exception:  # a database blip must not end the worker
+                db.session.rollback()
+                current_app.logger.exception("%s failed; retrying", name)
+                done = 0
+            finally:
+                db.session.remove()
+            if done:
+                click.echo(f"{name}: " + report.format(done))
+            if once:
+                break
+            stop.wait(interval)
+    except KeyboardInterrupt:
+        pass

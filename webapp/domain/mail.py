@@ -257,6 +257,13 @@ def message_id_domain() -> str:
     return parseaddr(sender)[1].rpartition("@")[2].lower() or LEGACY_MESSAGE_ID_DOMAIN
 
 
+def message_id_domains() -> set[str]:
+    """Every domain our Message-IDs have used: the sender's own, and the fixed one of
+    confirmations sent before they went through the outbox (residents still reply to
+    those)."""
+    return {message_id_domain(), LEGACY_MESSAGE_ID_DOMAIN}
+
+
 def message_id_for(request: ServiceRequest) -> str:
     """A Message-ID that names the request (``<….311-000123@domain>``), so a reply to
     the confirmation can be matched to it by the e-mail intake."""

@@ -32,10 +32,9 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import contacts, geocoding, places
+from webapp.domain import contacts, geocoding, mail, places
 from webapp.domain import photos as photo_pipeline
 from webapp.domain import requests as requests_domain
-from webapp.domain.acknowledgements import message_id_domains
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.models import (
@@ -54,7 +53,7 @@ MAX_ATTACHMENTS_READ = 10
 MAX_BODY = requests_domain.MAX_DESCRIPTION
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f0c5c1e-0d0b-4a53-9a7e-2b8f3c5d9e11")
 # A Message-ID of one of our acknowledgements: ``make_msgid(idstring=<public id>, …)``
-# on one of ``acknowledgements.message_id_domains()`` (checked in ``_referenced_request``).
+# on one of ``mail.message_id_domains()`` (checked in ``_referenced_request``).
 OUR_REFERENCE = re.compile(r"<?[^<>\s@]*?\.?(311-\d{6})[^<>\s@]*@([^<>\s@]+?)>?$")
 ADDRESS_LINE = re.compile(
     r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?[A-Za-z0-9.' ]{2,40}?\s(?:street|st|avenue|ave|road|rd|"
@@ -176,7 +175,7 @@ def _referenced_request(message) -> str | None:
     """The public id named by a reply to one of our acknowledgements, if any."""
     for reference in _references(message):
         found = OUR_REFERENCE.search(reference)
-        if found and found.group(2).lower() in message_id_domains():
+        if found and found.group(2).lower() in mail.message_id_domains():
             return found.group(1)
     return None
 
