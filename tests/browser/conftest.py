@@ -63,14 +63,6 @@ def browser(playwright_instance):
     instance.close()
 
 
-# Resolves once the service worker has saved the app shell (or after 5 s where no worker
-# runs), so a test's sign-in is not raced by the worker's background fetches.
-SHELL_SAVED = """() => ('serviceWorker' in navigator)
-  ? Promise.race([navigator.serviceWorker.ready, new Promise((r) => setTimeout(r, 5000))])
-      .then(() => true)
-  : true"""
-
-
 @pytest.fixture
 def live_app(make_app):
     """A fresh app (SQLite file database) to serve to the browser."""

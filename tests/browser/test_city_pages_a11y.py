@@ -7,7 +7,7 @@ import pytest
 
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
-from tests.browser.conftest import SHELL_SAVED
+from tests.browser.signing_in import sign_in
 from webapp.domain import forwarding
 from webapp.domain import requests as rules
 from webapp.extensions import db
@@ -40,11 +40,7 @@ def city_pages(live_app):
 
 
 def _sign_in(page, email: str) -> None:
-    page.goto("/auth/sign-in")
-    page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.click("main button[type=submit], main input[type=submit]")
+    sign_in(page, email)
     page.wait_for_load_state("networkidle")
 
 

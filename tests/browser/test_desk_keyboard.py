@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.axe import format_violations, serious_axe_violations
-from tests.browser.conftest import SHELL_SAVED
+from tests.browser.signing_in import sign_in
 from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from webapp.domain import answers, geocoding
@@ -92,11 +92,7 @@ def test_a_pothole_call_by_keyboard_only(live_app, browser, live_server, screens
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto("/auth/sign-in")
-    page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
-    page.fill("#email", "desk@example.com")
-    page.fill("#password", factories.PASSWORD)
-    page.click("main button[type=submit], main input[type=submit]")
+    sign_in(page, "desk@example.com")
     page.goto("/staff/desk")
     keys = Keys(page)
 

@@ -1,6 +1,7 @@
 """The first thing a resident sees, in real Chromium at phone size."""
 
 from tests import factories
+from tests.browser.worker import service_worker_ready
 from webapp.extensions import db
 
 
@@ -20,7 +21,7 @@ def test_home_page_loads_at_phone_size_without_console_errors(live_app, live_ser
 
 def test_service_worker_takes_control_of_the_page(live_app, live_server, page):
     page.goto("/")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.reload()
     assert page.evaluate("!!navigator.serviceWorker.controller")
     scope = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")

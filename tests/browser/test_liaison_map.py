@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations, inject_axe
-from tests.browser.pwa.test_liaison_and_sync import sign_in
+from tests.browser.signing_in import sign_in
 from tests.browser.targets import small_targets
 from webapp.extensions import db
 from webapp.models import Neighborhood

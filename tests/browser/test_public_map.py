@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.browser.axe import assert_no_serious_axe_violations
+from tests.browser.worker import service_worker_ready
 from webapp.extensions import db
 
 LAPTOP = {"width": 1366, "height": 768}
@@ -112,7 +113,7 @@ def test_public_map_offline_shows_the_last_copy_on_a_grey_map(
     browser_context, page, live_server, demo_city, screenshot
 ):
     page.goto("/map")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     _wait_for_map(page)
     shown = _in_view(page)
     listed = page.locator("#map-list li").count()

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.conftest import registration_id
+from tests.browser.worker import service_worker_ready
 from webapp.domain import push
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
@@ -98,7 +99,7 @@ def test_resident_is_notified_by_the_service_worker_when_staff_closes_the_reques
     browser_context.add_init_script(FAKE_SUBSCRIBE % json.dumps(keys.as_json()))
 
     page.goto("/")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.reload()
     assert page.evaluate("!!navigator.serviceWorker.controller")
 

@@ -11,6 +11,7 @@ import pytest
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.conftest import CHROMIUM_ARGS, PHONE, chromium_path
+from tests.browser.worker import service_worker_ready
 from webapp.extensions import db
 from webapp.resident import worker_views
 
@@ -19,7 +20,7 @@ CACHE_NAMES = "caches.keys()"
 
 def wait_for_control(page) -> None:
     """Wait until the service worker is active and controls the page (clients.claim)."""
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    service_worker_ready(page)
     page.wait_for_function("!!navigator.serviceWorker.controller")
 
 

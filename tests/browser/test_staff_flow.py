@@ -9,7 +9,7 @@ import uuid
 from PIL import Image
 
 from tests import factories
-from tests.browser.conftest import SHELL_SAVED
+from tests.browser.signing_in import sign_in
 from webapp.extensions import db
 
 CREATE = """async (key) => {
@@ -45,11 +45,7 @@ def test_staff_closes_with_photo_resident_sees_it_and_reopens(
     staff_context = browser.new_context(base_url=live_server.base_url,
                                         viewport={"width": 1280, "height": 900})
     staff_page = staff_context.new_page()
-    staff_page.goto("/auth/sign-in")
-    staff_page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
-    staff_page.fill("#email", staff_email)
-    staff_page.fill("#password", factories.PASSWORD)
-    staff_page.click("main button[type=submit], main input[type=submit]")
+    sign_in(staff_page, staff_email)
     staff_page.wait_for_url("**/staff/")
     staff_page.click(f"text={public_id}")
     staff_page.select_option("#close-resolution", "fixed")

@@ -8,7 +8,7 @@ from PIL import Image
 
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
-from tests.browser.pwa.test_liaison_and_sync import sign_in
+from tests.browser.signing_in import sign_in
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
 

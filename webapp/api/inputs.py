@@ -56,8 +56,31 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 OptionalId = Annotated[WholeNumber() | None, BeforeValidator(blank_is_none)]
 
 
-def _blank(value: Any) -> Any:
-    return blank_is_none(value)
+def _as_list(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]
+
+
+# Up to three photos of a multipart form; one photo arrives as a single value.
+Photos = Annotated[
+    list[Any],
+    BeforeValidator(_as_list),
+    Field(json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3}),
+]
+
+
+def _check_extra_fields(model: Input) -> None:
+    """Fields a form may add beyond its declared ones (answers to a service's questions,
+    ``attribute[code]``) follow the multi-line text rules; uploads are ignored."""
+    for name, value in (model.model_extra or {}).items():
+        for item in _as_list(value):
+            if not isinstance(item, str):
+                continue
+            try:
+                clean_text(item, max_length=LONG_TEXT, multiline=True)
+            except InputError as error:
+                raise PydanticCustomError(
+                    error.kind, "{name} {message}", {"name": name, "message": error.message}
+                ) from None
 
 
 # --- requests -------------------------------------------------------------------------
@@ -73,9 +96,7 @@ class MapFilterQuery(Input):
     service_code: ServiceCode | None = Field(None, description="Only this service")
     since: Text(40, description="Only requests received since (ISO 8601)") | None = None
 
-    blanks_are_absent = field_validator(
-        "bbox", "status", "service_code", "since", mode="before"
-    )(_blank)
+    BLANK_IS_ABSENT = ("bbox", "status", "service_code", "since")
 
     @field_validator("bbox", mode="after")
     @classmethod
@@ -100,14 +121,7 @@ class RequestListQuery(MapFilterQuery):
     page_size: WholeNumber(1, MAX_PAGE_SIZE, description="1..200 (default 50)") = DEFAULT_PAGE_SIZE
     after: Text(200, description="meta.next_after of the previous page") | None = None
 
-    after_blank_is_absent = field_validator("after", mode="before")(_blank)
-
-    @field_validator("page", "page_size", mode="before")
-    @classmethod
-    def absent_means_default(cls, value: Any, info) -> Any:
-        if blank_is_none(value) is None:
-            return 1 if info.field_name == "page" else DEFAULT_PAGE_SIZE
-        return value
+    BLANK_IS_ABSENT = (*MapFilterQuery.BLANK_IS_ABSENT, "after", "page", "page_size")
 
 
 class ClusterQuery(MapFilterQuery):
@@ -117,10 +131,7 @@ class ClusterQuery(MapFilterQuery):
         DEFAULT_ZOOM
     )
 
-    @field_validator("zoom", mode="before")
-    @classmethod
-    def absent_zoom_is_default(cls, value: Any) -> Any:
-        return DEFAULT_ZOOM if blank_is_none(value) is None else value
+    BLANK_IS_ABSENT = (*MapFilterQuery.BLANK_IS_ABSENT, "zoom")
 
 
 class CreateRequestHeaders(Input):
@@ -167,32 +178,14 @@ class CreateRequestForm(Input):
         None
     )
     captured_at: Text(40, format="date-time") | None = None
-    photos: list[Any] = Field(
-        default_factory=list,
-        json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3},
-    )
+    photos: Photos = Field(default_factory=list)
 
-    blanks_are_absent = field_validator("lat", "long", "accuracy", mode="before")(_blank)
-
-    @field_validator("photos", mode="before")
-    @classmethod
-    def listed(cls, value: Any) -> Any:
-        return value if isinstance(value, list) else [value]
+    BLANK_IS_ABSENT = ("lat", "long", "accuracy")
 
     @model_validator(mode="after")
     def other_fields(self) -> CreateRequestForm:
         """Answers to questions (and any other field) follow the multi-line text rules."""
-        for name, value in (self.model_extra or {}).items():
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if not isinstance(item, str):
-                    continue  # an upload under another name is ignored, as it always was
-                try:
-                    clean_text(item, max_length=LONG_TEXT, multiline=True)
-                except InputError as error:
-                    raise PydanticCustomError(
-                        error.kind, "{name} {message}", {"name": name, "message": error.message}
-                    ) from None
+        _check_extra_fields(self)
         return self
 
 
@@ -210,10 +203,7 @@ class GeocodeQuery(Input):
     def stripped(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("limit", mode="before")
-    @classmethod
-    def absent_means_default(cls, value: Any) -> Any:
-        return 5 if blank_is_none(value) is None else value
+    BLANK_IS_ABSENT = ("limit",)
 
 
 class NearbyQuery(Input):
@@ -225,12 +215,7 @@ class NearbyQuery(Input):
     limit: WholeNumber(1, 50, description="1..50 (default 10)") = 10
     service_code: ServiceCode | None = Field(None, description="Only this service")
 
-    @field_validator("radius", "limit", "service_code", mode="before")
-    @classmethod
-    def absent_means_default(cls, value: Any, info) -> Any:
-        if blank_is_none(value) is None:
-            return {"radius": 200, "limit": 10, "service_code": None}[info.field_name]
-        return value
+    BLANK_IS_ABSENT = ("radius", "limit", "service_code")
 
 
 class FollowForm(Input):
@@ -241,15 +226,7 @@ class FollowForm(Input):
     """
 
     comment: Text(LONG_TEXT, multiline=True, description="What the neighbor adds") = ""
-    photos: list[Any] = Field(
-        default_factory=list,
-        json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3},
-    )
-
-    @field_validator("photos", mode="before")
-    @classmethod
-    def listed(cls, value: Any) -> Any:
-        return value if isinstance(value, list) else [value]
+    photos: Photos = Field(default_factory=list)
 
 
 # --- push -----------------------------------------------------------------------------
@@ -315,9 +292,7 @@ class TransitionBody(Input):
     referred_to: Text(ServiceRequest.referred_to) | None = None
     duplicate_of: PublicId | None = None
 
-    blanks_are_absent = field_validator("resolution", "referred_to", "duplicate_of", mode="before")(
-        _blank
-    )
+    BLANK_IS_ABSENT = ("resolution", "referred_to", "duplicate_of")
 
 
 class AssignBody(Input):
@@ -396,29 +371,12 @@ class StaffLogForm(StaffLogBody):
         },
     )
 
-    photos: list[Any] = Field(
-        default_factory=list,
-        json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3},
-    )
-
-    @field_validator("photos", mode="before")
-    @classmethod
-    def listed(cls, value: Any) -> Any:
-        return value if isinstance(value, list) else [value]
+    photos: Photos = Field(default_factory=list)
 
     @model_validator(mode="after")
     def other_fields(self) -> StaffLogForm:
         """Answers to questions (``attribute[code]``) follow the multi-line text rules."""
-        for name, value in (self.model_extra or {}).items():
-            for item in value if isinstance(value, list) else [value]:
-                if not isinstance(item, str):
-                    continue
-                try:
-                    clean_text(item, max_length=LONG_TEXT, multiline=True)
-                except InputError as error:
-                    raise PydanticCustomError(
-                        error.kind, "{name} {message}", {"name": name, "message": error.message}
-                    ) from None
+        _check_extra_fields(self)
         return self
 
 
@@ -434,7 +392,7 @@ class AnswerSearchQuery(Input):
     service_code: ServiceCode | None = Field(None, description="Only answers of this service")
     topic: Text(AnswerTopic.topic) | None = Field(None, description="Only answers of this topic")
 
-    blanks_are_absent = field_validator("q", "service_code", "topic", mode="before")(_blank)
+    BLANK_IS_ABSENT = ("q", "service_code", "topic")
 
 
 class ResolvedBody(Input):
@@ -443,4 +401,4 @@ class ResolvedBody(Input):
     service_code: ServiceCode | None = Field(None, description="The service they looked at")
     channel: Literal[(str(Channel.PWA), str(Channel.WEB))] = "pwa"  # type: ignore[valid-type]
 
-    blanks_are_absent = field_validator("service_code", mode="before")(_blank)
+    BLANK_IS_ABSENT = ("service_code",)

@@ -13,11 +13,11 @@ names the first wrong field in ``field`` and every wrong field in ``fields``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from spectree import Response, SpecTree
 from spectree.model_adapter.pydantic_adapter import PydanticModelAdapter
 
@@ -30,9 +30,28 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
 
 
 class Input(BaseModel):
-    """Base of every declared input: unknown fields are refused, text is as sent."""
+    """Base of every declared input: unknown fields are refused, text is as sent.
+
+    Forms and query strings send "" for "not chosen". The optional fields a model names
+    in ``BLANK_IS_ABSENT`` treat a blank value as not sent, so their default applies.
+    """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    BLANK_IS_ABSENT: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if not cls.BLANK_IS_ABSENT or not isinstance(data, dict):
+            return data
+        return {
+            name: value
+            for name, value in data.items()
+            if not (
+                name in cls.BLANK_IS_ABSENT and isinstance(value, str) and value.strip() == ""
+            )
+        }
 
 
 class ErrorDetail(BaseModel):

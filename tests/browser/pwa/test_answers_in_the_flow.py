@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from tests.browser.axe import format_violations, serious_axe_violations
 from tests.browser.pwa.conftest import wait_for
+from tests.browser.worker import service_worker_ready
 from webapp.domain import answers
 from webapp.extensions import db
 from webapp.models import Contact, Service
@@ -77,7 +78,7 @@ def test_answers_come_first_and_this_answered_my_question_is_counted(live_app, p
 def test_help_search_works_offline_from_the_last_copy(live_app, page, browser_context):
     _seed_answers(live_app)
     page.goto("/help")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.reload()
     wait_for(page, lambda: page.evaluate("!!navigator.serviceWorker.controller"))
     page.fill("#help-q", "couch")

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from tests.browser.conftest import SHELL_SAVED
 from tests.browser.pwa.conftest import stored_requests, wait_for
+from tests.browser.signing_in import sign_in
 from webapp.domain import mail
 from webapp.domain import requests as requests_domain
 from webapp.extensions import db
@@ -83,11 +83,7 @@ def test_email_from_report_to_not_fixed_reopen_unsubscribe_and_another_phone(
         base_url=live_server.base_url, viewport={"width": 1280, "height": 900}
     )
     staff_page = staff_context.new_page()
-    staff_page.goto("/auth/sign-in")
-    staff_page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
-    staff_page.fill("#email", "crew@city.gov")
-    staff_page.fill("#password", factories.PASSWORD)
-    staff_page.click("main button[type=submit], main input[type=submit]")
+    sign_in(staff_page, "crew@city.gov")
     staff_page.wait_for_url("**/staff/")
     staff_page.goto(f"/staff/requests/{public_id}")
     staff_page.select_option("#close-resolution", "fixed")
@@ -141,8 +137,8 @@ def test_email_from_report_to_not_fixed_reopen_unsubscribe_and_another_phone(
     other_page.click("#other-device button[type=submit]")
     other_page.wait_for_selector(".flashes:has-text('sign-in link is on its way')")
     assert deliver(live_app) == 1
-    sign_in = smtp_server.wait_for(3)[2]
-    other_page.goto(link(sign_in, "sign-in"))
+    sign_in_mail = smtp_server.wait_for(3)[2]
+    other_page.goto(link(sign_in_mail, "sign-in"))
     other_page.click("main button[type=submit]")
     other_page.wait_for_url("**/my")
     assert public_id in other_page.locator(".request-list").inner_text()

@@ -5,8 +5,10 @@ Background Sync handler delivers a waiting report on its own."""
 from sqlalchemy import select
 
 from tests import factories
-from tests.browser.conftest import SHELL_SAVED, registration_id
+from tests.browser.conftest import registration_id
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
+from tests.browser.signing_in import sign_in
+from tests.browser.worker import service_worker_ready
 from webapp.extensions import db
 from webapp.models import Neighborhood
 
@@ -19,19 +21,6 @@ HOLD_BACK = """async () => {
     await Civic311Outbox.updateReport(item);
   });
 }"""
-
-
-def sign_in(page, email):
-    """Sign in through the real form, as a person would."""
-    page.goto("/auth/sign-in")
-    page.evaluate(SHELL_SAVED)  # the app shell is saved first: no background fetch races the sign-in
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.click("main button[type=submit], main input[type=submit]")
-    # Signed in once the form's answer has taken the page elsewhere (a navigation
-    # started before that would cancel the sign-in).
-    page.wait_for_url(lambda url: "/auth/sign-in" not in url)
-    page.wait_for_load_state()
 
 
 def test_liaison_logs_a_community_issue_for_a_neighbor(live_app, page, flow, screenshot):
@@ -75,7 +64,7 @@ def test_background_sync_event_delivers_a_waiting_report_exactly_once(
     live_app, live_server, browser_context, page, flow
 ):
     page.goto("/")
-    page.evaluate(SHELL_SAVED)
+    service_worker_ready(page)
     page.reload()
     page.wait_for_function("!!navigator.serviceWorker.controller")
     posts = []

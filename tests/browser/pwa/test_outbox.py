@@ -3,6 +3,7 @@
 from PIL import Image
 
 from tests.browser.pwa.conftest import make_jpeg, outbox_rows, stored_requests, wait_for
+from tests.browser.worker import service_worker_ready
 from webapp.domain.storage import photo_store
 
 SUBMIT = "**/api/v1/requests"
@@ -63,7 +64,7 @@ def test_offline_report_waits_survives_reload_and_arrives_once_with_its_photo(
 
 def test_truly_offline_reload_keeps_the_report(live_app, browser_context, page, flow, photo_file):
     page.goto("/")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.reload()
     flow.open()
     browser_context.set_offline(True)

@@ -14,6 +14,7 @@ from tests import factories
 from tests.browser.conftest import registration_id
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
 from tests.browser.test_push_flow import FAKE_SUBSCRIBE
+from tests.browser.worker import service_worker_ready
 from tests.fakes.silent_server import SilentServer
 from webapp.domain import push
 from webapp.domain import requests as requests_domain
@@ -73,7 +74,7 @@ def test_a_send_that_never_gets_an_answer_gives_up_and_the_outbox_delivers_witho
     live_app, browser_context, page, silent_server, screenshot
 ):
     page.goto("/my")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.evaluate("window.stillTheSamePage = true")
 
     def to_the_silent_server(route):
@@ -120,7 +121,7 @@ def test_a_page_served_from_the_saved_copies_says_it_is_a_copy_and_when_it_was_s
     live_app, browser_context, page, screenshot
 ):
     page.goto("/my")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.reload()
     assert page.evaluate("!!navigator.serviceWorker.controller")
     page.wait_for_selector("text=No open requests.")
@@ -263,7 +264,7 @@ def test_the_service_workers_sync_gives_up_on_a_silent_server_too(
     live_app, live_server, browser_context, page, silent_server
 ):
     page.goto("/my")
-    page.evaluate("navigator.serviceWorker.ready")
+    service_worker_ready(page)
     page.reload()
     page.wait_for_function("!!navigator.serviceWorker.controller")
     assert f'"outboxSendTimeoutMs":{int(SEND_TIMEOUT_S * 1000)}' in page.evaluate(

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.pwa.conftest import stored_requests, wait_for
-from tests.browser.pwa.test_liaison_and_sync import sign_in
+from tests.browser.signing_in import sign_in
 from webapp.extensions import db
 from webapp.models import Neighborhood
 

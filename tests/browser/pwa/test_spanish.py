@@ -8,6 +8,7 @@ import re
 
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.pwa.conftest import answer_no_nearby, stored_requests, wait_for
+from tests.browser.worker import service_worker_ready
 from webapp.extensions import db
 from webapp.models import Service
 from webapp.seed import chattanooga_es
@@ -143,7 +144,7 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     assert_no_serious_axe_violations(page)
 
     # Offline, a page never saved on this phone opens the Spanish offline page.
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    service_worker_ready(page)
     page.wait_for_function("!!navigator.serviceWorker.controller")
     page.reload()  # this page tells the now-controlling worker the reader's language
     page.wait_for_timeout(300)
