@@ -255,12 +255,21 @@ class Tally:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     statuses: collections.Counter = field(default_factory=collections.Counter)
+    seconds: collections.Counter = field(default_factory=collections.Counter)
     retries: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def note(self, what: str, status: int) -> None:
+    def note(self, what: str, status: int, seconds: float) -> None:
         with self.lock:
             self.statuses[f"{what} {status}"] += 1
+            self.seconds[what] += seconds
+
+    def mean_ms(self) -> dict[str, int]:
+        """Mean answer time per kind of call, in milliseconds."""
+        calls = collections.Counter()
+        for key, count in self.statuses.items():
+            calls[key.rsplit(" ", 1)[0]] += count
+        return {what: round(1000 * total / calls[what]) for what, total in self.seconds.items()}
 
     def problem(self, text: str) -> None:
         with self.lock:
@@ -271,13 +280,14 @@ class Tally:
 def send_with_retry(tally: Tally, what: str, send) -> requests.Response:
     """Send like the outbox: a 5xx or a dropped connection is retried with backoff."""
     for attempt in range(6):
+        began = time.monotonic()
         try:
             response = send()
         except requests.ConnectionError as error:
             tally.problem(f"{what}: {error}")
             response = None
         if response is not None:
-            tally.note(what, response.status_code)
+            tally.note(what, response.status_code, time.monotonic() - began)
             if response.status_code not in TRANSIENT:
                 return response
             tally.problem(f"{what}: {response.status_code} {response.text[:200]}")
@@ -674,6 +684,7 @@ def run(args: argparse.Namespace) -> int:
         figures += [
             ("client retries after a 5xx or dropped connection", tally.retries),
             ("answers by kind", dict(sorted(tally.statuses.items()))),
+            ("mean answer time by kind (ms)", tally.mean_ms()),
             ("elapsed", f"{time.monotonic() - started:.1f} s"),
         ]
         if tally.retries or tally.problems:
