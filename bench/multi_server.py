@@ -509,7 +509,11 @@ def run(args: argparse.Namespace) -> int:
 
         phase = time.monotonic()
         run_flask(env_for("setup"), "db", "upgrade")
-        run_flask(env_for("setup"), "seed-demo", "--requests", str(args.seed_requests))
+        # The city is seeded while the servers start (they only need the schema).
+        seeder = ThreadPoolExecutor(1)
+        seeding = seeder.submit(run_flask, env_for("setup"), "seed-demo", "--requests",
+                                str(args.seed_requests))
+        seeder.shutdown(wait=False)
         import boto3
 
         wait_for(lambda: requests.get(f"http://127.0.0.1:{s3_port}/", timeout=2).ok,
@@ -531,6 +535,7 @@ def run(args: argparse.Namespace) -> int:
             stack.start(f"worker{number}", [str(BIN / "flask"), "--app", "webapp",
                                             "notify-worker", "--interval", "1"],
                         env_for(f"worker{number}"))
+        seeding.result()  # raises when seeding failed
         for server in servers:
             wait_for(lambda s=server: requests.get(f"{s}/api/v1/push/public-key",
                                                    timeout=5).json()["data"]["public_key"]

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,7 +31,9 @@ def test_two_servers_and_two_workers_keep_every_count_exact(request, database_ba
     for program in ("redis-server", "redis-cli"):
         if shutil.which(program) is None:
             skip_or_fail(request.config, f"{program} is not installed (apt-get install redis-server)")
-    run_url = f"{url}_multi"  # a database of its own, dropped again by the script
+    parts = urlsplit(url)
+    # A database of its own beside the suite's, dropped again by the script.
+    run_url = parts._replace(path=f"{parts.path}_multi").geturl()
     done = subprocess.run(
         [
             sys.executable, str(ROOT / "bench" / "multi_server.py"),
