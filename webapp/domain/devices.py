@@ -17,6 +17,7 @@ import secrets
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from webapp.extensions import db
 from webapp.models import Device, Follow, PushSubscription, ServiceRequest, User, utcnow
@@ -50,6 +51,7 @@ def adopt(token: str | None, secret: str) -> Device | None:
     """The device for a token this server offered and the browser kept, made on its return.
 
     Returns None for a token that is not a genuine offer (forged, or from another key).
+    Two sends carrying the same new token at once (on two app servers) make one row.
     """
     if not token or len(token) > 128:
         return None
@@ -66,8 +68,13 @@ def adopt(token: str | None, secret: str) -> Device | None:
     device = Device(
         token_hash=token_hash(token), notify_prefs={}, created_at=now, last_seen_at=now
     )
-    db.session.add(device)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(device)
+    except IntegrityError:
+        # The same phone's other send (a replay to another app server, say) made the
+        # row a moment ago: both sends belong to that one device.
+        return find(token)
     return device
 
 
