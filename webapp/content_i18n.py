@@ -1,4 +1,5 @@
-"""The city's own texts in other languages: services, their questions, response templates.
+"""The city's own texts in other languages: services, their questions, response templates
+and knowledge answers.
 
 Each translatable row has a ``translations`` JSON column holding other languages' values,
 ``{"es": {"name": "Bache", "description": "..."}}``; English lives in the ordinary
@@ -15,13 +16,14 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import get_locale
 
-from webapp.models import ResponseTemplate, Service, ServiceAttribute
+from webapp.models import Answer, ResponseTemplate, Service, ServiceAttribute
 
 # Which columns each kind of content translates, in the order the admin shows them.
 CONTENT_FIELDS: dict[type, tuple[str, ...]] = {
     Service: ("name", "description", "group"),
     ServiceAttribute: ("description", "datatype_description"),
     ResponseTemplate: ("title", "body"),
+    Answer: ("title", "summary", "keywords", "body"),
 }
 
 
