@@ -84,9 +84,9 @@ def _ranked_ids(terms: list[str], limit: int, *, any_term: bool) -> list[int]:
         rows = db.session.execute(
             text(
                 "SELECT id FROM answers, "
-                "(to_tsquery('english', :q) || to_tsquery('spanish', :q)) AS query "
-                "WHERE search_vector @@ query "
-                "ORDER BY ts_rank(search_vector, query) DESC, id LIMIT :limit"
+                "(SELECT to_tsquery('english', :q) || to_tsquery('spanish', :q) AS query) "
+                "AS asked WHERE search_vector @@ asked.query "
+                "ORDER BY ts_rank(search_vector, asked.query) DESC, id LIMIT :limit"
             ),
             {"q": tsquery, "limit": limit},
         )
