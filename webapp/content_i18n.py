@@ -1,4 +1,5 @@
-"""The city's own texts in other languages: services, their questions, response templates.
+"""The city's own texts in other languages: services, their questions, response templates
+and knowledge answers.
 
 Each translatable row has a ``translations`` JSON column holding other languages' values,
 ``{"es": {"name": "Bache", "description": "..."}}``; English lives in the ordinary
@@ -14,14 +15,17 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import get_locale
+from sqlalchemy import select
 
-from webapp.models import ResponseTemplate, Service, ServiceAttribute
+from webapp.extensions import db
+from webapp.models import Answer, ResponseTemplate, Service, ServiceAttribute
 
 # Which columns each kind of content translates, in the order the admin shows them.
 CONTENT_FIELDS: dict[type, tuple[str, ...]] = {
     Service: ("name", "description", "group"),
     ServiceAttribute: ("description", "datatype_description"),
     ResponseTemplate: ("title", "body"),
+    Answer: ("title", "summary", "keywords", "body"),
 }
 
 
@@ -50,6 +54,29 @@ def localized(row, field: str, locale: str | None = None) -> str:
         return english
     value = translation_of(row, locale).get(field)
     return value if isinstance(value, str) and value.strip() else english
+
+
+def service_names(locale: str | None = None) -> dict[str, str]:
+    """``{service_code: name}`` in ``locale`` for every service that has its own name there.
+
+    Built once per response by the readers of many rows (the map list, clusters), which
+    then look a row's code up instead of translating row by row; a code missing from
+    the mapping keeps the English name its row carries. Empty for the default language.
+    """
+    locale = locale or current_locale()
+    if locale == _default_locale():
+        return {}
+    rows = db.session.execute(
+        select(Service.service_code, Service.translations).where(
+            Service.translations.is_not(None)
+        )
+    )
+    found = {}
+    for code, translations in rows:
+        name = ((translations or {}).get(locale) or {}).get("name")
+        if isinstance(name, str) and name.strip():
+            found[code] = name
+    return found
 
 
 def localized_values(attribute: ServiceAttribute, locale: str | None = None) -> list[dict]:

@@ -82,6 +82,19 @@ def select_locale() -> str:
     )
 
 
+def chosen_by_headers() -> bool:
+    """True when the reader's language is what ``Accept-Language`` alone gives.
+
+    A shared cache keys a response on ``Vary: Accept-Language``; a language chosen by a
+    cookie or a device is invisible to it, so such a response must stay private.
+    """
+    asked = (
+        normalise(request.args.get("locale")) if request.path.startswith(API_PREFIXES) else None
+    )
+    by_headers = asked or browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(get_locale()) == by_headers
+
+
 def locale_name(code: str) -> str:
     """A language's own name, capitalised: ``"es"`` → ``"Español"``."""
     name = Locale.parse(code).get_display_name(code) or code

@@ -611,7 +611,8 @@ class Answer(db.Model):
     """A knowledge answer: plain-language Markdown that residents and call-takers read.
 
     Searched with each database's own full-text engine (SQLite FTS5, PostgreSQL
-    tsvector + GIN); the index is created and kept in step by the migration.
+    tsvector + GIN), in English and in Spanish; the index is created and kept in step
+    by the migrations.
     """
 
     __tablename__ = "answers"
@@ -622,6 +623,8 @@ class Answer(db.Model):
     summary: Mapped[str] = mapped_column(String(300), default="")
     keywords: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # Other languages' title, summary, keywords and body (see webapp.content_i18n).
+    translations: Mapped[dict | None] = mapped_column(JSON)
     published: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

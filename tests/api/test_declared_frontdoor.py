@@ -31,7 +31,7 @@ def _count(model) -> int:
 def test_the_document_describes_the_front_door(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     search = paths["/api/v1/answers"]["get"]
-    assert {p["name"] for p in search["parameters"]} == {"q", "service_code", "topic"}
+    assert {p["name"] for p in search["parameters"]} == {"q", "service_code", "topic", "locale"}
     resolved = paths["/api/v1/answers/{slug}/resolved"]["post"]
     assert resolved["requestBody"]["required"] is False
     follow = paths["/api/v1/requests/{public_id}/follow"]["post"]

@@ -136,8 +136,11 @@ def content_words(app) -> set[str]:
     texts += [locale_name(code) for code in app.config["SUPPORTED_LOCALES"]]
     texts += ["CSV", "GeoJSON", "contacts.csv"]
     # Knowledge answers are the city's writing (their Markdown splits into many text nodes).
+    # Their translations are theirs too: a marked body's first and last words land in
+    # separate text nodes once the Markdown is rendered.
     for answer in db.session.query(Answer):
         texts += [answer.title, answer.summary, answer.body]
+        texts += [v for v in ((answer.translations or {}).get(PSEUDO) or {}).values()]
         texts += [topic.topic for topic in answer.topic_rows]
     words = set()
     for text in texts:

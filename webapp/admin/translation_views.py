@@ -1,8 +1,8 @@
 """The city's own texts in other languages, edited side by side with the English.
 
 One page per language (``/admin/translations?locale=es``): every service, question (with
-its choices) and response template, the English on the left and the translation on the
-right. A blank field falls back to English for residents.
+its choices), response template and knowledge answer, the English on the left and the
+translation on the right. A blank field falls back to English for residents.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from sqlalchemy.orm import selectinload
 from webapp.access import roles_required
 from webapp.admin import bp
 from webapp.content_i18n import CONTENT_FIELDS, missing_fields, set_translation, translation_of
+from webapp.domain.answers import MAX_BODY
 from webapp.extensions import db
 from webapp.i18n import locale_name
-from webapp.models import ResponseTemplate, Role, Service, ServiceAttribute
+from webapp.models import Answer, ResponseTemplate, Role, Service, ServiceAttribute
 
-MAX_LENGTH = {"name": 120, "group": 80, "title": 120}
+MAX_LENGTH = {"name": 120, "group": 80, "title": 200, "summary": 300}
 MAX_TEXT = 4000
-LONG_FIELDS = {"description", "datatype_description", "body"}
+LONG_FIELDS = {"description", "datatype_description", "body", "summary"}
 
 
 def _locale() -> str:
@@ -41,21 +42,27 @@ def _rows() -> list:
         rows.append(service)
         rows.extend(service.attributes)
     rows.extend(db.session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.title)))
+    rows.extend(db.session.scalars(select(Answer).order_by(Answer.title)))
     return rows
 
 
 def _kind(row) -> str:
-    return {Service: "service", ServiceAttribute: "attribute", ResponseTemplate: "template"}[
-        type(row)
-    ]
+    return {
+        Service: "service",
+        ServiceAttribute: "attribute",
+        ResponseTemplate: "template",
+        Answer: "answer",
+    }[type(row)]
 
 
 def _field_name(row, field: str) -> str:
     return f"t-{_kind(row)}-{row.id}-{field}"
 
 
-def _clean(text: str | None, field: str) -> str:
+def _clean(text: str | None, field: str, row=None) -> str:
     text = (text or "").strip()
+    if isinstance(row, Answer) and field == "body":
+        return text[:MAX_BODY]  # an answer's Markdown is as long as its English may be
     return text[: MAX_LENGTH.get(field, MAX_TEXT)]
 
 
@@ -66,7 +73,7 @@ def _save(locale: str, rows: list) -> None:
         for field in CONTENT_FIELDS[type(row)]:
             name = _field_name(row, field)
             if name in form:
-                values[field] = _clean(form.get(name), field)
+                values[field] = _clean(form.get(name), field, row)
         if isinstance(row, ServiceAttribute):
             choices = {}
             for value in row.values or []:
@@ -79,7 +86,7 @@ def _save(locale: str, rows: list) -> None:
 @bp.route("/translations", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def translations():
-    """Services, questions, choices and templates: English beside the other language."""
+    """Services, questions, choices, templates and answers: English beside the other language."""
     locale = _locale()
     rows = _rows()
     if request.method == "POST":
@@ -97,6 +104,7 @@ def translations():
                 "english": getattr(row, field) or "",
                 "value": mine.get(field, ""),
                 "long": field in LONG_FIELDS,
+                "rows": 12 if isinstance(row, Answer) and field == "body" else 3,
             }
             for field in CONTENT_FIELDS[type(row)]
             if getattr(row, field)
@@ -110,12 +118,14 @@ def translations():
                     "english": value.get("name") or "",
                     "value": names.get(str(value.get("key")), ""),
                     "long": False,
+                    "rows": 1,
                 }
                 for value in row.values or []
             ]
         entries.append(
             {
                 "kind": _kind(row),
+                "anchor": f"{_kind(row)}-{row.id}",
                 "heading": getattr(row, "name", None) or getattr(row, "title", None) or row.code,
                 "fields": fields,
                 "missing": len(missing_fields(row, locale)),

@@ -25,13 +25,14 @@ MAX_RESULTS = 200
 
 
 def answer_json(answer: Answer) -> dict:
-    """The public shape of an answer, with its body as Markdown and as safe HTML."""
+    """The public shape of an answer in the caller's language (English where it has
+    none), with its body as Markdown and as safe HTML."""
     shown = answers_domain.view(answer)
     return {
         "slug": shown.slug,
         "title": shown.title,
         "summary": shown.summary,
-        "body": answer.body,
+        "body": shown.body,
         "html": shown.html,
         "service_codes": shown.service_codes,
         "topics": shown.topics,
@@ -52,15 +53,19 @@ def list_answers():
         topic=args.topic,
         limit=MAX_RESULTS,
     )
-    return envelope([answer_json(a) for a in found], meta={"count": len(found)})
+    response = envelope([answer_json(a) for a in found], meta={"count": len(found)})
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/answers/<slug>")
 @public
 @operation(tags=["answers"], path=ANSWER_SLUG_PATH, returns=AnswerOne)
 def get_answer(slug: str):
-    """One published answer."""
-    return envelope(answer_json(answers_domain.get(slug)))
+    """One published answer, in the caller's language (Accept-Language)."""
+    response = envelope(answer_json(answers_domain.get(slug)))
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.post("/answers/<slug>/resolved")

@@ -391,8 +391,13 @@ class AnswerSearchQuery(Input):
     q: Text(200, description="Words to search for (all words first, else any word)") | None = None
     service_code: ServiceCode | None = Field(None, description="Only answers of this service")
     topic: Text(AnswerTopic.topic) | None = Field(None, description="Only answers of this topic")
+    locale: Text(16) | None = Field(
+        None,
+        description="Language of the answers (e.g. es); without it, the caller's "
+        "(Accept-Language). English where an answer has no text in that language.",
+    )
 
-    BLANK_IS_ABSENT = ("q", "service_code", "topic")
+    BLANK_IS_ABSENT = ("q", "service_code", "topic", "locale")
 
 
 class ResolvedBody(Input):

@@ -2,7 +2,8 @@
 
 Anonymous reads carry ``ETag``/``Last-Modified`` and a short ``max-age`` so a proxy or
 the browser absorbs a storm of identical pans; a conditional request is answered 304
-from two index lookups, before the query runs.
+from two index lookups, before the query runs. Service names and status labels are in
+the caller's language, so the ETag holds the language and the answer varies on it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from webapp.api.schema import inputs, operation
 from webapp.api.serialize import RowSerializer
 from webapp.domain import mapread
 from webapp.domain.errors import DomainError
+from webapp.i18n import chosen_by_headers
 from webapp.sessions import current_account
 
 PUBLIC_MAX_AGE = 30
@@ -79,7 +81,12 @@ def _not_modified(validators) -> Response | None:
 
 
 def _cacheable(response: Response, validators) -> Response:
-    """Mark an anonymous read as shareable for a short while; signed-in reads as private."""
+    """Mark an anonymous read as shareable for a short while; signed-in reads as private.
+
+    Service names and status labels are in the reader's language: the ETag holds it and
+    the answer varies on ``Accept-Language``; a language chosen by cookie or device (which
+    a shared cache cannot see) keeps the answer in the reader's own cache only.
+    """
     if validators is None:
         response.headers["Cache-Control"] = "private, no-cache"
         return response
@@ -87,7 +94,8 @@ def _cacheable(response: Response, validators) -> Response:
     response.set_etag(tag)
     if newest is not None:
         response.last_modified = newest
-    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    scope = "public" if chosen_by_headers() else "private"
+    response.headers["Cache-Control"] = f"{scope}, max-age={PUBLIC_MAX_AGE}"
     response.vary.add("Accept-Language")
     return response
 

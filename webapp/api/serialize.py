@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from webapp.content_i18n import localized, localized_values
+from webapp.content_i18n import localized, localized_values, service_names
 from webapp.models import Photo, RequestEvent, Service, ServiceAttribute, ServiceRequest, w3c
 from webapp.wording import event_label, status_label, status_labels
 
@@ -69,7 +69,7 @@ def request_json(request: ServiceRequest, *, timeline: bool = False) -> dict:
     body = {
         "id": request.public_id,
         "service_code": request.service.service_code,
-        "service_name": request.service.name,
+        "service_name": localized(request.service, "name"),
         "description": request.description,
         "status": request.status,
         "detailed_status": request.detailed_status,
@@ -105,12 +105,14 @@ class RowSerializer:
     """The same public shape as ``request_json`` from the bare rows of a map page.
 
     Addresses are formatted from URL templates built once, status labels come from the
-    per-locale cache, timestamps arrive formatted by the database, and nothing touches
-    the ORM: a page of a hundred rows costs a hundred small dicts.
+    per-locale cache, service names in the reader's language from one mapping read per
+    response, timestamps arrive formatted by the database, and nothing touches the ORM:
+    a page of a hundred rows costs a hundred small dicts.
     """
 
     def __init__(self) -> None:
         self._label = status_labels()
+        self._names = service_names()
         marker = "0MARKER0"
         self._request_url = url_for("resident.request_page", public_id=marker).split(marker)
         self._photo_url = url_for("resident.photo", key=marker, _external=False).split(marker)
@@ -133,6 +135,8 @@ class RowSerializer:
         body["status_label"] = self._label(body["detailed_status"], body["resolution"],
                                            body["reopened"])
         body["url"] = f"{head}{body['id']}{tail}"
+        if self._names:
+            body["service_name"] = self._names.get(body["service_code"], body["service_name"])
         body["photos"] = [self._photo(p) for p in photos]
         if body["attributes"] is None:
             body["attributes"] = {}
@@ -144,7 +148,7 @@ class RowSerializer:
         return {
             "id": row.public_id,
             "service_code": row.service_code,
-            "service_name": row.name,
+            "service_name": self._names.get(row.service_code, row.name),
             "status_label": self._label(row.detailed_status, row.resolution, row.reopened),
             "requested_datetime": row.requested_datetime,
             "url": f"{head}{row.public_id}{tail}",

@@ -4,6 +4,10 @@ Anyone may ask (no account), but an alert is active only after the address confi
 it from the e-mail we send, so nobody can sign someone else up. An alert is a circle
 (centre and radius) or a neighborhood, sent at once for each new public report or as
 one daily digest, and every message carries a one-click unsubscribe link.
+
+An alert keeps the language of the person who asked for it, and every message it sends
+is written in that language (service names too), whoever's report or whichever worker
+triggers it.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from flask_babel import gettext as _
 from markupsafe import escape
 from sqlalchemy import and_, or_, select
 
+from webapp.content_i18n import localized
 from webapp.domain import links, mail, places
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
+from webapp.i18n import normalise, render_in_locale
 from webapp.models import AreaAlert, Neighborhood, ServiceRequest, utcnow
 
 IMMEDIATE, DAILY = "immediate", "daily"
@@ -42,7 +48,10 @@ def create(
     radius_m: int | None = None,
     locale: str | None = None,
 ) -> AreaAlert:
-    """Store an unconfirmed alert and queue the mail that confirms it (caller commits)."""
+    """Store an unconfirmed alert and queue the mail that confirms it (caller commits).
+
+    ``locale`` is the asker's language: the alert's mails are all written in it.
+    """
     clean = mail.normalise_address(address, field="email")
     if clean is None:
         raise DomainError(_("Please enter your e-mail address."), field="email")
@@ -71,12 +80,18 @@ def create(
         long=None if neighborhood else long,
         radius_m=None if neighborhood else radius_m,
         frequency=frequency,
-        locale=locale,
+        locale=normalise(locale),
     )
     db.session.add(alert)
     db.session.flush()
     token = links.make(links.ALERT, a=alert.id, e=clean.lower())
-    url = f"{base_url}/e/alert/{token}"
+    render_in_locale(alert.locale, lambda: _queue_confirmation(alert, f"{base_url}/e/alert/{token}"))
+    return alert
+
+
+def _queue_confirmation(alert: AreaAlert, url: str) -> None:
+    """The mail with the link that turns an alert on, in the alert's language."""
+    clean, frequency = alert.address, alert.frequency
     area = _area_words(alert)
     how = _("at once") if frequency == IMMEDIATE else _("once a day")
     subject = _("Please confirm your alert for new reports %(area)s", area=area)
@@ -92,7 +107,6 @@ def create(
         f'<p>{escape(intro)}</p><p><a href="{url}">{escape(action)}</a></p><p>{escape(ignore)}</p>'
     )
     mail.queue_email(clean, subject, text, html, kind="alert_confirm")
-    return alert
 
 
 def check_confirmation(token: str) -> AreaAlert:
@@ -148,7 +162,8 @@ def _matching_alerts(request: ServiceRequest, frequency: str) -> list[AreaAlert]
 
 def _line(request: ServiceRequest, base_url: str) -> str:
     where = request.address or request.landmark or _("pinned on the map")
-    return f"{request.public_id} · {request.service.name} · {where}\n{base_url}/requests/{request.public_id}"
+    service = localized(request.service, "name")
+    return f"{request.public_id} · {service} · {where}\n{base_url}/requests/{request.public_id}"
 
 
 def on_new_request(request: ServiceRequest) -> int:
@@ -159,21 +174,27 @@ def on_new_request(request: ServiceRequest) -> int:
     base = mail.base_url()
     queued = 0
     for alert in _matching_alerts(request, IMMEDIATE):
-        area = _area_words(alert)
-        subject = _("New report %(area)s: %(service)s", area=area, service=request.service.name)
-        text = "\n\n".join([_("A new report was made %(area)s:", area=area), _line(request, base)])
-        html = (
-            f"<p>{escape(_('A new report was made %(area)s:', area=area))}</p>"
-            f'<p><a href="{base}/requests/{request.public_id}">{request.public_id}</a> · '
-            f"{escape(request.service.name)}</p>"
-        )
-        unsubscribe = mail.unsubscribe_url(alert.address, alert_id=alert.id)
-        text += "\n\n" + _("Stop these alerts:") + "\n" + unsubscribe + "\n"
-        if mail.queue_email(
-            alert.address, subject, text, html, kind="alert", unsubscribe=unsubscribe
-        ):
+        if render_in_locale(alert.locale, lambda a=alert: _queue_immediate(a, request, base)):
             queued += 1
     return queued
+
+
+def _queue_immediate(alert: AreaAlert, request: ServiceRequest, base: str) -> bool:
+    """One new report's alert, in the alert's language; True when queued."""
+    area = _area_words(alert)
+    service = localized(request.service, "name")
+    subject = _("New report %(area)s: %(service)s", area=area, service=service)
+    text = "\n\n".join([_("A new report was made %(area)s:", area=area), _line(request, base)])
+    html = (
+        f"<p>{escape(_('A new report was made %(area)s:', area=area))}</p>"
+        f'<p><a href="{base}/requests/{request.public_id}">{request.public_id}</a> · '
+        f"{escape(service)}</p>"
+    )
+    unsubscribe = mail.unsubscribe_url(alert.address, alert_id=alert.id)
+    text += "\n\n" + _("Stop these alerts:") + "\n" + unsubscribe + "\n"
+    return bool(
+        mail.queue_email(alert.address, subject, text, html, kind="alert", unsubscribe=unsubscribe)
+    )
 
 
 def _in_area(alert: AreaAlert, since: datetime, until: datetime) -> list[ServiceRequest]:
@@ -221,23 +242,30 @@ def queue_digests(now: datetime | None = None) -> int:
     for alert in due:
         found = _in_area(alert, alert.last_digest_at, now)
         alert.last_digest_at = now
-        if not found:
-            continue
-        area = _area_words(alert)
-        subject = _("%(count)d new reports %(area)s", count=len(found), area=area)
-        lines = [_line(r, base) for r in found[:DIGEST_LIMIT]]
-        unsubscribe = mail.unsubscribe_url(alert.address, alert_id=alert.id)
-        text = "\n\n".join([_("New reports %(area)s in the last day:", area=area), *lines])
-        text += "\n\n" + _("Stop these alerts:") + "\n" + unsubscribe + "\n"
-        items = "".join(
-            f'<li><a href="{base}/requests/{r.public_id}">{r.public_id}</a> · '
-            f"{escape(r.service.name)}</li>"
-            for r in found[:DIGEST_LIMIT]
-        )
-        heading = escape(_("New reports %(area)s in the last day:", area=area))
-        html = f"<p>{heading}</p><ul>{items}</ul>"
-        if mail.queue_email(
-            alert.address, subject, text, html, kind="alert_digest", unsubscribe=unsubscribe
+        if found and render_in_locale(
+            alert.locale, lambda a=alert, f=found: _queue_digest(a, f, base)
         ):
             queued += 1
     return queued
+
+
+def _queue_digest(alert: AreaAlert, found: list[ServiceRequest], base: str) -> bool:
+    """A day's reports in one mail, in the alert's language; True when queued."""
+    area = _area_words(alert)
+    subject = _("%(count)d new reports %(area)s", count=len(found), area=area)
+    lines = [_line(r, base) for r in found[:DIGEST_LIMIT]]
+    unsubscribe = mail.unsubscribe_url(alert.address, alert_id=alert.id)
+    text = "\n\n".join([_("New reports %(area)s in the last day:", area=area), *lines])
+    text += "\n\n" + _("Stop these alerts:") + "\n" + unsubscribe + "\n"
+    items = "".join(
+        f'<li><a href="{base}/requests/{r.public_id}">{r.public_id}</a> · '
+        f"{escape(localized(r.service, 'name'))}</li>"
+        for r in found[:DIGEST_LIMIT]
+    )
+    heading = escape(_("New reports %(area)s in the last day:", area=area))
+    html = f"<p>{heading}</p><ul>{items}</ul>"
+    return bool(
+        mail.queue_email(
+            alert.address, subject, text, html, kind="alert_digest", unsubscribe=unsubscribe
+        )
+    )

@@ -3,7 +3,11 @@
 The body is Markdown, rendered with markdown-it-py and then cleaned by nh3, so an
 answer can never carry script or event handlers whoever wrote it. ``search`` is the
 one place answers are searched: SQLite's FTS5 (porter stemming, bm25 ranking) or
-PostgreSQL's tsvector with a GIN index (``ts_rank``), both created by the migration.
+PostgreSQL's tsvector with a GIN index (``ts_rank``), both created by the migrations.
+The index holds each answer's English and its Spanish (``translations["es"]``), so a
+resident finds an answer in either language; a Spanish query is stemmed as Spanish on
+PostgreSQL. Answers are shown in the reader's language (:func:`view`), falling back to
+English field by field.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from sqlalchemy import select, text
 
+from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError, NotFound
 from webapp.extensions import db
 from webapp.models import Answer, AnswerTopic, Service, utcnow
@@ -78,9 +83,10 @@ def _ranked_ids(terms: list[str], limit: int, *, any_term: bool) -> list[int]:
         tsquery = joiner.join(f"{t}:*" for t in terms)
         rows = db.session.execute(
             text(
-                "SELECT id FROM answers, to_tsquery('english', :q) AS query "
-                "WHERE search_vector @@ query "
-                "ORDER BY ts_rank(search_vector, query) DESC, id LIMIT :limit"
+                "SELECT id FROM answers, "
+                "(SELECT to_tsquery('english', :q) || to_tsquery('spanish', :q) AS query) "
+                "AS asked WHERE search_vector @@ asked.query "
+                "ORDER BY ts_rank(search_vector, asked.query) DESC, id LIMIT :limit"
             ),
             {"q": tsquery, "limit": limit},
         )
@@ -90,7 +96,7 @@ def _ranked_ids(terms: list[str], limit: int, *, any_term: bool) -> list[int]:
     rows = db.session.execute(
         text(
             "SELECT rowid FROM answers_fts WHERE answers_fts MATCH :q "
-            "ORDER BY bm25(answers_fts, 10.0, 5.0, 5.0, 1.0), rowid LIMIT :limit"
+            "ORDER BY bm25(answers_fts, 10.0, 5.0, 5.0, 1.0, 10.0, 5.0, 1.0), rowid LIMIT :limit"
         ),
         {"q": match, "limit": limit},
     )
@@ -211,18 +217,23 @@ class AnswerView:
     slug: str
     title: str
     summary: str
+    body: str
     html: str
     service_codes: list[str]
     topics: list[str]
 
 
-def view(answer: Answer) -> AnswerView:
-    """The answer with its body rendered safely."""
+def view(answer: Answer, locale: str | None = None) -> AnswerView:
+    """The answer in ``locale`` (default: the reader's), its body rendered safely.
+
+    Each field falls back to English on its own, so a half-translated answer reads whole.
+    """
     return AnswerView(
         slug=answer.slug,
-        title=answer.title,
-        summary=answer.summary,
-        html=render(answer.body),
+        title=localized(answer, "title", locale),
+        summary=localized(answer, "summary", locale),
+        body=localized(answer, "body", locale),
+        html=render(localized(answer, "body", locale)),
         service_codes=[s.service_code for s in answer.services],
         topics=answer.topics,
     )

@@ -118,6 +118,7 @@ def request_entries(
     """
     entries = []
     template = notice_template()
+    names = {key: localized(service, "name") for key, service in page.services.items()}
     for row in page.rows:
         photo_key = page.first_photo.get(row.id)
         service = page.services[row.service_id]
@@ -129,7 +130,7 @@ def request_entries(
                 else row.status
             ),
             "status_notes": page.status_notes.get(row.id),
-            "service_name": service.name,
+            "service_name": names[row.service_id],
             "service_code": service.service_code,
             "description": row.description,
             "agency_responsible": page.departments.get(row.department_id),

@@ -10,6 +10,7 @@ answers mail programs' one-click requests (RFC 8058), which carry no CSRF token.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -258,6 +259,7 @@ def create_alert():
             lat=_float_arg(form, "lat") if near else None,
             long=_float_arg(form, "long") if near else None,
             radius_m=int(form.get("radius", "0") or 0) if near else None,
+            locale=str(get_locale()),
         )
         db.session.commit()
     except DomainError as error:

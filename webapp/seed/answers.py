@@ -2,6 +2,7 @@
 
 Each entry: slug, title, summary, keywords, service codes, topics, Markdown body. The
 figures are the demo city's; a real city replaces them from its own service catalog.
+Their Spanish lives in ``answers_es.py`` and is seeded with them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from webapp.domain import answers as answers_domain
 from webapp.extensions import db
 from webapp.models import Answer, Service
+from webapp.seed.answers_es import seed_answer_translations
 
 ANSWERS = [
     (
@@ -338,7 +340,8 @@ ANSWERS = [
 
 
 def seed_answers() -> int:
-    """Create the demo answers that do not exist yet (by slug); returns how many."""
+    """Create the demo answers that do not exist yet (by slug), with their Spanish;
+    returns how many were created."""
     services = {s.service_code: s.id for s in db.session.scalars(select(Service))}
     existing = set(db.session.scalars(select(Answer.slug)))
     created = 0
@@ -356,4 +359,5 @@ def seed_answers() -> int:
         )
         created += 1
     db.session.flush()
+    seed_answer_translations()
     return created

@@ -1,6 +1,7 @@
 """A Spanish-speaking resident at phone size (390×844): switch language, report a pothole
-(a service with questions), read its status, see My requests, and go offline. Every
-screen is in Spanish, passes axe, and is kept under test-artifacts/es/."""
+(a service with questions, its answer shown first), read its status, see My requests,
+find and read an answer in /help, and go offline. Every screen is in Spanish, passes axe,
+and is kept under test-artifacts/es/."""
 
 from __future__ import annotations
 
@@ -31,6 +32,21 @@ def spanish_pothole(app) -> None:
             service = db.session.query(Service).filter_by(service_code=code).one()
             set_translation(service, "es", {"name": chattanooga_es.SERVICES[code][0]})
         set_translation(pothole.attributes[1], "es", {"description": "¿En qué carril?"})
+        from webapp.domain import answers
+        from webapp.seed.answers_es import ANSWERS_ES
+
+        answer = answers.save(
+            slug="how-potholes-are-repaired",
+            title="How potholes are repaired",
+            summary="Most potholes are patched within five working days of a report.",
+            body="Crews patch potholes in the order they are reported, but **deep holes on "
+            "busy streets go first**.",
+            service_ids=[pothole.id],
+        )
+        title, summary, keywords, body = ANSWERS_ES[answer.slug]
+        set_translation(
+            answer, "es", {"title": title, "summary": summary, "keywords": keywords, "body": body}
+        )
         db.session.commit()
         db.session.remove()
 
@@ -68,6 +84,10 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     assert "Bache" in page.locator("label[for=service-pothole]").inner_text()
     assert page.locator(".service-group legend").first.inner_text() == "Calles"
     page.check("#service-pothole")
+    answers_panel = page.locator("#report-answers")
+    answers_panel.wait_for(state="visible")
+    assert "Antes de reportar…" in answers_panel.inner_text()
+    assert "Cómo se reparan los baches" in answers_panel.inner_text()
     size = page.locator("label[for=attr-pothole-size]")
     assert "¿Qué tan grande es?" in size.inner_text()
     assert "Pequeño" in page.locator("#attr-pothole-size").inner_text()
@@ -141,6 +161,25 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     assert page.locator("h1").inner_text() == "Mis solicitudes"
     assert re.search(r"Bache\s+" + request.public_id, page.locator("main").inner_text())
     shot("9-mis-solicitudes")
+    assert_no_serious_axe_violations(page)
+
+    # Help in Spanish: the answer is listed, found by its Spanish words, and read whole.
+    page.goto("/help")
+    assert page.locator("h1").inner_text() == "Ayuda y respuestas"
+    assert "Cómo se reparan los baches" in page.locator("#help-results").inner_text()
+    page.fill("#help-q", "baches hondos")
+    page.click("#help-search button[type=submit]")
+    page.wait_for_url("**/help?q=baches*")
+    results = page.locator("#help-results a").all_inner_texts()
+    assert results == ["Cómo se reparan los baches"]
+    shot("9b-ayuda")
+    assert_no_serious_axe_violations(page)
+    page.click("#help-results a")
+    page.wait_for_selector("h1:has-text('Cómo se reparan los baches')")
+    body = page.locator(".answer-body").inner_text()
+    assert "los baches hondos en calles muy transitadas van primero" in body
+    assert "Reportar: Bache" in page.locator("article").inner_text()
+    shot("9c-respuesta")
     assert_no_serious_axe_violations(page)
 
     # Offline, a page never saved on this phone opens the Spanish offline page.
