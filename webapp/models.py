@@ -929,15 +929,16 @@ class CloseDurationRollup(db.Model):
 
 
 class MapCellRollup(db.Model):
-    """Requests per fine map grid cell, service and status (see domain.map_grid).
+    """Requests per map grid cell, service and status (see domain.map_grid).
 
-    ``cell_x``/``cell_y`` index the grid of ``map_grid.GRID_ZOOM`` (longitude and
+    ``cell_x``/``cell_y`` index the cluster grid of zoom ``level`` (longitude and
     latitude shifted by 180 and 90 so they are never negative); the sums of latitude,
     longitude and request id give a cluster's middle and, for a lone request, its id.
     """
 
     __tablename__ = "map_cell_rollups"
 
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     service_id: Mapped[int] = mapped_column(

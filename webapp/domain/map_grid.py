@@ -2,26 +2,29 @@
 
 The whole-city map shows a few hundred clusters over millions of requests; counting
 them from the requests on every pan costs a scan of the city. Instead
-``map_cell_rollups`` holds, per cell of a fixed fine grid (the cluster grid of
-``GRID_ZOOM``), service, status and detailed status: how many requests, and the sums
-of their latitude, longitude and id. A coarser zoom's cell is exactly 2^k fine cells
-(cells halve per zoom level and all grids start at the same corner), so its clusters
-are a ``GROUP BY`` of the cell indices shifted right by k over a few thousand rows:
-the middle is sum / count, and a cell holding one request names it by its id sum.
+``map_cell_rollups`` holds, for the cluster grid of every zoom ``level`` from
+``MIN_LEVEL`` to ``GRID_ZOOM`` (a pyramid), per cell, service, status and detailed
+status: how many requests, and the sums of their latitude, longitude and id. A view
+at zoom z reads level z, so it sums about (cells on screen x services x statuses)
+rows whatever the city's size: the middle is sum / count, and a cell holding one
+request names it by its id sum. Below ``MIN_LEVEL`` a cell is exactly 2^k cells of
+``MIN_LEVEL`` (cells halve per zoom and all grids start at the same corner), so the
+indices are shifted right by k.
 
 Every flush that creates, changes or deletes a request moves the counts by the
 difference between the cell it counted in before and the one it counts in now (its
 "footprint"), in the same transaction as the change: create, close, reopen, merge
 (the duplicate is closed), a new service, a moved pin or a deletion all land here.
 Bulk loads that bypass the ORM call ``rebuild()`` (also run by ``flask
-rebuild-rollups``), which recounts every cell from the requests in one ``GROUP BY``.
+rebuild-rollups``), which recounts the finest level from the requests in one
+``GROUP BY`` and each coarser level from the finest.
 """
 
 from __future__ import annotations
 
 import math
 
-from sqlalchemy import Integer, cast, delete, event, func, insert, inspect, select
+from sqlalchemy import Integer, cast, delete, event, func, insert, inspect, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,13 +34,15 @@ from webapp.models import MapCellRollup, ServiceRequest
 
 TILE_PIXELS = 256
 CLUSTER_CELL_PIXELS = 64
-# The fine grid: cells of about 600 m x 500 m. Zooms up to this one are summed from
-# the rollup; closer zooms look at few enough requests to group them directly.
+# The finest level: cells of about 600 m x 500 m. Zooms up to this one are summed
+# from the counts; closer zooms look at few enough requests to group them directly.
 GRID_ZOOM = 14
+MIN_LEVEL = 8
+LEVELS = tuple(range(MIN_LEVEL, GRID_ZOOM + 1))
 LONG_ORIGIN = 180.0
 LAT_ORIGIN = 90.0
 FIELDS = ("lat", "long", "service_id", "status", "detailed_status")
-KEY = ("cell_x", "cell_y", "service_id", "status", "detailed_status")
+KEY = ("level", "cell_x", "cell_y", "service_id", "status", "detailed_status")
 SUMS = ("count", "sum_lat", "sum_long", "sum_id")
 
 
@@ -51,6 +56,11 @@ def cell_degrees(zoom: int) -> float:
 
 
 GRID_CELL = cell_degrees(GRID_ZOOM)
+
+
+def level_for(zoom: int) -> int:
+    """The pyramid level a view at ``zoom`` reads (zoom must be at most GRID_ZOOM)."""
+    return max(zoom, MIN_LEVEL)
 
 
 def cell_index(value: float, origin: float, cell: float = GRID_CELL) -> int:
@@ -69,18 +79,24 @@ def snapped(column, origin: float, cell: float, dialect: str):
 
 
 def footprint(values: dict, request_id: int | None) -> dict[tuple, list]:
-    """The cell a request counts in, as {key: [count, sum_lat, sum_long, sum_id]}."""
+    """The cells a request counts in (one per level), as {key: [count, sum_lat,
+    sum_long, sum_id]}."""
     lat, long, service_id = values["lat"], values["long"], values["service_id"]
     if lat is None or long is None or service_id is None or request_id is None:
         return {}
-    key = (
-        cell_index(long, LONG_ORIGIN),
-        cell_index(lat, LAT_ORIGIN),
-        service_id,
-        values["status"],
-        values["detailed_status"],
-    )
-    return {key: [1, lat, long, request_id]}
+    found = {}
+    for level in LEVELS:
+        cell = cell_degrees(level)
+        key = (
+            level,
+            cell_index(long, LONG_ORIGIN, cell),
+            cell_index(lat, LAT_ORIGIN, cell),
+            service_id,
+            values["status"],
+            values["detailed_status"],
+        )
+        found[key] = [1, lat, long, request_id]
+    return found
 
 
 def _add(change: dict, found: dict, sign: int) -> None:
@@ -110,19 +126,22 @@ def _before(request: ServiceRequest) -> dict:
 
 
 def apply(connection, change: dict) -> None:
-    """Add a footprint difference to the cell counts (one upsert per touched cell)."""
+    """Add a footprint difference to the cell counts (one upsert for the whole flush)."""
+    rows = [
+        {**dict(zip(KEY, key, strict=True)), **dict(zip(SUMS, sums, strict=True))}
+        for key, sums in change.items()
+        if any(sums)
+    ]
+    if not rows:
+        return
     maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     table = MapCellRollup.__table__
-    for key, sums in change.items():
-        if not sums[0] and not sums[3]:
-            continue
-        statement = maker(table).values(**dict(zip(KEY, key, strict=True)),
-                                        **dict(zip(SUMS, sums, strict=True)))
-        statement = statement.on_conflict_do_update(
-            index_elements=list(KEY),
-            set_={name: table.c[name] + statement.excluded[name] for name in SUMS},
-        )
-        connection.execute(statement)
+    statement = maker(table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={name: table.c[name] + statement.excluded[name] for name in SUMS},
+    )
+    connection.execute(statement)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -156,6 +175,7 @@ def rebuild(connection=None) -> None:
     cell_y = snapped(ServiceRequest.lat, LAT_ORIGIN, GRID_CELL, dialect).label("cell_y")
     counted = (
         select(
+            literal(GRID_ZOOM, Integer),
             cell_x,
             cell_y,
             ServiceRequest.service_id,
@@ -177,3 +197,25 @@ def rebuild(connection=None) -> None:
     )
     connection.execute(delete(MapCellRollup))
     connection.execute(insert(MapCellRollup).from_select([*KEY, *SUMS], counted))
+    fine = MapCellRollup
+    for level in LEVELS[:-1]:
+        shift = GRID_ZOOM - level
+        coarse_x = fine.cell_x.op(">>", return_type=Integer)(shift)
+        coarse_y = fine.cell_y.op(">>", return_type=Integer)(shift)
+        summed = (
+            select(
+                literal(level, Integer),
+                coarse_x,
+                coarse_y,
+                fine.service_id,
+                fine.status,
+                fine.detailed_status,
+                func.sum(fine.count),
+                func.sum(fine.sum_lat),
+                func.sum(fine.sum_long),
+                func.sum(fine.sum_id),
+            )
+            .where(fine.level == GRID_ZOOM)
+            .group_by(coarse_x, coarse_y, fine.service_id, fine.status, fine.detailed_status)
+        )
+        connection.execute(insert(MapCellRollup).from_select([*KEY, *SUMS], summed))

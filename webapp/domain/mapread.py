@@ -377,10 +377,11 @@ def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
     status and page address, so a zoomed-in map shows markers from the same answer.
 
     Up to ``map_grid.GRID_ZOOM`` and without a time window the clusters are sums of the
-    grid cell counts (a few thousand rows whatever the city's size); there the box is
-    taken in whole fine cells (about 600 m), so a cluster at the very edge of the view
-    may count requests just outside it. Closer zooms, and any ``since`` filter, group
-    the matching requests themselves, found through the spatial index.
+    grid cell counts of the zoom's own grid (rows in proportion to the cells on screen,
+    whatever the city's size); there the box is taken in whole cells, so a cluster
+    straddling the edge of the view counts its whole cell, requests just outside the
+    view included. Closer zooms, and any ``since`` filter (the counts are not kept per
+    moment), group the matching requests themselves, found through the spatial index.
     """
     if rollup_serves(filters, zoom):
         rows = _rollup_rows(filters, zoom)
@@ -391,23 +392,25 @@ def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
 
 def _rollup_rows(filters: MapFilters, zoom: int) -> list:
     """(n, lat, long, first_id) per cluster, summed from the grid cell counts."""
-    shift = map_grid.GRID_ZOOM - zoom
-    cell_x = MapCellRollup.cell_x.op(">>", return_type=Integer)(shift) if shift else (
-        MapCellRollup.cell_x)
-    cell_y = MapCellRollup.cell_y.op(">>", return_type=Integer)(shift) if shift else (
-        MapCellRollup.cell_y)
+    level = map_grid.level_for(zoom)
+    shift = level - zoom
+    cell_x, cell_y = MapCellRollup.cell_x, MapCellRollup.cell_y
+    if shift:
+        cell_x = cell_x.op(">>", return_type=Integer)(shift)
+        cell_y = cell_y.op(">>", return_type=Integer)(shift)
     count = func.sum(MapCellRollup.count)
-    where = [Service.public.is_(True)]
+    where = [Service.public.is_(True), MapCellRollup.level == level]
     if filters.bbox:
         min_lon, min_lat, max_lon, max_lat = filters.bbox
+        cell = cell_degrees(level)
         where += [
             MapCellRollup.cell_x.between(
-                map_grid.cell_index(min_lon, map_grid.LONG_ORIGIN),
-                map_grid.cell_index(max_lon, map_grid.LONG_ORIGIN),
+                map_grid.cell_index(min_lon, map_grid.LONG_ORIGIN, cell),
+                map_grid.cell_index(max_lon, map_grid.LONG_ORIGIN, cell),
             ),
             MapCellRollup.cell_y.between(
-                map_grid.cell_index(min_lat, map_grid.LAT_ORIGIN),
-                map_grid.cell_index(max_lat, map_grid.LAT_ORIGIN),
+                map_grid.cell_index(min_lat, map_grid.LAT_ORIGIN, cell),
+                map_grid.cell_index(max_lat, map_grid.LAT_ORIGIN, cell),
             ),
         ]
     if filters.status:
