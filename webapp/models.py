@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -297,8 +298,9 @@ class ServiceRequest(db.Model):
     public_id: Mapped[str | None] = mapped_column(String(20), unique=True)
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), active_history=True)
     description: Mapped[str] = mapped_column(Text, default="")
-    lat: Mapped[float | None] = mapped_column(Float)
-    long: Mapped[float | None] = mapped_column(Float)
+    # Old coordinates and statuses are kept on change for the map grid counts.
+    lat: Mapped[float | None] = mapped_column(Float, active_history=True)
+    long: Mapped[float | None] = mapped_column(Float, active_history=True)
     needs_location: Mapped[bool] = mapped_column(Boolean, default=False)
     location_accuracy_m: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(255))
@@ -307,7 +309,9 @@ class ServiceRequest(db.Model):
     geocode_state: Mapped[str] = mapped_column(String(12), default=GeocodeState.PENDING)
     geocode_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
-    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    status: Mapped[str] = mapped_column(
+        String(8), default="open", index=True, active_history=True
+    )
     detailed_status: Mapped[str] = mapped_column(
         String(16), default=Status.SUBMITTED, active_history=True
     )
@@ -925,3 +929,27 @@ class CloseDurationRollup(db.Model):
     )
     half_days: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MapCellRollup(db.Model):
+    """Requests per map grid cell, service and status (see domain.map_grid).
+
+    ``cell_x``/``cell_y`` index the cluster grid of zoom ``level`` (longitude and
+    latitude shifted by 180 and 90 so they are never negative); the sums of latitude,
+    longitude and request id give a cluster's middle and, for a lone request, its id.
+    """
+
+    __tablename__ = "map_cell_rollups"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(8), primary_key=True)
+    detailed_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    sum_lat: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_long: Mapped[float] = mapped_column(Float, default=0.0)
+    sum_id: Mapped[int] = mapped_column(BigInteger, default=0)

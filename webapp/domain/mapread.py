@@ -10,7 +10,9 @@ Both are built to stay fast on a city with millions of requests:
   pan over the whole city never counts every request;
 - clusters are one ``GROUP BY`` on coordinates snapped to a grid whose cell is a fixed
   size on screen at the asked zoom level: the database returns a few hundred rows
-  whatever the number of requests behind them.
+  whatever the number of requests behind them. From the city down to the
+  neighbourhood they are summed from the grid cell counts (``map_grid``), so even the
+  whole-city view never reads the requests.
 
 Requests without coordinates (allowed for some channels) are never in a box or a cluster.
 """
@@ -38,9 +40,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from webapp.domain import map_grid
+from webapp.domain.map_grid import cell_degrees
 from webapp.extensions import db
 from webapp.models import (
     Department,
+    MapCellRollup,
     Neighborhood,
     Photo,
     Service,
@@ -50,8 +55,6 @@ from webapp.models import (
 )
 
 COUNT_CAP = 1000
-TILE_PIXELS = 256
-CLUSTER_CELL_PIXELS = 64
 MAX_ZOOM = 22
 MAX_CLUSTERS = 2000
 SINGLE_DETAILS_LIMIT = 500
@@ -356,18 +359,14 @@ class Cluster:
     request: dict | None = None
 
 
-def cell_degrees(zoom: int) -> float:
-    """The grid cell for a zoom level: CLUSTER_CELL_PIXELS on screen, in degrees of longitude."""
-    return 360.0 / (2**zoom) / (TILE_PIXELS / CLUSTER_CELL_PIXELS)
+def rollup_serves(filters: MapFilters, zoom: int) -> bool:
+    """Whether the grid cell counts can answer these clusters.
 
-
-def _snapped(column, origin: float, cell: float):
-    """The grid index of a coordinate; the shift by ``origin`` keeps it positive, so the
-    integer cast on SQLite (truncation) equals floor, as ``floor`` does on PostgreSQL."""
-    shifted = (column + origin) / cell
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(shifted), Integer)
-    return cast(shifted, Integer)
+    They can when the zoom's cell is the fine grid's or coarser and no time window is
+    asked: the counts are kept per cell, service and status, not per moment, so a
+    ``since`` filter (any moment) is grouped from the requests instead.
+    """
+    return zoom <= map_grid.GRID_ZOOM and filters.since is None
 
 
 def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
@@ -376,17 +375,83 @@ def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
     Returns the clusters (at most MAX_CLUSTERS, biggest first) and the number of
     requests they hold. A cell holding one request carries that request's id, service,
     status and page address, so a zoomed-in map shows markers from the same answer.
+
+    Up to ``map_grid.GRID_ZOOM`` and without a time window the clusters are sums of the
+    grid cell counts of the zoom's own grid (rows in proportion to the cells on screen,
+    whatever the city's size); there the box is taken in whole cells, so a cluster
+    straddling the edge of the view counts its whole cell, requests just outside the
+    view included. Closer zooms, and any ``since`` filter (the counts are not kept per
+    moment), group the matching requests themselves, found through the spatial index.
     """
+    if rollup_serves(filters, zoom):
+        rows = _rollup_rows(filters, zoom)
+    else:
+        rows = _request_rows(filters, zoom)
+    return _clusters_of(rows)
+
+
+def _rollup_rows(filters: MapFilters, zoom: int) -> list:
+    """(n, lat, long, first_id) per cluster, summed from the grid cell counts."""
+    level = map_grid.level_for(zoom)
+    shift = level - zoom
+    cell_x, cell_y = MapCellRollup.cell_x, MapCellRollup.cell_y
+    if shift:
+        cell_x = cell_x.op(">>", return_type=Integer)(shift)
+        cell_y = cell_y.op(">>", return_type=Integer)(shift)
+    count = func.sum(MapCellRollup.count)
+    where = [Service.public.is_(True), MapCellRollup.level == level]
+    if filters.bbox:
+        min_lon, min_lat, max_lon, max_lat = filters.bbox
+        cell = cell_degrees(level)
+        where += [
+            MapCellRollup.cell_x.between(
+                map_grid.cell_index(min_lon, map_grid.LONG_ORIGIN, cell),
+                map_grid.cell_index(max_lon, map_grid.LONG_ORIGIN, cell),
+            ),
+            MapCellRollup.cell_y.between(
+                map_grid.cell_index(min_lat, map_grid.LAT_ORIGIN, cell),
+                map_grid.cell_index(max_lat, map_grid.LAT_ORIGIN, cell),
+            ),
+        ]
+    if filters.status:
+        column = getattr(MapCellRollup, _status_column(filters.status).key)
+        where.append(column == filters.status)
+    if filters.service_code:
+        where.append(Service.service_code == filters.service_code)
+    found = db.session.execute(
+        select(
+            count.label("n"),
+            func.sum(MapCellRollup.sum_lat).label("sum_lat"),
+            func.sum(MapCellRollup.sum_long).label("sum_long"),
+            func.sum(MapCellRollup.sum_id).label("sum_id"),
+        )
+        .join(Service, Service.id == MapCellRollup.service_id)
+        .where(*where)
+        .group_by(cell_x, cell_y)
+        .having(count > 0)
+        .order_by(count.desc())
+        .limit(MAX_CLUSTERS)
+    ).all()
+    return [
+        (int(row.n), row.sum_lat / row.n, row.sum_long / row.n, int(row.sum_id))
+        for row in found
+    ]
+
+
+def _request_rows(filters: MapFilters, zoom: int) -> list:
+    """(n, lat, long, first_id) per cluster, grouped from the matching requests."""
     cell = cell_degrees(zoom)
-    grid_x = _snapped(ServiceRequest.long, 180.0, cell).label("gx")
-    grid_y = _snapped(ServiceRequest.lat, 90.0, cell).label("gy")
+    dialect = db.session.get_bind().dialect.name
+    grid_x = map_grid.snapped(ServiceRequest.long, map_grid.LONG_ORIGIN, cell, dialect)
+    grid_y = map_grid.snapped(ServiceRequest.lat, map_grid.LAT_ORIGIN, cell, dialect)
+    grid_x, grid_y = grid_x.label("gx"), grid_y.label("gy")
     where = [
         *conditions(filters),
         ServiceRequest.lat.is_not(None),
         ServiceRequest.long.is_not(None),
     ]
     count = func.count().label("n")
-    rows = db.session.execute(
+    found = db.session.execute(
         select(
             grid_x,
             grid_y,
@@ -401,7 +466,12 @@ def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
         .order_by(count.desc())
         .limit(MAX_CLUSTERS)
     ).all()
-    singles = [row.first_id for row in rows if row.n == 1][:SINGLE_DETAILS_LIMIT]
+    return [(int(row.n), row.lat, row.long, row.first_id) for row in found]
+
+
+def _clusters_of(rows: list) -> tuple[list[Cluster], int]:
+    """Clusters from (n, lat, long, first_id) rows, lone requests with their details."""
+    singles = [first_id for n, _lat, _long, first_id in rows if n == 1][:SINGLE_DETAILS_LIMIT]
     details = {}
     if singles:
         for row in db.session.execute(
@@ -421,11 +491,11 @@ def clusters(filters: MapFilters, zoom: int) -> tuple[list[Cluster], int]:
             details[row.id] = row
     found = [
         Cluster(
-            lat=round(float(row.lat), 6),
-            long=round(float(row.long), 6),
-            count=int(row.n),
-            request=details.get(row.first_id) if row.n == 1 else None,
+            lat=round(float(lat), 6),
+            long=round(float(long), 6),
+            count=n,
+            request=details.get(first_id) if n == 1 else None,
         )
-        for row in rows
+        for n, lat, long, first_id in rows
     ]
     return found, sum(c.count for c in found)

@@ -8,7 +8,8 @@ re-categorisation or a corrected close date all land in the same place, in the s
 transaction as the change itself.
 
 Bulk loads that bypass the ORM (``COPY``, ``executemany`` in benchmarks, imports)
-call ``rebuild()`` afterwards, which recomputes every rollup from the requests.
+call ``rebuild()`` afterwards, which recomputes every rollup from the requests (and
+the map's grid cell counts, see ``map_grid``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from webapp.domain import map_grid
 from webapp.extensions import db
 from webapp.models import CloseDurationRollup, RequestRollup, ServiceRequest, Status
 
@@ -185,6 +187,7 @@ def rebuild() -> int:
         totals.update(footprint(values, zone))
         count += 1
     _bulk_write(connection, totals)
+    map_grid.rebuild(connection)
     db.session.commit()
     return count
 

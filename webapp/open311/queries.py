@@ -172,16 +172,23 @@ def find_requests(query: RequestQuery) -> RequestPage:
     statement = statement.order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
     page.rows = db.session.execute(statement).all()
     if page.rows:
-        _annotate(page, statement.with_only_columns(ServiceRequest.id), query.extensions)
+        if query.near:
+            # The circle was found once through the spatial index; the lookups take
+            # the page's ids rather than asking the index (and sorting) again.
+            ids = [row.id for row in page.rows]
+        else:
+            ids = statement.with_only_columns(ServiceRequest.id)
+        _annotate(page, ids, query.extensions)
     return page
 
 
-def _annotate(page: RequestPage, ids: Select, extensions: bool) -> None:
+def _annotate(page: RequestPage, ids: Select | list[int], extensions: bool) -> None:
     """Look up notes and photos for the whole page at once (never per row).
 
-    ``ids`` is the page's own SELECT of request ids, used as a subquery: the
-    database re-runs the indexed page query (about a millisecond) instead of
-    receiving 1,000 bound parameters per lookup. Public notes are few per request,
+    ``ids`` is usually the page's own SELECT of request ids, used as a subquery:
+    the database re-runs the indexed page query (about a millisecond) instead of
+    receiving 1,000 bound parameters per lookup. A search around a point is not
+    that cheap to re-run (a spatial lookup, then a sort), so it passes its ids. Public notes are few per request,
     so they are all read through the (request_id, created_at) index and the latest
     is picked here: cheaper than a GROUP BY.
     """

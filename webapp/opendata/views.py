@@ -173,5 +173,6 @@ def export_open_data_command() -> None:
 @click.command("rebuild-rollups")
 @with_appcontext
 def rebuild_rollups_command() -> None:
-    """Recompute the /stats rollups from the requests (after a bulk load outside the app)."""
+    """Recompute the /stats rollups and map grid counts from the requests (after a bulk load
+    outside the app)."""
     click.echo(f"Rollups rebuilt from {rollups.rebuild()} requests.")
