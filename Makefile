@@ -8,12 +8,12 @@ VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
+.PHONY: run test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
 
 run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :5000
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: install assets translations lint  ## the whole suite: SQLite, then PostgreSQL when it answers
+test: install assets translations lighthouse-tool lint  ## the whole suite: SQLite, then PostgreSQL when it answers
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$TEST_DATABASE_URL" ] || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgres; \
@@ -39,6 +39,12 @@ $(VENV)/.installed: pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lighthouse-tool: tools/lighthouse/node_modules/.installed  ## the pinned Lighthouse the accessibility audit runs
+
+tools/lighthouse/node_modules/.installed: tools/lighthouse/package.json tools/lighthouse/package-lock.json
+	cd tools/lighthouse && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 assets: node_modules/.installed  ## copy front-end libraries from node_modules into static/vendor
