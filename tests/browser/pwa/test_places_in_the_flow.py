@@ -100,6 +100,15 @@ def test_nearby_request_with_photo_is_followed_instead_keeping_the_photo_and_not
     assert "50 m away" in rows.first.inner_text()
     thumbnail = rows.first.locator("img")
     wait_for(page, lambda: thumbnail.evaluate("img => img.complete && img.naturalWidth > 0"))
+    # The same request is a dot on the location map; tapping it points at its row.
+    dot = page.locator("#report-map path.map-nearby")
+    dot.wait_for(state="attached")
+    assert dot.count() == 1
+    dot.dispatch_event("click")
+    wait_for(
+        page,
+        lambda: page.evaluate("document.activeElement.closest('li')?.id") == f"nearby-{public_id}",
+    )
     page.fill("#nearby-note", "Getting bigger every day")
     screenshot("2-location-nearby")
     flow.tap(

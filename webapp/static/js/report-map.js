@@ -93,6 +93,7 @@ export async function createReportMap(element, settings, onPinMoved, onTilesFail
   }).addTo(map);
   notePin(element, settings.lat, settings.long);
   element.dataset.pinPlaced = "0";
+  const others = L.layerGroup().addTo(map);
   let circle = null;
   pin.on("dragend", () => {
     const where = pin.getLatLng();
@@ -122,6 +123,23 @@ export async function createReportMap(element, settings, onPinMoved, onTilesFail
     setPlaced(placed) {
       pin.setOpacity(placed ? 1 : UNPLACED_OPACITY);
       element.dataset.pinPlaced = placed ? "1" : "0";
+    },
+    /** Show open requests already reported near the pin as dots; tapping one hands it to
+     * `onChosen` (the list beside the map is the keyboard's way to the same requests). */
+    showOthers(items, onChosen) {
+      others.clearLayers();
+      const shown = items.filter((item) => item.lat != null && item.long != null);
+      for (const item of shown) {
+        L.circleMarker([item.lat, item.long], {
+          radius: 10,
+          className: "map-nearby",
+          bubblingMouseEvents: false,
+        })
+          .bindTooltip(item.label)
+          .on("click", () => onChosen(item))
+          .addTo(others);
+      }
+      element.dataset.nearbyShown = String(shown.length);
     },
     /** Recompute the size after the map's step becomes visible. */
     refresh() {

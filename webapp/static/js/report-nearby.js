@@ -8,7 +8,7 @@ import { byId, chosenService, form, getJson, state, t } from "./report-context.j
 const NEARBY_RADIUS_M = 200;
 const NEARBY_SHOWN = 5;
 const WRITE_HEADER = { "X-Requested-With": "civic311", Accept: "application/json" };
-const listeners = { followed: async () => {} };
+const listeners = { followed: async () => {}, shown: () => {} };
 let asked = "";
 
 /** `onFollowed(item)` runs after the resident followed a nearby request instead. */
@@ -20,10 +20,25 @@ function requestUrl(item) {
   return item.url || form.dataset.requestUrl.replace("ID", item.id);
 }
 
+/** `onShown(items)` runs whenever the nearby requests change (an empty list hides them). */
+export function onNearbyShown(callback) {
+  listeners.shown = callback;
+}
+
 export function hideNearby() {
   byId("nearby").hidden = true;
   byId("nearby-list").replaceChildren();
+  listeners.shown([]);
   asked = "";
+}
+
+/** Bring a nearby request's row into view and put the focus on its "Follow" button. */
+export function pointAtNearby(item) {
+  const row = document.getElementById(`nearby-${item.id}`);
+  if (row) {
+    row.scrollIntoView({ block: "center" });
+    row.querySelector("button").focus();
+  }
 }
 
 /** Look for open requests near the pin of the chosen category (online only). */
@@ -54,15 +69,21 @@ export async function showNearby() {
   if (!found.length) {
     byId("nearby").hidden = true;
     byId("nearby-list").replaceChildren();
+    listeners.shown([]);
     return;
   }
-  byId("nearby-list").replaceChildren(...found.slice(0, NEARBY_SHOWN).map(nearbyRow));
+  const shown = found.slice(0, NEARBY_SHOWN);
+  byId("nearby-list").replaceChildren(...shown.map(nearbyRow));
   byId("nearby").hidden = false;
+  listeners.shown(
+    shown.map((item) => ({ ...item, label: `${item.service_name || ""} ${item.id}`.trim() })),
+  );
 }
 
 function nearbyRow(item) {
   const li = document.createElement("li");
   li.className = "nearby-item";
+  li.id = `nearby-${item.id}`;
   const photo = (item.photos || []).find((p) => p.kind === "report") || (item.photos || [])[0];
   if (photo) {
     const img = document.createElement("img");

@@ -7,10 +7,18 @@
 
 import { byId, changed, form, getJson, state, t, textItem } from "./report-context.js";
 import { createReportMap } from "./report-map.js";
-import { showNearby } from "./report-nearby.js";
+import { onNearbyShown, pointAtNearby, showNearby } from "./report-nearby.js";
 
 const COORD_DIGITS = 6;
 const map = { instance: null, starting: null };
+/* Open requests already reported near the pin, drawn on the map once it is there. */
+let nearbyOnMap = [];
+
+function drawNearby() {
+  if (map.instance) {
+    map.instance.showOthers(nearbyOnMap, pointAtNearby);
+  }
+}
 
 function round(value) {
   return Number(Number(value).toFixed(COORD_DIGITS));
@@ -92,6 +100,7 @@ export async function startMap() {
     () => status(t("mapOffline")),
   );
   map.instance = await map.starting;
+  drawNearby();
   if (map.instance && hasCoordinates()) {
     map.instance.setPosition(Number(byId("lat").value), Number(byId("long").value), null);
     map.instance.setPlaced(pinPlaced());
@@ -219,6 +228,10 @@ export function resetLocation() {
 }
 
 export function wireLocationStep() {
+  onNearbyShown((items) => {
+    nearbyOnMap = items;
+    drawNearby();
+  });
   byId("use-location").addEventListener("click", useMyLocation);
   byId("address-search").addEventListener("click", searchAddress);
   byId("address-query").addEventListener("keydown", (event) => {
