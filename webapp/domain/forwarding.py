@@ -138,19 +138,54 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_WAIT * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
-def _claim(row_id: int, now: datetime) -> bool:
-    """Take the lease on one due row; False when another worker holds it."""
+def _claim(model: type[Forwarding] | type[ForwardedUpdate], row_id: int, now: datetime) -> bool:
+    """Take the lease on one due row (a forwarding or a resident's update); False when
+    another worker holds it."""
     taken = db.session.execute(
-        update(Forwarding)
+        update(model)
         .where(
-            Forwarding.id == row_id,
-            Forwarding.state == ForwardState.PENDING,
-            or_(Forwarding.claimed_until.is_(None), Forwarding.claimed_until < now),
+            model.id == row_id,
+            model.state == ForwardState.PENDING,
+            or_(model.claimed_until.is_(None), model.claimed_until < now),
         )
         .values(claimed_until=now + LEASE)
     )
     db.session.commit()
     return taken.rowcount == 1
+
+
+def _attempt(row: Forwarding | ForwardedUpdate, send, *, on_sent, on_stopped=None) -> bool:
+    """One attempt at a claimed row: ``send(row)``, then keep the outcome and let the
+    lease go. Sent: ``on_sent(row, answer)``. Refused by the CRM: stopped for good.
+    Unreachable: tried again later with backoff until the attempts run out, then
+    stopped. ``on_stopped(row)`` runs when a row is stopped. Returns whether it was sent.
+    """
+    row.attempts += 1
+    sent = False
+    try:
+        answer = send(row)
+    except Refused as refusal:
+        row.state = ForwardState.REJECTED
+        row.last_error = str(refusal)[:1000]
+        if on_stopped:
+            on_stopped(row)
+    except Unreachable as failure:
+        row.last_error = str(failure)[:1000]
+        if row.attempts >= int(current_app.config["FORWARD_MAX_ATTEMPTS"]):
+            row.state = FAILED
+            if on_stopped:
+                on_stopped(row)
+        else:
+            row.next_attempt_at = utcnow() + backoff(row.attempts)
+    else:
+        row.state = ForwardState.SENT
+        row.sent_at = utcnow()
+        row.last_error = None
+        on_sent(row, answer)
+        sent = True
+    row.claimed_until = None
+    db.session.commit()
+    return sent
 
 
 def _endpoint(target: ForwardTarget, path: str) -> str:
@@ -216,7 +251,9 @@ def _payload(request: ServiceRequest, target: ForwardTarget) -> list[tuple[str, 
             fields[2] = ("description", f"{request.landmark}\n\n{request.description}".strip())
     if request.address:
         fields.append(("address_string", request.address))
-    contact_email = request.contact_email or (request.requester.email if request.requester else None)
+    contact_email = request.contact_email or (
+        request.requester.email if request.requester else None
+    )
     if contact_email:
         fields.append(("email", contact_email))
     name = request.contact_name or (request.requester.display_name if request.requester else "")
@@ -266,6 +303,17 @@ def _record(row: Forwarding, note: str) -> None:
     )
 
 
+def _record_sent(row: Forwarding, _answer) -> None:
+    _record(
+        row,
+        _(
+            "Sent to %(target)s as %(external_id)s.",
+            target=row.target.name,
+            external_id=row.external_id,
+        ),
+    )
+
+
 def send_due(limit: int = 20) -> int:
     """Send due forwardings; returns how many reached the CRM this time."""
     now = utcnow()
@@ -277,38 +325,13 @@ def send_due(limit: int = 20) -> int:
     ).all()
     sent = 0
     for row_id in due:
-        if not _claim(row_id, now):
-            continue
-        row = db.session.get(Forwarding, row_id)
-        row.attempts += 1
-        try:
-            _send(row)
-        except Refused as refusal:
-            row.state = ForwardState.REJECTED
-            row.last_error = str(refusal)[:1000]
-            _record(row, row.last_error)
-        except Unreachable as failure:
-            row.last_error = str(failure)[:1000]
-            if row.attempts >= int(current_app.config["FORWARD_MAX_ATTEMPTS"]):
-                row.state = FAILED
-                _record(row, row.last_error)
-            else:
-                row.next_attempt_at = utcnow() + backoff(row.attempts)
-        else:
-            row.state = ForwardState.SENT
-            row.sent_at = utcnow()
-            row.last_error = None
-            _record(
-                row,
-                _(
-                    "Sent to %(target)s as %(external_id)s.",
-                    target=row.target.name,
-                    external_id=row.external_id,
-                ),
+        if _claim(Forwarding, row_id, now):
+            sent += _attempt(
+                db.session.get(Forwarding, row_id),
+                _send,
+                on_sent=_record_sent,
+                on_stopped=lambda row: _record(row, row.last_error),
             )
-            sent += 1
-        row.claimed_until = None
-        db.session.commit()
     return sent
 
 
@@ -338,18 +361,22 @@ def _update_payload(item: ForwardedUpdate) -> list[tuple[str, str]]:
     return fields
 
 
-def _claim_update(item_id: int, now: datetime) -> bool:
-    taken = db.session.execute(
-        update(ForwardedUpdate)
-        .where(
-            ForwardedUpdate.id == item_id,
-            ForwardedUpdate.state == ForwardState.PENDING,
-            or_(ForwardedUpdate.claimed_until.is_(None), ForwardedUpdate.claimed_until < now),
-        )
-        .values(claimed_until=now + LEASE)
+def _send_update(item: ForwardedUpdate) -> str:
+    """POST one resident's update; returns the CRM's id for it."""
+    response = _call(
+        "POST",
+        _endpoint(item.forwarding.target, "servicerequestupdates.xml"),
+        timeout=float(current_app.config["FORWARD_TIMEOUT"]),
+        data=_update_payload(item),
     )
-    db.session.commit()
-    return taken.rowcount == 1
+    found = _xml(response.content).findtext("request_update/update_id")
+    if not found:
+        raise Unreachable(_("The city's CRM answered without an update_id."))
+    return found
+
+
+def _keep_id(item: ForwardedUpdate, found: str) -> None:
+    item.external_id = found.strip()[:120]
 
 
 def send_due_updates(limit: int = 50) -> int:
@@ -368,37 +395,10 @@ def send_due_updates(limit: int = 50) -> int:
     ).all()
     sent = 0
     for item_id in due:
-        if not _claim_update(item_id, now):
-            continue
-        item = db.session.get(ForwardedUpdate, item_id)
-        item.attempts += 1
-        try:
-            response = _call(
-                "POST",
-                _endpoint(item.forwarding.target, "servicerequestupdates.xml"),
-                timeout=float(current_app.config["FORWARD_TIMEOUT"]),
-                data=_update_payload(item),
+        if _claim(ForwardedUpdate, item_id, now):
+            sent += _attempt(
+                db.session.get(ForwardedUpdate, item_id), _send_update, on_sent=_keep_id
             )
-            found = _xml(response.content).findtext("request_update/update_id")
-            if not found:
-                raise Unreachable(_("The city's CRM answered without an update_id."))
-        except Refused as refusal:
-            item.state = ForwardState.REJECTED
-            item.last_error = str(refusal)[:1000]
-        except Unreachable as failure:
-            item.last_error = str(failure)[:1000]
-            if item.attempts >= int(current_app.config["FORWARD_MAX_ATTEMPTS"]):
-                item.state = FAILED
-            else:
-                item.next_attempt_at = utcnow() + backoff(item.attempts)
-        else:
-            item.state = ForwardState.SENT
-            item.external_id = found.strip()[:120]
-            item.sent_at = utcnow()
-            item.last_error = None
-            sent += 1
-        item.claimed_until = None
-        db.session.commit()
     return sent
 
 
@@ -473,9 +473,7 @@ def _fallback_updates(target: ForwardTarget, timeout: float) -> list[updates.Rem
         params = {"service_request_id": ",".join(r.external_id for r in batch)}
         if target.jurisdiction_id:
             params["jurisdiction_id"] = target.jurisdiction_id
-        response = _call(
-            "GET", _endpoint(target, "requests.xml"), timeout=timeout, params=params
-        )
+        response = _call("GET", _endpoint(target, "requests.xml"), timeout=timeout, params=params)
         for item in _xml(response.content).iter("request"):
             status = (item.findtext("status") or "").strip()
             if status.lower() == "open" or not status:
