@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, inspect, select
+from sqlalchemy import delete, event, func, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -230,11 +230,27 @@ def listen() -> None:
 
 
 def rebuild() -> int:
-    """Recompute every rollup from the requests (after bulk loads); returns requests read."""
+    """Recompute every rollup from the requests (after bulk loads); returns requests read.
+
+    The daily rows are counted from the requests (in SQL on PostgreSQL, which knows
+    the city's time zone; request by request through ``footprint`` on SQLite), then
+    the month and week rows are summed from the daily ones, as migration 0013 did.
+    """
     zone = city_zone()
     connection = db.session.connection()
     for grain in GRAINS:
         connection.execute(delete(grain.model))
+    if connection.dialect.name == "postgresql":
+        count = _count_days_in_sql(connection, zone)
+    else:
+        count = _count_days_one_by_one(connection, zone)
+    sum_months_and_weeks(connection)
+    map_grid.rebuild(connection)
+    db.session.commit()
+    return count
+
+
+def _count_days_one_by_one(connection, zone: ZoneInfo) -> int:
     totals: Counter = Counter()
     count = 0
     columns = [getattr(ServiceRequest, name) for name in FIELDS]
@@ -245,18 +261,85 @@ def rebuild() -> int:
                 values[name] = values[name].replace(tzinfo=UTC)
         totals.update(footprint(values, zone))
         count += 1
-    _bulk_write(connection, totals)
-    map_grid.rebuild(connection)
-    db.session.commit()
-    return count
-
-
-def _bulk_write(connection, totals: Counter) -> None:
     per_table: dict[Grain, list[dict]] = defaultdict(list)
     for (grain, key), amounts in spread(totals).items():
+        if grain.period is not _same_day:
+            continue
         table = grain.model.__table__
         row = {c.name: 0 for c in table.columns if c.name not in grain.keys}
         row.update(zip(grain.keys, key, strict=True), **amounts)
         per_table[grain].append(row)
     for grain, rows in per_table.items():
         connection.execute(grain.model.__table__.insert(), rows)
+    return count
+
+
+# The same footprint as ``footprint()``, request times being naive UTC in the table.
+_DAYS_SQL = """
+INSERT INTO request_rollups (day, service_id, channel, received, reopened, closed,
+                             closed_with_sla, closed_on_time)
+SELECT day, service_id, channel, sum(received), sum(reopened), sum(closed),
+       sum(with_sla), sum(on_time)
+FROM (
+    SELECT CAST(received_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS DATE) AS day,
+           service_id, coalesce(channel, '') AS channel, 1 AS received,
+           CASE WHEN reopen_count <> 0 THEN 1 ELSE 0 END AS reopened,
+           0 AS closed, 0 AS with_sla, 0 AS on_time
+    FROM service_requests WHERE service_id IS NOT NULL AND received_at IS NOT NULL
+    UNION ALL
+    SELECT CAST(closed_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS DATE),
+           service_id, coalesce(channel, ''), 0, 0, 1,
+           CASE WHEN expected_at IS NOT NULL THEN 1 ELSE 0 END,
+           CASE WHEN closed_at <= expected_at THEN 1 ELSE 0 END
+    FROM service_requests
+    WHERE service_id IS NOT NULL AND received_at IS NOT NULL
+      AND detailed_status = 'closed' AND closed_at IS NOT NULL
+) AS footprints
+GROUP BY day, service_id, channel
+"""
+_HISTOGRAM_SQL = """
+INSERT INTO close_duration_rollups (day, service_id, half_days, count)
+SELECT CAST(closed_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS DATE), service_id,
+       LEAST(CAST(floor(GREATEST(extract(epoch FROM closed_at - received_at), 0)
+                        / :half_day) AS INTEGER), :most),
+       count(*)
+FROM service_requests
+WHERE service_id IS NOT NULL AND received_at IS NOT NULL
+  AND detailed_status = 'closed' AND closed_at IS NOT NULL
+GROUP BY 1, 2, 3
+"""
+
+
+def _count_days_in_sql(connection, zone: ZoneInfo) -> int:
+    connection.execute(text(_DAYS_SQL), {"zone": zone.key})
+    connection.execute(
+        text(_HISTOGRAM_SQL),
+        {"zone": zone.key, "half_day": HALF_DAY_SECONDS, "most": MAX_HALF_DAYS},
+    )
+    return connection.execute(select(func.count()).select_from(ServiceRequest)).scalar_one()
+
+
+def sum_months_and_weeks(connection) -> None:
+    """Fill the month and week rollups by summing the daily ones (which must be right)."""
+    if connection.dialect.name == "postgresql":
+        month = "CAST(date_trunc('month', day) AS DATE)"
+        week = "CAST(date_trunc('week', day) AS DATE)"
+    else:
+        # 'weekday 0' moves to the coming Sunday (or stays); six days back is Monday.
+        month, week = "date(day, 'start of month')", "date(day, 'weekday 0', '-6 days')"
+    sums = ", ".join(f"sum({name})" for name in COUNTS)
+    names = ", ".join(COUNTS)
+    for statement in (
+        f"INSERT INTO request_month_rollups (month, service_id, channel, {names}) "  # noqa: S608
+        f"SELECT {month}, service_id, channel, {sums} FROM request_rollups "
+        "GROUP BY 1, service_id, channel",
+        f"INSERT INTO request_week_rollups (week, service_id, {names}) "  # noqa: S608
+        f"SELECT {week}, service_id, {sums} FROM request_rollups GROUP BY 1, service_id",
+        "INSERT INTO close_duration_month_rollups (month, service_id, half_days, count) "  # noqa: S608
+        f"SELECT {month}, service_id, half_days, sum(count) FROM close_duration_rollups "
+        "GROUP BY 1, service_id, half_days",
+        "INSERT INTO close_duration_week_rollups (week, service_id, half_days, count) "  # noqa: S608
+        f"SELECT {week}, service_id, half_days, sum(count) FROM close_duration_rollups "
+        "GROUP BY 1, service_id, half_days",
+    ):
+        connection.execute(text(statement))
