@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/bench_scale.py [--sizes 100000,1000000] [--pg-sizes 100000,1000000,3400000]
                                           [--runs 15] [--pg URL] [--no-sqlite] [--no-pg]
+                                          [--only /stats]
 
 Each database is migrated from scratch (the real migrations: spatial indexes included),
-then grown step by step to each size by bulk inserts (``executemany`` in batches of
-5,000; SQLite's R*Tree triggers fire per row) spread over a demo city box with dense
-neighbourhoods; the /stats rollups are rebuilt once per size (as after any bulk load)
-and the tables analysed. At each size every read path is timed ``--runs`` times at
+then grown step by step to each size by bulk loads (PostgreSQL ``COPY``; SQLite
+``executemany`` in transactions of 100,000 rows, its R*Tree trigger firing per row; the
+secondary indexes dropped during the load and made again after it) of requests spread
+over a grid of 24 neighbourhoods of a demo city box, seven in ten around five dense
+hotspots, over twelve services, five channels and three years, a fifth still open. The
+rollups (/stats day, month and week rows, the map's grid counts) are rebuilt once per
+size with ``rollups.rebuild()`` (as after any bulk load) and the tables analysed.
+At each size every read path is timed ``--runs`` times at
 random places and its median printed beside the baseline:
 
 - map read, a neighbourhood: ``mapread.page`` (bbox ~1 km², 100 rows) vs the obvious
@@ -369,7 +374,7 @@ def read_paths(app, service_ids: list[int]) -> list[tuple[str, object, object]]:
     ]
 
 
-def run_backend(label: str, app, sizes: list[int], runs: int) -> list[tuple]:
+def run_backend(label: str, app, sizes: list[int], runs: int, only: str = "") -> list[tuple]:
     """Grow the database through ``sizes`` and time every path at each."""
     from webapp.domain import rollups
 
@@ -395,6 +400,8 @@ def run_backend(label: str, app, sizes: list[int], runs: int) -> list[tuple]:
                   f"{time.perf_counter() - rebuilt:.0f} s", flush=True)
             with app.test_request_context():
                 for name, path, baseline in read_paths(app, service_ids):
+                    if only and only not in name:
+                        continue
                     ours = median_ms(path, runs, random.Random(size))
                     theirs = median_ms(baseline, runs, random.Random(size))
                     rows.append((label, size, name, ours, theirs))
@@ -413,12 +420,14 @@ def main() -> None:
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--only", default="", help="time only the read paths naming this")
     args = parser.parse_args()
     table = []
     if not args.no_sqlite:
         folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
         app = create_app(settings(f"sqlite:///{folder / 'scale.db'}"))
-        table += run_backend("SQLite", app, [int(s) for s in args.sizes.split(",")], args.runs)
+        table += run_backend("SQLite", app, [int(s) for s in args.sizes.split(",")], args.runs,
+                             args.only)
     if not args.no_pg:
         admin = create_engine(args.pg)
         with admin.begin() as connection:
@@ -428,7 +437,8 @@ def main() -> None:
             app = create_app(settings(args.pg, {"connect_args": {
                 "options": f"-csearch_path={SCHEMA}"}}))
             table += run_backend("PostgreSQL", app,
-                                 [int(s) for s in args.pg_sizes.split(",")], args.runs)
+                                 [int(s) for s in args.pg_sizes.split(",")], args.runs,
+                                 args.only)
         finally:
             with admin.begin() as connection:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
