@@ -931,6 +931,68 @@ class CloseDurationRollup(db.Model):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class RequestMonthRollup(db.Model):
+    """The daily counts of ``request_rollups`` summed per calendar month (the 1st names
+    it): "this month" and "the last 12 months" read twelve rows per service and channel
+    whatever the length of the city's history."""
+
+    __tablename__ = "request_month_rollups"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_with_sla: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RequestWeekRollup(db.Model):
+    """The daily counts summed per ISO week (Monday names it), all channels together:
+    the week-by-week charts of /stats."""
+
+    __tablename__ = "request_week_rollups"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    closed_with_sla: Mapped[int] = mapped_column(Integer, default=0)
+    closed_on_time: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CloseDurationMonthRollup(db.Model):
+    """The close-time histogram (half-day steps) per month the requests closed in."""
+
+    __tablename__ = "close_duration_month_rollups"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    half_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CloseDurationWeekRollup(db.Model):
+    """The close-time histogram (half-day steps) per ISO week the requests closed in."""
+
+    __tablename__ = "close_duration_week_rollups"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_id: Mapped[int] = mapped_column(
+        ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    )
+    half_days: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class MapCellRollup(db.Model):
     """Requests per map grid cell, service and status (see domain.map_grid).
 

@@ -1,21 +1,87 @@
 """Rollups behind /stats stay right through create, close, reopen, merge and a corrected
-close date: after every step the incrementally kept tables equal a rebuild from the
-requests, and the figures read from them are the ones a person would count by hand."""
+close date: after every step the incrementally kept tables (day, month and ISO week)
+equal a rebuild from the requests and a count made here from scratch, and the figures
+read from them are the ones a person would count by hand."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from tests import factories
 from webapp.domain import requests as rules
 from webapp.domain import rollups, stats
 from webapp.extensions import db
-from webapp.models import CloseDurationRollup, RequestRollup, utcnow
+from webapp.models import (
+    CloseDurationMonthRollup,
+    CloseDurationRollup,
+    CloseDurationWeekRollup,
+    RequestMonthRollup,
+    RequestRollup,
+    RequestWeekRollup,
+    ServiceRequest,
+    utcnow,
+)
+
+COUNTS = ("received", "reopened", "closed", "closed_with_sla", "closed_on_time")
 
 
-def _snapshot() -> tuple[set, set]:
+def _stored(model, keys: tuple[str, ...], columns: tuple[str, ...]) -> Counter:
+    """A rollup table as {(key..., column): n}, zero counts left out."""
+    found: Counter = Counter()
+    for row in db.session.scalars(select(model)):
+        for column in columns:
+            if getattr(row, column):
+                found[(*(getattr(row, k) for k in keys), column)] = getattr(row, column)
+    return found
+
+
+def _month_and_week_tables() -> dict[str, Counter]:
+    return {
+        "month": _stored(RequestMonthRollup, ("month", "service_id", "channel"), COUNTS),
+        "week": _stored(RequestWeekRollup, ("week", "service_id"), COUNTS),
+        "month hist": _stored(CloseDurationMonthRollup, ("month", "service_id", "half_days"),
+                              ("count",)),
+        "week hist": _stored(CloseDurationWeekRollup, ("week", "service_id", "half_days"),
+                             ("count",)),
+    }
+
+
+def _counted_from_scratch() -> dict[str, Counter]:
+    """The month and week rollups as a person would count them from the requests."""
+    zone = rollups.city_zone()
+    found = {name: Counter() for name in ("month", "week", "month hist", "week hist")}
+
+    def add(day, service_id, channel, column, histogram=None):
+        month, week = day.replace(day=1), day - timedelta(days=day.weekday())
+        if histogram is None:
+            found["month"][(month, service_id, channel, column)] += 1
+            found["week"][(week, service_id, column)] += 1
+        else:
+            found["month hist"][(month, service_id, histogram, "count")] += 1
+            found["week hist"][(week, service_id, histogram, "count")] += 1
+
+    for request in db.session.scalars(select(ServiceRequest)):
+        arrived = request.received_at.astimezone(zone).date()
+        add(arrived, request.service_id, request.channel, "received")
+        if request.reopen_count:
+            add(arrived, request.service_id, request.channel, "reopened")
+        if request.detailed_status == "closed" and request.closed_at is not None:
+            closed = request.closed_at.astimezone(zone).date()
+            add(closed, request.service_id, request.channel, "closed")
+            if request.expected_at is not None:
+                add(closed, request.service_id, request.channel, "closed_with_sla")
+                if request.closed_at <= request.expected_at:
+                    add(closed, request.service_id, request.channel, "closed_on_time")
+            took = (request.closed_at - request.received_at).total_seconds() // (12 * 3600)
+            add(closed, request.service_id, None, None, histogram=int(max(took, 0)))
+    return found
+
+
+def _snapshot() -> tuple[set, ...]:
     requests = {
         (r.day, r.service_id, r.channel, r.received, r.reopened, r.closed, r.closed_with_sla,
          r.closed_on_time)
@@ -27,13 +93,18 @@ def _snapshot() -> tuple[set, set]:
         for d in db.session.scalars(select(CloseDurationRollup))
         if d.count
     }
-    return requests, durations
+    return requests, durations, *_month_and_week_tables().values()
 
 
 def _assert_matches_a_rebuild() -> None:
     kept = _snapshot()
     rollups.rebuild()
     assert _snapshot() == kept
+
+
+def _assert_month_and_week_match_a_count() -> None:
+    db.session.expire_all()
+    assert _month_and_week_tables() == _counted_from_scratch()
 
 
 def _figures(code: str) -> stats.ServiceStats:
@@ -108,7 +179,8 @@ def test_deleting_a_request_takes_it_out_of_the_rollups(app, city):
 
 def test_the_rebuild_command_restores_rollups_after_a_bulk_load(app, city):
     factories.gen_request("pothole")
-    db.session.execute(RequestRollup.__table__.delete())
+    for grain in rollups.GRAINS:
+        db.session.execute(grain.model.__table__.delete())
     db.session.commit()
     assert _figures("pothole").this_month == 0
     result = app.test_cli_runner().invoke(args=["rebuild-rollups"])
@@ -143,3 +215,73 @@ def test_stats_page_is_computed_once_a_minute_and_cacheable(app, client, city, m
     assert len(calls) == 1
     assert first.headers["Cache-Control"] == "public, max-age=60"
     assert "Pothole" in second.get_data(as_text=True)
+
+
+def test_month_and_week_rollups_equal_a_count_through_create_close_reopen_and_merge(
+    app, city
+):
+    staff = factories.gen_user("staff")
+    resident = factories.gen_user("resident")
+    old = factories.gen_request("pothole", age_days=45, channel="phone")
+    first = factories.gen_request("graffiti", requester=resident, channel="web")
+    second = factories.gen_request("graffiti", age_days=9)
+    third = factories.gen_request("streetlight", age_days=3, channel="open311")
+    for request in (old, second):
+        request.expected_at = request.received_at + timedelta(days=7)
+    db.session.commit()
+    _assert_month_and_week_match_a_count()
+
+    for request in (old, first):
+        rules.transition(request, "closed", staff, note="Done", resolution="fixed")
+    db.session.commit()
+    _assert_month_and_week_match_a_count()
+
+    rules.reopen(first, "Still there", user=resident)
+    db.session.commit()
+    _assert_month_and_week_match_a_count()
+
+    rules.merge(second, third, staff, note="Same place")
+    db.session.commit()
+    _assert_month_and_week_match_a_count()
+
+    rules.transition(first, "closed", staff, note="Done again", resolution="fixed")
+    first.closed_at = first.received_at + timedelta(days=2, hours=13)
+    db.session.commit()
+    _assert_month_and_week_match_a_count()
+    _assert_matches_a_rebuild()
+    _assert_month_and_week_match_a_count()
+
+
+def test_the_migration_sums_the_daily_rollups_into_months_and_weeks(app, city):
+    staff = factories.gen_user("staff")
+    for age, code in ((70, "pothole"), (40, "graffiti"), (12, "graffiti"), (0, "streetlight")):
+        request = factories.gen_request(code, age_days=age)
+        rules.transition(request, "closed", staff, note="Done", resolution="fixed")
+    db.session.commit()
+    kept = _month_and_week_tables()
+    assert kept == _counted_from_scratch()
+    db.session.remove()
+    downgrade(revision="0012")
+    upgrade()
+    assert _month_and_week_tables() == kept
+
+
+def test_stats_read_a_bounded_number_of_rollup_rows(app, city):
+    """Twelve months and 53 weeks, whatever the history: the page never reads days."""
+    statements = []
+    from sqlalchemy import event
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        window = stats.windows()
+        stats.per_service(window.month_start, since=window.year_start)
+        stats.weekly(window.year_start, window.today)
+        stats.by_channel(window.year_start)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    read = " ".join(statements)
+    assert "request_rollups" not in read and "close_duration_rollups" not in read
+    assert "request_month_rollups" in read and "close_duration_week_rollups" in read

@@ -1,11 +1,15 @@
-"""Daily rollups behind the public figures, kept right as requests change.
+"""Rollups behind the public figures (per day, month and ISO week), kept right as
+requests change.
 
 Every flush that creates, changes or deletes a request moves the rollups by the
 difference between what the request counted for before and what it counts for now
 (its "footprint"): received on its arrival day, closed (within the SLA or not, and
 how long it took) on its close day, reopened. So create, close, reopen, merge, a
 re-categorisation or a corrected close date all land in the same place, in the same
-transaction as the change itself.
+transaction as the change itself. Each difference is written at every grain: the
+day (any window stays answerable), the month (the 1st names it) and the ISO week (its
+Monday), so /stats reads twelve months and 53 weeks of rows however long the city's
+history is.
 
 Bulk loads that bypass the ORM (``COPY``, ``executemany`` in benchmarks, imports)
 call ``rebuild()`` afterwards, which recomputes every rollup from the requests (and
@@ -14,19 +18,30 @@ the map's grid cell counts, see ``map_grid``).
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, date, datetime
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, inspect, select
+from sqlalchemy import delete, event, func, inspect, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from webapp.domain import map_grid
 from webapp.extensions import db
-from webapp.models import CloseDurationRollup, RequestRollup, ServiceRequest, Status
+from webapp.models import (
+    CloseDurationMonthRollup,
+    CloseDurationRollup,
+    CloseDurationWeekRollup,
+    RequestMonthRollup,
+    RequestRollup,
+    RequestWeekRollup,
+    ServiceRequest,
+    Status,
+)
 
 HALF_DAY_SECONDS = 12 * 3600
 MAX_HALF_DAYS = 2 * 730
@@ -105,42 +120,86 @@ def _before(request: ServiceRequest) -> dict:
     return values
 
 
-def _upsert(connection, model, keys: tuple[str, ...], rows: list[dict], column: str) -> None:
-    dialect = connection.dialect.name
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = model.__table__
-    others = [c.name for c in table.columns if c.name not in keys]
-    for row in rows:
-        values = {**{name: 0 for name in others}, **row}
-        statement = maker(table).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={column: table.c[column] + statement.excluded[column]},
-        )
-        connection.execute(statement)
+@dataclass(frozen=True)
+class Grain:
+    """One rollup table: the period a day falls in, and whether it keeps the detail
+    (the channel of a count, the half-day bucket of a histogram)."""
+
+    model: type
+    keys: tuple[str, ...]
+    period: Callable[[date], date]
+
+    def key(self, day: date, service_id: int, detail) -> tuple:
+        """The table's key for a footprint entry."""
+        found = (self.period(day), service_id, detail)
+        return found[: len(self.keys)]
 
 
-def apply(connection, change: Counter) -> None:
-    """Add a footprint difference to the rollup tables."""
+def month_of(day: date) -> date:
+    """The month a day is in, named by its 1st."""
+    return day.replace(day=1)
+
+
+def week_of(day: date) -> date:
+    """The ISO week a day is in, named by its Monday."""
+    return day - timedelta(days=day.weekday())
+
+
+def _same_day(day: date) -> date:
+    return day
+
+
+COUNTS = ("received", "reopened", "closed", "closed_with_sla", "closed_on_time")
+# The daily tables keep any window answerable; the month and week tables are what
+# /stats reads (twelve months, 53 weeks), so its cost does not grow with history.
+COUNT_GRAINS = (
+    Grain(RequestRollup, ("day", "service_id", "channel"), _same_day),
+    Grain(RequestMonthRollup, ("month", "service_id", "channel"), month_of),
+    Grain(RequestWeekRollup, ("week", "service_id"), week_of),
+)
+HISTOGRAM_GRAINS = (
+    Grain(CloseDurationRollup, ("day", "service_id", "half_days"), _same_day),
+    Grain(CloseDurationMonthRollup, ("month", "service_id", "half_days"), month_of),
+    Grain(CloseDurationWeekRollup, ("week", "service_id", "half_days"), week_of),
+)
+GRAINS = COUNT_GRAINS + HISTOGRAM_GRAINS
+
+
+def spread(change: Counter) -> dict[tuple[Grain, tuple], Counter]:
+    """A footprint (difference) as rows of every grain: {(grain, key): {column: n}}."""
+    rows: dict[tuple[Grain, tuple], Counter] = defaultdict(Counter)
     for (kind, day, service_id, detail, column), amount in change.items():
         if not amount:
             continue
-        if kind == "r":
-            _upsert(
-                connection,
-                RequestRollup,
-                ("day", "service_id", "channel"),
-                [{"day": day, "service_id": service_id, "channel": detail, column: amount}],
-                column,
-            )
-        else:
-            _upsert(
-                connection,
-                CloseDurationRollup,
-                ("day", "service_id", "half_days"),
-                [{"day": day, "service_id": service_id, "half_days": detail, "count": amount}],
-                "count",
-            )
+        for grain in COUNT_GRAINS if kind == "r" else HISTOGRAM_GRAINS:
+            rows[(grain, grain.key(day, service_id, detail))][column] += amount
+    return rows
+
+
+def _upsert(connection, grain: Grain, key: tuple, amounts: dict[str, int]) -> None:
+    maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    table = grain.model.__table__
+    values = {c.name: 0 for c in table.columns if c.name not in grain.keys}
+    values.update(zip(grain.keys, key, strict=True), **amounts)
+    statement = maker(table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(grain.keys),
+        set_={column: table.c[column] + statement.excluded[column] for column in amounts},
+    )
+    connection.execute(statement)
+
+
+def apply(connection, change: Counter) -> None:
+    """Add a footprint difference to the rollup tables, one statement per row touched.
+
+    Rows are written in a fixed order (table, then key) so two concurrent flushes
+    touching the same rows lock them in the same order.
+    """
+    rows = spread(change)
+    for grain, key in sorted(rows, key=lambda item: (GRAINS.index(item[0]), item[1])):
+        amounts = {column: n for column, n in rows[(grain, key)].items() if n}
+        if amounts:
+            _upsert(connection, grain, key, amounts)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -171,11 +230,27 @@ def listen() -> None:
 
 
 def rebuild() -> int:
-    """Recompute every rollup from the requests (after bulk loads); returns requests read."""
+    """Recompute every rollup from the requests (after bulk loads); returns requests read.
+
+    The daily rows are counted from the requests (in SQL on PostgreSQL, which knows
+    the city's time zone; request by request through ``footprint`` on SQLite), then
+    the month and week rows are summed from the daily ones, as migration 0013 did.
+    """
     zone = city_zone()
     connection = db.session.connection()
-    connection.execute(delete(RequestRollup))
-    connection.execute(delete(CloseDurationRollup))
+    for grain in GRAINS:
+        connection.execute(delete(grain.model))
+    if connection.dialect.name == "postgresql":
+        count = _count_days_in_sql(connection, zone)
+    else:
+        count = _count_days_one_by_one(connection, zone)
+    sum_months_and_weeks(connection)
+    map_grid.rebuild(connection)
+    db.session.commit()
+    return count
+
+
+def _count_days_one_by_one(connection, zone: ZoneInfo) -> int:
     totals: Counter = Counter()
     count = 0
     columns = [getattr(ServiceRequest, name) for name in FIELDS]
@@ -186,36 +261,85 @@ def rebuild() -> int:
                 values[name] = values[name].replace(tzinfo=UTC)
         totals.update(footprint(values, zone))
         count += 1
-    _bulk_write(connection, totals)
-    map_grid.rebuild(connection)
-    db.session.commit()
+    per_table: dict[Grain, list[dict]] = defaultdict(list)
+    for (grain, key), amounts in spread(totals).items():
+        if grain.period is not _same_day:
+            continue
+        table = grain.model.__table__
+        row = {c.name: 0 for c in table.columns if c.name not in grain.keys}
+        row.update(zip(grain.keys, key, strict=True), **amounts)
+        per_table[grain].append(row)
+    for grain, rows in per_table.items():
+        connection.execute(grain.model.__table__.insert(), rows)
     return count
 
 
-def _bulk_write(connection, totals: Counter) -> None:
-    requests: dict[tuple, dict] = {}
-    durations = []
-    for (kind, day, service_id, detail, column), amount in totals.items():
-        if kind == "r":
-            row = requests.setdefault(
-                (day, service_id, detail),
-                {
-                    "day": day,
-                    "service_id": service_id,
-                    "channel": detail,
-                    "received": 0,
-                    "reopened": 0,
-                    "closed": 0,
-                    "closed_with_sla": 0,
-                    "closed_on_time": 0,
-                },
-            )
-            row[column] += amount
-        else:
-            durations.append(
-                {"day": day, "service_id": service_id, "half_days": detail, "count": amount}
-            )
-    if requests:
-        connection.execute(RequestRollup.__table__.insert(), list(requests.values()))
-    if durations:
-        connection.execute(CloseDurationRollup.__table__.insert(), durations)
+# The same footprint as ``footprint()``, request times being naive UTC in the table.
+_DAYS_SQL = """
+INSERT INTO request_rollups (day, service_id, channel, received, reopened, closed,
+                             closed_with_sla, closed_on_time)
+SELECT day, service_id, channel, sum(received), sum(reopened), sum(closed),
+       sum(with_sla), sum(on_time)
+FROM (
+    SELECT CAST(received_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS DATE) AS day,
+           service_id, coalesce(channel, '') AS channel, 1 AS received,
+           CASE WHEN reopen_count <> 0 THEN 1 ELSE 0 END AS reopened,
+           0 AS closed, 0 AS with_sla, 0 AS on_time
+    FROM service_requests WHERE service_id IS NOT NULL AND received_at IS NOT NULL
+    UNION ALL
+    SELECT CAST(closed_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS DATE),
+           service_id, coalesce(channel, ''), 0, 0, 1,
+           CASE WHEN expected_at IS NOT NULL THEN 1 ELSE 0 END,
+           CASE WHEN closed_at <= expected_at THEN 1 ELSE 0 END
+    FROM service_requests
+    WHERE service_id IS NOT NULL AND received_at IS NOT NULL
+      AND detailed_status = 'closed' AND closed_at IS NOT NULL
+) AS footprints
+GROUP BY day, service_id, channel
+"""
+_HISTOGRAM_SQL = """
+INSERT INTO close_duration_rollups (day, service_id, half_days, count)
+SELECT CAST(closed_at AT TIME ZONE 'UTC' AT TIME ZONE :zone AS DATE), service_id,
+       LEAST(CAST(floor(GREATEST(extract(epoch FROM closed_at - received_at), 0)
+                        / :half_day) AS INTEGER), :most),
+       count(*)
+FROM service_requests
+WHERE service_id IS NOT NULL AND received_at IS NOT NULL
+  AND detailed_status = 'closed' AND closed_at IS NOT NULL
+GROUP BY 1, 2, 3
+"""
+
+
+def _count_days_in_sql(connection, zone: ZoneInfo) -> int:
+    connection.execute(text(_DAYS_SQL), {"zone": zone.key})
+    connection.execute(
+        text(_HISTOGRAM_SQL),
+        {"zone": zone.key, "half_day": HALF_DAY_SECONDS, "most": MAX_HALF_DAYS},
+    )
+    return connection.execute(select(func.count()).select_from(ServiceRequest)).scalar_one()
+
+
+def sum_months_and_weeks(connection) -> None:
+    """Fill the month and week rollups by summing the daily ones (which must be right)."""
+    if connection.dialect.name == "postgresql":
+        month = "CAST(date_trunc('month', day) AS DATE)"
+        week = "CAST(date_trunc('week', day) AS DATE)"
+    else:
+        # 'weekday 0' moves to the coming Sunday (or stays); six days back is Monday.
+        month, week = "date(day, 'start of month')", "date(day, 'weekday 0', '-6 days')"
+    sums = ", ".join(f"sum({name})" for name in COUNTS)
+    names = ", ".join(COUNTS)
+    for statement in (
+        f"INSERT INTO request_month_rollups (month, service_id, channel, {names}) "  # noqa: S608
+        f"SELECT {month}, service_id, channel, {sums} FROM request_rollups "
+        "GROUP BY 1, service_id, channel",
+        f"INSERT INTO request_week_rollups (week, service_id, {names}) "  # noqa: S608
+        f"SELECT {week}, service_id, {sums} FROM request_rollups GROUP BY 1, service_id",
+        "INSERT INTO close_duration_month_rollups (month, service_id, half_days, count) "  # noqa: S608
+        f"SELECT {month}, service_id, half_days, sum(count) FROM close_duration_rollups "
+        "GROUP BY 1, service_id, half_days",
+        "INSERT INTO close_duration_week_rollups (week, service_id, half_days, count) "  # noqa: S608
+        f"SELECT {week}, service_id, half_days, sum(count) FROM close_duration_rollups "
+        "GROUP BY 1, service_id, half_days",
+    ):
+        connection.execute(text(statement))

@@ -1,10 +1,11 @@
-"""Transparency figures, read from the daily rollups (never from the requests).
+"""Transparency figures, read from the month and week rollups (never from the requests).
 
 Every figure is over a stated window of the city's calendar: "this month" (from the
-1st) and "the last 12 months" (this month and the eleven before it). Reading them
-costs a sum over at most a year of daily rows, whatever the number of requests.
-Medians come from the half-day histogram of close times, so they are exact to half a
-day.
+1st) and "the last 12 months" (this month and the eleven before it), read from the
+month rows; the week-by-week charts from the ISO-week rows. So reading them costs a
+sum over at most 12 months or 53 weeks of rows per service (and channel, or half-day
+bucket), whatever the number of requests or the length of the history. Medians come
+from the half-day histogram of close times, so they are exact to half a day.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from webapp.domain.rollups import city_day, city_zone
+from webapp.domain.rollups import city_day, city_zone, week_of
 from webapp.extensions import db
-from webapp.models import CloseDurationRollup, RequestRollup, Service, utcnow
+from webapp.models import (
+    CloseDurationMonthRollup,
+    CloseDurationWeekRollup,
+    RequestMonthRollup,
+    RequestWeekRollup,
+    Service,
+    utcnow,
+)
 
 MONTHS_IN_YEAR_WINDOW = 12
 
@@ -88,12 +96,14 @@ def per_service(month_start: datetime | date, since: date | None = None) -> list
     """Figures for every public service, in name order.
 
     ``this_month`` counts requests received since ``month_start``; the other figures
-    cover the last 12 months (or ``since``).
+    cover the last 12 months (or ``since``). Both are whole months: a day inside a
+    month stands for that month's 1st.
     """
     if isinstance(month_start, datetime):
         month_start = city_day(month_start, city_zone())
-    since = since or windows().year_start
-    r = RequestRollup
+    month_start = month_start.replace(day=1)
+    since = (since or windows().year_start).replace(day=1)
+    r = RequestMonthRollup
     totals = {
         row.service_id: row
         for row in db.session.execute(
@@ -105,22 +115,22 @@ def per_service(month_start: datetime | date, since: date | None = None) -> list
                 func.sum(r.closed_with_sla).label("with_sla"),
                 func.sum(r.closed_on_time).label("on_time"),
             )
-            .where(r.day >= since)
+            .where(r.month >= since)
             .group_by(r.service_id)
         )
     }
     month = dict(
         db.session.execute(
             select(r.service_id, func.sum(r.received))
-            .where(r.day >= month_start)
+            .where(r.month >= month_start)
             .group_by(r.service_id)
         ).all()
     )
     histograms: dict[int, dict[int, int]] = defaultdict(dict)
-    d = CloseDurationRollup
+    d = CloseDurationMonthRollup
     for service_id, bucket, count in db.session.execute(
         select(d.service_id, d.half_days, func.sum(d.count))
-        .where(d.day >= since)
+        .where(d.month >= since)
         .group_by(d.service_id, d.half_days)
     ):
         histograms[service_id][bucket] = int(count)
@@ -151,37 +161,38 @@ def _public_ids():
 
 
 def weekly(since: date, until: date) -> list[Week]:
-    """The city's weeks from the one holding ``since`` to the one holding ``until``."""
-    first = since - timedelta(days=since.weekday())
+    """The city's whole weeks (Monday to Sunday) from the one holding ``since`` to the
+    one holding ``until``."""
+    first, last = week_of(since), week_of(until)
     weeks: dict[date, dict] = {}
     day = first
-    while day <= until:
+    while day <= last:
         weeks[day] = {"received": 0, "closed": 0, "with_sla": 0, "on_time": 0, "hist": {}}
         day += timedelta(days=7)
-    r = RequestRollup
-    for day, received, closed, with_sla, on_time in db.session.execute(
+    r = RequestWeekRollup
+    for start, received, closed, with_sla, on_time in db.session.execute(
         select(
-            r.day,
+            r.week,
             func.sum(r.received),
             func.sum(r.closed),
             func.sum(r.closed_with_sla),
             func.sum(r.closed_on_time),
         )
-        .where(r.day >= first, r.day <= until, r.service_id.in_(_public_ids()))
-        .group_by(r.day)
+        .where(r.week >= first, r.week <= last, r.service_id.in_(_public_ids()))
+        .group_by(r.week)
     ):
-        week = weeks[day - timedelta(days=day.weekday())]
+        week = weeks[start]
         week["received"] += int(received or 0)
         week["closed"] += int(closed or 0)
         week["with_sla"] += int(with_sla or 0)
         week["on_time"] += int(on_time or 0)
-    d = CloseDurationRollup
-    for day, bucket, count in db.session.execute(
-        select(d.day, d.half_days, func.sum(d.count))
-        .where(d.day >= first, d.day <= until, d.service_id.in_(_public_ids()))
-        .group_by(d.day, d.half_days)
+    d = CloseDurationWeekRollup
+    for start, bucket, count in db.session.execute(
+        select(d.week, d.half_days, func.sum(d.count))
+        .where(d.week >= first, d.week <= last, d.service_id.in_(_public_ids()))
+        .group_by(d.week, d.half_days)
     ):
-        hist = weeks[day - timedelta(days=day.weekday())]["hist"]
+        hist = weeks[start]["hist"]
         hist[bucket] = hist.get(bucket, 0) + int(count)
     return [
         Week(
@@ -196,11 +207,11 @@ def weekly(since: date, until: date) -> list[Week]:
 
 
 def by_channel(since: date) -> list[tuple[str, int]]:
-    """Requests received per channel since ``since``, biggest first."""
-    r = RequestRollup
+    """Requests received per channel since the month holding ``since``, biggest first."""
+    r = RequestMonthRollup
     rows = db.session.execute(
         select(r.channel, func.sum(r.received))
-        .where(r.day >= since, r.service_id.in_(_public_ids()))
+        .where(r.month >= since.replace(day=1), r.service_id.in_(_public_ids()))
         .group_by(r.channel)
     ).all()
     return sorted(((channel, int(total or 0)) for channel, total in rows), key=lambda x: -x[1])
