@@ -108,7 +108,8 @@ def _base(page: RequestPage, extensions: bool) -> Select:
 def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
     """Keep requests within ``radius_m`` metres of the point.
 
-    The bounding box is answered by the spatial index; the circle test is an
+    The bounding box is read the way a newest-first page reads best on each database
+    (``places.in_box_newest_first``); the circle test is an
     equirectangular distance in SQL (plain arithmetic on every backend), which at
     these radii differs from the great-circle distance by well under 0.1%.
     """
@@ -118,7 +119,7 @@ def _near(query: Select, lat: float, long: float, radius_m: float) -> Select:
     d_north = (ServiceRequest.lat - lat) * metres_per_degree
     d_east = (ServiceRequest.long - long) * (metres_per_degree * shrink)
     return query.where(
-        places.in_box(min_lat, min_long, max_lat, max_long),
+        places.in_box_newest_first(min_lat, min_long, max_lat, max_long),
         d_north * d_north + d_east * d_east <= radius_m * radius_m,
     )
 
