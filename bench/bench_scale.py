@@ -47,7 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.config import TestingConfig  # noqa: E402
@@ -411,6 +411,21 @@ def run_backend(label: str, app, sizes: list[int], runs: int, only: str = "") ->
     return rows
 
 
+def time_existing(url: str, runs: int, only: str) -> None:
+    """Time every read path (or those naming ``only``) on data a ``--keep`` run left."""
+    app = create_app(settings(url, {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}))
+    with app.app_context(), app.test_request_context():
+        size = db.session.query(func.count(ServiceRequest.id)).scalar()
+        service_ids = list(db.session.scalars(select(Service.id).order_by(Service.id)))
+        print(f"PostgreSQL schema {SCHEMA}: {size:,} requests")
+        for name, path, baseline in read_paths(app, service_ids):
+            if only and only not in name:
+                continue
+            ours = median_ms(path, runs, random.Random(size))
+            theirs = median_ms(baseline, runs, random.Random(size))
+            print(f"  {name:<28} {ours:9.1f} ms   baseline {theirs:9.1f} ms", flush=True)
+
+
 def main() -> None:
     """Parse the sizes, run each backend, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -421,7 +436,15 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--only", default="", help="time only the read paths naming this")
+    parser.add_argument("--keep", action="store_true",
+                        help=f"keep the PostgreSQL schema {SCHEMA} (and its data) at the end")
+    parser.add_argument("--existing", action="store_true",
+                        help=f"time the read paths on the PostgreSQL schema {SCHEMA} a --keep "
+                             "run left, without seeding")
     args = parser.parse_args()
+    if args.existing:
+        time_existing(args.pg, args.runs, args.only)
+        return
     table = []
     if not args.no_sqlite:
         folder = Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -440,8 +463,9 @@ def main() -> None:
                                  [int(s) for s in args.pg_sizes.split(",")], args.runs,
                                  args.only)
         finally:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            if not args.keep:
+                with admin.begin() as connection:
+                    connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
             admin.dispose()
     print()
     print(f"{'database':<11}{'requests':>10}  {'read path':<28}{'ours ms':>10}{'baseline ms':>13}"
