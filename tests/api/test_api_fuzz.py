@@ -70,7 +70,11 @@ def _fuzz_operation(operation, mode, cookies, tally: Counter, failures: list[str
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         tally["cases"] += 1
-        response = case.call(cookies=cookies, headers={"Accept-Encoding": "identity"})
+        # Every other call reads in Spanish: translated content takes other code paths.
+        language = ("en", "es")[tally["cases"] % 2]
+        response = case.call(
+            cookies=cookies, headers={"Accept-Encoding": "identity", "Accept-Language": language}
+        )
         if response.status_code >= 500:
             tally["5xx"] += 1
         try:

@@ -140,8 +140,9 @@ def test_open311_reads_survive_hostile_parameters(app, city, database_backend):
         path_value=values,
         fmt=st.sampled_from(["json", "xml"]),
         pairs=st.lists(st.tuples(st.sampled_from(PARAMS), values), min_size=1, max_size=5),
+        language=st.sampled_from(["", "es", "es-US,es;q=0.9", "en", "xx, *;q=0.1"]),
     )
-    def run(path, path_value, fmt, pairs):
+    def run(path, path_value, fmt, pairs, language):
         tally["cases"] += 1
         segment = quote(path_value.encode("utf-8", "surrogatepass"), safe="") or "x"
         query = "&".join(
@@ -149,7 +150,7 @@ def test_open311_reads_survive_hostile_parameters(app, city, database_backend):
             for name, value in pairs
         )
         url = f"{BASE}/{path.format(v=segment)}.{fmt}?{query}"
-        response = client.get(url)
+        response = client.get(url, headers={"Accept-Language": language} if language else {})
         tally[response.status_code // 100] += 1
         try:
             check_answer(response, fmt)

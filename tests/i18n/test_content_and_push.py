@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from tests import factories
@@ -55,6 +56,21 @@ def test_open311_takes_accept_language_and_a_locale_parameter(client, city):
     assert definition["attributes"][0]["description"] == "¿Qué tan grande es?"
     listed = client.get("/open311/v2/services.json?locale=en").get_json()
     assert "Pothole" in {s["service_name"] for s in listed}
+
+
+@pytest.mark.parametrize("ask", [{"query_string": {"locale": "es"}},
+                                 {"headers": {"Accept-Language": "es"}}])
+@pytest.mark.parametrize("form", ["json", "xml"])
+def test_open311_request_lists_name_services_in_the_callers_language(client, city, ask, form):
+    spanish_pothole(city)
+    factories.gen_request("pothole", lat=35.0456, long=-85.3097)
+    near = {"lat": "35.0456", "long": "-85.3097", "radius": "500"}
+    for extra in ({}, near):
+        query = {**ask.get("query_string", {}), **extra}
+        response = client.get(f"/open311/v2/requests.{form}", query_string=query,
+                              headers=ask.get("headers", {}))
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        assert "Bache" in response.get_data(as_text=True)
 
 
 def test_report_page_shows_service_names_and_questions_in_spanish(client, city):

@@ -85,7 +85,13 @@ def _catalogue(page: RequestPage) -> None:
     page.services = {
         row.id: row
         for row in db.session.execute(
-            select(Service.id, Service.service_code, Service.name, Service.public)
+            select(
+                Service.id,
+                Service.service_code,
+                Service.name,
+                Service.public,
+                Service.translations,  # names in the caller's language
+            )
         )
     }
     page.departments = dict(db.session.execute(select(Department.id, Department.name)).all())
