@@ -147,6 +147,11 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     closure = page.locator("#after-closure")
     assert "¿Está resuelto?" in closure.inner_text()
     assert "No está resuelto" in closure.locator(".verdict-row").inner_text()
+    # The rating, asked and thanked in Spanish.
+    assert "Enviar calificación" in closure.inner_text()
+    page.locator(".rating-row label[for='rating-4']").click()
+    page.click("#rating-form button[type=submit]")
+    page.wait_for_selector("#after-closure:has-text('Usted calificó la atención con 4 de 5')")
     page.click("#not-fixed")
     page.wait_for_selector("#reopen-form:visible")
     assert "¿Qué sigue mal?" in closure.inner_text()
