@@ -79,12 +79,20 @@ def backend(label: str, args: argparse.Namespace, schema: str, name: str) -> Ite
 
 
 def labels(args: argparse.Namespace) -> list[str]:
-    """The backends asked for."""
-    return [
-        label
-        for label, skip in (("SQLite", args.no_sqlite), ("PostgreSQL", args.no_pg))
-        if not skip
-    ]
+    """The backends asked for; PostgreSQL left out, with a line saying so, when its
+    database does not answer."""
+    found = [] if args.no_sqlite else ["SQLite"]
+    if args.no_pg:
+        return found
+    engine = create_engine(args.pg, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            found.append("PostgreSQL")
+    except Exception as error:  # noqa: BLE001 - any failure means "skip PostgreSQL"
+        print(f"PostgreSQL skipped ({args.pg}): {type(error).__name__}")
+    finally:
+        engine.dispose()
+    return found
 
 
 def median_ms(action: Callable[[int], object], runs: int, after: Callable[[], None]) -> float:
