@@ -11,6 +11,7 @@ The ratio is baseline ÷ ours: above 1 ours is faster, below 1 the obvious SQL w
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import time
@@ -60,11 +61,14 @@ def backend(label: str, args: argparse.Namespace, schema: str, name: str) -> Ite
     """Settings for a fresh, empty database: SQLite file ``name`` or PostgreSQL ``schema``.
 
     The PostgreSQL schema is dropped and made again on entry and dropped on exit, so
-    each use starts empty; the SQLite file lives in a temporary folder.
+    each use starts empty; the SQLite file lives in a temporary folder, removed on exit.
     """
     folder = Path(tempfile.mkdtemp(prefix=f"{schema}-"))
     if label == "SQLite":
-        yield settings(f"sqlite:///{folder / name}.db", folder)
+        try:
+            yield settings(f"sqlite:///{folder / name}.db", folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         return
     admin = create_engine(args.pg, connect_args={"connect_timeout": 3})
     with admin.begin() as connection:
@@ -76,6 +80,7 @@ def backend(label: str, args: argparse.Namespace, schema: str, name: str) -> Ite
         with admin.begin() as connection:
             connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def labels(args: argparse.Namespace) -> list[str]:
