@@ -1,125 +1,164 @@
-"""Benchmark: ``GET /open311/v2/requests.json`` returning 1,000 of 100,000 seeded requests.
+"""Benchmark: ``GET /open311/v2/requests.json`` (1,000 newest) at several sizes, in one run.
 
-Seeds a temporary SQLite file (and the PostgreSQL database ``test_open311`` when one
-answers; ``BENCH_DATABASE_URL`` picks another, and its schema is dropped and rebuilt)
-with 100,000 requests over the last year, their timeline events, public notes and
-photos, by bulk insert (SQLite is left without ANALYZE statistics, as a fresh install
-is; PostgreSQL gets the VACUUM ANALYZE its autovacuum would run). Then times, through the Flask test client:
+    .venv/bin/python bench/bench_open311.py [--sizes 10000,100000] [--runs 15]
+                                            [--pg URL] [--no-sqlite] [--no-pg]
 
-* the real endpoint (column SELECT + one query per lookup for the whole page), and
-* the baseline from the same run: the naive ORM path that loads ``ServiceRequest``
-  objects and lazy-loads service, department, events and photos row by row.
+For each size a fresh database (a SQLite file; a PostgreSQL schema ``bench_open311`` in
+``bench_benchfix``, made again per size and dropped at the end) is migrated and given
+that many requests spread over the last year, with their timeline events (a public note
+on every fifth, a closing note on every third) and a report photo on every tenth, by
+bulk insert (SQLite is left without ANALYZE statistics, as a fresh install is;
+PostgreSQL gets the VACUUM ANALYZE its autovacuum would run). Then, through the Flask
+test client, median ms of ``--runs`` GETs of:
 
-Prints the median milliseconds of each, their ratio, and the 150 ms target.
-Run: ``.venv/bin/python bench/bench_open311.py`` (``BENCH_RUNS`` sets the repetitions;
-``BENCH_POSTGRES=0`` skips PostgreSQL).
+* ours: the real endpoint (one column SELECT on the requests, services and departments
+  read once as lookups, one query each for the page's notes and photos, entries built
+  with the translations and names looked up once per answer);
+* the baseline, the obvious SQL for the same answer (``/bench/obvious.json``): one
+  SELECT of the request columns joined to service and department, public services,
+  last 90 days, ``ORDER BY received_at DESC, id DESC LIMIT 1000``; one query for the
+  page's public notes, one for its report photos; entries built row by row and dumped
+  with ``json.dumps``.
+
+Both answers are checked to be the same JSON before timing. Target: ours ≤ 150 ms.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import statistics
 import sys
-import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+import sized  # noqa: E402
+from flask import Response, url_for  # noqa: E402
+from flask_babel import gettext as _  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.access import public  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import (  # noqa: E402
     Department,
     Photo,
+    PhotoKind,
     RequestEvent,
     Service,
     ServiceRequest,
     utcnow,
+    w3c,
 )
+from webapp.open311.queries import NOTE_KINDS  # noqa: E402
 
-REQUESTS = 100_000
+SCHEMA = "bench_open311"
 CHUNK = 5_000
 RESULTS = 1_000
 TARGET_MS = 150.0
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
-PG_URL = os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test_open311"
-)
 SERVICES = ["pothole", "graffiti", "streetlight", "trash", "sidewalk", "tree"]
+YEAR_S = 365 * 24 * 3600
 
 
-def _settings(url: str, upload_dir: str) -> dict:
-    """Testing settings pointed at ``url``."""
-    settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
-    settings.update(SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=upload_dir, INSTANCE_DIR=upload_dir)
-    return settings
+def obvious_requests_json():
+    """The baseline: the obvious SQL for the same answer, written out plainly.
 
-
-def naive_requests_json():
-    """The baseline: ORM objects, relationships lazy-loaded for every row (N+1)."""
+    One SELECT of the request columns joined to its service and department, public
+    services only, last 90 days, newest first, LIMIT 1,000; one query for the public
+    notes of those requests and one for their report photos; each entry built as a
+    dict row by row (names, notice and URLs looked up per row) and dumped as JSON.
+    """
     since = utcnow() - timedelta(days=90)
-    rows = db.session.scalars(
-        select(ServiceRequest)
-        .join(Service)
+    rows = db.session.execute(
+        select(
+            ServiceRequest.id,
+            ServiceRequest.public_id,
+            ServiceRequest.status,
+            ServiceRequest.resolution_note,
+            ServiceRequest.description,
+            ServiceRequest.received_at,
+            ServiceRequest.updated_at,
+            ServiceRequest.expected_at,
+            ServiceRequest.address,
+            ServiceRequest.zipcode,
+            ServiceRequest.lat,
+            ServiceRequest.long,
+            Service.name.label("service_name"),
+            Service.service_code,
+            Department.name.label("department_name"),
+        )
+        .join(Service, Service.id == ServiceRequest.service_id)
+        .outerjoin(Department, Department.id == ServiceRequest.department_id)
         .where(Service.public.is_(True), ServiceRequest.received_at >= since)
         .order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
         .limit(RESULTS)
     ).all()
+    ids = [row.id for row in rows]
+    notes = {}
+    for request_id, note in db.session.execute(
+        select(RequestEvent.request_id, RequestEvent.note)
+        .where(
+            RequestEvent.request_id.in_(ids),
+            RequestEvent.public.is_(True),
+            RequestEvent.note.is_not(None),
+            RequestEvent.kind.in_(NOTE_KINDS),
+        )
+        .order_by(RequestEvent.id)
+    ):
+        notes[request_id] = note
+    photos = {}
+    for request_id, display_key in db.session.execute(
+        select(Photo.request_id, Photo.display_key)
+        .where(Photo.request_id.in_(ids), Photo.kind == PhotoKind.REPORT)
+        .order_by(Photo.id)
+    ):
+        photos.setdefault(request_id, display_key)
     body = []
     for row in rows:
-        notes = [e.note for e in row.events if e.public and e.note and e.kind != "created"]
-        photo = next((p for p in row.photos if p.kind == "report"), None)
+        notice = None
+        if row.status == "open" and row.expected_at:
+            notice = _("The city aims to deal with this by %(date)s.",
+                       date=row.expected_at.date().isoformat())
+        photo = photos.get(row.id)
         body.append(
             {
                 "service_request_id": row.public_id,
                 "status": row.status,
-                "status_notes": notes[-1] if notes else row.resolution_note,
-                "service_name": row.service.name,
-                "service_code": row.service.service_code,
+                "status_notes": notes.get(row.id, row.resolution_note),
+                "service_name": row.service_name,
+                "service_code": row.service_code,
                 "description": row.description,
-                "agency_responsible": row.department.name if row.department else None,
-                "requested_datetime": row.received_at.isoformat(timespec="seconds"),
-                "updated_datetime": row.updated_at.isoformat(timespec="seconds"),
-                "expected_datetime": row.expected_at.isoformat(timespec="seconds")
-                if row.expected_at
-                else None,
+                "agency_responsible": row.department_name,
+                "service_notice": notice,
+                "requested_datetime": w3c(row.received_at),
+                "updated_datetime": w3c(row.updated_at),
+                "expected_datetime": w3c(row.expected_at),
                 "address": row.address,
+                "address_id": None,
                 "zipcode": row.zipcode,
                 "lat": row.lat,
                 "long": row.long,
-                "media_url": f"/photos/{photo.display_key}" if photo else None,
+                "media_url": url_for("resident.photo", key=photo, _external=True)
+                if photo
+                else None,
             }
         )
-    return app_response(body)
-
-
-def app_response(body):
-    """A JSON response like the real endpoint's."""
-    from flask import Response
-
     return Response(json.dumps(body), content_type="application/json; charset=utf-8")
 
 
-def build(url: str, upload_dir: str):
-    """An app on ``url`` with the schema migrated and the baseline route added."""
+def build(settings: dict):
+    """An app on ``settings`` with the schema migrated and the baseline route added."""
     from flask_migrate import upgrade
 
-    app = create_app(_settings(url, upload_dir))
-    app.add_url_rule("/bench/naive.json", view_func=public(naive_requests_json))
+    app = create_app(settings)
+    app.add_url_rule("/bench/obvious.json", view_func=public(obvious_requests_json))
     with app.app_context():
         upgrade()
     return app
 
 
-def seed(app) -> None:
-    """Bulk-insert 100,000 requests over the last year with events, notes and photos."""
+def seed(app, size: int) -> None:
+    """Bulk-insert ``size`` requests over the last year with events, notes and photos."""
     with app.app_context():
         department = Department(name="Public Works")
         db.session.add(department)
@@ -139,11 +178,11 @@ def seed(app) -> None:
         db.session.flush()
         now = utcnow()
         next_event = 1
-        for start in range(0, REQUESTS, CHUNK):
+        for start in range(0, size, CHUNK):
             requests, events, photos = [], [], []
-            for i in range(start, min(start + CHUNK, REQUESTS)):
+            for i in range(start, min(start + CHUNK, size)):
                 number = i + 1
-                received = now - timedelta(seconds=(REQUESTS - i) * 315)
+                received = now - timedelta(seconds=(size - i) * YEAR_S / size)
                 closed = number % 3 == 0
                 requests.append(
                     {
@@ -226,76 +265,50 @@ def seed(app) -> None:
             db.session.commit()
 
 
-def median_ms(client, path: str) -> float:
-    """Median wall time of ``RUNS`` GETs of ``path`` (after two warm-ups)."""
-    for _ in range(2):
-        response = client.get(path)
-        assert response.status_code == 200, response.get_data(as_text=True)[:500]
-        body = response.get_json()
-        assert len(body) == RESULTS, len(body)
-        assert any(item["status_notes"] for item in body), "seeded notes are missing"
-        assert any(item["media_url"] for item in body), "seeded photos are missing"
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    return statistics.median(times)
+def answer(client, path: str) -> list:
+    """The JSON list ``path`` answers, checked to be a full page with notes and photos."""
+    response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    body = response.get_json()
+    assert len(body) == RESULTS, f"{len(body)} in 90 days: sizes under 4,100 fill no page"
+    assert any(item["status_notes"] for item in body), "seeded notes are missing"
+    assert any(item["media_url"] for item in body), "seeded photos are missing"
+    return body
 
 
-def measure(label: str, url: str, upload_dir: str) -> tuple[str, float, float]:
-    """Seed, then time the endpoint and the baseline on one backend."""
-    app = build(url, upload_dir)
-    started = time.perf_counter()
-    seed(app)
-    print(f"{label}: seeded {REQUESTS:,} requests in {time.perf_counter() - started:.1f} s")
-    with app.app_context():
-        client = app.test_client()
-        fast = median_ms(client, "/open311/v2/requests.json")
-        slow = median_ms(client, "/bench/naive.json")
-        db.session.remove()
-        db.engine.dispose()
-    return label, fast, slow
+def measure(label: str, args, size: int) -> list[tuple]:
+    """Seed one fresh database with ``size`` requests, then time ours and the baseline."""
+    with sized.backend(label, args, SCHEMA, "open311") as settings:
+        app = build(settings)
+        seed(app, size)
+        with app.app_context():
+            client = app.test_client()
+            ours, theirs = "/open311/v2/requests.json", "/bench/obvious.json"
+            assert answer(client, ours) == answer(client, theirs), "the answers differ"
 
+            def get(path):
+                return lambda _: client.get(path).get_data()
 
-def postgres_reachable(url: str) -> bool:
-    """True when the PostgreSQL server in ``url`` answers."""
-    try:
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return True
-    except Exception as error:  # noqa: BLE001 - any failure means "skip PostgreSQL"
-        print(f"PostgreSQL skipped: {type(error).__name__}")
-        return False
+            fast = sized.median_ms(get(ours), args.runs, db.session.remove)
+            slow = sized.median_ms(get(theirs), args.runs, db.session.remove)
+            db.session.remove()
+            db.engine.dispose()
+    print(f"[{label}] {size:,}: endpoint {fast:.1f} ms, obvious SQL {slow:.1f} ms", flush=True)
+    return [(label, size, f"requests.json, {RESULTS:,} newest", fast, slow)]
 
 
 def main() -> None:
-    """Run on SQLite and (when reachable) PostgreSQL, then print the table."""
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results.append(measure("SQLite", f"sqlite:///{tmp}/bench.db", tmp))
-        host_ok = True
-        try:
-            socket.create_connection(("127.0.0.1", 5432), 1).close()
-        except OSError:
-            host_ok = False
-        if os.environ.get("BENCH_POSTGRES", "1") == "0":
-            host_ok = False
-        if host_ok and postgres_reachable(PG_URL):
-            results.append(measure("PostgreSQL", PG_URL, tmp))
-    print()
-    print(
-        f"GET /open311/v2/requests.json -> {RESULTS:,} of {REQUESTS:,} requests, median of {RUNS}"
+    """Run every backend and size asked for, then print the table."""
+    args = sized.parser(__doc__.splitlines()[0]).parse_args()
+    rows = []
+    for label in sized.labels(args):
+        for size in sized.sizes(args):
+            rows += measure(label, args, size)
+    sized.print_table(
+        f"GET /open311/v2/requests.json, median of {args.runs}", rows, TARGET_MS,
+        "Baseline: one SELECT with the joins and LIMIT 1000, one query for notes, one for "
+        "photos, entries built row by row.",
     )
-    print(f"{'backend':<12}{'endpoint ms':>14}{'baseline ms':>14}{'speed-up':>10}{'target':>10}")
-    for label, fast, slow in results:
-        verdict = "ok" if fast <= TARGET_MS else "MISSED"
-        print(f"{label:<12}{fast:>14.1f}{slow:>14.1f}{slow / fast:>9.1f}x{verdict:>10}")
-    print("baseline: naive ORM path, relationships lazy-loaded per row (N+1)")
 
 
 if __name__ == "__main__":
