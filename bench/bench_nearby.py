@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_nearby.py [--sizes 10000,100000] [--runs 50]
                                            [--pg URL] [--no-sqlite] [--no-pg]
 
-Each database (a SQLite file; a PostgreSQL schema ``bench_nearby`` in ``bench_benchfix``,
+Each database (a SQLite file; a PostgreSQL schema ``bench_nearby`` in the ``bench`` database,
 dropped at the end) is migrated (spatial indexes included), given twelve services and
 24 neighbourhoods, then grown to each size with ``bench_scale.grow()`` (seven in ten
 requests around five hotspots, a fifth open) and analysed. At each size, at ``--runs``

@@ -4,7 +4,7 @@
                                             [--pg URL] [--no-sqlite] [--no-pg]
 
 For each size a fresh database (a SQLite file; a PostgreSQL schema ``bench_open311`` in
-``bench_benchfix``, made again per size and dropped at the end) is migrated and given
+``bench``, made again per size and dropped at the end) is migrated and given
 that many requests spread over the last year, with their timeline events (a public note
 on every fifth, a closing note on every third) and a report photo on every tenth, by
 bulk insert (SQLite is left without ANALYZE statistics, as a fresh install is;

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_queue.py [--sizes 10000,100000] [--runs 15]
                                           [--pg URL] [--no-sqlite] [--no-pg]
 
-Each database (a SQLite file; a PostgreSQL schema ``bench_queue`` in ``bench_benchfix``,
+Each database (a SQLite file; a PostgreSQL schema ``bench_queue`` in the ``bench`` database,
 dropped at the end) is migrated, given a staff account, twelve services and 24
 neighbourhoods, then grown to each size with ``bench_scale.grow()`` (a fifth of the
 requests open, spread over three years) and analysed. At each size, median of

@@ -54,7 +54,7 @@ from webapp.config import TestingConfig  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Neighborhood, Service, ServiceRequest, utcnow  # noqa: E402
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test_map"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 SCHEMA = "bench_scale"
 CITY = (34.99, -85.40, 35.15, -85.07)  # min_lat, min_long, max_lat, max_long
 HOTSPOTS = [(35.045, -85.31), (35.03, -85.27), (35.06, -85.20), (35.10, -85.28), (35.01, -85.35)]

@@ -2,7 +2,7 @@
 
 Not a benchmark itself: the command-line options every such script takes (sizes, runs,
 backends), the backends as settings (a SQLite file in a temporary folder; a PostgreSQL
-schema of the script's own in the ``bench_benchfix`` database by default, dropped at the
+schema of the script's own in the ``bench`` database by default, dropped at the
 end), the median timer and the final table of ours, baseline and their ratio.
 
 The ratio is baseline ÷ ours: above 1 ours is faster, below 1 the obvious SQL wins.
@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from webapp.config import TestingConfig
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_benchfix"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 
 
 def parser(description: str, sizes: str = "10000,100000") -> argparse.ArgumentParser:
