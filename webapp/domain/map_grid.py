@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import Integer, cast, delete, event, func, insert, inspect, literal, select
+from sqlalchemy import Integer, cast, delete, event, func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from webapp.domain import flushed_requests
 from webapp.extensions import db
 from webapp.models import MapCellRollup, ServiceRequest
 
@@ -106,25 +107,6 @@ def _add(change: dict, found: dict, sign: int) -> None:
             total[position] += sign * amount
 
 
-def _current(request: ServiceRequest) -> dict:
-    return {name: getattr(request, name) for name in FIELDS}
-
-
-def _before(request: ServiceRequest) -> dict:
-    """The request's values as they were before this flush's changes."""
-    state = inspect(request)
-    values = {}
-    for name in FIELDS:
-        history = state.attrs[name].history
-        if history.deleted:
-            values[name] = history.deleted[0]
-        elif history.unchanged:
-            values[name] = history.unchanged[0]
-        else:
-            values[name] = getattr(request, name)
-    return values
-
-
 def apply(connection, change: dict) -> None:
     """Add a footprint difference to the cell counts (one upsert for the whole flush)."""
     rows = [
@@ -147,16 +129,11 @@ def apply(connection, change: dict) -> None:
 def _after_flush(session: Session, _context) -> None:
     """Move the cell counts by what this flush changed in requests."""
     change: dict = {}
-    for request in session.new:
-        if isinstance(request, ServiceRequest):
-            _add(change, footprint(_current(request), request.id), 1)
-    for request in session.dirty:
-        if isinstance(request, ServiceRequest) and session.is_modified(request):
-            _add(change, footprint(_current(request), request.id), 1)
-            _add(change, footprint(_before(request), request.id), -1)
-    for request in session.deleted:
-        if isinstance(request, ServiceRequest):
-            _add(change, footprint(_before(request), request.id), -1)
+    for request, before, now in flushed_requests.changes(session, FIELDS):
+        if now is not None:
+            _add(change, footprint(now, request.id), 1)
+        if before is not None:
+            _add(change, footprint(before, request.id), -1)
     if change:
         apply(session.connection(), change)
 

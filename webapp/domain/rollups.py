@@ -25,12 +25,12 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, event, func, inspect, select, text
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from webapp.domain import map_grid
+from webapp.domain import flushed_requests, map_grid
 from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,
@@ -99,25 +99,6 @@ def footprint(values: dict, zone: ZoneInfo) -> Counter:
                 found[("r", closed_day, service_id, channel, "closed_on_time")] += 1
         found[("d", closed_day, service_id, half_days(received_at, closed_at), "count")] += 1
     return found
-
-
-def _current(request: ServiceRequest) -> dict:
-    return {name: getattr(request, name) for name in FIELDS}
-
-
-def _before(request: ServiceRequest) -> dict:
-    """The request's values as they were before this flush's changes."""
-    state = inspect(request)
-    values = {}
-    for name in FIELDS:
-        history = state.attrs[name].history
-        if history.deleted:
-            values[name] = history.deleted[0]
-        elif history.unchanged:
-            values[name] = history.unchanged[0]
-        else:
-            values[name] = getattr(request, name)
-    return values
 
 
 @dataclass(frozen=True)
@@ -206,19 +187,12 @@ def _after_flush(session: Session, _context) -> None:
     """Move the rollups by what this flush changed in requests."""
     zone = None
     change: Counter = Counter()
-    for request in session.new:
-        if isinstance(request, ServiceRequest):
-            zone = zone or city_zone()
-            change.update(footprint(_current(request), zone))
-    for request in session.dirty:
-        if isinstance(request, ServiceRequest) and session.is_modified(request):
-            zone = zone or city_zone()
-            change.update(footprint(_current(request), zone))
-            change.subtract(footprint(_before(request), zone))
-    for request in session.deleted:
-        if isinstance(request, ServiceRequest):
-            zone = zone or city_zone()
-            change.subtract(footprint(_before(request), zone))
+    for _request, before, now in flushed_requests.changes(session, FIELDS):
+        zone = zone or city_zone()
+        if now is not None:
+            change.update(footprint(now, zone))
+        if before is not None:
+            change.subtract(footprint(before, zone))
     if change:
         apply(session.connection(), change)
 
