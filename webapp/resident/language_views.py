@@ -28,10 +28,10 @@ def _back_to(target: str | None) -> str:
 def choose_language():
     """Switch the language; works as a plain form, so without JavaScript too.
 
-    No CSRF token: the switcher is on every page, and a token would write the session
-    cookie on every page view, so a page fetched in the background (the service worker
-    saving the shell) could overwrite a sign-in that happened meanwhile. The worst a
-    forged post can do is change the language, which the reader sees and can undo.
+    No CSRF token: the switcher is on every page, including the copies the service
+    worker keeps for offline use, where a token would go stale once the session changes.
+    The worst a forged post can do is change the language, which the reader sees and
+    can undo.
     """
     code = normalise(request.form.get("locale"))
     if code is None:
