@@ -67,16 +67,11 @@ def service_names(locale: str | None = None) -> dict[str, str]:
     if locale == _default_locale():
         return {}
     rows = db.session.execute(
-        select(Service.service_code, Service.translations).where(
+        select(Service.service_code, Service.name, Service.translations).where(
             Service.translations.is_not(None)
         )
     )
-    found = {}
-    for code, translations in rows:
-        name = ((translations or {}).get(locale) or {}).get("name")
-        if isinstance(name, str) and name.strip():
-            found[code] = name
-    return found
+    return {row.service_code: localized(row, "name", locale) for row in rows}
 
 
 def localized_values(attribute: ServiceAttribute, locale: str | None = None) -> list[dict]:
