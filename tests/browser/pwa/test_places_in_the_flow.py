@@ -184,6 +184,8 @@ def test_landmark_alone_is_found_through_the_city_address_search(
     flow.photo()
     flow.category()
     page.wait_for_selector("#step-location-title:visible")
+    # Leaflet loads when the step opens; the map marks its pin once it is built.
+    page.wait_for_selector("#report-map[data-pin-placed]", state="attached")
     assert page.get_attribute("#report-map", "data-pin-placed") == "0"
     page.fill("#landmark", "Under the Riverside bridge, north side")
     flow.next()
