@@ -1,7 +1,7 @@
 """Benchmark: 1,000 closures → every closure e-mail delivered to a local aiosmtpd server.
 
 Every run drains the same 1,000 outbox rows through the same claim / compose / record
-loop (``webapp.domain.mail``, one worker, SQLite); only the sending differs:
+loop (``webapp.domain.notifications.mail``, one worker, SQLite); only the sending differs:
 
 - naive: Flask-Mailman's usual ``send`` per message — a new SMTP connection (connect,
   banner, EHLO, …, QUIT) for every message, one at a time;
@@ -93,7 +93,7 @@ def build(count: int, folder: Path, port: int):
     from tests import factories
     from webapp import create_app
     from webapp.config import TestingConfig
-    from webapp.domain import requests as requests_domain
+    from webapp.domain.lifecycle import requests as requests_domain
     from webapp.extensions import db
     from webapp.models import NotificationOutbox
 
@@ -150,8 +150,8 @@ def drain(send) -> int:
     """The app's claim / record loop with ``send(rows)`` doing the sending."""
     from sqlalchemy import select
 
-    from webapp.domain import mail
-    from webapp.domain.push import claim_due
+    from webapp.domain.notifications import mail
+    from webapp.domain.notifications.push import claim_due
     from webapp.extensions import db
     from webapp.models import NotificationOutbox
 
@@ -171,7 +171,7 @@ def drain(send) -> int:
 
 def naive_send(rows) -> int:
     """A new connection per message (Flask-Mailman's ``message.send()`` does this)."""
-    from webapp.domain import mail
+    from webapp.domain.notifications import mail
     from webapp.models import utcnow
 
     sent = 0
@@ -188,13 +188,13 @@ def naive_send(rows) -> int:
 
 
 def one_connection_send(rows) -> int:
-    from webapp.domain import mail
+    from webapp.domain.notifications import mail
 
     return mail.send_batch(rows, connections=1)
 
 
 def shipped_send(rows) -> int:
-    from webapp.domain import mail
+    from webapp.domain.notifications import mail
 
     return mail.send_batch(rows)
 

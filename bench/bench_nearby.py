@@ -47,7 +47,7 @@ from bench_scale import (  # noqa: E402
 from sqlalchemy import literal_column, select  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.domain import places  # noqa: E402
+from webapp.domain.geo import places  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Department, Neighborhood, Photo, Service, ServiceRequest  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Benchmark: 1,000 followed requests closed at once → every push delivered.
 
 Both runs drain the same 1,000 outbox rows through the same claim/record loop
-(``webapp.domain.push.deliver_due``, one worker, SQLite) to the local fake push service
+(``webapp.domain.notifications.push.deliver_due``, one worker, SQLite) to the local fake push service
 served in-process; only the sending differs:
 
 - baseline: a fresh ``pywebpush.webpush(...)`` call per message, one at a time — the
@@ -38,8 +38,9 @@ from tests.fakes import serve  # noqa: E402
 from tests.fakes.push_service import FakePushService  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.config import TestingConfig  # noqa: E402
-from webapp.domain import devices, notify, push  # noqa: E402
-from webapp.domain import requests as requests_domain  # noqa: E402
+from webapp.domain.lifecycle import requests as requests_domain  # noqa: E402
+from webapp.domain.notifications import notify, push  # noqa: E402
+from webapp.domain.people import devices  # noqa: E402
 from webapp.extensions import db  # noqa: E402
 from webapp.models import Follow, NotificationOutbox, utcnow  # noqa: E402
 

@@ -258,7 +258,9 @@ def spot(rng: random.Random) -> tuple[float, float]:
 
 def read_paths(app, service_ids: list[int]) -> list[tuple[str, object, object]]:
     """(name, app path, baseline) callables for each read path."""
-    from webapp.domain import mapread, places, queue, stats
+    from webapp.domain.figures import mapread, stats
+    from webapp.domain.geo import places
+    from webapp.domain.lifecycle import queue
     from webapp.open311.params import RequestQuery
     from webapp.open311.queries import find_requests
 
@@ -376,7 +378,7 @@ def read_paths(app, service_ids: list[int]) -> list[tuple[str, object, object]]:
 
 def run_backend(label: str, app, sizes: list[int], runs: int, only: str = "") -> list[tuple]:
     """Grow the database through ``sizes`` and time every path at each."""
-    from webapp.domain import rollups
+    from webapp.domain.figures import rollups
 
     rows = []
     with app.app_context():

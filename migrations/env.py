@@ -100,7 +100,7 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
     # Outside the models: the answers' full-text index (FTS5 / tsvector) and the
     # spatial indexes (R*Tree / GiST); leave both out of autogenerate comparisons.
-    from webapp.domain.answers import include_name as include_answers
+    from webapp.domain.intake.answers import include_name as include_answers
 
     def include_name(name, type_, parent_names):
         return include_in_autogenerate(name, type_, parent_names) and include_answers(

@@ -6,8 +6,8 @@ import itertools
 import uuid
 from datetime import timedelta
 
-from webapp.domain import accounts
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import accounts
 from webapp.extensions import db
 from webapp.models import (
     CityBoundary,

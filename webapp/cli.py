@@ -7,8 +7,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from webapp import forward_worker, mail_worker, push_worker
-from webapp.domain import accounts, api_keys
 from webapp.domain.errors import DomainError
+from webapp.domain.people import accounts, api_keys
 from webapp.extensions import db
 from webapp.models import ApiKey, Neighborhood, Role, ServiceRequest
 
@@ -101,7 +101,7 @@ def revoke_api_key(key_id: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    from webapp.domain.geocoding import geocode_pending_command
+    from webapp.domain.geo.geocoding import geocode_pending_command
     from webapp.opendata.views import export_open_data_command, rebuild_rollups_command
 
     for command in (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from webapp.domain.push_endpoints import DEFAULT_PUSH_SERVICES
+from webapp.domain.notifications.push_endpoints import DEFAULT_PUSH_SERVICES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"

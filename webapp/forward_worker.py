@@ -13,7 +13,7 @@ import click
 from flask import Flask
 
 from webapp import workers
-from webapp.domain import forwarding
+from webapp.domain.open311 import forwarding
 from webapp.models import Forwarding
 
 WORKER_INTERVAL_SECONDS = 60

@@ -13,7 +13,7 @@ MAIL_INTAKE_EVERY_SECONDS = 60
 
 def run_mail_intake() -> int:
     """One poll of the 311 mailbox (nothing when IMAP_HOST is unset); how many handled."""
-    from webapp.domain import mail_intake
+    from webapp.domain.intake import mail_intake
 
     if not mail_intake.is_configured(current_app.config):
         return 0
@@ -27,7 +27,7 @@ def mail_intake_command(loop: bool) -> None:
     """Read the 311 mailbox once (or forever with --loop): new e-mails become requests."""
     import time
 
-    from webapp.domain import mail_intake
+    from webapp.domain.intake import mail_intake
 
     if not mail_intake.is_configured(current_app.config):
         raise click.ClickException("E-mail intake is off: set IMAP_HOST (and IMAP_USER, …).")
@@ -58,6 +58,6 @@ def init_app(app: Flask) -> None:
 
 def _channel_figures():
     """The public channel figures for the /stats section."""
-    from webapp.domain import channel_stats
+    from webapp.domain.figures import channel_stats
 
     return channel_stats.weekly()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from webapp.domain.accounts import normalise_email
+from webapp.domain.people.accounts import normalise_email
 from webapp.models import Role
 from webapp.sessions import current_account
 

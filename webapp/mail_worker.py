@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_mailman.backends.base import BaseEmailBackend
 
 from webapp import workers
-from webapp.domain import mail
+from webapp.domain.notifications import mail
 from webapp.extensions import mail as mailman
 from webapp.models import NotificationOutbox
 

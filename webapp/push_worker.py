@@ -13,7 +13,7 @@ import click
 from flask import Flask
 
 from webapp import workers
-from webapp.domain import mail, push
+from webapp.domain.notifications import mail, push
 from webapp.models import NotificationOutbox
 
 WORKER_INTERVAL_SECONDS = 5

@@ -13,7 +13,7 @@ from flask import Flask, current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from webapp.domain import devices
+from webapp.domain.people import devices
 from webapp.extensions import db, login_manager
 from webapp.models import Device, User
 

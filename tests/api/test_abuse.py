@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
-from webapp.domain import api_keys, devices, notify, push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify, push
+from webapp.domain.people import api_keys, devices
 from webapp.extensions import db
 from webapp.models import Device, Follow, NotificationOutbox, PushSubscription, ServiceRequest
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from webapp.domain import answers
+from webapp.domain.intake import answers
 from webapp.extensions import db
 from webapp.models import Contact
 

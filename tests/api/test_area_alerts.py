@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests import factories
-from webapp.domain import alerts, mail
+from webapp.domain.notifications import alerts, mail
 from webapp.extensions import db
 from webapp.models import AreaAlert, Neighborhood, utcnow
 

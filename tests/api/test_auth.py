@@ -3,7 +3,7 @@
 import re
 
 from tests import factories
-from webapp.domain import devices
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import ServiceRequest, User
 

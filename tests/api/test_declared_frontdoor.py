@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.domain import answers
+from webapp.domain.intake import answers
 from webapp.extensions import db
 from webapp.models import Contact, ServiceRequest
 

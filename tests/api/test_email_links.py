@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.conftest import AuthActions
-from webapp.domain import devices, mail
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import mail
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import EventKind, NotificationOutbox, Photo, ServiceRequest, utcnow
 

@@ -19,8 +19,11 @@ from tests.conftest import _config_dict
 from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp import create_app
-from webapp.domain import api_keys, devices, forwarding, notify, routing
-from webapp.domain import requests as rules
+from webapp.domain.intake import routing
+from webapp.domain.lifecycle import requests as rules
+from webapp.domain.notifications import notify
+from webapp.domain.open311 import forwarding
+from webapp.domain.people import api_keys, devices
 from webapp.extensions import db
 from webapp.models import (
     EventKind,

@@ -243,7 +243,7 @@ def test_multi_line_text_keeps_tabs_and_normalises_every_line_ending(client, cit
 
 
 def test_over_long_open311_contact_is_refused_not_a_500(client, city):
-    from webapp.domain import api_keys
+    from webapp.domain.people import api_keys
 
     key, _ = api_keys.issue("fuzz")
     db.session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from tests.api.test_submit_requests import form, post
 from tests.conftest import AuthActions
 from tests.fakes.push_service import FakePushService
-from webapp.domain import devices
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import Device, Follow, PushSubscription, ServiceRequest
 

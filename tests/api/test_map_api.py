@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from webapp.domain import mapread
-from webapp.domain import requests as rules
+from webapp.domain.figures import mapread
+from webapp.domain.lifecycle import requests as rules
 from webapp.extensions import db
 from webapp.models import utcnow
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain import devices
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import ServiceRequest, Status
 

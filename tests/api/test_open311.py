@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from webapp.domain import api_keys
-from webapp.domain import requests as rules
+from webapp.domain.lifecycle import requests as rules
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import Follow, Photo, ServiceRequest, utcnow
 
@@ -700,7 +700,7 @@ def test_xml_escapes_what_residents_typed(client, city):
 @pytest.fixture
 def geocoded_app(make_app, nominatim):
     """An app whose geocoder is a local fake Nominatim, with the test city loaded."""
-    from webapp.domain import geocoding
+    from webapp.domain.geo import geocoding
 
     fake, server = nominatim
     app = make_app(GEOCODER_DOMAIN=f"127.0.0.1:{server.port}", GEOCODER_TIMEOUT=0.3)

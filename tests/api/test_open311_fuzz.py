@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from webapp.domain import api_keys
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 
 EXAMPLES = int(os.environ.get("CIVIC311_FUZZ_EXAMPLES", "15")) * 40

@@ -14,7 +14,8 @@ from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, parse_xml, requests_of
 from tests.fakes import serve
 from tests.fakes.photo_host import FakePhotoHost
-from webapp.domain import api_keys, remote_media
+from webapp.domain.open311 import remote_media
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import EventKind, Photo, RequestEvent, ServiceRequest
 

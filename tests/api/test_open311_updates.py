@@ -14,8 +14,8 @@ import pytest
 
 from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, jpeg_bytes, parse_xml, requests_of
-from webapp.domain import api_keys
-from webapp.domain import requests as rules
+from webapp.domain.lifecycle import requests as rules
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import EventKind, Photo, PhotoKind, RequestEvent, Status, utcnow
 

@@ -16,8 +16,9 @@ from werkzeug.test import encode_multipart
 from tests import factories
 from tests.data import make_samples
 from tests.data.make_samples import SAMPLES
-from webapp.domain import notify, photos
-from webapp.domain import requests as rules
+from webapp.domain.lifecycle import photos
+from webapp.domain.lifecycle import requests as rules
+from webapp.domain.notifications import notify
 from webapp.extensions import db
 from webapp.models import Photo, ServiceRequest
 

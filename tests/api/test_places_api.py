@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from tests import factories
-from webapp.domain import geocoding
-from webapp.domain import requests as rules
+from webapp.domain.geo import geocoding
+from webapp.domain.lifecycle import requests as rules
 from webapp.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}

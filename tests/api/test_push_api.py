@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.fakes.push_service import FakePushService
-from webapp.domain import push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import push
 from webapp.extensions import db
 from webapp.models import Follow, NotificationOutbox, PushSubscription
 

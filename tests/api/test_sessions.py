@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain import accounts
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import accounts
 from webapp.extensions import db
 from webapp.models import ServiceRequest, User
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.fakes.smtp import SMTPServer
-from webapp.domain import mail
+from webapp.domain.notifications import mail
 from webapp.extensions import db
 from webapp.models import Contact, NotificationOutbox, ServiceRequest
 

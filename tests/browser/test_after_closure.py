@@ -8,7 +8,7 @@ import uuid
 
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 
 CREATE = """async (key) => {

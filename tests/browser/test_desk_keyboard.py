@@ -12,7 +12,8 @@ from tests.browser.axe import format_violations, serious_axe_violations
 from tests.browser.signing_in import sign_in
 from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
-from webapp.domain import answers, geocoding
+from webapp.domain.geo import geocoding
+from webapp.domain.intake import answers
 from webapp.extensions import db
 from webapp.models import Contact, ServiceRequest
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.conftest import registration_id
 from tests.browser.worker import service_worker_ready
-from webapp.domain import push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import push
 from webapp.extensions import db
 from webapp.models import PushSubscription
 

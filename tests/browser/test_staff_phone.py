@@ -9,7 +9,7 @@ from PIL import Image
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.signing_in import sign_in
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 
 MAX_TAPS = 8

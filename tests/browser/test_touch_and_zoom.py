@@ -14,7 +14,7 @@ from tests.browser.axe import format_violations, serious_axe_violations
 from tests.browser.pwa.conftest import answer_no_nearby
 from tests.browser.pwa.test_liaison_and_sync import sign_in
 from tests.browser.targets import small_targets
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import Neighborhood
 

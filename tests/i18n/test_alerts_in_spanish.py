@@ -10,7 +10,7 @@ import pytest
 
 from tests import factories
 from webapp.content_i18n import set_translation
-from webapp.domain import alerts, mail
+from webapp.domain.notifications import alerts, mail
 from webapp.extensions import db
 from webapp.models import AreaAlert
 

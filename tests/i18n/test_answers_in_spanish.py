@@ -4,7 +4,7 @@ API, found by their Spanish words on both databases, and edited beside the Engli
 from __future__ import annotations
 
 from webapp.content_i18n import set_translation
-from webapp.domain import answers
+from webapp.domain.intake import answers
 from webapp.extensions import db
 from webapp.models import Answer
 

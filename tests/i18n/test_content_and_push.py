@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.content_i18n import localized, missing_fields, set_translation
-from webapp.domain import devices, notify, push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify, push
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import Device
 

@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from webapp.domain import answers, api_keys, routing
-from webapp.domain import requests as requests_domain
+from webapp.domain.intake import answers, routing
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import ResponseTemplate
 

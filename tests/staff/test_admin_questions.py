@@ -1,11 +1,11 @@
-"""Changing an existing question of a service: the rules in webapp.domain.administration."""
+"""Changing an existing question of a service: the rules in webapp.domain.people.administration."""
 
 from __future__ import annotations
 
 import pytest
 
-from webapp.domain import administration
 from webapp.domain.errors import DomainError
+from webapp.domain.people import administration
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.staff.conftest import CONTACT, jpeg_bytes
-from webapp.domain import api_keys
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import ApiKey, EventKind, Neighborhood, PhotoKind, ServiceRequest, User
 
@@ -265,7 +265,7 @@ def test_api_key_is_shown_once_and_can_be_revoked(persona_client, world):
 
 
 def test_stats_page_figures(app, persona_client, world):
-    from webapp.domain import stats
+    from webapp.domain.figures import stats
     from webapp.opendata.views import month_start
 
     world.closed.closed_at = world.closed.received_at + timedelta(days=2)
@@ -322,7 +322,7 @@ def test_not_fixed_opens_the_reopen_form_without_javascript(persona_client, worl
 
 
 def test_queue_count_stops_at_its_cap_and_says_so(app, persona_client, world, monkeypatch):
-    from webapp.domain import queue
+    from webapp.domain.lifecycle import queue
 
     monkeypatch.setattr(queue, "COUNT_CAP", 2)
     found = queue.search(queue.QueueFilters(status="all"))

@@ -4,8 +4,8 @@ information-only call, and moving a request to another service."""
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain import answers
-from webapp.domain import requests as requests_domain
+from webapp.domain.intake import answers
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import Contact, Follow, ServiceRequest
 

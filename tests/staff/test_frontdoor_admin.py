@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain import routing
+from webapp.domain.intake import routing
 from webapp.extensions import db
 from webapp.models import Answer
 

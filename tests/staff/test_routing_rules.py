@@ -7,8 +7,9 @@ import pytest
 
 from tests import factories
 from tests.staff.conftest import sign_in
-from webapp.domain import api_keys, routing
-from webapp.domain import requests as requests_domain
+from webapp.domain.intake import routing
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import ServiceRequest
 

@@ -1,4 +1,4 @@
-"""The status workflow rules in webapp.domain.requests, tested without a request."""
+"""The status workflow rules in webapp.domain.lifecycle.requests, tested without a request."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.staff.conftest import jpeg_bytes
-from webapp.domain import devices
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotAllowed
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import EventKind, Follow, PhotoKind, RequestEvent, Status
 

@@ -4,8 +4,8 @@ full-text engine (SQLite FTS5, PostgreSQL tsvector + GIN)."""
 import pytest
 from sqlalchemy import text
 
-from webapp.domain import answers
 from webapp.domain.errors import DomainError
+from webapp.domain.intake import answers
 from webapp.extensions import db
 
 

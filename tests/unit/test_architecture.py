@@ -96,7 +96,7 @@ def test_every_setting_is_in_the_readme():
 
 def test_domain_modules_do_not_use_request_globals():
     offenders = []
-    for path in sorted((ROOT / "webapp" / "domain").glob("*.py")):
+    for path in sorted((ROOT / "webapp" / "domain").rglob("*.py")):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module == "flask":

@@ -5,7 +5,8 @@ import io
 from datetime import timedelta
 
 from tests import factories
-from webapp.domain import answers, channel_stats, contacts
+from webapp.domain.figures import channel_stats
+from webapp.domain.intake import answers, contacts
 from webapp.extensions import db
 from webapp.models import utcnow
 

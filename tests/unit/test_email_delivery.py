@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain import devices, mail
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import mail
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import NotificationOutbox, PhotoKind, utcnow
 
@@ -48,7 +49,7 @@ def later():
 
 def close(request, staff, note="Filled and sealed the pothole this morning.", photo=None):
     """Staff closes the request as fixed (with an after-photo when given) and commits."""
-    from webapp.domain import photos as photo_pipeline
+    from webapp.domain.lifecycle import photos as photo_pipeline
 
     event = requests_domain.transition(request, "closed", staff, note=note, resolution="fixed")
     if photo is not None:

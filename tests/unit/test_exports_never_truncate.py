@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import factories
-from webapp.domain import exports
+from webapp.domain.figures import exports
 from webapp.extensions import db
 from webapp.models import utcnow
 

@@ -7,8 +7,9 @@ import pytest
 
 from tests import factories
 from webapp.api.serialize import request_json
-from webapp.domain import glossary, notify
-from webapp.domain import requests as requests_domain
+from webapp.domain import glossary
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify
 from webapp.extensions import db
 from webapp.models import EventKind, Status
 from webapp.wording import event_label, status_label

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from webapp.domain import api_keys, exports
-from webapp.domain import requests as requests_domain
-from webapp.domain.push_endpoints import DEFAULT_PUSH_SERVICES, endpoint_allowed, is_public_host
+from webapp.domain.figures import exports
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications.push_endpoints import (
+    DEFAULT_PUSH_SERVICES,
+    endpoint_allowed,
+    is_public_host,
+)
+from webapp.domain.people import api_keys
 
 
 @pytest.mark.parametrize(

@@ -22,8 +22,9 @@ from tests.fakes.imap import DovecotServer, dovecot_available, dovecot_root
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.smtp import SMTPServer
 from webapp import create_app, workers
-from webapp.domain import geocoding, mail_intake
-from webapp.domain import mail as outgoing_mail
+from webapp.domain.geo import geocoding
+from webapp.domain.intake import mail_intake
+from webapp.domain.notifications import mail as outgoing_mail
 from webapp.extensions import db
 from webapp.frontdoor import run_mail_intake
 from webapp.models import Contact, InboundMail, Photo, RequestEvent, ServiceRequest

@@ -12,8 +12,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import insert, select
 
 from tests import factories
-from webapp.domain import map_grid, mapread
-from webapp.domain import requests as rules
+from webapp.domain.figures import map_grid, mapread
+from webapp.domain.lifecycle import requests as rules
 from webapp.extensions import db
 from webapp.models import MapCellRollup, Service, ServiceRequest, Status, utcnow
 

@@ -12,7 +12,7 @@ import requests
 
 from tests import factories
 from tests.fakes import serve
-from webapp.domain import api_keys
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import EventKind, RequestEvent, ServiceRequest
 

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from tests.data import make_samples
-from webapp.domain import photos
 from webapp.domain.errors import DomainError
-from webapp.domain.storage import FileStore
+from webapp.domain.lifecycle import photos
+from webapp.domain.lifecycle.storage import FileStore
 
 DATA = Path(make_samples.__file__).resolve().parent
 

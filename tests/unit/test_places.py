@@ -8,8 +8,8 @@ import pytest
 
 from tests import factories
 from webapp import workers
-from webapp.domain import geocoding, places
 from webapp.domain.errors import DomainError
+from webapp.domain.geo import geocoding, places
 from webapp.extensions import db
 from webapp.models import GeocodeState
 

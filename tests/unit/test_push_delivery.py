@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.domain import devices, notify, push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify, push
+from webapp.domain.people import devices
 from webapp.extensions import db
 from webapp.models import Follow, NotificationOutbox, PushSubscription, utcnow
 

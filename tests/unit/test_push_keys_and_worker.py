@@ -11,8 +11,9 @@ from py_vapid import Vapid
 from tests import factories
 from tests.fakes.push_service import FakePushService, verify_vapid
 from webapp import workers
-from webapp.domain import devices, notify, push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify, push
+from webapp.domain.people import devices
 from webapp.extensions import db
 
 

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from webapp.domain import requests as rules
-from webapp.domain import updates
+from webapp.domain.lifecycle import requests as rules
+from webapp.domain.open311 import updates
 from webapp.extensions import db
 from webapp.models import EventKind, RequestEvent, Status, utcnow
 

@@ -12,8 +12,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain import requests as rules
-from webapp.domain import rollups, stats
+from webapp.domain.figures import rollups, stats
+from webapp.domain.lifecycle import requests as rules
 from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
-from webapp.domain import answers
+from webapp.domain.intake import answers
 from webapp.extensions import db
 from webapp.models import (
     Department,

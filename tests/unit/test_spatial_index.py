@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from tests import factories
-from webapp.domain import places
+from webapp.domain.geo import places
 from webapp.extensions import db
 from webapp.models import ServiceRequest, Status, utcnow
 

@@ -6,8 +6,8 @@ import pytest
 
 from tests import factories
 from webapp import workers
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 
 

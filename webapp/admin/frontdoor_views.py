@@ -1,5 +1,5 @@
 """Administration of the front door: knowledge answers (with a preview) and the ordered
-routing rules. The rules live in ``webapp.domain.answers`` and ``webapp.domain.routing``.
+routing rules. The rules live in ``webapp.domain.intake.answers`` and ``webapp.domain.intake.routing``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from webapp.admin import bp
 from webapp.admin import frontdoor_forms as forms
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.views import _departments, _get, _neighborhoods, _optional, _page, _save
-from webapp.domain import answers as answers_domain
-from webapp.domain import routing
+from webapp.domain.intake import answers as answers_domain
+from webapp.domain.intake import routing
 from webapp.extensions import db
 from webapp.models import Answer, Role, RoutingRule, Service, User
 
@@ -222,7 +222,7 @@ def mail_intake():
     """The e-mail intake: on or off, the last successful poll, and messages for staff."""
     from flask import current_app
 
-    from webapp.domain import mail_intake as intake
+    from webapp.domain.intake import mail_intake as intake
 
     return render_template(
         "admin/mail_intake.html",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from webapp.access import roles_required
 from webapp.admin import bp
 from webapp.content_i18n import CONTENT_FIELDS, missing_fields, set_translation, translation_of
-from webapp.domain.answers import MAX_BODY
+from webapp.domain.intake.answers import MAX_BODY
 from webapp.extensions import db
 from webapp.i18n import locale_name
 from webapp.models import Answer, ResponseTemplate, Role, Service, ServiceAttribute

@@ -2,7 +2,7 @@
 and roles, Open311 API keys, response templates.
 
 Each page is a table of what exists and a form to add or change it; the rules (unique
-names, valid polygons, no self-demotion) live in ``webapp.domain.administration``.
+names, valid polygons, no self-demotion) live in ``webapp.domain.people.administration``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from webapp.access import roles_required
 from webapp.admin import bp
 from webapp.admin import forms as admin_forms
-from webapp.domain import accounts, administration, api_keys
 from webapp.domain.errors import DomainError
 from webapp.domain.glossary import status_word
+from webapp.domain.people import accounts, administration, api_keys
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,

@@ -15,8 +15,8 @@ from webapp.api.envelope import envelope
 from webapp.api.inputs import ANSWER_SLUG_PATH, AnswerSearchQuery, ResolvedBody
 from webapp.api.responses import AnswerList, AnswerOne, ResolvedAnswer
 from webapp.api.schema import inputs, operation
-from webapp.domain import answers as answers_domain
-from webapp.domain import contacts
+from webapp.domain.intake import answers as answers_domain
+from webapp.domain.intake import contacts
 from webapp.extensions import db
 from webapp.models import Answer, Channel, Service
 from webapp.sessions import current_device

@@ -21,9 +21,9 @@ from webapp.api.inputs import StaffLogBody, StaffLogForm, StaffLogHeaders
 from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, inputs, operation
 from webapp.api.staff_views import staff_request_json
-from webapp.domain import desk
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.intake import desk
+from webapp.domain.lifecycle import requests as requests_domain
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 

@@ -19,10 +19,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from webapp.api.schema import Input
-from webapp.domain import geocoding
-from webapp.domain.desk import STAFF_CHANNELS
-from webapp.domain.mapread import MAX_ZOOM
-from webapp.domain.notify import MAX_ENDPOINT, OPTIONAL_KINDS
+from webapp.domain.figures.mapread import MAX_ZOOM
+from webapp.domain.geo import geocoding
+from webapp.domain.intake.desk import STAFF_CHANNELS
+from webapp.domain.notifications.notify import MAX_ENDPOINT, OPTIONAL_KINDS
 from webapp.inputs import (
     LONG_TEXT,
     MAX_PAGE,

@@ -22,8 +22,8 @@ from webapp.api.inputs import ClusterQuery, MapFilterQuery, RequestListQuery
 from webapp.api.responses import ClusterList
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import RowSerializer
-from webapp.domain import mapread
 from webapp.domain.errors import DomainError
+from webapp.domain.figures import mapread
 from webapp.i18n import chosen_by_headers
 from webapp.sessions import current_account
 

@@ -16,10 +16,11 @@ from webapp.api.requests_views import _address_rate_key, _anonymous_limit, _devi
 from webapp.api.responses import FollowAnswer, NearbyList, PlaceList
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
-from webapp.domain import geocoding, places, supporters
-from webapp.domain import photos as photo_pipeline
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.geo import geocoding, places
+from webapp.domain.lifecycle import photos as photo_pipeline
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import supporters
 from webapp.extensions import db, limiter
 from webapp.models import Service
 from webapp.sessions import current_account, current_device, kept_device

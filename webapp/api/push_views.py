@@ -14,8 +14,8 @@ from webapp.api.responses import (
     SubscriptionAnswer,
 )
 from webapp.api.schema import body, operation
-from webapp.domain import notify, push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify, push
 from webapp.extensions import db, limiter
 from webapp.sessions import current_account, current_device, kept_device
 

@@ -21,9 +21,9 @@ from webapp.api.inputs import (
 from webapp.api.responses import RequestList, RequestOne
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
-from webapp.domain import device_handover
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import device_handover
 from webapp.extensions import limiter
 from webapp.models import Channel, Role
 from webapp.sessions import current_account, current_device

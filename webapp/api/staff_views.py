@@ -1,6 +1,6 @@
 """Staff actions through the JSON API: transition, assign, note, merge (DESIGN §7).
 
-The same rules as the staff console (``webapp.domain.requests``); refusals come back
+The same rules as the staff console (``webapp.domain.lifecycle.requests``); refusals come back
 in the API's one error shape (the central DomainError handler rolls back). Answers
 carry the staff view of the request, including private fields, since only staff call
 these routes.
@@ -18,8 +18,8 @@ from webapp.api.inputs import PUBLIC_ID_PATH, AssignBody, MergeBody, NoteBody, T
 from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, operation
 from webapp.api.serialize import request_json
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import Department, User, w3c
 

@@ -10,8 +10,8 @@ from webapp import limits
 from webapp.access import login_required, public
 from webapp.auth import bp
 from webapp.auth.forms import SignInForm, SignUpForm
-from webapp.domain import accounts, devices
 from webapp.domain.errors import DomainError
+from webapp.domain.people import accounts, devices
 from webapp.extensions import db, limiter
 from webapp.sessions import current_device
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from webapp.access import public
-from webapp.domain import answers as answers_domain
+from webapp.domain.intake import answers as answers_domain
 from webapp.help import bp
 
 

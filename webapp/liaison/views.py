@@ -12,8 +12,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.access import roles_required
-from webapp.domain import neighborhoods, queue
-from webapp.domain import requests as requests_domain
+from webapp.domain.geo import neighborhoods
+from webapp.domain.lifecycle import queue
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.inputs import number_arg
 from webapp.liaison import bp

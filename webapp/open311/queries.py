@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
-from webapp.domain import places
+from webapp.domain.geo import places
 from webapp.extensions import db
 from webapp.models import (
     Channel,

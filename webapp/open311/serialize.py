@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from webapp.content_i18n import localized, localized_values
-from webapp.domain import open311_statuses
+from webapp.domain.open311 import open311_statuses
 from webapp.models import Photo, Service, ServiceAttribute, w3c
 from webapp.open311.queries import RequestPage
 

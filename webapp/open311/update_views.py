@@ -12,9 +12,10 @@ from flask import current_app, request
 from flask_babel import gettext as _
 
 from webapp.access import api_key_checked, public
-from webapp.domain import api_keys, updates
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.open311 import updates
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import utcnow, w3c
 from webapp.open311 import bp, params, serialize

@@ -13,9 +13,11 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
 from webapp.access import api_key_checked, public
-from webapp.domain import api_keys, geocoding, remote_media
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
+from webapp.domain.geo import geocoding
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.open311 import remote_media
+from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import Channel, EventKind, utcnow
 from webapp.open311 import bp, params, queries, serialize
@@ -210,7 +212,7 @@ def fetch_media(urls: list[str], room: int) -> tuple[list[bytes], list[dict]]:
     Returns the photo bytes to store and a record of every URL (``fetched`` or the
     reason it was not), so the original URL stays on the request as a reference.
     """
-    from webapp.domain import photos as photo_pipeline
+    from webapp.domain.lifecycle import photos as photo_pipeline
 
     photos: list[bytes] = []
     records: list[dict] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, stream_with_context
 
 from webapp.access import public
-from webapp.domain import channel_stats
+from webapp.domain.figures import channel_stats
 from webapp.opendata import bp
 
 

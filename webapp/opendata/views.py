@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from webapp.access import public
 from webapp.content_i18n import localized
-from webapp.domain import exports, rollups, stats
+from webapp.domain.figures import exports, rollups, stats
 from webapp.extensions import db
 from webapp.inputs import column_length, text_arg
 from webapp.models import Service

@@ -2,7 +2,7 @@
 within the reopen window, and a one-question 1–5 rating.
 
 Only the requester (their account or the device they reported from) may do these;
-the rules in ``webapp.domain.requests`` refuse anyone else with a 403. Other refusals
+the rules in ``webapp.domain.lifecycle.requests`` refuse anyone else with a 403. Other refusals
 (outside the window, empty comment) come back as a flash on the status page.
 """
 
@@ -12,8 +12,8 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from webapp.access import public
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.inputs import number_arg
 from webapp.resident import bp

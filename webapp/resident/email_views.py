@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.access import public
-from webapp.domain import alerts, email_actions, links, mail
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import alerts, email_actions, mail
+from webapp.domain.people import links
 from webapp.extensions import csrf, db, limiter
 from webapp.resident import bp
 from webapp.sessions import current_account, current_device

@@ -11,10 +11,11 @@ from sqlalchemy.orm import selectinload
 
 from webapp.access import public
 from webapp.content_i18n import localized, localized_group
-from webapp.domain import mapread, places
-from webapp.domain import my_requests as my_requests_domain
-from webapp.domain import requests as requests_domain
-from webapp.domain.storage import photo_store
+from webapp.domain.figures import mapread
+from webapp.domain.geo import places
+from webapp.domain.lifecycle import my_requests as my_requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle.storage import photo_store
 from webapp.extensions import db
 from webapp.models import Role, Service, utcnow
 from webapp.resident import bp

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from webapp.domain import answers as answers_domain
+from webapp.domain.intake import answers as answers_domain
 from webapp.extensions import db
 from webapp.models import Answer, Service
 from webapp.seed.answers_es import seed_answer_translations

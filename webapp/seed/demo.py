@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from webapp.domain import accounts, places
+from webapp.domain.geo import places
+from webapp.domain.people import accounts
 from webapp.extensions import db
 from webapp.models import (
     Channel,

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import roles_required
-from webapp.domain import answers as answers_domain
-from webapp.domain import contacts, desk, routing
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.intake import answers as answers_domain
+from webapp.domain.intake import contacts, desk, routing
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import Channel, Service
 from webapp.resident.views import _map_settings
@@ -202,7 +202,7 @@ def change_service(public_id: str):
 @roles_required("staff")
 def contact_figures():
     """Contacts per channel per week and the self-service share."""
-    from webapp.domain import channel_stats
+    from webapp.domain.figures import channel_stats
 
     return render_template("staff/contacts.html", figures=channel_stats.weekly())
 
@@ -213,7 +213,7 @@ def contacts_export():
     """contacts.csv with the callers' details (staff only, never cached)."""
     from flask import Response, stream_with_context
 
-    from webapp.domain import channel_stats
+    from webapp.domain.figures import channel_stats
 
     response = Response(
         stream_with_context(channel_stats.contacts_csv(private=True)),

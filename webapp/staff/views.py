@@ -1,6 +1,6 @@
 """Staff console: the queue, the request workbench and its actions, the staff export.
 
-Views are thin: parse the form, call a rule in ``webapp.domain.requests``, then
+Views are thin: parse the form, call a rule in ``webapp.domain.lifecycle.requests``, then
 redirect back to the workbench with a flash. A refused action (DomainError) is rolled
 back and explained in a flash message, never a 500.
 """
@@ -23,11 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import roles_required
-from webapp.domain import exports, forwarding, places, queue
-from webapp.domain import photos as photo_pipeline
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotFound
+from webapp.domain.figures import exports
+from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
+from webapp.domain.lifecycle import photos as photo_pipeline
+from webapp.domain.lifecycle import queue
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.open311 import forwarding
 from webapp.extensions import db
 from webapp.inputs import MAX_ID, MAX_PAGE, column_length, number_arg, text_arg
 from webapp.models import (

@@ -15,8 +15,8 @@ from PIL import Image
 from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from tests.browser.signing_in import sign_in
-from webapp.domain import mail
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import mail
 from webapp.extensions import db
 from webapp.models import User
 

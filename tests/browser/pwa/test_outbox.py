@@ -4,7 +4,7 @@ from PIL import Image
 
 from tests.browser.pwa.conftest import make_jpeg, outbox_rows, stored_requests, wait_for
 from tests.browser.worker import service_worker_ready
-from webapp.domain.storage import photo_store
+from webapp.domain.lifecycle.storage import photo_store
 
 SUBMIT = "**/api/v1/requests"
 

@@ -16,8 +16,8 @@ from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
 from tests.browser.test_push_flow import FAKE_SUBSCRIBE
 from tests.browser.worker import service_worker_ready
 from tests.fakes.silent_server import SilentServer
-from webapp.domain import push
-from webapp.domain import requests as requests_domain
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import push
 from webapp.extensions import db
 from webapp.models import Follow, PushSubscription
 

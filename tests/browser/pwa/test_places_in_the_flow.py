@@ -10,8 +10,8 @@ from tests import factories
 from tests.browser.pwa.conftest import make_jpeg, stored_requests, wait_for
 from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
-from webapp.domain import geocoding
-from webapp.domain import photos as photo_pipeline
+from webapp.domain.geo import geocoding
+from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.extensions import db
 from webapp.models import Follow, ServiceRequest
 

@@ -32,7 +32,7 @@ def spanish_pothole(app) -> None:
             service = db.session.query(Service).filter_by(service_code=code).one()
             set_translation(service, "es", {"name": chattanooga_es.SERVICES[code][0]})
         set_translation(pothole.attributes[1], "es", {"description": "¿En qué carril?"})
-        from webapp.domain import answers
+        from webapp.domain.intake import answers
         from webapp.seed.answers_es import ANSWERS_ES
 
         answer = answers.save(
@@ -132,7 +132,7 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     # Closed by an English-speaking staff member: the resident is asked in Spanish.
     with live_app.app_context():
         from tests import factories
-        from webapp.domain import requests as requests_domain
+        from webapp.domain.lifecycle import requests as requests_domain
         from webapp.models import ServiceRequest
 
         staff = factories.gen_user("staff")

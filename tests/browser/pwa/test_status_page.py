@@ -2,7 +2,7 @@
 
 from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
-from webapp.domain import requests as rules
+from webapp.domain.lifecycle import requests as rules
 from webapp.extensions import db
 from webapp.models import ServiceRequest
 

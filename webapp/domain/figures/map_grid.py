@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from webapp.domain import flushed_requests
+from webapp.domain.figures import flushed_requests
 from webapp.extensions import db
 from webapp.models import MapCellRollup, ServiceRequest
 

@@ -40,7 +40,7 @@ from py_vapid import Vapid
 from pywebpush import WebPusher
 from sqlalchemy import delete, or_, select, update
 
-from webapp.domain import push_endpoints
+from webapp.domain.notifications import push_endpoints
 from webapp.extensions import db
 from webapp.models import NotificationOutbox, PushSubscription, utcnow
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from webapp.domain.rollups import city_day, city_zone, week_of
+from webapp.domain.figures.rollups import city_day, city_zone, week_of
 from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
-from webapp.domain import places
 from webapp.domain.errors import DomainError, NotAllowed
+from webapp.domain.geo import places
 from webapp.extensions import db
 from webapp.models import (
     Department,

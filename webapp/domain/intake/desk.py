@@ -15,9 +15,10 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.domain import accounts, contacts
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotAllowed
+from webapp.domain.intake import contacts
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.people import accounts
 from webapp.extensions import db
 from webapp.models import (
     Channel,

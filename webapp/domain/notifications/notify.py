@@ -18,8 +18,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from webapp.content_i18n import localized
-from webapp.domain import alerts, glossary, mail, push_endpoints
+from webapp.domain import glossary
 from webapp.domain.errors import DomainError
+from webapp.domain.notifications import alerts, mail, push_endpoints
 from webapp.extensions import db
 from webapp.i18n import recipient_locale, render_in_locale
 from webapp.models import (

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageCms
 
 from webapp.domain.errors import DomainError
-from webapp.domain.storage import photo_store
+from webapp.domain.lifecycle.storage import photo_store
 from webapp.extensions import db
 from webapp.models import Photo, PhotoKind, RequestEvent, ServiceRequest
 

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from webapp.domain import flushed_requests, map_grid
+from webapp.domain.figures import flushed_requests, map_grid
 from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,

@@ -19,8 +19,10 @@ from markupsafe import escape
 from sqlalchemy import and_, or_, select
 
 from webapp.content_i18n import localized
-from webapp.domain import links, mail, places
 from webapp.domain.errors import DomainError
+from webapp.domain.geo import places
+from webapp.domain.notifications import mail
+from webapp.domain.people import links
 from webapp.extensions import db
 from webapp.i18n import normalise, render_in_locale
 from webapp.models import AreaAlert, Neighborhood, ServiceRequest, utcnow

@@ -32,10 +32,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import contacts, geocoding, mail, places
-from webapp.domain import photos as photo_pipeline
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.geo import geocoding, places
+from webapp.domain.intake import contacts
+from webapp.domain.lifecycle import photos as photo_pipeline
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import mail
 from webapp.extensions import db
 from webapp.models import (
     Channel,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from webapp.domain import links, mail
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import mail
+from webapp.domain.people import links
 from webapp.extensions import db
 from webapp.models import AreaAlert, Device, DeviceEmail, ServiceRequest, utcnow
 

@@ -29,7 +29,7 @@ from geopy.geocoders import Nominatim
 from sqlalchemy import and_, or_, select
 
 from webapp import workers
-from webapp.domain import places
+from webapp.domain.geo import places
 from webapp.extensions import db
 from webapp.models import GeocodeState, ServiceRequest, utcnow
 

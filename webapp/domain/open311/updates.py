@@ -26,9 +26,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.domain import glossary
-from webapp.domain import open311_statuses as statuses
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.open311 import open311_statuses as statuses
 from webapp.extensions import db
 from webapp.models import (
     EventKind,
@@ -195,7 +195,7 @@ def accept_comment(
     request, with the contact e-mail it stored on it — it reopens the request instead,
     as the requester's own "not fixed" would. The caller commits.
     """
-    from webapp.domain import photos as photo_pipeline
+    from webapp.domain.lifecycle import photos as photo_pipeline
 
     if not comment.update_id.strip():
         raise DomainError(_("update_id is required."), status=400, field="update_id")

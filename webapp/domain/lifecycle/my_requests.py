@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from webapp.domain.requests import owned_by
+from webapp.domain.lifecycle.requests import owned_by
 from webapp.extensions import db
 from webapp.models import Device, ServiceRequest, Status, User
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from webapp.domain import photos as photo_pipeline
-from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError, NotAllowed
+from webapp.domain.lifecycle import photos as photo_pipeline
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import Device, EventKind, PhotoKind, RequestEvent, ServiceRequest, User
 
 MAX_PHOTOS = 3

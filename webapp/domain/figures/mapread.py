@@ -40,8 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from webapp.domain import map_grid
-from webapp.domain.map_grid import cell_degrees
+from webapp.domain.figures import map_grid
+from webapp.domain.figures.map_grid import cell_degrees
 from webapp.extensions import db
 from webapp.models import (
     Department,

@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
-from webapp.domain import places
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
+from webapp.domain.geo import places
 from webapp.extensions import db
 from webapp.models import (
     Department,
@@ -89,7 +89,7 @@ def route(request: ServiceRequest) -> RoutingRule | None:
 
 def recategorise(request: ServiceRequest, service: Service, actor: User) -> None:
     """Move a request to another service and route it again (a private timeline entry)."""
-    from webapp.domain import requests as requests_domain
+    from webapp.domain.lifecycle import requests as requests_domain
 
     if request.is_closed:
         raise NotAllowed(_("A closed request cannot change its category."))
@@ -195,7 +195,7 @@ def delete(rule_id: int) -> None:
 def _queue_forwarding(request: ServiceRequest) -> None:
     """Once routing has chosen the department, a request that now belongs to a city CRM
     (its new service's or department's) is queued for it, once."""
-    from webapp.domain import forwarding
+    from webapp.domain.open311 import forwarding
 
     db.session.flush()
     if forwarding.for_request(request) is None:

@@ -20,9 +20,11 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import contacts, mail, notify, places, routing
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
+from webapp.domain.geo import places
 from webapp.domain.input_rules import InputError, check_fields, clean_text, column_length
+from webapp.domain.intake import contacts, routing
+from webapp.domain.notifications import mail, notify
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
@@ -292,8 +294,8 @@ def submit(sub: Submission) -> SubmitResult:
     identical sends. Photos are processed before anything is written, and their files
     are removed again if the transaction does not commit.
     """
-    from webapp.domain import forwarding
-    from webapp.domain import photos as photo_pipeline
+    from webapp.domain.lifecycle import photos as photo_pipeline
+    from webapp.domain.open311 import forwarding
 
     if sub.api_key is not None:
         # A key holder speaks for its own users: whoever they name stays a private
@@ -436,7 +438,7 @@ def _record(
     request.updated_at = event.created_at
     db.session.flush()
     notify.on_event(event)
-    from webapp.domain import forwarding
+    from webapp.domain.open311 import forwarding
 
     forwarding.queue_update(event)
     return event
@@ -585,7 +587,7 @@ def assign(
         request.department_id = department_id
     request.assignee = assignee
     if moved:
-        from webapp.domain import forwarding
+        from webapp.domain.open311 import forwarding
 
         db.session.flush()
         if forwarding.for_request(request) is None:
@@ -671,7 +673,7 @@ def reopen(
     ``proven`` means the caller already proved to be the requester another way (a
     signed link sent to the address they gave, or the Open311 client that submitted
     the request sending the contact address stored on it)."""
-    from webapp.domain import photos as photo_pipeline
+    from webapp.domain.lifecycle import photos as photo_pipeline
 
     now = now or utcnow()
     if not proven and not is_requester(request, user, device):

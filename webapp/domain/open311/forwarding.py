@@ -35,8 +35,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
-from webapp.domain import open311_statuses, updates
 from webapp.domain.errors import DomainError
+from webapp.domain.open311 import open311_statuses, updates
 from webapp.extensions import db
 from webapp.models import (
     EventKind,
@@ -292,7 +292,7 @@ def _send(row: Forwarding) -> None:
 
 def _record(row: Forwarding, note: str) -> None:
     """A private timeline entry for staff: where the request went, or what failed."""
-    from webapp.domain import requests as requests_domain
+    from webapp.domain.lifecycle import requests as requests_domain
 
     requests_domain._record(
         row.request,

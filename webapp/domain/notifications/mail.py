@@ -39,8 +39,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
-from webapp.domain import links
 from webapp.domain.errors import DomainError
+from webapp.domain.people import links
 from webapp.extensions import db
 from webapp.extensions import mail as mailman
 from webapp.i18n import reporter_locale
@@ -279,7 +279,7 @@ def queue_confirmation(
     Its Message-ID names the request, so a reply threads onto it; ``in_reply_to`` (the
     resident's own message, for an e-mailed report) makes it an auto-reply to that.
     """
-    from webapp.domain import mail_intake
+    from webapp.domain.intake import mail_intake
 
     headers = {"Message-ID": message_id_for(event.request)}
     if in_reply_to:
@@ -312,7 +312,7 @@ def _locale(locale: str | None) -> str:
 
 
 def _subject(request: ServiceRequest, event: RequestEvent, kind: str) -> str:
-    from webapp.domain import notify
+    from webapp.domain.notifications import notify
 
     if kind == CONFIRMATION:
         return _(
@@ -336,8 +336,8 @@ def _closure_photo(event: RequestEvent) -> Photo | None:
 
 def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEImage]]:
     """Subject, text, HTML and inline images of a request mail, composed now."""
-    from webapp.domain import notify
-    from webapp.domain.storage import photo_store
+    from webapp.domain.lifecycle.storage import photo_store
+    from webapp.domain.notifications import notify
 
     payload = row.payload
     event = db.session.get(RequestEvent, row.event_id)
@@ -422,7 +422,7 @@ def compose(row: NotificationOutbox) -> EmailMultiAlternatives:
 
 
 def _retry(row: NotificationOutbox, error: str, now: datetime) -> str:
-    from webapp.domain.push import backoff_seconds
+    from webapp.domain.notifications.push import backoff_seconds
 
     if row.attempts >= MAX_ATTEMPTS:
         row.state = FAILED
@@ -677,7 +677,7 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
     """Drain due e-mail rows batch by batch (SMTP connections reused across each batch);
     returns how many were sent. Each batch's outcomes are committed together, so a
     crash mid-batch may send a batch's messages twice, never lose them."""
-    from webapp.domain.push import claim_due
+    from webapp.domain.notifications.push import claim_due
 
     sent = 0
     while True:
@@ -695,7 +695,7 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
 
 def send_daily_digests(now: datetime | None = None) -> int:
     """Queue the daily digests of area alerts that are due (see ``domain.alerts``)."""
-    from webapp.domain import alerts
+    from webapp.domain.notifications import alerts
 
     queued = alerts.queue_digests(now)
     if queued:
