@@ -17,6 +17,8 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
 
+    # Who hears what in a request's life: the events' subscribers, connected once.
+    import webapp.domain.subscriptions  # noqa: F401
     from webapp import (
         assets,
         cli,

@@ -43,7 +43,3 @@ def init_app(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
-    from webapp.domain.figures import map_grid, rollups
-
-    rollups.listen()
-    map_grid.listen()

@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_mailman.backends.base import BaseEmailBackend
 
 from webapp import workers
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import alerts, mail
 from webapp.extensions import mail as mailman
 from webapp.models import NotificationOutbox
 
@@ -72,7 +72,7 @@ def _is_email_row(item: object) -> bool:
 
 
 workers.register("email", mail.deliver_due, every=WORKER_INTERVAL_SECONDS)
-workers.register("email-digests", mail.send_daily_digests, every=DIGEST_CHECK_SECONDS)
+workers.register("email-digests", alerts.send_daily_digests, every=DIGEST_CHECK_SECONDS)
 workers.wake_after_commit("email", _is_email_row)
 
 
@@ -80,7 +80,7 @@ workers.wake_after_commit("email", _is_email_row)
 def mail_digests_command() -> None:
     """Queue the daily digests of area alerts that are due (run from cron with
     BACKGROUND_WORKER=off; the notify-worker sends them)."""
-    click.echo(f"mail-digests: queued {mail.send_daily_digests()}")
+    click.echo(f"mail-digests: queued {alerts.send_daily_digests()}")
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError
@@ -18,6 +19,7 @@ MAX_DIGITS = 18
 MAX_PAGE = 1_000_000
 DEFAULT_TEXT = 255
 LONG_TEXT = 4000
+MAX_ADDRESS = 254
 
 # C0 and C1 controls, DEL, lone surrogates and the two non-characters that XML forbids.
 _SINGLE_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -91,3 +93,27 @@ def check_fields(record: Any, columns: dict[str, Any]) -> None:
             clean_text(value, max_length=column_length(column))
         except InputError as error:
             raise DomainError(f"{name} {error.message}.", field=name) from None
+
+
+def normalise_address(value: object, *, field: str = "email") -> str | None:
+    """A clean address (domain lower-cased), None when empty, or a 422 naming ``field``.
+
+    Only the syntax is checked here (no DNS lookups at submit time: reports must work
+    offline-first and fast); the mail server's answer decides the rest.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DomainError(_("Please enter a valid e-mail address."), field=field)
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > MAX_ADDRESS:
+        raise DomainError(_("That e-mail address is too long."), field=field)
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise DomainError(
+            _("“%(address)s” is not a valid e-mail address.", address=text[:80]), field=field
+        ) from None
+    return checked.normalized

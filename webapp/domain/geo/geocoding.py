@@ -291,7 +291,3 @@ def geocode_pending_command(limit: int, loop: bool) -> None:
 
 
 workers.register("geocode", geocode_pending, every=30)
-workers.wake_after_commit(
-    "geocode",
-    lambda item: isinstance(item, ServiceRequest) and item.geocode_state == GeocodeState.PENDING,
-)

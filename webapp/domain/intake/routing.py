@@ -3,7 +3,9 @@
 An ordered list of (service, neighborhood or drawn area) → department and optional
 assignee. Empty service or area means "any". The first active rule that matches wins;
 with none, the service's own department keeps the request. Rules apply when a request
-is created, from every channel, and again when staff move it to another service.
+is created, from every channel (routing subscribes to ``events.ServiceChosen``), and
+again when staff move it to another service (``recategorise``, which publishes
+``events.Recategorised`` so a new CRM hears of it).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from flask_babel import gettext as _
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
+from webapp.domain import events
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
+from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import (
     Department,
@@ -89,8 +93,6 @@ def route(request: ServiceRequest) -> RoutingRule | None:
 
 def recategorise(request: ServiceRequest, service: Service, actor: User) -> None:
     """Move a request to another service and route it again (a private timeline entry)."""
-    from webapp.domain.lifecycle import requests as requests_domain
-
     if request.is_closed:
         raise NotAllowed(_("A closed request cannot change its category."))
     if service.id == request.service_id:
@@ -99,7 +101,6 @@ def recategorise(request: ServiceRequest, service: Service, actor: User) -> None
     request.service = service
     request.expected_at = requests_domain.expected_datetime(service, request.received_at)
     rule = route(request)
-    _queue_forwarding(request)
     requests_domain._record(
         request,
         EventKind.ASSIGNED,
@@ -112,6 +113,7 @@ def recategorise(request: ServiceRequest, service: Service, actor: User) -> None
             "assignee": request.assignee.display_name if request.assignee else None,
             "rule_id": rule.id if rule else None,
         },
+        announce=events.Recategorised,
     )
 
 
@@ -190,13 +192,3 @@ def delete(rule_id: int) -> None:
         raise NotFound(_("That routing rule does not exist."))
     db.session.delete(rule)
     db.session.flush()
-
-
-def _queue_forwarding(request: ServiceRequest) -> None:
-    """Once routing has chosen the department, a request that now belongs to a city CRM
-    (its new service's or department's) is queued for it, once."""
-    from webapp.domain.open311 import forwarding
-
-    db.session.flush()
-    if forwarding.for_request(request) is None:
-        forwarding.queue(request)

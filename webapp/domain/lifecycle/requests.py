@@ -2,8 +2,9 @@
 merge duplicates, follow, and reopen when it was not really fixed.
 
 Workflow: submitted → acknowledged → in_progress → closed(resolution). Every change
-writes a RequestEvent and asks ``notify`` to queue messages for followers in the same
-transaction. Callers commit; on a DomainError they roll back.
+writes a RequestEvent and publishes it (``webapp.domain.events``); whoever subscribed
+(notifications, forwarding, area alerts, routing) acts in the same transaction. Callers
+commit; on a DomainError they roll back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,11 +22,16 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from webapp.domain import events
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
-from webapp.domain.input_rules import InputError, check_fields, clean_text, column_length
-from webapp.domain.intake import contacts, routing
-from webapp.domain.notifications import mail, notify
+from webapp.domain.input_rules import (
+    InputError,
+    check_fields,
+    clean_text,
+    column_length,
+    normalise_address,
+)
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
@@ -242,8 +249,8 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
     else:
         places.check_inside_city(float(sub.lat), float(sub.long))
     # A contact address must be one (a 422 otherwise); it is kept as it was given, and
-    # e-mail to it goes to its normalised form (``mail.on_request_event``).
-    mail.normalise_address(sub.contact_email, field="contact_email")
+    # e-mail to it goes to its normalised form (``mail.on_change``).
+    normalise_address(sub.contact_email, field="contact_email")
     sub.contact_email = (sub.contact_email or "").strip() or None
     if len(sub.description or "") > MAX_DESCRIPTION:
         raise DomainError(
@@ -295,7 +302,6 @@ def submit(sub: Submission) -> SubmitResult:
     are removed again if the transaction does not commit.
     """
     from webapp.domain.lifecycle import photos as photo_pipeline
-    from webapp.domain.open311 import forwarding
 
     if sub.api_key is not None:
         # A key holder speaks for its own users: whoever they name stays a private
@@ -355,26 +361,25 @@ def submit(sub: Submission) -> SubmitResult:
         updated_at=now,
         expected_at=expected_datetime(service, now),
     )
-    routing.route(request)
+    events.publish(events.ServiceChosen(request))  # routing chooses the department
     db.session.add(request)
     written: list[str] = []
     try:
         db.session.flush()
         request.public_id = f"{PUBLIC_ID_PREFIX}{request.id:06d}"
-        contacts.record_request(request)
         for item in processed:
             written.extend(photo_pipeline.attach(request, item))
-        created = _record(
+        _record(
             request,
             EventKind.CREATED,
             actor=sub.logged_by or sub.requester,
             to_status=Status.SUBMITTED,
+            announce=lambda entry: events.Created(
+                entry, confirm_by_email=sub.email_confirmation, in_reply_to=sub.in_reply_to
+            ),
         )
-        if sub.email_confirmation:
-            mail.queue_confirmation(created, in_reply_to=sub.in_reply_to)
         if sub.follow and (sub.requester or sub.device):
             _add_follow(request, sub.requester, sub.device, supporter=False)
-        forwarding.queue(request)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -422,7 +427,10 @@ def _record(
     note: str | None = None,
     public: bool = True,
     data: dict | None = None,
+    announce: Callable[[RequestEvent], events.RequestChanged] | None = None,
 ) -> RequestEvent:
+    """Write one timeline entry and publish it (``announce`` builds the event; by
+    default the entry's kind chooses it), inside the caller's transaction."""
     event = RequestEvent(
         request=request,
         kind=kind,
@@ -437,11 +445,25 @@ def _record(
     db.session.add(event)
     request.updated_at = event.created_at
     db.session.flush()
-    notify.on_event(event)
-    from webapp.domain.open311 import forwarding
-
-    forwarding.queue_update(event)
+    events.publish((announce or _announcement)(event))
     return event
+
+
+_ANNOUNCED_AS: dict[str, type[events.RequestChanged]] = {
+    EventKind.CREATED: events.Created,
+    EventKind.ACKNOWLEDGED: events.Transitioned,
+    EventKind.STATUS_CHANGED: events.Transitioned,
+    EventKind.PUBLIC_NOTE: events.Noted,
+    EventKind.PRIVATE_NOTE: events.Noted,
+    EventKind.ASSIGNED: events.Assigned,
+    EventKind.MERGED: events.Merged,
+    EventKind.REOPENED: events.Reopened,
+}
+
+
+def _announcement(entry: RequestEvent) -> events.RequestChanged:
+    """The event an entry of this kind publishes when its writer names none."""
+    return _ANNOUNCED_AS.get(entry.kind, events.RequestChanged)(entry)
 
 
 def _require_note(note: str | None, what: str) -> str:
@@ -556,6 +578,7 @@ def place(request: ServiceRequest, actor: User, lat: float, long: float) -> Requ
         note=_("Location set on the map."),
         public=False,
         data={"lat": lat, "long": long},
+        announce=events.Moved,
     )
 
 
@@ -586,17 +609,18 @@ def assign(
     if department_id is not None:
         request.department_id = department_id
     request.assignee = assignee
-    if moved:
-        from webapp.domain.open311 import forwarding
-
-        db.session.flush()
-        if forwarding.for_request(request) is None:
-            forwarding.queue(request)
     data = {
         "department_id": request.department_id,
         "assignee": assignee.display_name if assignee else None,
     }
-    return _record(request, EventKind.ASSIGNED, actor=actor, public=False, data=data)
+    return _record(
+        request,
+        EventKind.ASSIGNED,
+        actor=actor,
+        public=False,
+        data=data,
+        announce=lambda entry: events.Assigned(entry, moved=moved),
+    )
 
 
 def merge(

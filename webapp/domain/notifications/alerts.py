@@ -21,6 +21,7 @@ from sqlalchemy import and_, or_, select
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import places
+from webapp.domain.input_rules import normalise_address
 from webapp.domain.notifications import mail
 from webapp.domain.people import links
 from webapp.extensions import db
@@ -54,7 +55,7 @@ def create(
 
     ``locale`` is the asker's language: the alert's mails are all written in it.
     """
-    clean = mail.normalise_address(address, field="email")
+    clean = normalise_address(address, field="email")
     if clean is None:
         raise DomainError(_("Please enter your e-mail address."), field="email")
     if frequency not in (IMMEDIATE, DAILY):
@@ -271,3 +272,12 @@ def _queue_digest(alert: AreaAlert, found: list[ServiceRequest], base: str) -> b
             alert.address, subject, text, html, kind="alert_digest", unsubscribe=unsubscribe
         )
     )
+
+
+def send_daily_digests(now: datetime | None = None) -> int:
+    """Queue the daily digests of area alerts that are due, and commit (a job of the
+    runner and the ``mail-digests`` command; the e-mail job sends them)."""
+    queued = queue_digests(now)
+    if queued:
+        db.session.commit()
+    return queued

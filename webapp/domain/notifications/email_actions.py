@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.domain.errors import DomainError
+from webapp.domain.input_rules import normalise_address
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.people import links
@@ -89,7 +90,7 @@ def send_sign_in_link(address: str, base_url: str) -> bool:
     """Mail a single-use 15-minute sign-in link to ``address`` when requests were sent
     with it (caller commits). The answer shown is the same either way, so nobody learns
     which addresses reported anything; returns whether a mail was queued."""
-    clean = mail.normalise_address(address, field="email")
+    clean = normalise_address(address, field="email")
     if clean is None:
         raise DomainError(
             _("Please enter the e-mail address you gave with your report."), field="email"
@@ -171,7 +172,7 @@ def email_updates_to(request: ServiceRequest, address: str | None, *, user, devi
         raise NotAllowed(
             _("Only the person who reported this can choose e-mail updates."), status=403
         )
-    clean = mail.normalise_address(address, field="email")
+    clean = normalise_address(address, field="email")
     if clean is None:
         raise DomainError(_("Please enter your e-mail address."), field="email")
     request.contact_email = clean

@@ -2,8 +2,8 @@
 
 Writing: ``queue_email`` (any message: a sign-in link, an alert), ``queue_confirmation``
 (the number and tracking link when a report is made, from any door: the app, the desk
-when the caller asks, the auto-reply to an e-mailed report) and ``on_request_event``
-(the updates the resident chose, closure) add
+when the caller asks, the auto-reply to an e-mailed report) and ``on_change`` (the
+updates the resident chose, closure; it subscribes to every timeline entry) add
 ``NotificationOutbox`` rows with ``channel="email"`` inside the caller's transaction, so
 a change that rolls back mails nobody. Request mail is composed when it is sent, so a
 closure's after-photo (attached after the closing event, in the same transaction) is in
@@ -28,7 +28,6 @@ from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 from email.utils import make_msgid, parseaddr
 
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -40,6 +39,9 @@ from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
+from webapp.domain.input_rules import normalise_address
+from webapp.domain.notifications import notify
+from webapp.domain.notifications.push import backoff_seconds, claim_due
 from webapp.domain.people import links
 from webapp.extensions import db
 from webapp.extensions import mail as mailman
@@ -64,7 +66,6 @@ CLAIM_BATCH = 100
 SEND_CONNECTIONS = 4  # SMTP connections in parallel per worker, each reused for its share
 MIN_PER_CONNECTION = 10  # a batch smaller than this goes over one connection
 MAX_ATTEMPTS = 8
-MAX_ADDRESS = 254
 PHOTO_CID = "after-photo"
 # The Message-ID domain of acknowledgements sent before they went through the outbox;
 # replies to them are still recognised.
@@ -72,30 +73,6 @@ LEGACY_MESSAGE_ID_DOMAIN = "civic311.local"
 
 
 # --- addresses ---------------------------------------------------------------------
-
-
-def normalise_address(value: object, *, field: str = "email") -> str | None:
-    """A clean address (domain lower-cased), None when empty, or a 422 naming ``field``.
-
-    Only the syntax is checked here (no DNS lookups at submit time: reports must work
-    offline-first and fast); the mail server's answer decides the rest.
-    """
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise DomainError(_("Please enter a valid e-mail address."), field=field)
-    text = value.strip()
-    if not text:
-        return None
-    if len(text) > MAX_ADDRESS:
-        raise DomainError(_("That e-mail address is too long."), field=field)
-    try:
-        checked = validate_email(text, check_deliverability=False)
-    except EmailNotValidError:
-        raise DomainError(
-            _("“%(address)s” is not a valid e-mail address.", address=text[:80]), field=field
-        ) from None
-    return checked.normalized
 
 
 def _key(address: str) -> str:
@@ -251,6 +228,19 @@ def on_request_event(
     return _add_row(address, payload, kind=kind, request=request, event=event)
 
 
+def on_change(entry: RequestEvent) -> NotificationOutbox | None:
+    """Mail the address the resident gave about a new timeline entry, when followers
+    hear of it and the resident chose this kind of update (a closure always). The
+    e-mail channel hears of every entry through ``events.RequestChanged``."""
+    kind = notify.audience_kind(entry)
+    if kind is None:
+        return None
+    device = entry.request.device
+    return on_request_event(
+        entry, kind, wants=notify.wants(device.notify_prefs if device else None, kind)
+    )
+
+
 def message_id_domain() -> str:
     """The domain of our Message-IDs: the sender's own (``MAIL_DEFAULT_SENDER``)."""
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
@@ -271,16 +261,15 @@ def message_id_for(request: ServiceRequest) -> str:
 
 
 def queue_confirmation(
-    event: RequestEvent, *, in_reply_to: str | None = None
+    event: RequestEvent, *, in_reply_to: str | None = None, replies: bool = False
 ) -> NotificationOutbox | None:
     """Queue the confirmation (number and tracking link) of a new request to the address
     given with it, in the submitting transaction: the one confirmation every door sends.
 
     Its Message-ID names the request, so a reply threads onto it; ``in_reply_to`` (the
-    resident's own message, for an e-mailed report) makes it an auto-reply to that.
+    resident's own message, for an e-mailed report) makes it an auto-reply to that;
+    ``replies`` says the e-mail intake reads replies, so the message may invite one.
     """
-    from webapp.domain.intake import mail_intake
-
     headers = {"Message-ID": message_id_for(event.request)}
     if in_reply_to:
         headers.update(
@@ -295,7 +284,7 @@ def queue_confirmation(
         CONFIRMATION,
         wants=True,
         headers=headers,
-        replies=mail_intake.is_configured(current_app.config),
+        replies=replies,
     )
 
 
@@ -312,8 +301,6 @@ def _locale(locale: str | None) -> str:
 
 
 def _subject(request: ServiceRequest, event: RequestEvent, kind: str) -> str:
-    from webapp.domain.notifications import notify
-
     if kind == CONFIRMATION:
         return _(
             "We received your report %(id)s (%(service)s)",
@@ -337,7 +324,6 @@ def _closure_photo(event: RequestEvent) -> Photo | None:
 def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEImage]]:
     """Subject, text, HTML and inline images of a request mail, composed now."""
     from webapp.domain.lifecycle.storage import photo_store
-    from webapp.domain.notifications import notify
 
     payload = row.payload
     event = db.session.get(RequestEvent, row.event_id)
@@ -422,7 +408,6 @@ def compose(row: NotificationOutbox) -> EmailMultiAlternatives:
 
 
 def _retry(row: NotificationOutbox, error: str, now: datetime) -> str:
-    from webapp.domain.notifications.push import backoff_seconds
 
     if row.attempts >= MAX_ATTEMPTS:
         row.state = FAILED
@@ -677,7 +662,6 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
     """Drain due e-mail rows batch by batch (SMTP connections reused across each batch);
     returns how many were sent. Each batch's outcomes are committed together, so a
     crash mid-batch may send a batch's messages twice, never lose them."""
-    from webapp.domain.notifications.push import claim_due
 
     sent = 0
     while True:
@@ -691,16 +675,6 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
         ).all()
         sent += send_batch(list(rows))
         db.session.commit()
-
-
-def send_daily_digests(now: datetime | None = None) -> int:
-    """Queue the daily digests of area alerts that are due (see ``domain.alerts``)."""
-    from webapp.domain.notifications import alerts
-
-    queued = alerts.queue_digests(now)
-    if queued:
-        db.session.commit()
-    return queued
 
 
 # --- the delivery log --------------------------------------------------------------

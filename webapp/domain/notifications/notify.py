@@ -1,9 +1,11 @@
 """Who hears about a change, and the message they get; push subscriptions and prefs.
 
-``on_event`` runs inside the transaction that made the change and writes one
-NotificationOutbox row per push subscription of each follower, plus an e-mail row for
-the address the resident gave (``domain.mail``), so a change that rolls back sends
-nothing. Delivery (pywebpush, SMTP) happens after commit, elsewhere.
+``audience_kind`` says which message (if any) a timeline entry is for the people who
+follow the request; every channel asks it. ``on_event`` is the push channel's
+subscriber: it runs inside the transaction that made the change and writes one
+NotificationOutbox row per push subscription of each follower, so a change that rolls
+back sends nothing. E-mail (``mail.on_change``) and area alerts subscribe on their own
+(``webapp.domain.subscriptions``). Delivery happens after commit, in the job runner.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import or_, select
 from webapp.content_i18n import localized
 from webapp.domain import glossary
 from webapp.domain.errors import DomainError
-from webapp.domain.notifications import alerts, mail, push_endpoints
+from webapp.domain.notifications import push_endpoints
 from webapp.extensions import db
 from webapp.i18n import recipient_locale, render_in_locale
 from webapp.models import (
@@ -156,22 +158,25 @@ def _is_requesters(follow: Follow, request) -> bool:
     )
 
 
+def audience_kind(event: RequestEvent) -> str | None:
+    """The message kind a timeline entry is for the request's followers, or None when
+    they hear nothing of it (a private entry is told only when it closes the request)."""
+    kind = message_kind(event)
+    if kind is None or not event.public and kind != ALWAYS:
+        return None
+    return kind
+
+
 def on_event(event: RequestEvent) -> int:
     """Queue push messages for everyone following the event's request; returns how many.
 
     One row per subscription (a person following from two phones gets both), written
     in the caller's transaction so a change that rolls back sends nothing.
     """
-    kind = message_kind(event)
-    if event.kind == EventKind.CREATED:
-        # The requester's confirmation e-mail is queued by ``requests.submit`` (the desk
-        # sends it only when the caller asks); area alerts go out for every new report.
-        alerts.on_new_request(event.request)
-    if kind is None or not event.public and kind != ALWAYS:
+    kind = audience_kind(event)
+    if kind is None:
         return 0
     request = event.request
-    device = request.device
-    mail.on_request_event(event, kind, wants=wants(device.notify_prefs if device else None, kind))
     navigate = f"/requests/{request.public_id}"
     payloads: dict[str | None, dict] = {}
     queued = 0

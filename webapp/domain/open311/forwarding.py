@@ -100,6 +100,15 @@ def queue(request: ServiceRequest) -> Forwarding | None:
     return row
 
 
+def queue_once(request: ServiceRequest) -> Forwarding | None:
+    """Once the request's department or service changed, a request that now belongs to
+    a city CRM is queued for it, unless it already was (None when nothing was queued)."""
+    db.session.flush()
+    if for_request(request) is not None:
+        return None
+    return queue(request)
+
+
 PASSED_ON = (EventKind.PUBLIC_NOTE, EventKind.REOPENED)
 
 
