@@ -69,7 +69,8 @@ seed: $(VENV)/.installed
 	$(FLASK) seed-demo --if-empty
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check webapp tests bench
+	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py
+	$(VENV)/bin/lint-imports
 
 bench: install assets  ## benchmarks print figures beside a baseline from the same run
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

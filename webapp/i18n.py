@@ -137,12 +137,6 @@ def _remember_report_language(_mapper, _connection, target) -> None:
         target.locale = str(get_locale())
 
 
-def _strings_url(locale) -> str:
-    from webapp.resident.strings_views import strings_url
-
-    return strings_url(str(locale))
-
-
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our translations folder and expose the helpers to templates."""
     from sqlalchemy import event
@@ -197,5 +191,4 @@ def init_app(app: Flask) -> None:
         localized=localized,
         localized_values=localized_values,
         supported_locales=supported,
-        strings_url=_strings_url,
     )

@@ -1,7 +1,4 @@
 """Administration: services, departments, neighborhoods, users, API keys."""
 
-from flask import Blueprint
-
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
 from webapp.admin import frontdoor_views, translation_views, views  # noqa: E402,F401
+from webapp.admin.blueprint import bp  # noqa: F401 (create_app registers it)

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.access import roles_required
-from webapp.admin import bp
 from webapp.admin import frontdoor_forms as forms
+from webapp.admin.blueprint import bp
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.views import _departments, _get, _neighborhoods, _optional, _page, _save
 from webapp.domain.intake import answers as answers_domain

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import roles_required
-from webapp.admin import bp
+from webapp.admin.blueprint import bp
 from webapp.content_i18n import CONTENT_FIELDS, missing_fields, set_translation, translation_of
 from webapp.domain.intake.answers import MAX_BODY
 from webapp.extensions import db

@@ -13,8 +13,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from webapp.access import roles_required
-from webapp.admin import bp
 from webapp.admin import forms as admin_forms
+from webapp.admin.blueprint import bp
 from webapp.domain.errors import DomainError
 from webapp.domain.glossary import status_word
 from webapp.domain.people import accounts, administration, api_keys

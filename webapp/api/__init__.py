@@ -6,13 +6,10 @@ cross-site page cannot add a custom header without a CORS preflight, which this 
 never grants, so a forged cross-site request is refused with 400 before it acts.
 """
 
-from flask import Blueprint, request
+from flask import request
 from flask_babel import gettext as _
 
-from webapp.extensions import csrf
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
+from webapp.api.blueprint import bp
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_HEADER = "X-Requested-With"

@@ -10,7 +10,7 @@ from flask import url_for
 from flask_login import current_user
 
 from webapp.access import public
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import ANSWER_SLUG_PATH, AnswerSearchQuery, ResolvedBody
 from webapp.api.responses import AnswerList, AnswerOne, ResolvedAnswer

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.access import roles_required
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import StaffLogBody, StaffLogForm, StaffLogHeaders
 from webapp.api.responses import StaffRequestAnswer

@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from webapp.access import public
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import ClusterQuery, MapFilterQuery, RequestListQuery
 from webapp.api.responses import ClusterList

@@ -13,7 +13,8 @@ import re
 from flask import current_app, jsonify
 
 from webapp.access import public
-from webapp.api import bp, schema
+from webapp.api import schema
+from webapp.api.blueprint import bp
 from webapp.api.schema import operation, spec
 
 ERROR_RESPONSE = {

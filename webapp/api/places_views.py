@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp import limits
 from webapp.access import public
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PUBLIC_ID_PATH, FollowForm, GeocodeQuery, NearbyQuery
 from webapp.api.requests_views import _address_rate_key, _anonymous_limit, _device_rate_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from webapp import limits
 from webapp.access import public
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PreferencesBody, SubscribeBody, UnsubscribeBody
 from webapp.api.responses import (

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 
 from webapp import limits
 from webapp.access import public
-from webapp.api import bp, map_views
+from webapp.api import map_views
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import (
     PUBLIC_ID_PATH,

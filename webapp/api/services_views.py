@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.access import public
-from webapp.api import bp
+from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.responses import ServiceList
 from webapp.api.schema import operation

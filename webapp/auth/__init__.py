@@ -1,7 +1,4 @@
 """Sign up, sign in and sign out (Flask-Login + Flask-WTF forms)."""
 
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
 from webapp.auth import views  # noqa: E402,F401
+from webapp.auth.blueprint import bp  # noqa: F401 (create_app registers it)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_user, logout_user
 
 from webapp import limits
 from webapp.access import login_required, public
-from webapp.auth import bp
+from webapp.auth.blueprint import bp
 from webapp.auth.forms import SignInForm, SignUpForm
 from webapp.domain.errors import DomainError
 from webapp.domain.people import accounts, devices

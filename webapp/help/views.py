@@ -6,7 +6,7 @@ from flask import render_template, request
 
 from webapp.access import public
 from webapp.domain.intake import answers as answers_domain
-from webapp.help import bp
+from webapp.help.blueprint import bp
 
 
 @bp.get("", endpoint="index")

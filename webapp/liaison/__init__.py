@@ -1,7 +1,4 @@
 """Neighborhood liaison pages."""
 
-from flask import Blueprint
-
-bp = Blueprint("liaison", __name__, url_prefix="/liaison")
-
 from webapp.liaison import views  # noqa: E402,F401
+from webapp.liaison.blueprint import bp  # noqa: F401 (create_app registers it)

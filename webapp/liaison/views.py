@@ -17,7 +17,7 @@ from webapp.domain.lifecycle import queue
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.inputs import number_arg
-from webapp.liaison import bp
+from webapp.liaison.blueprint import bp
 from webapp.models import Follow, Neighborhood
 
 

@@ -18,7 +18,8 @@ from webapp.domain.open311 import updates
 from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import utcnow, w3c
-from webapp.open311 import bp, params, serialize
+from webapp.open311 import params, serialize
+from webapp.open311.blueprint import bp
 from webapp.open311.render import respond
 from webapp.open311.views import FORMATS, check_jurisdiction, fetch_media, media_urls
 

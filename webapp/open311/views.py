@@ -20,7 +20,8 @@ from webapp.domain.open311 import remote_media
 from webapp.domain.people import api_keys
 from webapp.extensions import db
 from webapp.models import Channel, EventKind, utcnow
-from webapp.open311 import bp, params, queries, serialize
+from webapp.open311 import params, queries, serialize
+from webapp.open311.blueprint import bp
 from webapp.open311.errors import open311_error_response
 from webapp.open311.render import respond
 

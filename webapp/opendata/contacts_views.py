@@ -6,7 +6,7 @@ from flask import Response, stream_with_context
 
 from webapp.access import public
 from webapp.domain.figures import channel_stats
-from webapp.opendata import bp
+from webapp.opendata.blueprint import bp
 
 
 @bp.get("/export/contacts.csv")

@@ -33,7 +33,8 @@ from webapp.domain.figures import exports, rollups, stats
 from webapp.extensions import db
 from webapp.inputs import column_length, text_arg
 from webapp.models import Service
-from webapp.opendata import bp, charts
+from webapp.opendata import charts
+from webapp.opendata.blueprint import bp
 from webapp.sessions import current_account
 
 

@@ -1,9 +1,5 @@
 """Resident pages: report, a request's status, my requests, the public map, photos."""
 
-from flask import Blueprint
-
-bp = Blueprint("resident", __name__)
-
 from webapp.resident import (  # noqa: E402,F401
     closure_views,
     email_views,
@@ -12,3 +8,4 @@ from webapp.resident import (  # noqa: E402,F401
     views,
     worker_views,
 )
+from webapp.resident.blueprint import bp  # noqa: F401 (create_app registers it)

@@ -16,7 +16,7 @@ from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.inputs import number_arg
-from webapp.resident import bp
+from webapp.resident.blueprint import bp
 from webapp.sessions import current_account, current_device
 
 MAX_REOPEN_PHOTOS = 1

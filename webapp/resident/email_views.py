@@ -20,7 +20,7 @@ from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import alerts, email_actions, mail
 from webapp.domain.people import links
 from webapp.extensions import csrf, db, limiter
-from webapp.resident import bp
+from webapp.resident.blueprint import bp
 from webapp.sessions import current_account, current_device
 
 LINK_PROBLEM_STATUS = {"tampered": 400, "expired": 410, "used": 410}

@@ -9,7 +9,7 @@ from flask import abort, current_app, redirect, request, url_for
 from webapp.access import public
 from webapp.extensions import csrf, db
 from webapp.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, normalise
-from webapp.resident import bp
+from webapp.resident.blueprint import bp
 from webapp.sessions import current_account, current_device
 
 

@@ -8,12 +8,18 @@ from webapp.access import public
 from webapp.assets import STATIC_MAX_AGE, VERSION_ARG
 from webapp.i18n import normalise
 from webapp.js_strings import script_for, script_hash
-from webapp.resident import bp
+from webapp.resident.blueprint import bp
 
 
 def strings_url(locale: str) -> str:
     """The hashed URL of a language's script texts."""
     return url_for("resident.script_strings", locale=locale, **{VERSION_ARG: script_hash(locale)})
+
+
+@bp.app_template_global("strings_url")
+def page_strings_url(locale) -> str:
+    """``strings_url(get_locale())`` in templates: the page's own language's texts."""
+    return strings_url(str(locale))
 
 
 def all_strings_urls() -> list[str]:

@@ -18,7 +18,7 @@ from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle.storage import photo_store
 from webapp.extensions import db
 from webapp.models import Role, Service, utcnow
-from webapp.resident import bp
+from webapp.resident.blueprint import bp
 from webapp.sessions import current_account, current_device
 from webapp.wording import status_label_for
 

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from webapp.access import public
 from webapp.assets import file_hash
 from webapp.i18n import normalise, render_in_locale, supported_locales
-from webapp.resident import bp
+from webapp.resident.blueprint import bp
 from webapp.resident.strings_views import all_strings_urls
 from webapp.security import tile_origin
 

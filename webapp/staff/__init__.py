@@ -1,7 +1,4 @@
 """Staff console: the queue and the request workbench."""
 
-from flask import Blueprint
-
-bp = Blueprint("staff", __name__, url_prefix="/staff")
-
 from webapp.staff import desk_views, views  # noqa: E402,F401
+from webapp.staff.blueprint import bp  # noqa: F401 (create_app registers it)

@@ -22,7 +22,7 @@ from webapp.domain.lifecycle import requests as requests_domain
 from webapp.extensions import db
 from webapp.models import Channel, Service
 from webapp.resident.views import _map_settings
-from webapp.staff import bp
+from webapp.staff.blueprint import bp
 
 DESK_CHANNELS = [(Channel.PHONE, "Phone"), (Channel.WALK_IN, "Walk-in")]
 

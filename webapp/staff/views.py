@@ -44,7 +44,7 @@ from webapp.models import (
     Status,
     User,
 )
-from webapp.staff import bp
+from webapp.staff.blueprint import bp
 
 NEARBY_RADIUS_M = 300
 MAX_AGE_DAYS = 36_500
