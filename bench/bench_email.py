@@ -92,10 +92,10 @@ def build(count: int, folder: Path, port: int):
 
     from tests import factories
     from webapp import create_app
-    from webapp.config import TestingConfig
     from webapp.domain.lifecycle import requests as requests_domain
-    from webapp.extensions import db
     from webapp.models import NotificationOutbox
+    from webapp.plumbing.config import TestingConfig
+    from webapp.plumbing.extensions import db
 
     settings = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     settings.update(
@@ -129,8 +129,8 @@ def reset() -> None:
     """Every closure mail back to due, as if just queued."""
     from sqlalchemy import update
 
-    from webapp.extensions import db
     from webapp.models import NotificationOutbox, utcnow
+    from webapp.plumbing.extensions import db
 
     db.session.execute(
         update(NotificationOutbox)
@@ -152,8 +152,8 @@ def drain(send) -> int:
 
     from webapp.domain.notifications import mail
     from webapp.domain.notifications.push import claim_due
-    from webapp.extensions import db
     from webapp.models import NotificationOutbox
+    from webapp.plumbing.extensions import db
 
     sent = 0
     while True:
@@ -235,7 +235,7 @@ def main() -> None:
                 app = build(args.count, Path(folder), port)
                 rates = measure(app, args.count)
                 with app.app_context():
-                    from webapp.extensions import db
+                    from webapp.plumbing.extensions import db
 
                     db.session.remove()
                     db.engine.dispose()

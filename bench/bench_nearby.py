@@ -48,8 +48,8 @@ from sqlalchemy import literal_column, select  # noqa: E402
 
 from webapp import create_app  # noqa: E402
 from webapp.domain.geo import places  # noqa: E402
-from webapp.extensions import db  # noqa: E402
 from webapp.models import Department, Neighborhood, Photo, Service, ServiceRequest  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 SCHEMA = "bench_nearby"
 RADIUS_M = 200.0

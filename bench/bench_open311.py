@@ -38,8 +38,6 @@ from flask_babel import gettext as _  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.access import public  # noqa: E402
-from webapp.extensions import db  # noqa: E402
 from webapp.models import (  # noqa: E402
     Department,
     Photo,
@@ -51,6 +49,8 @@ from webapp.models import (  # noqa: E402
     w3c,
 )
 from webapp.open311.queries import NOTE_KINDS  # noqa: E402
+from webapp.plumbing.access import public  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 SCHEMA = "bench_open311"
 CHUNK = 5_000

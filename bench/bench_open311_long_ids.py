@@ -33,9 +33,9 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
-from webapp.extensions import db  # noqa: E402
 from webapp.models import GeocodeState, Service, ServiceRequest, utcnow  # noqa: E402
+from webapp.plumbing.config import TestingConfig  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 IDS = int(os.environ.get("BENCH_IDS", "20000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))

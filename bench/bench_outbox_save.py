@@ -33,8 +33,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from tests.browser.conftest import CHROMIUM_ARGS, PHONE, chromium_path  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from webapp import create_app  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
-from webapp.extensions import db  # noqa: E402
+from webapp.plumbing.config import TestingConfig  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 from webapp.seed.demo import seed_demo  # noqa: E402
 
 # A photo of about the requested size: JPEG of noise, made once in the page.

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image, ImageFilter, ImageOps  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
 from webapp.domain.lifecycle import photos  # noqa: E402
+from webapp.plumbing.config import TestingConfig  # noqa: E402
 
 
 def photo_like(size: tuple[int, int], target_bytes: int) -> bytes:

@@ -37,12 +37,12 @@ from tests import factories  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes.push_service import FakePushService  # noqa: E402
 from webapp import create_app  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
 from webapp.domain.lifecycle import requests as requests_domain  # noqa: E402
 from webapp.domain.notifications import notify, push  # noqa: E402
 from webapp.domain.people import devices  # noqa: E402
-from webapp.extensions import db  # noqa: E402
 from webapp.models import Follow, NotificationOutbox, utcnow  # noqa: E402
+from webapp.plumbing.config import TestingConfig  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 
 class NaivePusher(push.Pusher):

@@ -36,8 +36,8 @@ from sqlalchemy import func, select  # noqa: E402
 from tests import factories  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.domain.lifecycle import queue  # noqa: E402
-from webapp.extensions import db  # noqa: E402
 from webapp.models import Department, Neighborhood, Service, ServiceRequest, User  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 SCHEMA = "bench_queue"
 TARGET_MS = 100.0

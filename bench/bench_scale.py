@@ -50,9 +50,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
-from webapp.extensions import db  # noqa: E402
 from webapp.models import Neighborhood, Service, ServiceRequest, utcnow  # noqa: E402
+from webapp.plumbing.config import TestingConfig  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 SCHEMA = "bench_scale"

@@ -52,7 +52,7 @@ def seed(database: Path, count: int, instance: Path) -> None:
     from flask_migrate import upgrade
 
     from webapp import create_app
-    from webapp.extensions import db
+    from webapp.plumbing.extensions import db
     from webapp.seed.demo import seed_demo
 
     app = create_app(

@@ -36,8 +36,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates  # 
 from webapp import create_app  # noqa: E402
 from webapp.api.inputs import CreateRequestForm, RequestListQuery  # noqa: E402
 from webapp.api.schema import inputs, operation  # noqa: E402
-from webapp.config import TestingConfig  # noqa: E402
-from webapp.extensions import db  # noqa: E402
+from webapp.plumbing.config import TestingConfig  # noqa: E402
+from webapp.plumbing.extensions import db  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 CALLS = int(os.environ.get("BENCH_CALLS", "2000"))

@@ -24,8 +24,8 @@ from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.push_service import FakePushService
 from tests.fakes.smtp import SMTPServer
 from webapp import create_app
-from webapp.config import TestingConfig
-from webapp.extensions import db
+from webapp.plumbing.config import TestingConfig
+from webapp.plumbing.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

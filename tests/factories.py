@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import accounts
-from webapp.extensions import db
 from webapp.models import (
     CityBoundary,
     Department,
@@ -19,6 +18,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.config import Config
+from webapp.plumbing.config import Config
 
 
 def create_app(config: type[Config] | dict | None = None) -> Flask:
@@ -19,19 +19,10 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     # Who hears what in a request's life: the events' subscribers, connected once.
     import webapp.domain.subscriptions  # noqa: F401
-    from webapp import (
-        assets,
-        cli,
-        database,
-        deployment,
-        errors,
-        frontdoor,
-        i18n,
-        inputs,
-        security,
-        sessions,
-        workers,
-    )
+    from webapp import cli, i18n
+    from webapp.jobs import mail_intake as frontdoor
+    from webapp.jobs import runner as workers
+    from webapp.plumbing import assets, database, deployment, errors, inputs, security, sessions
 
     deployment.init_app(app)
     database.init_app(app)

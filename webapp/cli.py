@@ -6,11 +6,13 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from webapp import forward_worker, mail_worker, push_worker
 from webapp.domain.errors import DomainError
 from webapp.domain.people import accounts, api_keys
-from webapp.extensions import db
+from webapp.jobs import forwarding as forward_worker
+from webapp.jobs import mail as mail_worker
+from webapp.jobs import push as push_worker
 from webapp.models import ApiKey, Neighborhood, Role, ServiceRequest
+from webapp.plumbing.extensions import db
 
 
 @click.command("seed-demo")

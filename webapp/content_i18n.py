@@ -17,8 +17,8 @@ from flask import current_app
 from flask_babel import get_locale
 from sqlalchemy import select
 
-from webapp.extensions import db
 from webapp.models import Answer, ResponseTemplate, Service, ServiceAttribute
+from webapp.plumbing.extensions import db
 
 # Which columns each kind of content translates, in the order the admin shows them.
 CONTENT_FIELDS: dict[type, tuple[str, ...]] = {

@@ -20,7 +20,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import force_locale, get_locale
 from flask_login import current_user
 
-from webapp.extensions import babel
+from webapp.plumbing.extensions import babel
 
 LANG_COOKIE = "civic_lang"
 LANG_COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -54,7 +54,7 @@ def browser_locale() -> str | None:
 
 
 def _device_locale() -> str | None:
-    from webapp.sessions import current_device
+    from webapp.plumbing.sessions import current_device
 
     device = current_device()
     return normalise(device.locale) if device is not None else None

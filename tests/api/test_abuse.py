@@ -16,8 +16,8 @@ from tests.fakes.push_service import FakePushService
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import api_keys, devices
-from webapp.extensions import db
 from webapp.models import Device, Follow, NotificationOutbox, PushSubscription, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 FORMULAS = {

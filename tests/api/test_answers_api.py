@@ -3,8 +3,8 @@
 from sqlalchemy import select
 
 from webapp.domain.intake import answers
-from webapp.extensions import db
 from webapp.models import Contact
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 

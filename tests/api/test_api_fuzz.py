@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests import factories
 from webapp.domain.geo import geocoding
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 EXAMPLES = int(os.environ.get("CIVIC311_FUZZ_EXAMPLES", "15"))
 CHECKS = [

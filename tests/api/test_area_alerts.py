@@ -12,8 +12,8 @@ import pytest
 
 from tests import factories
 from webapp.domain.notifications import alerts, mail
-from webapp.extensions import db
 from webapp.models import AreaAlert, Neighborhood, utcnow
+from webapp.plumbing.extensions import db
 
 LINK = re.compile(r"http://civic\.test(/e/[a-z-]+/[A-Za-z0-9_.\-]+)")
 

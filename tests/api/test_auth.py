@@ -4,8 +4,8 @@ import re
 
 from tests import factories
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import ServiceRequest, User
+from webapp.plumbing.extensions import db
 
 
 def test_resident_signs_up_and_lands_on_my_requests(client, city):

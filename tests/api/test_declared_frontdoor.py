@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from tests import factories
 from webapp.domain.intake import answers
-from webapp.extensions import db
 from webapp.models import Contact, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 NUL = "\x00"

@@ -10,9 +10,9 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login.utils import _create_identifier
 
 from tests import factories
-from webapp.config import Config
-from webapp.deployment import SECRET_KEY_FILE, InsecureConfiguration, weak_secret_key
-from webapp.extensions import db
+from webapp.plumbing.config import Config
+from webapp.plumbing.deployment import SECRET_KEY_FILE, InsecureConfiguration, weak_secret_key
+from webapp.plumbing.extensions import db
 
 OLD_DEFAULT_KEY = "dev-only-change-me"
 AGENT = "Mozilla/5.0 (forger)"

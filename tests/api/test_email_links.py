@@ -17,8 +17,8 @@ from tests.conftest import AuthActions
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import EventKind, NotificationOutbox, Photo, ServiceRequest, utcnow
+from webapp.plumbing.extensions import db
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LINK = re.compile(r"http://civic\.test(/e/[a-z-]+/[A-Za-z0-9_.\-]+)")

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from tests import factories
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -24,7 +24,6 @@ from webapp.domain.lifecycle import requests as rules
 from webapp.domain.notifications import notify
 from webapp.domain.open311 import forwarding
 from webapp.domain.people import api_keys, devices
-from webapp.extensions import db
 from webapp.models import (
     EventKind,
     ForwardedUpdate,
@@ -37,6 +36,7 @@ from webapp.models import (
     Status,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 CRM_JURISDICTION = "crm.testville.gov"
 _MIGRATED: set[str] = set()

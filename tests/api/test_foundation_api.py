@@ -50,7 +50,7 @@ def test_request_list_filters_by_bbox_status_and_service(client, city):
     west = factories.gen_request("graffiti", lat=35.05, long=-85.32)
     east = factories.gen_request("streetlight", lat=35.05, long=-85.27)
     from webapp.domain.lifecycle import requests as rules
-    from webapp.extensions import db
+    from webapp.plumbing.extensions import db
 
     staff = factories.gen_user("staff")
     rules.transition(east, "closed", staff, note="Fixed it", resolution="fixed")
@@ -138,8 +138,8 @@ def test_every_error_path_keeps_the_one_error_shape(app, client, city, auth):
 
 
 def test_401_403_and_500_keep_the_error_shape(app, client, city, auth):
-    from webapp.access import login_required, roles_required
     from webapp.api import bp  # noqa: F401
+    from webapp.plumbing.access import login_required, roles_required
 
     @login_required
     def needs_login():

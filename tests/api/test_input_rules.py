@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.extensions import db
 from webapp.models import RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 TWENTY_DIGITS = "9" * 20

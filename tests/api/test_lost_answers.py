@@ -8,8 +8,8 @@ from tests.api.test_submit_requests import form, post
 from tests.conftest import AuthActions
 from tests.fakes.push_service import FakePushService
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import Device, Follow, PushSubscription, ServiceRequest
+from webapp.plumbing.extensions import db
 
 SUBSCRIPTION = FakePushService(base_url="http://127.0.0.1:9").subscription().as_json()
 

@@ -10,8 +10,8 @@ import pytest
 from tests import factories
 from webapp.domain.figures import mapread
 from webapp.domain.lifecycle import requests as rules
-from webapp.extensions import db
 from webapp.models import utcnow
+from webapp.plumbing.extensions import db
 
 CITY_BBOX = "-85.35,35.0,-85.25,35.1"
 

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import ServiceRequest, Status
+from webapp.plumbing.extensions import db
 
 IDS = re.compile(r">[^<]* (311-\d{6})</a>")
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')

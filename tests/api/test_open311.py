@@ -14,8 +14,8 @@ from PIL import Image
 from tests import factories
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import Follow, Photo, ServiceRequest, utcnow
+from webapp.plumbing.extensions import db
 
 BASE = "/open311/v2"
 FORMATS = ["json", "xml"]

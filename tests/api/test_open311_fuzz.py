@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests import factories
 from webapp.domain.people import api_keys
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 EXAMPLES = int(os.environ.get("CIVIC311_FUZZ_EXAMPLES", "15")) * 40
 BASE = "/open311/v2"

@@ -19,8 +19,8 @@ from sqlalchemy import insert
 
 from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, requests_of
-from webapp.extensions import db
 from webapp.models import GeocodeState, ServiceRequest, utcnow
+from webapp.plumbing.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 BACKLOG = 3000

@@ -16,8 +16,8 @@ from tests.fakes import serve
 from tests.fakes.photo_host import FakePhotoHost
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import EventKind, Photo, RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 

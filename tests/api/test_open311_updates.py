@@ -16,8 +16,8 @@ from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, jpeg_bytes, parse_xml, requests_of
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import EventKind, Photo, PhotoKind, RequestEvent, Status, utcnow
+from webapp.plumbing.extensions import db
 
 UPDATE_FIELDS = [
     "update_id",

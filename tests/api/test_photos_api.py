@@ -19,8 +19,8 @@ from tests.data.make_samples import SAMPLES
 from webapp.domain.lifecycle import photos
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.notifications import notify
-from webapp.extensions import db
 from webapp.models import Photo, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 DATA = Path(make_samples.__file__).resolve().parent

@@ -9,7 +9,7 @@ import pytest
 from tests import factories
 from webapp.domain.geo import geocoding
 from webapp.domain.lifecycle import requests as rules
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 BASE = factories.INSIDE

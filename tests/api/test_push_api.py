@@ -10,8 +10,8 @@ from tests import factories
 from tests.fakes.push_service import FakePushService
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import push
-from webapp.extensions import db
 from webapp.models import Follow, NotificationOutbox, PushSubscription
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 

@@ -12,8 +12,8 @@ from tests import factories
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import accounts
-from webapp.extensions import db
 from webapp.models import ServiceRequest, User
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 
@@ -92,7 +92,7 @@ def test_changing_the_password_signs_out_everywhere(app, city):
 
 
 def test_a_tampered_session_id_loads_nobody(app, client, city):
-    from webapp.sessions import load_user
+    from webapp.plumbing.sessions import load_user
 
     staff = factories.gen_user("staff")
     db.session.commit()

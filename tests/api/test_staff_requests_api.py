@@ -8,8 +8,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.fakes.smtp import SMTPServer
 from webapp.domain.notifications import mail
-from webapp.extensions import db
 from webapp.models import Contact, NotificationOutbox, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 CALLER = {

@@ -8,8 +8,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.extensions import db
 from webapp.models import Channel, Follow, ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 

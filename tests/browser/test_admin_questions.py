@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.signing_in import sign_in
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 DESKTOP = {"width": 1366, "height": 768}
 

@@ -9,7 +9,7 @@ import uuid
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 CREATE = """async (key) => {
   const form = new FormData();

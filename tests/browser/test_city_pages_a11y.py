@@ -10,8 +10,8 @@ from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.signing_in import sign_in
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.open311 import forwarding
-from webapp.extensions import db
 from webapp.models import ForwardState, ForwardTarget
+from webapp.plumbing.extensions import db
 
 
 @pytest.fixture

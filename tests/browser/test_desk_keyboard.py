@@ -14,8 +14,8 @@ from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from webapp.domain.geo import geocoding
 from webapp.domain.intake import answers
-from webapp.extensions import db
 from webapp.models import Contact, ServiceRequest
+from webapp.plumbing.extensions import db
 
 PHONE = "423-555-0177"
 MAX_KEYS = 25

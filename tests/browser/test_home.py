@@ -2,7 +2,7 @@
 
 from tests import factories
 from tests.browser.worker import service_worker_ready
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 
 def test_home_page_loads_at_phone_size_without_console_errors(live_app, live_server, page,

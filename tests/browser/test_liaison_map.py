@@ -11,8 +11,8 @@ from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations, inject_axe
 from tests.browser.signing_in import sign_in
 from tests.browser.targets import small_targets
-from webapp.extensions import db
 from webapp.models import Neighborhood
+from webapp.plumbing.extensions import db
 
 REQUESTS = 26
 TARGET_SIZE = """() => window.axe.run(document, {runOnly: ["target-size"]})

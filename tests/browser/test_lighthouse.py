@@ -15,7 +15,7 @@ from pathlib import Path
 from tests import factories
 from tests.browser.conftest import chromium_path
 from tests.conftest import skip_or_fail
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 LIGHTHOUSE = Path(__file__).resolve().parents[2] / "tools/lighthouse/node_modules/.bin/lighthouse"
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.worker import service_worker_ready
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}

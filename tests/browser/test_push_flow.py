@@ -13,8 +13,8 @@ from tests.browser.conftest import registration_id
 from tests.browser.worker import service_worker_ready
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import push
-from webapp.extensions import db
 from webapp.models import PushSubscription
+from webapp.plumbing.extensions import db
 
 NOTE = "Crew repainted the wall at 9am. Thanks for reporting!"
 

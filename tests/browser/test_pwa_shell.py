@@ -12,7 +12,7 @@ from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.conftest import CHROMIUM_ARGS, PHONE, chromium_path
 from tests.browser.worker import service_worker_ready
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 from webapp.resident import worker_views
 
 CACHE_NAMES = "caches.keys()"

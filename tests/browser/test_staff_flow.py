@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests import factories
 from tests.browser.signing_in import sign_in
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 CREATE = """async (key) => {
   const form = new FormData();

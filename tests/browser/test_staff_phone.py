@@ -10,7 +10,7 @@ from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.signing_in import sign_in
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 MAX_TAPS = 8
 PHONE = {"width": 390, "height": 844}

@@ -15,8 +15,8 @@ from tests.browser.pwa.conftest import answer_no_nearby
 from tests.browser.pwa.test_liaison_and_sync import sign_in
 from tests.browser.targets import small_targets
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
 from webapp.models import Neighborhood
+from webapp.plumbing.extensions import db
 
 CREATE = """async (key) => {
   const form = new FormData();

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from webapp.extensions import db
 from webapp.models import Service
+from webapp.plumbing.extensions import db
 
 
 def test_admin_edits_spanish_beside_english(client, auth, city):

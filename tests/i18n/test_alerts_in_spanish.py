@@ -11,8 +11,8 @@ import pytest
 from tests import factories
 from webapp.content_i18n import set_translation
 from webapp.domain.notifications import alerts, mail
-from webapp.extensions import db
 from webapp.models import AreaAlert
+from webapp.plumbing.extensions import db
 
 LINK = re.compile(r"http://civic\.test(/e/[a-z-]+/[A-Za-z0-9_.\-]+)")
 ES = {"Accept-Language": "es-MX,es;q=0.9"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from webapp.content_i18n import set_translation
 from webapp.domain.intake import answers
-from webapp.extensions import db
 from webapp.models import Answer
+from webapp.plumbing.extensions import db
 
 ES = {"Accept-Language": "es-MX,es;q=0.9"}
 

@@ -10,8 +10,8 @@ from webapp.content_i18n import localized, missing_fields, set_translation
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import Device
+from webapp.plumbing.extensions import db
 
 
 def spanish_pothole(city):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.content_i18n import CONTENT_FIELDS, missing_fields
-from webapp.extensions import db
 from webapp.models import Answer, ResponseTemplate, Service, ServiceAttribute
+from webapp.plumbing.extensions import db
 from webapp.seed.demo import seed_demo
 
 

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
 from webapp.i18n import LANG_COOKIE, normalise, recipient_locale
 from webapp.models import Device, User
+from webapp.plumbing.extensions import db
 
 
 def html_lang(response) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests import factories
 from webapp.content_i18n import set_translation
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 CITY_BBOX = "-85.35,35.0,-85.25,35.1"
 ES = {"Accept-Language": "es-MX,es;q=0.9"}

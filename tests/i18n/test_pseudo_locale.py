@@ -25,9 +25,9 @@ from webapp.content_i18n import CONTENT_FIELDS, set_translation
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.i18n import locale_name
 from webapp.models import Answer, Department, Neighborhood, ResponseTemplate, User
+from webapp.plumbing.extensions import db
 
 PSEUDO = "eo"  # a real locale code no catalog uses, so Babel can format dates for it
 OPEN, CLOSE = "⟦", "⟧"

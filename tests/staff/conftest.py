@@ -14,8 +14,8 @@ from tests import factories
 from webapp.domain.intake import answers, routing
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import ResponseTemplate
+from webapp.plumbing.extensions import db
 
 CONTACT = {
     "contact_name": "Zelda Quuxington",

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.staff.conftest import CONTACT, jpeg_bytes
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import ApiKey, EventKind, Neighborhood, PhotoKind, ServiceRequest, User
+from webapp.plumbing.extensions import db
 
 API = {"X-Requested-With": "civic311"}
 

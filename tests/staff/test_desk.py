@@ -6,8 +6,8 @@ from sqlalchemy import select
 from tests import factories
 from webapp.domain.intake import answers
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
 from webapp.models import Contact, Follow, ServiceRequest
+from webapp.plumbing.extensions import db
 
 PHONE = "423-555-0177"
 

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.intake import routing
-from webapp.extensions import db
 from webapp.models import Answer
+from webapp.plumbing.extensions import db
 
 
 def test_preview_renders_without_saving_then_save_stores(client, auth, city):

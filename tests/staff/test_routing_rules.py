@@ -10,8 +10,8 @@ from tests.staff.conftest import sign_in
 from webapp.domain.intake import routing
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import ServiceRequest
+from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}
 WEST_OUTSIDE_AREA = (35.08, -85.33)

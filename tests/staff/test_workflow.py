@@ -12,8 +12,8 @@ from tests.staff.conftest import jpeg_bytes
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import EventKind, Follow, PhotoKind, RequestEvent, Status
+from webapp.plumbing.extensions import db
 
 
 @pytest.fixture(autouse=True)

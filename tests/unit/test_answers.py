@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import answers
-from webapp.extensions import db
+from webapp.plumbing.extensions import db
 
 
 def _answers(city):

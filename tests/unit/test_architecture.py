@@ -5,10 +5,10 @@ import ast
 import re
 from pathlib import Path
 
-from webapp.access import ACCESS_ATTRIBUTE
 from webapp.api.openapi import document
 from webapp.api.schema import spec
-from webapp.config import Config
+from webapp.plumbing.access import ACCESS_ATTRIBUTE
+from webapp.plumbing.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK_REQUEST_GLOBALS = {
@@ -85,7 +85,7 @@ def test_every_setting_is_in_the_readme():
         "BABEL_DEFAULT_LOCALE",
         "BABEL_DEFAULT_TIMEZONE",
     }
-    source = (ROOT / "webapp" / "config.py").read_text()
+    source = (ROOT / "webapp" / "plumbing" / "config.py").read_text()
     env_names = set(re.findall(r'_env(?:_int|_bool)?\("([A-Z_]+)"', source))
     missing = sorted(name for name in env_names if f"`{name}`" not in readme)
     assert not missing, "settings missing from the README's configuration table: " + ", ".join(

@@ -7,8 +7,8 @@ from datetime import timedelta
 from tests import factories
 from webapp.domain.figures import channel_stats
 from webapp.domain.intake import answers, contacts
-from webapp.extensions import db
 from webapp.models import utcnow
+from webapp.plumbing.extensions import db
 
 
 def _contacts(city):

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.intake import contacts
-from webapp.extensions import db
 from webapp.models import Contact
+from webapp.plumbing.extensions import db
 
 
 @pytest.mark.parametrize(

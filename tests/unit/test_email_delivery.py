@@ -18,8 +18,8 @@ from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import NotificationOutbox, PhotoKind, utcnow
+from webapp.plumbing.extensions import db
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

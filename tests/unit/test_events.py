@@ -9,15 +9,15 @@ import pytest
 from tests import factories
 from webapp.domain import events, subscriptions
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
 from webapp.models import EventKind, RequestEvent
+from webapp.plumbing.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNELS = (
     "webapp.domain.notifications",
     "webapp.domain.open311",
     "webapp.domain.intake",
-    "webapp.workers",
+    "webapp.jobs",
 )
 
 

@@ -19,8 +19,8 @@ import pytest
 
 from tests import factories
 from webapp.domain.figures import exports
-from webapp.extensions import db
 from webapp.models import utcnow
+from webapp.plumbing.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
 

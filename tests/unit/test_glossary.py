@@ -10,8 +10,8 @@ from webapp.api.serialize import request_json
 from webapp.domain import glossary
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify
-from webapp.extensions import db
 from webapp.models import EventKind, Status
+from webapp.plumbing.extensions import db
 from webapp.wording import event_label, status_label
 
 

@@ -21,13 +21,14 @@ from tests.fakes import serve
 from tests.fakes.imap import DovecotServer, dovecot_available, dovecot_root
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.smtp import SMTPServer
-from webapp import create_app, workers
+from webapp import create_app
 from webapp.domain.geo import geocoding
 from webapp.domain.intake import mail_intake
 from webapp.domain.notifications import mail as outgoing_mail
-from webapp.extensions import db
-from webapp.frontdoor import run_mail_intake
+from webapp.jobs import runner as workers
+from webapp.jobs.mail_intake import run_mail_intake
 from webapp.models import Contact, InboundMail, Photo, RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 RESIDENT = "rosa.resident@example.net"

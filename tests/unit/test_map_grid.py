@@ -14,8 +14,8 @@ from sqlalchemy import insert, select
 from tests import factories
 from webapp.domain.figures import map_grid, mapread
 from webapp.domain.lifecycle import requests as rules
-from webapp.extensions import db
 from webapp.models import MapCellRollup, Service, ServiceRequest, Status, utcnow
+from webapp.plumbing.extensions import db
 
 # A box in whole fine cells around the test city, so the counts answer it exactly.
 WHOLE_CELLS = (

@@ -13,8 +13,8 @@ import requests
 from tests import factories
 from tests.fakes import serve
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import EventKind, RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

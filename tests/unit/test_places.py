@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 
 from tests import factories
-from webapp import workers
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import geocoding, places
-from webapp.extensions import db
+from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
+from webapp.plumbing.extensions import db
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from tests import factories
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import devices
-from webapp.extensions import db
 from webapp.models import Follow, NotificationOutbox, PushSubscription, utcnow
+from webapp.plumbing.extensions import db
 
 
 @pytest.fixture

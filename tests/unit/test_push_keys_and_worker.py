@@ -10,11 +10,11 @@ from py_vapid import Vapid
 
 from tests import factories
 from tests.fakes.push_service import FakePushService, verify_vapid
-from webapp import workers
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import devices
-from webapp.extensions import db
+from webapp.jobs import runner as workers
+from webapp.plumbing.extensions import db
 
 
 def test_vapid_key_is_generated_once_into_the_instance_folder(make_app, tmp_path):

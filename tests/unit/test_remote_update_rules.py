@@ -10,8 +10,8 @@ import pytest
 from tests import factories
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.open311 import updates
-from webapp.extensions import db
 from webapp.models import EventKind, RequestEvent, Status, utcnow
+from webapp.plumbing.extensions import db
 
 
 def _update(**fields) -> updates.RemoteUpdate:

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from tests import factories
 from webapp.domain.figures import rollups, stats
 from webapp.domain.lifecycle import requests as rules
-from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationRollup,
@@ -25,6 +24,7 @@ from webapp.models import (
     ServiceRequest,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 COUNTS = ("received", "reopened", "closed", "closed_with_sla", "closed_on_time")
 

@@ -9,7 +9,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from webapp.domain.intake import answers
-from webapp.extensions import db
 from webapp.models import (
     Department,
     Neighborhood,
@@ -20,6 +19,7 @@ from webapp.models import (
     User,
     include_in_autogenerate,
 )
+from webapp.plumbing.extensions import db
 from webapp.seed.demo import seed_demo
 
 ROOT = Path(__file__).resolve().parents[2]

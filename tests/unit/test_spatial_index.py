@@ -11,8 +11,8 @@ from sqlalchemy import insert, select, text, update
 
 from tests import factories
 from webapp.domain.geo import places
-from webapp.extensions import db
 from webapp.models import ServiceRequest, Status, utcnow
+from webapp.plumbing.extensions import db
 
 CENTRE = (35.045, -85.31)
 

@@ -5,10 +5,10 @@ import time
 import pytest
 
 from tests import factories
-from webapp import workers
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
+from webapp.jobs import runner as workers
+from webapp.plumbing.extensions import db
 
 
 @pytest.fixture

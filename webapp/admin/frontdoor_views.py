@@ -8,15 +8,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.access import roles_required
 from webapp.admin import frontdoor_forms as forms
 from webapp.admin.blueprint import bp
 from webapp.admin.forms import ConfirmForm
 from webapp.admin.views import _departments, _get, _neighborhoods, _optional, _page, _save
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import routing
-from webapp.extensions import db
 from webapp.models import Answer, Role, RoutingRule, Service, User
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
 
 
 def _services():

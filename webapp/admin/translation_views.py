@@ -12,13 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.access import roles_required
 from webapp.admin.blueprint import bp
 from webapp.content_i18n import CONTENT_FIELDS, missing_fields, set_translation, translation_of
 from webapp.domain.intake.answers import MAX_BODY
-from webapp.extensions import db
 from webapp.i18n import locale_name
 from webapp.models import Answer, ResponseTemplate, Role, Service, ServiceAttribute
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
 
 MAX_LENGTH = {"name": 120, "group": 80, "title": 200, "summary": 300}
 MAX_TEXT = 4000

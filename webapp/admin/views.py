@@ -12,13 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from webapp.access import roles_required
 from webapp.admin import forms as admin_forms
 from webapp.admin.blueprint import bp
 from webapp.domain.errors import DomainError
 from webapp.domain.glossary import status_word
 from webapp.domain.people import accounts, administration, api_keys
-from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Department,
@@ -28,6 +26,8 @@ from webapp.models import (
     Service,
     User,
 )
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
 from webapp.wording import datatype_label
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask import url_for
 from flask_login import current_user
 
-from webapp.access import public
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import ANSWER_SLUG_PATH, AnswerSearchQuery, ResolvedBody
@@ -17,9 +16,10 @@ from webapp.api.responses import AnswerList, AnswerOne, ResolvedAnswer
 from webapp.api.schema import inputs, operation
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import contacts
-from webapp.extensions import db
 from webapp.models import Answer, Channel, Service
-from webapp.sessions import current_device
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db
+from webapp.plumbing.sessions import current_device
 
 MAX_RESULTS = 200
 

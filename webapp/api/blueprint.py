@@ -3,7 +3,7 @@ without importing the package that imports them."""
 
 from flask import Blueprint
 
-from webapp.extensions import csrf
+from webapp.plumbing.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -14,7 +14,6 @@ from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.access import roles_required
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import StaffLogBody, StaffLogForm, StaffLogHeaders
@@ -24,6 +23,7 @@ from webapp.api.staff_views import staff_request_json
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import desk
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.plumbing.access import roles_required
 
 TRUE_WORDS = ("1", "true", "yes", "on")
 

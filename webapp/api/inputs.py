@@ -1,7 +1,7 @@
 """The declared input of each /api/v1 operation (pydantic models).
 
 Lengths come from the database columns and the character rules from
-``webapp.inputs``, so each field is checked once, here, and documented from here.
+``webapp.plumbing.inputs``, so each field is checked once, here, and documented from here.
 """
 
 from __future__ import annotations
@@ -23,15 +23,6 @@ from webapp.domain.figures.mapread import MAX_ZOOM
 from webapp.domain.geo import geocoding
 from webapp.domain.intake.desk import STAFF_CHANNELS
 from webapp.domain.notifications.notify import MAX_ENDPOINT, OPTIONAL_KINDS
-from webapp.inputs import (
-    LONG_TEXT,
-    MAX_PAGE,
-    InputError,
-    Text,
-    WholeNumber,
-    blank_is_none,
-    clean_text,
-)
 from webapp.models import (
     AnswerTopic,
     Channel,
@@ -41,6 +32,15 @@ from webapp.models import (
     Service,
     ServiceRequest,
     Status,
+)
+from webapp.plumbing.inputs import (
+    LONG_TEXT,
+    MAX_PAGE,
+    InputError,
+    Text,
+    WholeNumber,
+    blank_is_none,
+    clean_text,
 )
 
 DEFAULT_PAGE_SIZE = 50

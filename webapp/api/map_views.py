@@ -15,7 +15,6 @@ from flask import Response, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from webapp.access import public
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import ClusterQuery, MapFilterQuery, RequestListQuery
@@ -25,7 +24,8 @@ from webapp.api.serialize import RowSerializer
 from webapp.domain.errors import DomainError
 from webapp.domain.figures import mapread
 from webapp.i18n import chosen_by_headers
-from webapp.sessions import current_account
+from webapp.plumbing.access import public
+from webapp.plumbing.sessions import current_account
 
 PUBLIC_MAX_AGE = 30
 

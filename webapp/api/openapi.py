@@ -12,10 +12,10 @@ import re
 
 from flask import current_app, jsonify
 
-from webapp.access import public
 from webapp.api import schema
 from webapp.api.blueprint import bp
 from webapp.api.schema import operation, spec
+from webapp.plumbing.access import public
 
 ERROR_RESPONSE = {
     "description": "Error",

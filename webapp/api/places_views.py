@@ -7,8 +7,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp import limits
-from webapp.access import public
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PUBLIC_ID_PATH, FollowForm, GeocodeQuery, NearbyQuery
@@ -21,9 +19,11 @@ from webapp.domain.geo import geocoding, places
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import supporters
-from webapp.extensions import db, limiter
 from webapp.models import Service
-from webapp.sessions import current_account, current_device, kept_device
+from webapp.plumbing import limits
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db, limiter
+from webapp.plumbing.sessions import current_account, current_device, kept_device
 
 DEFAULT_RADIUS_M = 200
 MAX_RADIUS_M = 2000

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from webapp import limits
-from webapp.access import public
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PreferencesBody, SubscribeBody, UnsubscribeBody
@@ -16,8 +14,10 @@ from webapp.api.responses import (
 from webapp.api.schema import body, operation
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify, push
-from webapp.extensions import db, limiter
-from webapp.sessions import current_account, current_device, kept_device
+from webapp.plumbing import limits
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db, limiter
+from webapp.plumbing.sessions import current_account, current_device, kept_device
 
 
 @bp.get("/push/public-key")

@@ -8,8 +8,6 @@ from datetime import datetime
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
-from webapp import limits
-from webapp.access import public
 from webapp.api import map_views
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
@@ -25,9 +23,11 @@ from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import device_handover
-from webapp.extensions import limiter
 from webapp.models import Channel, Role
-from webapp.sessions import current_account, current_device
+from webapp.plumbing import limits
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import limiter
+from webapp.plumbing.sessions import current_account, current_device
 
 
 @bp.get("/requests")

@@ -3,7 +3,7 @@
 Each view declares its query, headers and body as pydantic models with ``operation``
 (a thin layer over spectree's ``validate``). The same declaration checks every call and
 generates ``/api/v1/openapi.json``, so the document cannot drift from what the server
-enforces. Text and number fields use the shared rules of ``webapp.inputs``.
+enforces. Text and number fields use the shared rules of ``webapp.plumbing.inputs``.
 
 A refused input answers the API's one error shape: 400 for the query string and
 headers (as the API has always answered a bad filter), 422 for a body. ``details``

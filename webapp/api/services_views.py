@@ -3,14 +3,14 @@
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.access import public
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.responses import ServiceList
 from webapp.api.schema import operation
 from webapp.api.serialize import service_json
-from webapp.extensions import db
 from webapp.models import Service
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db
 
 
 @bp.get("/services")

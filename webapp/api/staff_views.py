@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp.access import roles_required
 from webapp.api.blueprint import bp
 from webapp.api.envelope import envelope
 from webapp.api.inputs import PUBLIC_ID_PATH, AssignBody, MergeBody, NoteBody, TransitionBody
@@ -20,8 +19,9 @@ from webapp.api.schema import body, operation
 from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
 from webapp.models import Department, User, w3c
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
 
 
 def staff_request_json(req) -> dict:

@@ -6,14 +6,14 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from webapp import limits
-from webapp.access import login_required, public
 from webapp.auth.blueprint import bp
 from webapp.auth.forms import SignInForm, SignUpForm
 from webapp.domain.errors import DomainError
 from webapp.domain.people import accounts, devices
-from webapp.extensions import db, limiter
-from webapp.sessions import current_device
+from webapp.plumbing import limits
+from webapp.plumbing.access import login_required, public
+from webapp.plumbing.extensions import db, limiter
+from webapp.plumbing.sessions import current_device
 
 
 def _safe_next(default: str) -> str:

@@ -31,8 +31,8 @@ from typing import Any
 
 from sqlalchemy import event as orm_event
 
-from webapp.extensions import db
 from webapp.models import RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 
 IN_TRANSACTION = "in transaction"
 AFTER_COMMIT = "after commit"

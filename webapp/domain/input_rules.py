@@ -1,6 +1,6 @@
 """The rules of text and numbers that come from outside, as plain functions.
 
-``webapp.inputs`` builds the API's field types and the views' argument helpers on
+``webapp.plumbing.inputs`` builds the API's field types and the views' argument helpers on
 these; domain rules call them directly, whichever door the input came through.
 """
 

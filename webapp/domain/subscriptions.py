@@ -31,20 +31,20 @@ Besides the events, two flush watchers follow every write of a request, whatever
 (a report, a staff change, a bulk load): the /stats rollups and the map's grid counts.
 They are connected here too, so this module lists everything a change of a request sets
 off. The job runner wakes the delivery jobs (push, e-mail, forwarding) after any commit
-that left them work (``webapp.workers.wake_after_commit``).
+that left them work (``webapp.jobs.runner.wake_after_commit``).
 """
 
 from __future__ import annotations
 
 from flask import current_app, has_app_context
 
-from webapp import workers
 from webapp.domain import events
 from webapp.domain.events import AFTER_COMMIT
 from webapp.domain.figures import map_grid, rollups
 from webapp.domain.intake import contacts, mail_intake, routing
 from webapp.domain.notifications import alerts, mail, notify
 from webapp.domain.open311 import forwarding
+from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
 
 

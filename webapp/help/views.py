@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from webapp.access import public
 from webapp.domain.intake import answers as answers_domain
 from webapp.help.blueprint import bp
+from webapp.plumbing.access import public
 
 
 @bp.get("", endpoint="index")

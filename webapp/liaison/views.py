@@ -11,14 +11,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from webapp.access import roles_required
 from webapp.domain.geo import neighborhoods
 from webapp.domain.lifecycle import queue
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
-from webapp.inputs import number_arg
 from webapp.liaison.blueprint import bp
 from webapp.models import Follow, Neighborhood
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
+from webapp.plumbing.inputs import number_arg
 
 
 def _chosen_neighborhood() -> Neighborhood | None:

@@ -3,7 +3,7 @@ without importing the package that imports them."""
 
 from flask import Blueprint
 
-from webapp.extensions import csrf
+from webapp.plumbing.extensions import csrf
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 csrf.exempt(bp)

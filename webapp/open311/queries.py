@@ -16,7 +16,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.domain.geo import places
-from webapp.extensions import db
 from webapp.models import (
     Channel,
     Department,
@@ -28,6 +27,7 @@ from webapp.models import (
     ServiceRequest,
 )
 from webapp.open311.params import RequestQuery
+from webapp.plumbing.extensions import db
 
 NOTE_KINDS = (
     EventKind.ACKNOWLEDGED,

@@ -11,17 +11,17 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_babel import gettext as _
 
-from webapp.access import api_key_checked, public
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.open311 import updates
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import utcnow, w3c
 from webapp.open311 import params, serialize
 from webapp.open311.blueprint import bp
 from webapp.open311.render import respond
 from webapp.open311.views import FORMATS, check_jurisdiction, fetch_media, media_urls
+from webapp.plumbing.access import api_key_checked, public
+from webapp.plumbing.extensions import db
 
 MAX_UPDATES = 1000
 

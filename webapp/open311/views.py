@@ -12,18 +12,18 @@ from urllib.parse import urlsplit
 from flask import current_app, request, url_for
 from flask_babel import gettext as _
 
-from webapp.access import api_key_checked, public
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.geo import geocoding
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import api_keys
-from webapp.extensions import db
 from webapp.models import Channel, EventKind, utcnow
 from webapp.open311 import params, queries, serialize
 from webapp.open311.blueprint import bp
 from webapp.open311.errors import open311_error_response
 from webapp.open311.render import respond
+from webapp.plumbing.access import api_key_checked, public
+from webapp.plumbing.extensions import db
 
 FORMATS = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

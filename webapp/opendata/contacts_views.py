@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context
 
-from webapp.access import public
 from webapp.domain.figures import channel_stats
 from webapp.opendata.blueprint import bp
+from webapp.plumbing.access import public
 
 
 @bp.get("/export/contacts.csv")

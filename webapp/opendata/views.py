@@ -27,15 +27,15 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.access import public
 from webapp.content_i18n import localized
 from webapp.domain.figures import exports, rollups, stats
-from webapp.extensions import db
-from webapp.inputs import column_length, text_arg
 from webapp.models import Service
 from webapp.opendata import charts
 from webapp.opendata.blueprint import bp
-from webapp.sessions import current_account
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db
+from webapp.plumbing.inputs import column_length, text_arg
+from webapp.plumbing.sessions import current_account
 
 
 def month_start() -> datetime:

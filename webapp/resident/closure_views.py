@@ -11,13 +11,13 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from webapp.access import public
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
-from webapp.inputs import number_arg
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db
+from webapp.plumbing.inputs import number_arg
+from webapp.plumbing.sessions import current_account, current_device
 from webapp.resident.blueprint import bp
-from webapp.sessions import current_account, current_device
 
 MAX_REOPEN_PHOTOS = 1
 

@@ -14,14 +14,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from webapp.access import public
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import alerts, email_actions, mail
 from webapp.domain.people import links
-from webapp.extensions import csrf, db, limiter
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import csrf, db, limiter
+from webapp.plumbing.sessions import current_account, current_device
 from webapp.resident.blueprint import bp
-from webapp.sessions import current_account, current_device
 
 LINK_PROBLEM_STATUS = {"tampered": 400, "expired": 410, "used": 410}
 

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, redirect, request, url_for
 
-from webapp.access import public
-from webapp.extensions import csrf, db
 from webapp.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, normalise
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import csrf, db
+from webapp.plumbing.sessions import current_account, current_device
 from webapp.resident.blueprint import bp
-from webapp.sessions import current_account, current_device
 
 
 def _back_to(target: str | None) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, request, url_for
 
-from webapp.access import public
-from webapp.assets import STATIC_MAX_AGE, VERSION_ARG
 from webapp.i18n import normalise
 from webapp.js_strings import script_for, script_hash
+from webapp.plumbing.access import public
+from webapp.plumbing.assets import STATIC_MAX_AGE, VERSION_ARG
 from webapp.resident.blueprint import bp
 
 

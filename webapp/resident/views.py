@@ -9,17 +9,17 @@ from flask import abort, current_app, render_template, request, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.access import public
 from webapp.content_i18n import localized, localized_group
 from webapp.domain.figures import mapread
 from webapp.domain.geo import places
 from webapp.domain.lifecycle import my_requests as my_requests_domain
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle.storage import photo_store
-from webapp.extensions import db
 from webapp.models import Role, Service, utcnow
+from webapp.plumbing.access import public
+from webapp.plumbing.extensions import db
+from webapp.plumbing.sessions import current_account, current_device
 from webapp.resident.blueprint import bp
-from webapp.sessions import current_account, current_device
 from webapp.wording import status_label_for
 
 PHOTO_CACHE_SECONDS = 365 * 24 * 3600

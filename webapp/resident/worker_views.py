@@ -22,12 +22,12 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from webapp.access import public
-from webapp.assets import file_hash
 from webapp.i18n import normalise, render_in_locale, supported_locales
+from webapp.plumbing.access import public
+from webapp.plumbing.assets import file_hash
+from webapp.plumbing.security import tile_origin
 from webapp.resident.blueprint import bp
 from webapp.resident.strings_views import all_strings_urls
-from webapp.security import tile_origin
 
 WORKER_DIR = Path(__file__).resolve().parents[2] / "service_worker"
 NAME = re.compile(r"^[a-z][a-z0-9-]*$")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.domain.intake import answers as answers_domain
-from webapp.extensions import db
 from webapp.models import Answer, Service
+from webapp.plumbing.extensions import db
 from webapp.seed.answers_es import seed_answer_translations
 
 ANSWERS = [

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.content_i18n import set_translation
-from webapp.extensions import db
 from webapp.models import Answer
+from webapp.plumbing.extensions import db
 
 LOCALE = "es"
 

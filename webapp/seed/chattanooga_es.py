@@ -9,8 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from webapp.content_i18n import set_translation
-from webapp.extensions import db
 from webapp.models import ResponseTemplate, Service
+from webapp.plumbing.extensions import db
 
 LOCALE = "es"
 

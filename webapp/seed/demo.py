@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from webapp.domain.geo import places
 from webapp.domain.people import accounts
-from webapp.extensions import db
 from webapp.models import (
     Channel,
     CityBoundary,
@@ -33,6 +32,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 from webapp.seed import chattanooga as city
 from webapp.seed import chattanooga_es
 

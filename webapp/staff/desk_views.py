@@ -14,13 +14,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.access import roles_required
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import contacts, desk, routing
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
 from webapp.models import Channel, Service
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
 from webapp.resident.views import _map_settings
 from webapp.staff.blueprint import bp
 

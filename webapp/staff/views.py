@@ -22,7 +22,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.access import roles_required
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.figures import exports
 from webapp.domain.geo import places
@@ -31,8 +30,6 @@ from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import queue
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.open311 import forwarding
-from webapp.extensions import db
-from webapp.inputs import MAX_ID, MAX_PAGE, column_length, number_arg, text_arg
 from webapp.models import (
     Department,
     Neighborhood,
@@ -44,6 +41,9 @@ from webapp.models import (
     Status,
     User,
 )
+from webapp.plumbing.access import roles_required
+from webapp.plumbing.extensions import db
+from webapp.plumbing.inputs import MAX_ID, MAX_PAGE, column_length, number_arg, text_arg
 from webapp.staff.blueprint import bp
 
 NEARBY_RADIUS_M = 300

@@ -12,8 +12,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from tests import factories
-from webapp.extensions import db
 from webapp.models import ServiceRequest
+from webapp.plumbing.extensions import db
 
 READ_IDB = """async (store) => {
   const db = await new Promise((resolve, reject) => {

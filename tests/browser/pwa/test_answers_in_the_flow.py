@@ -7,8 +7,8 @@ from tests.browser.axe import format_violations, serious_axe_violations
 from tests.browser.pwa.conftest import wait_for
 from tests.browser.worker import service_worker_ready
 from webapp.domain.intake import answers
-from webapp.extensions import db
 from webapp.models import Contact, Service
+from webapp.plumbing.extensions import db
 
 
 def _seed_answers(app):

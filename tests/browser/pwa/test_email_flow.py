@@ -17,8 +17,8 @@ from tests.browser.pwa.conftest import stored_requests, wait_for
 from tests.browser.signing_in import sign_in
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
-from webapp.extensions import db
 from webapp.models import User
+from webapp.plumbing.extensions import db
 
 NO_PUSH = "delete window.PushManager;"
 PUSH_DENIED = "Object.defineProperty(Notification, 'permission', {get: () => 'denied'});"

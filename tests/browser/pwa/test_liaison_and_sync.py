@@ -9,8 +9,8 @@ from tests.browser.conftest import registration_id
 from tests.browser.pwa.conftest import outbox_rows, stored_requests, wait_for
 from tests.browser.signing_in import sign_in
 from tests.browser.worker import service_worker_ready
-from webapp.extensions import db
 from webapp.models import Neighborhood
+from webapp.plumbing.extensions import db
 
 SUBMIT = "**/api/v1/requests"
 

@@ -18,8 +18,8 @@ from tests.browser.worker import service_worker_ready
 from tests.fakes.silent_server import SilentServer
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import push
-from webapp.extensions import db
 from webapp.models import Follow, PushSubscription
+from webapp.plumbing.extensions import db
 
 SUBMIT = "**/api/v1/requests"
 SEND_TIMEOUT_S = 1.5

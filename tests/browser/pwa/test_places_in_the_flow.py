@@ -12,8 +12,8 @@ from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from webapp.domain.geo import geocoding
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.extensions import db
 from webapp.models import Follow, ServiceRequest
+from webapp.plumbing.extensions import db
 
 GPS = (35.045, -85.31)
 RIVERSIDE = (35.0531, -85.2650)

@@ -8,8 +8,8 @@ from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from tests.browser.signing_in import sign_in
-from webapp.extensions import db
 from webapp.models import Neighborhood
+from webapp.plumbing.extensions import db
 
 MAX_POTHOLE_TAPS = 12
 IN_VIEW = """(selector) => {

@@ -10,8 +10,8 @@ import re
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.pwa.conftest import answer_no_nearby, stored_requests, wait_for
 from tests.browser.worker import service_worker_ready
-from webapp.extensions import db
 from webapp.models import Service
+from webapp.plumbing.extensions import db
 from webapp.seed import chattanooga_es
 
 

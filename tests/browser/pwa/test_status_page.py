@@ -3,8 +3,8 @@
 from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from webapp.domain.lifecycle import requests as rules
-from webapp.extensions import db
 from webapp.models import ServiceRequest
+from webapp.plumbing.extensions import db
 
 
 def test_status_page_shows_status_timeline_photo_map_and_expected_date(live_app, page, screenshot):

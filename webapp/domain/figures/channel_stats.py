@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from webapp.extensions import db
 from webapp.models import Channel, Contact, ContactKind, utcnow
+from webapp.plumbing.extensions import db
 
 SELF_SERVICE = (Channel.PWA, Channel.WEB)
 ASSISTED = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL)

@@ -26,8 +26,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.extensions import db
 from webapp.models import Service, ServiceRequest, utcnow, w3c
+from webapp.plumbing.extensions import db
 
 PUBLIC_FIELDS = (
     "service_request_id",

@@ -30,8 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from webapp.domain.figures import flushed_requests
-from webapp.extensions import db
 from webapp.models import MapCellRollup, ServiceRequest
+from webapp.plumbing.extensions import db
 
 TILE_PIXELS = 256
 CLUSTER_CELL_PIXELS = 64

@@ -42,7 +42,6 @@ from sqlalchemy.orm import aliased
 
 from webapp.domain.figures import map_grid
 from webapp.domain.figures.map_grid import cell_degrees
-from webapp.extensions import db
 from webapp.models import (
     Department,
     MapCellRollup,
@@ -53,6 +52,7 @@ from webapp.models import (
     Status,
     UTCDateTime,
 )
+from webapp.plumbing.extensions import db
 
 COUNT_CAP = 1000
 MAX_ZOOM = 22

@@ -31,7 +31,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from webapp.domain.figures import flushed_requests, map_grid
-from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationRollup,
@@ -42,6 +41,7 @@ from webapp.models import (
     ServiceRequest,
     Status,
 )
+from webapp.plumbing.extensions import db
 
 HALF_DAY_SECONDS = 12 * 3600
 MAX_HALF_DAYS = 2 * 730

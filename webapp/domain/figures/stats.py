@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from webapp.domain.figures.rollups import city_day, city_zone, week_of
-from webapp.extensions import db
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationWeekRollup,
@@ -26,6 +25,7 @@ from webapp.models import (
     Service,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 MONTHS_IN_YEAR_WINDOW = 12
 

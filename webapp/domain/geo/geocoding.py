@@ -28,10 +28,10 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 from sqlalchemy import and_, or_, select
 
-from webapp import workers
 from webapp.domain.geo import places
-from webapp.extensions import db
+from webapp.jobs import runner as workers
 from webapp.models import GeocodeState, ServiceRequest, utcnow
+from webapp.plumbing.extensions import db
 
 CACHE_SECONDS = 24 * 3600
 CACHE_SIZE = 2048

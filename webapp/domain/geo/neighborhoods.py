@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from webapp.extensions import db
 from webapp.models import Neighborhood, ServiceRequest, Status, User, utcnow
+from webapp.plumbing.extensions import db
 
 DASHBOARD_LIMIT = 300
 

@@ -18,8 +18,8 @@ from sqlalchemy import Float, Select, and_, column, func, literal_column, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain.errors import DomainError
-from webapp.extensions import db
 from webapp.models import CityBoundary, Neighborhood, Service, ServiceRequest
+from webapp.plumbing.extensions import db
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = 111_320.0

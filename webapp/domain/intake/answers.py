@@ -22,8 +22,8 @@ from sqlalchemy import select, text
 
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError, NotFound
-from webapp.extensions import db
 from webapp.models import Answer, AnswerTopic, Service, utcnow
+from webapp.plumbing.extensions import db
 
 MAX_BODY = 20_000
 MAX_QUERY_TERMS = 8

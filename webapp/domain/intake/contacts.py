@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from webapp.domain.errors import DomainError
-from webapp.extensions import db
 from webapp.models import (
     Answer,
     Channel,
@@ -29,6 +28,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 DESK_CHANNELS = (Channel.PHONE, Channel.WALK_IN)
 MAX_NOTE = 4000

@@ -19,7 +19,6 @@ from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.intake import contacts
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import accounts
-from webapp.extensions import db
 from webapp.models import (
     Channel,
     Contact,
@@ -29,6 +28,7 @@ from webapp.models import (
     ServiceRequest,
     User,
 )
+from webapp.plumbing.extensions import db
 
 STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL)
 

@@ -38,7 +38,6 @@ from webapp.domain.intake import contacts
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
-from webapp.extensions import db
 from webapp.models import (
     Channel,
     ContactKind,
@@ -49,6 +48,7 @@ from webapp.models import (
     ServiceRequest,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS_READ = 10

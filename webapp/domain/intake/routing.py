@@ -20,7 +20,6 @@ from webapp.domain import events
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.extensions import db
 from webapp.models import (
     Department,
     EventKind,
@@ -30,6 +29,7 @@ from webapp.models import (
     ServiceRequest,
     User,
 )
+from webapp.plumbing.extensions import db
 
 
 def ordered_rules(*, active_only: bool = False) -> list[RoutingRule]:

@@ -9,8 +9,8 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.domain.lifecycle.requests import owned_by
-from webapp.extensions import db
 from webapp.models import Device, ServiceRequest, Status, User
+from webapp.plumbing.extensions import db
 
 PAGE_SIZE = 50
 

@@ -25,8 +25,8 @@ from PIL import Image, ImageCms
 
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle.storage import photo_store
-from webapp.extensions import db
 from webapp.models import Photo, PhotoKind, RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 DISPLAY_EDGE = 1600

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from webapp.extensions import db
 from webapp.models import ServiceRequest, Status, utcnow
+from webapp.plumbing.extensions import db
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 STATUS_CHOICES = ("open", "submitted", "acknowledged", "in_progress", "closed", "all")

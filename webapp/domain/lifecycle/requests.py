@@ -32,7 +32,6 @@ from webapp.domain.input_rules import (
     column_length,
     normalise_address,
 )
-from webapp.extensions import db
 from webapp.models import (
     ApiKey,
     Channel,
@@ -50,6 +49,7 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 MAX_DESCRIPTION = 4000
 MAX_PHOTOS = 3

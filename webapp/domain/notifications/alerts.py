@@ -24,9 +24,9 @@ from webapp.domain.geo import places
 from webapp.domain.input_rules import normalise_address
 from webapp.domain.notifications import mail
 from webapp.domain.people import links
-from webapp.extensions import db
 from webapp.i18n import normalise, render_in_locale
 from webapp.models import AreaAlert, Neighborhood, ServiceRequest, utcnow
+from webapp.plumbing.extensions import db
 
 IMMEDIATE, DAILY = "immediate", "daily"
 RADII_M = (200, 500, 1000)

@@ -17,8 +17,8 @@ from webapp.domain.input_rules import normalise_address
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.people import links
-from webapp.extensions import db
 from webapp.models import AreaAlert, Device, DeviceEmail, ServiceRequest, utcnow
+from webapp.plumbing.extensions import db
 
 
 def request_for(link: links.Link) -> ServiceRequest:

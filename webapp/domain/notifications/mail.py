@@ -43,8 +43,6 @@ from webapp.domain.input_rules import normalise_address
 from webapp.domain.notifications import notify
 from webapp.domain.notifications.push import backoff_seconds, claim_due
 from webapp.domain.people import links
-from webapp.extensions import db
-from webapp.extensions import mail as mailman
 from webapp.i18n import reporter_locale
 from webapp.models import (
     EmailAddress,
@@ -56,6 +54,8 @@ from webapp.models import (
     ServiceRequest,
     utcnow,
 )
+from webapp.plumbing.extensions import db
+from webapp.plumbing.extensions import mail as mailman
 
 EMAIL = "email"
 PUSH = "push"
@@ -137,7 +137,7 @@ def unsubscribe(address: str, request_id: int | None = None) -> None:
 
 
 def base_url() -> str:
-    """The public address links in e-mail start with (see ``webapp.mail_worker``)."""
+    """The public address links in e-mail start with (see ``webapp.jobs.mail``)."""
     provider = current_app.extensions.get("civic311_public_url")
     return provider() if provider else "http://localhost:5000"
 

@@ -23,7 +23,6 @@ from webapp.content_i18n import localized
 from webapp.domain import glossary
 from webapp.domain.errors import DomainError
 from webapp.domain.notifications import push_endpoints
-from webapp.extensions import db
 from webapp.i18n import recipient_locale, render_in_locale
 from webapp.models import (
     Device,
@@ -35,6 +34,7 @@ from webapp.models import (
     Status,
     User,
 )
+from webapp.plumbing.extensions import db
 
 ALWAYS = "closed"
 OPTIONAL_KINDS = ("acknowledged", "in_progress", "reopened", "merged")

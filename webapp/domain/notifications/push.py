@@ -41,8 +41,8 @@ from pywebpush import WebPusher
 from sqlalchemy import delete, or_, select, update
 
 from webapp.domain.notifications import push_endpoints
-from webapp.extensions import db
 from webapp.models import NotificationOutbox, PushSubscription, utcnow
+from webapp.plumbing.extensions import db
 
 PENDING, SENDING, SENT, DEAD, FAILED = "pending", "sending", "sent", "dead", "failed"
 MAX_ATTEMPTS = 8

@@ -37,7 +37,6 @@ from sqlalchemy import or_, select, update
 
 from webapp.domain.errors import DomainError
 from webapp.domain.open311 import open311_statuses, updates
-from webapp.extensions import db
 from webapp.models import (
     EventKind,
     ForwardedUpdate,
@@ -48,6 +47,7 @@ from webapp.models import (
     ServiceRequest,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 FAILED = "failed"
 LEASE = timedelta(minutes=2)

@@ -29,7 +29,6 @@ from webapp.domain import glossary
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.open311 import open311_statuses as statuses
-from webapp.extensions import db
 from webapp.models import (
     EventKind,
     Photo,
@@ -41,6 +40,7 @@ from webapp.models import (
     Status,
     utcnow,
 )
+from webapp.plumbing.extensions import db
 
 UPDATE_KINDS = (
     EventKind.ACKNOWLEDGED,

@@ -10,8 +10,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from webapp.domain.errors import DomainError
-from webapp.extensions import db
 from webapp.models import Role, User
+from webapp.plumbing.extensions import db
 
 PASSWORD_METHOD = "scrypt"
 MIN_PASSWORD_LENGTH = 10

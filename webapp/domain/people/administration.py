@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.geo import places
-from webapp.extensions import db
 from webapp.models import (
     Department,
     Neighborhood,
@@ -22,6 +21,7 @@ from webapp.models import (
     ServiceAttribute,
     User,
 )
+from webapp.plumbing.extensions import db
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")

@@ -7,8 +7,8 @@ import secrets
 
 from sqlalchemy import select
 
-from webapp.extensions import db
 from webapp.models import ApiKey, User, utcnow
+from webapp.plumbing.extensions import db
 
 KEY_PREFIX = "c311_"
 

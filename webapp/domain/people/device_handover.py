@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from webapp.extensions import db
 from webapp.models import Device, Follow, PushSubscription, ServiceRequest
+from webapp.plumbing.extensions import db
 
 
 def never_presented(device: Device) -> bool:

@@ -19,8 +19,8 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from webapp.extensions import db
 from webapp.models import Device, Follow, PushSubscription, ServiceRequest, User, utcnow
+from webapp.plumbing.extensions import db
 
 
 def token_hash(token: str) -> str:

@@ -17,8 +17,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.extensions import db
 from webapp.models import UsedLink
+from webapp.plumbing.extensions import db
 
 FIXED = "fixed"
 NOT_FIXED = "not-fixed"

@@ -14,8 +14,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.domain.people import devices
-from webapp.extensions import db, login_manager
 from webapp.models import Device, User
+from webapp.plumbing.extensions import db, login_manager
 
 DEVICE_COOKIE = "civic_device"
 DEVICE_HEADER = "X-Device-Token"

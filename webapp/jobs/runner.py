@@ -57,7 +57,7 @@ class _Runner:
             except Exception:  # a failing job must not kill the thread
                 self.app.logger.exception("background job %s failed", job.name)
             finally:
-                from webapp.extensions import db
+                from webapp.plumbing.extensions import db
 
                 db.session.remove()
 
@@ -87,7 +87,7 @@ def wake_after_commit(name: str, leaves_work: Callable[[object], bool]) -> None:
     A flag is set on the session when such an object is flushed, read after commit and
     dropped on rollback, so a change that rolled back wakes nothing.
     """
-    from webapp.extensions import db
+    from webapp.plumbing.extensions import db
 
     flag = f"civic311_wake_{name}"
 
@@ -158,7 +158,7 @@ def run_until_stopped(
     processes. A database blip is logged and retried on the next round rather than
     ending the process; SIGTERM and Ctrl+C finish the round and exit cleanly.
     """
-    from webapp.extensions import db
+    from webapp.plumbing.extensions import db
 
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():

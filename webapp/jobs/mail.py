@@ -17,10 +17,10 @@ import click
 from flask import Flask, current_app, has_request_context, request
 from flask_mailman.backends.base import BaseEmailBackend
 
-from webapp import workers
 from webapp.domain.notifications import alerts, mail
-from webapp.extensions import mail as mailman
+from webapp.jobs import runner as workers
 from webapp.models import NotificationOutbox
+from webapp.plumbing.extensions import mail as mailman
 
 WORKER_INTERVAL_SECONDS = 5
 DIGEST_CHECK_SECONDS = 15 * 60
@@ -88,7 +88,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("MAIL_SERVER"):
         app.config.setdefault("MAIL_BACKEND", "smtp")
     else:
-        app.config.setdefault("MAIL_BACKEND", "webapp.mail_worker.EmlEmailBackend")
+        app.config.setdefault("MAIL_BACKEND", "webapp.jobs.mail.EmlEmailBackend")
         app.config.setdefault("MAIL_FILE_PATH", str(Path(app.instance_path) / "mail"))
     mailman.init_app(app)
     app.cli.add_command(mail_digests_command)

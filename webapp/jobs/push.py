@@ -12,8 +12,8 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from webapp import workers
 from webapp.domain.notifications import mail, push
+from webapp.jobs import runner as workers
 from webapp.models import NotificationOutbox
 
 WORKER_INTERVAL_SECONDS = 5

@@ -12,9 +12,9 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from webapp.extensions import db, migrate
+from webapp.plumbing.extensions import db, migrate
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+MIGRATIONS_DIR = str(Path(__file__).resolve().parents[2] / "migrations")
 
 
 @event.listens_for(Engine, "connect")

@@ -11,7 +11,7 @@ from flask import current_app, request
 
 from webapp.domain.people.accounts import normalise_email
 from webapp.models import Role
-from webapp.sessions import current_account
+from webapp.plumbing.sessions import current_account
 
 GENEROUS_ROLES = (Role.LIAISON, Role.STAFF, Role.ADMIN)
 

@@ -10,10 +10,10 @@ from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from webapp.access import wants_json
 from webapp.api.envelope import error_response
 from webapp.domain.errors import DomainError
-from webapp.extensions import db
+from webapp.plumbing.access import wants_json
+from webapp.plumbing.extensions import db
 
 PLAIN_MESSAGES = {
     400: _l("That request could not be understood."),

@@ -12,8 +12,8 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from webapp import workers
 from webapp.domain.open311 import forwarding
+from webapp.jobs import runner as workers
 from webapp.models import Forwarding
 
 WORKER_INTERVAL_SECONDS = 60

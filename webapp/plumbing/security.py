@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 
-from webapp.extensions import csrf, limiter
+from webapp.plumbing.extensions import csrf, limiter
 
 
 def tile_origin(tile_url: str) -> str:

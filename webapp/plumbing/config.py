@@ -11,7 +11,7 @@ from pathlib import Path
 
 from webapp.domain.notifications.push_endpoints import DEFAULT_PUSH_SERVICES
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 
@@ -61,7 +61,7 @@ def _normalise_database_url(url: str) -> str:
 class Config:
     """Settings for running the app; each one can be overridden by the environment."""
 
-    # Unset: generated once into the instance folder (see webapp/deployment.py).
+    # Unset: generated once into the instance folder (see webapp/plumbing/deployment.py).
     SECRET_KEY = _env("SECRET_KEY")
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     TRUSTED_HOSTS = _env_list("TRUSTED_HOSTS")

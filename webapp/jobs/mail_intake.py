@@ -1,12 +1,12 @@
 """Plumbing of the front door: the e-mail intake's command and job, and the channel
-figures. (Outgoing mail is bound in ``webapp.mail_worker``.)"""
+figures. (Outgoing mail is bound in ``webapp.jobs.mail``.)"""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
-from webapp import workers
+from webapp.jobs import runner as workers
 
 MAIL_INTAKE_EVERY_SECONDS = 60
 
