@@ -19,9 +19,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     # Who hears what in a request's life: the events' subscribers, connected once.
     import webapp.domain.subscriptions  # noqa: F401
-    from webapp import cli, i18n
-    from webapp.jobs import mail_intake as frontdoor
-    from webapp.jobs import runner as workers
+    from webapp import cli, i18n, jobs
     from webapp.plumbing import assets, database, deployment, errors, inputs, security, sessions
 
     deployment.init_app(app)
@@ -57,6 +55,5 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
 
     errors.init_app(app)
     cli.init_app(app)
-    frontdoor.init_app(app)
-    workers.init_app(app)
+    jobs.init_app(app)
     return app

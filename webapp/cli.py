@@ -8,9 +8,6 @@ from sqlalchemy import func, select
 
 from webapp.domain.errors import DomainError
 from webapp.domain.people import accounts, api_keys
-from webapp.jobs import forwarding as forward_worker
-from webapp.jobs import mail as mail_worker
-from webapp.jobs import push as push_worker
 from webapp.models import ApiKey, Neighborhood, Role, ServiceRequest
 from webapp.plumbing.extensions import db
 
@@ -103,18 +100,13 @@ def revoke_api_key(key_id: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    from webapp.domain.geo.geocoding import geocode_pending_command
     from webapp.opendata.views import export_open_data_command, rebuild_rollups_command
 
     for command in (
         seed_demo_command,
         create_user_command,
         api_key_group,
-        geocode_pending_command,
         export_open_data_command,
         rebuild_rollups_command,
     ):
         app.cli.add_command(command)
-    push_worker.init_app(app)
-    forward_worker.init_app(app)
-    mail_worker.init_app(app)

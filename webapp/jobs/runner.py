@@ -1,11 +1,20 @@
-"""Background jobs that run after commit, inside the app process by default.
+"""The one job runner: background jobs that run after commit, inside the app process by
+default, or as worker commands in production.
 
-Modules register jobs (``register("push", deliver_due, every=5)``). With
-``BACKGROUND_WORKER=thread`` (the embedded default) one daemon thread runs each job
-every ``every`` seconds, and ``kick(name)`` wakes it at once after a commit that left
-work for it. In production set ``BACKGROUND_WORKER=off`` and run the jobs' own CLI
-workers instead (e.g. ``flask --app webapp notify-worker``). Tests leave it off and
-call the jobs directly.
+Job kinds register with it (``register("push", deliver_due, every=5)``); the kinds are
+listed in ``webapp.jobs``. With ``BACKGROUND_WORKER=thread`` (the embedded default) one
+daemon thread runs each job every ``every`` seconds, and ``kick(name)`` wakes it at once
+after a commit that left work for it (``wake_after_commit``). In production set
+``BACKGROUND_WORKER=off`` and run the kinds' own worker commands instead (e.g.
+``flask --app webapp notify-worker``), each a loop of ``run_until_stopped``. Tests leave
+it off and call the jobs directly.
+
+A delivery job has one shape, message by message: **claim** due rows (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so several workers never take the same row), **send** each, and
+**record** each outcome on its row (sent; retried later with backoff; failed with the
+reason), committing as it goes, so a worker that stops loses at most the message in hand.
+``notifications.push.deliver_due`` and ``notifications.mail.deliver_due`` are the two
+today; ``open311.forwarding.run_once`` claims each forwarding with a lease.
 """
 
 from __future__ import annotations

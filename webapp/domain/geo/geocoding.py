@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
-import click
 from flask import current_app
 from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter
@@ -29,7 +28,6 @@ from geopy.geocoders import Nominatim
 from sqlalchemy import and_, or_, select
 
 from webapp.domain.geo import places
-from webapp.jobs import runner as workers
 from webapp.models import GeocodeState, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
 
@@ -275,19 +273,3 @@ def geocode_pending(limit: int = 20) -> int:
         db.session.commit()
         done += 1
     return done
-
-
-@click.command("geocode-pending")
-@click.option("--limit", default=20, show_default=True, help="Requests per batch.")
-@click.option("--loop", is_flag=True, help="Keep going every 30 seconds (a worker process).")
-def geocode_pending_command(limit: int, loop: bool) -> None:
-    """Fill in addresses of new requests from the geocoder (retried when it is down)."""
-    while True:
-        click.echo(f"Geocoded {geocode_pending(limit)} requests.")
-        if not loop:
-            return
-        db.session.remove()
-        time.sleep(30)
-
-
-workers.register("geocode", geocode_pending, every=30)
