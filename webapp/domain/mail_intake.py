@@ -376,7 +376,7 @@ def _handle(message, message_id: str, raw_size: int, downloaded: bool = True) ->
     if not words and not photo_bytes:
         notes.append("The message has no text and no photo.")
         return _triage(message_id, sender, subject, text, notes)
-    choice = mail_service_choice.choose(words)
+    choice = mail_service_choice.choose(own_words, subject)
     service = choice.service
     where = _place(words, processed)
     if _is_question(subject, own_words, bool(photo_bytes)) and (service is None or where is None):

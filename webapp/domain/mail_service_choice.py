@@ -17,7 +17,8 @@ English stemmer, Spanish with the Spanish one, accents folded), so "baches" find
 each of them divided by how many share it, and place words that every report holds
 ("street", "calle", "road", "corner"…) count for nothing: a missed pickup "on our
 street" is not a pothole. The best service wins only with at least ``MIN_SCORE`` and a
-lead of ``MIN_LEAD`` over the next; anything less is left to a person (triage).
+lead of ``MIN_LEAD`` over the next; anything less is left to a person (triage). The
+subject line, the sender's own headline, counts twice.
 """
 
 from __future__ import annotations
@@ -157,9 +158,18 @@ def score(text: str, words: dict[str, dict[tuple[str, str], float]]) -> list[tup
     return sorted(results, key=lambda item: (-item[1], item[0]))
 
 
-def choose(text: str) -> Choice:
-    """The service ``text`` is about, or None when no service clearly leads."""
-    scores = score(text, vocabulary())
+def choose(text: str, subject: str = "") -> Choice:
+    """The service ``text`` (with its ``subject``) is about, or None when no service
+    clearly leads. The subject is the sender's own headline for the problem: its words
+    count twice."""
+    words = vocabulary()
+    scores = score(f"{subject}\n{text}", words)
+    if subject.strip():
+        extra = dict(score(subject, words))
+        scores = sorted(
+            ((code, round(points + extra.get(code, 0.0), 2)) for code, points in scores),
+            key=lambda item: (-item[1], item[0]),
+        )
     if not scores:
         return Choice(None, scores)
     (best_code, best), runner_up = scores[0], (scores[1][1] if len(scores) > 1 else 0.0)
