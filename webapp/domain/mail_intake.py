@@ -300,7 +300,9 @@ def automatic_reason(message) -> str | None:
     )
 
 
-def handle_message(message, *, raw_size: int | None = None, downloaded: bool = True) -> Outcome:
+def handle_message(
+    message, *, raw_size: int | None = None, downloaded: bool = True, vocabulary=None
+) -> Outcome:
     """Turn one e-mail (an imap-tools MailMessage) into a request, comment, contact,
     triage item or an ignored automatic message, exactly once per Message-ID. Commits.
 
@@ -313,7 +315,7 @@ def handle_message(message, *, raw_size: int | None = None, downloaded: bool = T
     ).first():
         return Outcome(message_id, "duplicate")
     try:
-        return _handle(message, message_id, raw_size, downloaded)
+        return _handle(message, message_id, raw_size, downloaded, vocabulary)
     except IntegrityError:
         db.session.rollback()
         return Outcome(message_id, "duplicate")
@@ -330,7 +332,9 @@ def handle_message(message, *, raw_size: int | None = None, downloaded: bool = T
         )
 
 
-def _handle(message, message_id: str, raw_size: int, downloaded: bool = True) -> Outcome:
+def _handle(
+    message, message_id: str, raw_size: int, downloaded: bool = True, vocabulary=None
+) -> Outcome:
     sender = (message.from_ or "").strip().lower()
     subject = (message.subject or "").strip()
     notes: list[str] = []
@@ -376,7 +380,7 @@ def _handle(message, message_id: str, raw_size: int, downloaded: bool = True) ->
     if not words and not photo_bytes:
         notes.append("The message has no text and no photo.")
         return _triage(message_id, sender, subject, text, notes)
-    choice = mail_service_choice.choose(own_words, subject)
+    choice = mail_service_choice.choose(own_words, subject, vocabulary)
     service = choice.service
     where = _place(words, processed)
     if _is_question(subject, own_words, bool(photo_bytes)) and (service is None or where is None):
@@ -506,6 +510,7 @@ def poll(config=None) -> PollResult:
             config.get("IMAP_PASSWORD") or "",
             initial_folder=config.get("IMAP_FOLDER") or "INBOX",
         ) as box:
+            vocabulary = None  # the services' words, built once per poll when needed
             # Headers and the server's size first (IMAP RFC822.SIZE): automatic mail and
             # messages over the limit are decided without downloading their bodies.
             for head in box.fetch(AND(seen=False), mark_seen=False, bulk=False, headers_only=True):
@@ -516,8 +521,10 @@ def poll(config=None) -> PollResult:
                     whole = next(
                         iter(box.fetch(AND(uid=head.uid), mark_seen=False, bulk=False)), None
                     )
+                    if vocabulary is None:
+                        vocabulary = mail_service_choice.vocabulary()
                     outcome = (
-                        handle_message(whole, raw_size=size)
+                        handle_message(whole, raw_size=size, vocabulary=vocabulary)
                         if whole is not None
                         else handle_message(head, raw_size=size, downloaded=False)
                     )

@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import snowballstemmer
 from sqlalchemy import select
@@ -73,6 +74,7 @@ def _fold(word: str) -> str:
 _stemmers: dict[str, object] = {}
 
 
+@lru_cache(maxsize=20_000)
 def _stem(word: str, language: str) -> str:
     stemmer = _stemmers.get(language)
     if stemmer is None:
@@ -80,8 +82,13 @@ def _stem(word: str, language: str) -> str:
     return _fold(stemmer.stemWord(word.lower()))
 
 
+@cache
+def _ignored(language: str) -> frozenset[str]:
+    return frozenset(_stem(w, language) for w in (GENERIC[language] + " " + STOP[language]).split())
+
+
 def _stems(text: str, language: str) -> list[str]:
-    ignored = {_stem(w, language) for w in (GENERIC[language] + " " + STOP[language]).split()}
+    ignored = _ignored(language)
     return [
         stem
         for stem in (_stem(w, language) for w in WORD.findall(text or "") if len(w) > 2)
@@ -158,11 +165,11 @@ def score(text: str, words: dict[str, dict[tuple[str, str], float]]) -> list[tup
     return sorted(results, key=lambda item: (-item[1], item[0]))
 
 
-def choose(text: str, subject: str = "") -> Choice:
+def choose(text: str, subject: str = "", words=None) -> Choice:
     """The service ``text`` (with its ``subject``) is about, or None when no service
     clearly leads. The subject is the sender's own headline for the problem: its words
-    count twice."""
-    words = vocabulary()
+    count twice. ``words``: a :func:`vocabulary` already built (one per mailbox poll)."""
+    words = words if words is not None else vocabulary()
     scores = score(f"{subject}\n{text}", words)
     if subject.strip():
         extra = dict(score(subject, words))
