@@ -20,6 +20,7 @@ from tests.unit.test_mail_intake import imap, mail, smtp  # noqa: F401 - shared 
 from webapp.domain import geocoding, mail_intake, mail_quotes
 from webapp.domain import mail as outgoing_mail
 from webapp.extensions import db
+from webapp.i18n import reporter_locale
 from webapp.models import InboundMail, NotificationOutbox, RequestEvent, ServiceRequest
 from webapp.seed import chattanooga_es
 from webapp.seed.answers import seed_answers
@@ -112,6 +113,8 @@ def test_a_mixed_batch_of_thirty_english_and_spanish_mails(city_app, imap, smtp)
     }
     assert len(expected_es) == 10
     assert {k: r.service.service_code for k, r in requests.items()} == expected_es
+    # Stored on the request: every later message about it is written in Spanish too.
+    assert {reporter_locale(r) for r in requests.values()} == {"es"}
     assert outgoing_mail.deliver_due() == 25
     replies = {m["To"]: m for m in smtp.inbox.wait_for(25)}
     for address in expected_es:
@@ -323,3 +326,71 @@ def test_the_size_is_checked_on_the_server_before_download(city_app, imap):  # n
     row = db.session.scalars(select(InboundMail)).one()
     assert "over the 20 MB limit" in row.note and "not downloaded" in row.note
     assert peak < 8 * 1024 * 1024, peak  # the 30 MB (40 MB encoded) never came over
+
+
+@pytest.mark.parametrize(
+    ("headers", "sender", "why"),
+    [
+        ({"auto-submitted": ("auto-replied",)}, "a@example.org", "Auto-Submitted"),
+        ({"auto-submitted": ("auto-generated; owner-email=x@y.org",)}, "a@example.org", "auto-"),
+        ({"x-autoreply": ("yes",)}, "a@example.org", "x-autoreply"),
+        ({"precedence": ("Bulk",)}, "a@example.org", "Precedence: bulk"),
+        ({"precedence": ("auto_reply",)}, "a@example.org", "auto_reply"),
+        ({"precedence": ("list",)}, "a@example.org", "Precedence: list"),
+        ({"list-id": ("<x.lists.example.org>",)}, "a@example.org", "mailing list"),
+        ({"content-type": ("multipart/report; report-type=delivery-status",)}, "", "report"),
+        ({"return-path": ("<>",)}, "", "null sender"),
+        ({}, "mailer-daemon@mx.example.org", "robot"),
+        ({}, "streets-request@lists.example.org", "robot"),
+        ({}, OWN, "own address"),
+        (
+            {"message-id": ("<179641089561.22468.4623683587026387171@civic311.example>",)},
+            "a@b.org",
+            "our own",
+        ),
+    ],
+)
+def test_automatic_mail_rules(headers, sender, why):
+    from webapp.domain import mail_loops
+
+    own = {OWN}
+    reason = mail_loops.automatic_reason(headers, sender, own=own, our_domains={"civic311.example"})
+    assert reason and why.lower() in reason.lower(), reason
+
+
+def test_mail_a_person_wrote_is_not_automatic():
+    from webapp.domain import mail_loops
+
+    person = {
+        "auto-submitted": ("no",),
+        "message-id": ("<CAF=abc123@mail.gmail.com>",),
+        "precedence": ("",),
+        "content-type": ("multipart/mixed; boundary=x",),
+    }
+    for headers in (person, {}):
+        assert (
+            mail_loops.automatic_reason(
+                headers, "rosa@example.net", own={OWN}, our_domains={"civic311.example"}
+            )
+            is None
+        )
+    # A city employee whose mail program uses the city's domain in Message-IDs is a person.
+    staff = {"message-id": ("<DM6PR01MB1234.namprd01.prod@civic311.example>",)}
+    assert (
+        mail_loops.automatic_reason(
+            staff, "jo@civic311.example", own={OWN}, our_domains={"civic311.example"}
+        )
+        is None
+    )
+
+
+def test_request_mail_is_never_sent_to_the_city_own_address(make_app):
+    app = make_app()
+    with app.app_context():
+        factories.gen_city()
+        own = factories.gen_request("pothole", contact_email=OWN)
+        resident = factories.gen_request("pothole", contact_email="rosa@example.net")
+        db.session.commit()
+        mailed = {row.email_to for row in db.session.scalars(select(NotificationOutbox))}
+        assert own.id != resident.id
+        assert mailed == {"rosa@example.net"}  # the resident's confirmation, not ours

@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
-from webapp.domain import links
+from webapp.domain import links, mail_loops
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.extensions import mail as mailman
@@ -240,6 +240,8 @@ def on_request_event(
         return None
     if not address or not wants or blocked_reason(address, request.id):
         return None
+    if address.lower() in mail_loops.own_addresses(current_app.config):
+        return None  # never mail ourselves: the intake would read it back (a mail loop)
     # Written in the reporter's language (their account's, their phone's, or the one
     # they reported in), never in the language of the staff member who caused it.
     locale = reporter_locale(request)
