@@ -7,6 +7,7 @@ Every request is recorded so tests can check the parameters the app sent.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from werkzeug.wrappers import Request, Response
@@ -34,14 +35,38 @@ PLACES = [
     },
 ]
 
+ABBREVIATIONS = {"st": "street", "ave": "avenue", "rd": "road", "dr": "drive"}
+
+
+def place(place_id: int, number: str, road: str, lat: float, lon: float) -> dict:
+    """A street address in Chattanooga, in Nominatim's shape."""
+    return {
+        "place_id": place_id,
+        "lat": str(lat),
+        "lon": str(lon),
+        "display_name": f"{number}, {road}, Chattanooga, Hamilton County, Tennessee, "
+        "37402, United States",
+        "address": {"house_number": number, "road": road, "city": "Chattanooga"},
+    }
+
 
 class FakeNominatim:
     """The fake server as a WSGI app; set ``mode`` to change how it behaves."""
 
-    def __init__(self, mode: str = "up", slow_seconds: float = 2.0):
+    def __init__(
+        self,
+        mode: str = "up",
+        slow_seconds: float = 2.0,
+        places: list[dict] | None = None,
+        strict: bool = False,
+    ):
         self.mode = mode
         self.slow_seconds = slow_seconds
         self.requests: list[dict] = []
+        # ``strict``: a place is found only when every word of the query is in its
+        # name (as a real geocoder would not find "2 big potholes in the road").
+        self.places = PLACES + list(places or [])
+        self.strict = strict
 
     def paths(self) -> list[str]:
         """The paths asked for, in order."""
@@ -49,7 +74,17 @@ class FakeNominatim:
 
     def _search(self, request: Request) -> list[dict]:
         query = request.args.get("q", "").lower()
-        found = [p for p in PLACES if any(w in p["display_name"].lower() for w in query.split())]
+        if self.strict:
+            words = [ABBREVIATIONS.get(w, w) for w in re.findall(r"\w+", query)]
+            found = [
+                p
+                for p in self.places
+                if words and set(words) <= set(re.findall(r"\w+", p["display_name"].lower()))
+            ]
+        else:
+            found = [
+                p for p in self.places if any(w in p["display_name"].lower() for w in query.split())
+            ]
         if "nowhere" in query:
             found = []
         return found[: int(request.args.get("limit", 10))]

@@ -229,6 +229,7 @@ def mail_intake():
         configured=intake.is_configured(current_app.config),
         state=intake.status(),
         waiting=intake.waiting_for_triage(),
+        ignored=intake.ignored_recently(),
         confirm_form=ConfirmForm(formdata=None),
     )
 

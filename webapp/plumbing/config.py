@@ -153,6 +153,8 @@ class Config:
     IMAP_FOLDER = _env("IMAP_FOLDER", "INBOX")
     IMAP_SSL = _env_bool("IMAP_SSL", True)
     MAIL_INTAKE_PER_SENDER_PER_DAY = _env_int("MAIL_INTAKE_PER_SENDER_PER_DAY", 10)
+    # More of the city's own addresses (the sender always counts): never taken in.
+    MAIL_INTAKE_OWN_ADDRESSES = _env("MAIL_INTAKE_OWN_ADDRESSES", "")
     OPEN311_MAX_IDS = _env_int("OPEN311_MAX_IDS", 20_000)
     OPEN311_MAX_QUERY_BYTES = _env_int("OPEN311_MAX_QUERY_BYTES", 512 * 1024)
     OPEN311_EXTENDED_STATUSES = _env_bool("OPEN311_EXTENDED_STATUSES", False)

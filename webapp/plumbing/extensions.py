@@ -20,7 +20,6 @@ NAMING_CONVENTION = {
 }
 
 
-
 class SignedInSessionProtection(LoginManager):
     """Flask-Login with "strong" session protection applied to signed-in sessions only.
 

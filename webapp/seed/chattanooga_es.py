@@ -61,6 +61,24 @@ SERVICES = {
     ),
 }
 
+# Words residents write in Spanish for each service (read by the e-mail intake to tell
+# what an e-mailed report is about; the English ones are the services' own keywords).
+KEYWORDS = {
+    "pothole": "hueco, hoyo, pozo, asfalto, pavimento",
+    "sidewalk": "banqueta, tropiezo, grieta, bordillo, levantada",
+    "streetlight": "luz, luces, farola, poste, foco, alumbrado, oscuro, apagada",
+    "traffic_signal": "semáforo, señal de tránsito, luz roja, peatonal",
+    "street_sign": "señal, letrero, alto, rótulo, doblada",
+    "graffiti": "pintura, pintas, pintada, vandalismo, rayones",
+    "illegal_dumping": "colchón, muebles, escombros, llantas, tiradero, tiraron",
+    "overgrown_lot": "maleza, pasto, hierba, baldío, monte",
+    "abandoned_vehicle": "carro, coche, auto, camioneta, estacionado, abandonado",
+    "missed_trash": "recogieron, recolección, contenedor, bote, camión de la basura, reciclaje",
+    "dead_animal": "muerto, perro, gato, venado, cadáver",
+    "park_maintenance": "columpio, juegos, banca, parque, resbaladilla",
+    "fallen_tree": "árbol, rama, ramas, tronco, tormenta, cayó",
+}
+
 # (service, question code) → (question, {choice key: name})
 QUESTIONS = {
     ("pothole", "size"): (
@@ -181,7 +199,16 @@ def seed_translations() -> None:
             continue
         name, description = known
         group = GROUPS.get(service.group, "")
-        set_translation(service, LOCALE, {"name": name, "description": description, "group": group})
+        set_translation(
+            service,
+            LOCALE,
+            {
+                "name": name,
+                "description": description,
+                "group": group,
+                "keywords": KEYWORDS.get(service.service_code, ""),
+            },
+        )
         for attribute in service.attributes:
             question = QUESTIONS.get((service.service_code, attribute.code))
             if question is not None:

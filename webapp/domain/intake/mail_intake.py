@@ -4,13 +4,18 @@ Each new message is handled once, by its Message-ID (a UNIQUE column; the reques
 idempotency key is derived from it too, so a crash between the two commits and a
 restart still make one request):
 
+- automatic mail (an out-of-office reply, a bounce, a mailing list, our own mail; see
+  ``mail_loops``) → recorded for admins and never answered, so no mail loop can start;
 - a reply (In-Reply-To / References naming one of our acknowledgements) from the
-  request's own e-mail address → a public comment on that request;
-- a question (a question mark, no photo) → a contact for staff to answer;
-- a report whose kind of problem and place can be told → a request (channel
-  ``email``) in the staff queue, photos through the photo pipeline, the place from a
-  photo's EXIF GPS or a geocoded address line, and an auto-reply with the number and
-  tracking link;
+  request's own e-mail address → a public comment on that request holding only the
+  new words, with no address or tokenised link (``mail_quotes``);
+- a report whose kind of problem (``mail_service_choice``, English or Spanish) and
+  place can be told → a request (channel ``email``) in the staff queue, photos through
+  the photo pipeline, the place from a photo's EXIF GPS or an address line geocoded
+  inside the city, and an auto-reply with the number and tracking link in the mail's
+  own language (``mail_language``), stored on the request for every later message;
+  a polite question ("Can someone fix the pothole at …?") is such a report too;
+- another question (a question mark, no photo) → a contact for staff to answer;
 - anything else (no text, no place, odd or hostile content, a forged reply, the
   sender's flood limit) → a triage item with a plain note for staff. Never a crash:
   the message stays in the mailbox, marked as read.
@@ -32,6 +37,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from webapp.domain.intake import mail_language, mail_quotes, mail_service_choice
+from webapp.domain.notifications import mail_loops
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import geocoding, places
 from webapp.domain.intake import contacts
@@ -44,7 +51,6 @@ from webapp.models import (
     EventKind,
     InboundMail,
     MailboxPoll,
-    Service,
     ServiceRequest,
     utcnow,
 )
@@ -63,9 +69,15 @@ ADDRESS_LINE = re.compile(
     re.IGNORECASE,
 )
 QUESTION_START = re.compile(
-    r"^\s*(how|what|when|where|which|who|why|can|could|do|does|is|are|will|may)\b", re.I
+    r"^\s*(?:¿|(how|what|when|where|which|who|why|can|could|do|does|is|are|will|may|"
+    r"cómo|como|qué|cuándo|cuando|dónde|donde|cuál|cual|quién|quien|pueden|puede|"
+    r"podrían|podría|se puede)\b)",
+    re.I,
 )
-WORD = re.compile(r"[a-z]+")
+# How many "number … road" lines of one message are looked up at most.
+MAX_ADDRESS_CANDIDATES = 5
+# What an automatic message becomes: recorded, shown to admins, never answered.
+IGNORED = "ignored"
 
 
 @dataclass
@@ -73,7 +85,7 @@ class Outcome:
     """What became of one message."""
 
     message_id: str
-    outcome: str  # request | comment | contact | triage | duplicate
+    outcome: str  # request | comment | contact | triage | ignored | duplicate
     note: str = ""
     request: ServiceRequest | None = None
 
@@ -182,43 +194,37 @@ def _referenced_request(message) -> str | None:
     return None
 
 
-def _guess_service(text: str) -> Service | None:
-    """The service whose name or keywords best match the words of the message."""
-    words = set(WORD.findall(text.lower()))
-    best, best_score = None, 0
-    for service in db.session.scalars(
-        select(Service).where(Service.active.is_(True), Service.public.is_(True))
-    ):
-        terms = {t for t in WORD.findall(service.name.lower()) if len(t) > 3}
-        terms |= {k.lower() for k in service.keyword_list if " " not in k}
-        score = len(terms & words) + sum(
-            2 for k in service.keyword_list if " " in k and k.lower() in text.lower()
-        )
-        if score > best_score:
-            best, best_score = service, score
-    return best
+def address_candidates(text: str) -> list[str]:
+    """Every "number … road" line of ``text``, in order, overlapping ones included:
+    in "2 big potholes in the road at 1200 Market Street" both "2 … road" and
+    "1200 Market Street" are candidates (the first match alone would hide the second)."""
+    found: list[str] = []
+    for number in re.finditer(r"\b\d{1,6}\b", text):
+        match = ADDRESS_LINE.match(text, number.start())
+        if match and match.group(0) not in found:
+            found.append(match.group(0))
+    return found
 
 
 def _place(text: str, processed) -> tuple[float, float, str | None] | None:
-    """Where: a photo's EXIF GPS, else the first address line geocoded inside the city."""
+    """Where: a photo's EXIF GPS, else the first address line that geocodes inside the
+    city (each candidate in turn, at most ``MAX_ADDRESS_CANDIDATES`` look-ups)."""
     for item in processed:
         if item.gps:
             return item.gps[0], item.gps[1], None
-    match = ADDRESS_LINE.search(text)
-    if not match:
-        return None
-    found = geocoding.search(match.group(0), limit=1)
-    if not found:
-        return None
-    place = found[0]
-    try:
-        places.check_inside_city(place.lat, place.long)
-    except DomainError:
-        return None
-    return place.lat, place.long, place.label
+    for candidate in address_candidates(text)[:MAX_ADDRESS_CANDIDATES]:
+        for place in geocoding.search(candidate, limit=1) or ():
+            try:
+                places.check_inside_city(place.lat, place.long)
+            except DomainError:
+                continue
+            return place.lat, place.long, place.label
+    return None
 
 
 def _is_question(subject: str, text: str, has_photos: bool) -> bool:
+    """A question for staff: no photo, and a question mark in the subject, or one near
+    the start of a text that opens like a question (English or Spanish)."""
     if has_photos:
         return False
     first = (text.strip().splitlines() or [""])[0]
@@ -271,9 +277,32 @@ def _triage(message_id, sender, subject, body, notes: list[str]) -> Outcome:
     return Outcome(message_id, "triage", note)
 
 
-def handle_message(message, *, raw_size: int | None = None) -> Outcome:
-    """Turn one e-mail (an imap-tools MailMessage) into a request, comment, contact or
-    triage item, exactly once per Message-ID. Commits."""
+def _ignore(message_id, sender, subject, reason: str) -> Outcome:
+    """Record an automatic message (admins see it) without answering or reading it."""
+    _store(message_id, sender or "(none)", subject, IGNORED, reason, "")
+    db.session.commit()
+    return Outcome(message_id, IGNORED, reason)
+
+
+def automatic_reason(message) -> str | None:
+    """Why ``message`` (headers are enough) must never be answered, or None."""
+    config = current_app.config
+    return mail_loops.automatic_reason(
+        message.headers,
+        (message.from_ or "").strip().lower(),
+        own=mail_loops.own_addresses(config),
+        our_domains=mail.message_id_domains(),
+    )
+
+
+def handle_message(
+    message, *, raw_size: int | None = None, downloaded: bool = True, vocabulary=None
+) -> Outcome:
+    """Turn one e-mail (an imap-tools MailMessage) into a request, comment, contact,
+    triage item or an ignored automatic message, exactly once per Message-ID. Commits.
+
+    ``downloaded=False``: only the headers were fetched (the message is over the size
+    limit); it is recorded for staff without being read."""
     raw_size = raw_size if raw_size is not None else (message.size or 0)
     message_id = _message_id(message, raw_size)
     if db.session.scalars(
@@ -281,7 +310,7 @@ def handle_message(message, *, raw_size: int | None = None) -> Outcome:
     ).first():
         return Outcome(message_id, "duplicate")
     try:
-        return _handle(message, message_id, raw_size)
+        return _handle(message, message_id, raw_size, downloaded, vocabulary)
     except IntegrityError:
         db.session.rollback()
         return Outcome(message_id, "duplicate")
@@ -298,17 +327,22 @@ def handle_message(message, *, raw_size: int | None = None) -> Outcome:
         )
 
 
-def _handle(message, message_id: str, raw_size: int) -> Outcome:
+def _handle(
+    message, message_id: str, raw_size: int, downloaded: bool = True, vocabulary=None
+) -> Outcome:
     sender = (message.from_ or "").strip().lower()
     subject = (message.subject or "").strip()
     notes: list[str] = []
-    if raw_size > MAX_MESSAGE_BYTES:
-        text, text_notes = _text(message)
+    automatic = automatic_reason(message)
+    if automatic:
+        return _ignore(message_id, sender, subject, automatic)
+    if raw_size > MAX_MESSAGE_BYTES or not downloaded:
         notes.append(
             f"The message is {raw_size // (1024 * 1024)} MB, over the "
-            f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MB limit: its attachments were not read."
+            f"{MAX_MESSAGE_BYTES // (1024 * 1024)} MB limit: it was not downloaded; "
+            "read it in the mailbox."
         )
-        return _triage(message_id, sender, subject, text, notes + text_notes)
+        return _triage(message_id, sender, subject, "", notes)
     text, text_notes = _text(message)
     notes += text_notes
     if not sender or "@" not in sender:
@@ -334,40 +368,30 @@ def _handle(message, message_id: str, raw_size: int) -> Outcome:
 
     photo_bytes, processed, photo_notes = _images(message)
     notes += photo_notes
-    words = f"{subject}\n{text}".strip()
+    # A forwarded or replied-to report carries older mail below it: only the sender's
+    # own words tell what and where.
+    own_words = mail_quotes.new_text(text) or text
+    words = f"{subject}\n{own_words}".strip()
     if not words and not photo_bytes:
         notes.append("The message has no text and no photo.")
         return _triage(message_id, sender, subject, text, notes)
-    if _is_question(subject, text, bool(photo_bytes)):
-        contact = contacts.record(
-            channel=Channel.EMAIL,
-            kind=ContactKind.INFORMATION,
-            caller_email=sender,
-            caller_name=(message.from_values.name if message.from_values else None),
-            topic=subject or text[:80],
-            note=text,
-        )
-        _store(
-            message_id,
-            sender,
-            subject,
-            "contact",
-            "A question for staff to answer.",
-            text,
-            contact_id=contact.id,
-        )
-        db.session.commit()
-        return Outcome(message_id, "contact", "question")
-    service = _guess_service(words)
+    choice = mail_service_choice.choose(own_words, subject, vocabulary)
+    service = choice.service
     where = _place(words, processed)
+    if _is_question(subject, own_words, bool(photo_bytes)) and (service is None or where is None):
+        return _question(message, message_id, sender, subject, text)
     if service is None:
-        notes.append("We could not tell what kind of problem it is.")
+        leading = ", ".join(f"{code} {points:g}" for code, points in choice.scores[:3] if points)
+        notes.append(
+            "We could not tell what kind of problem it is"
+            + (f" (closest: {leading})." if leading else ".")
+        )
     if where is None:
         notes.append("No place found (no photo location and no address we could find).")
     if service is None or where is None:
         return _triage(message_id, sender, subject, text, notes)
     lat, long, address = where
-    description = text or subject
+    description = own_words or subject
     try:
         result = requests_domain.submit(
             requests_domain.Submission(
@@ -383,6 +407,7 @@ def _handle(message, message_id: str, raw_size: int) -> Outcome:
                 follow=False,
                 photos=photo_bytes,
                 in_reply_to=message_id,
+                locale=mail_language.detect(words),
             )
         )
     except DomainError as error:
@@ -393,12 +418,37 @@ def _handle(message, message_id: str, raw_size: int) -> Outcome:
     _store(message_id, sender, subject, "request", " ".join(notes), text, request_id=request.id)
     db.session.commit()
     # The auto-reply (number and tracking link) was queued with the request itself
-    # (``mail.queue_confirmation``) and is sent, with retries, by the mail worker.
+    # (``mail.queue_confirmation``) in the request's language, and is sent, with
+    # retries, by the mail worker.
     return Outcome(message_id, "request", " ".join(notes), request)
 
 
+def _question(message, message_id, sender, subject, text) -> Outcome:
+    contact = contacts.record(
+        channel=Channel.EMAIL,
+        kind=ContactKind.INFORMATION,
+        caller_email=sender,
+        caller_name=(message.from_values.name if message.from_values else None),
+        topic=subject or text[:80],
+        note=text,
+    )
+    _store(
+        message_id,
+        sender,
+        subject,
+        "contact",
+        "A question for staff to answer.",
+        text,
+        contact_id=contact.id,
+    )
+    db.session.commit()
+    return Outcome(message_id, "contact", "question")
+
+
 def _comment(target, message_id, sender, subject, text, notes) -> Outcome:
-    body = _strip_quoted(text)
+    """The resident's reply on their request: only their new words are published, with
+    any e-mail address or tokenised link hidden (the whole message stays for staff)."""
+    body = mail_quotes.public_reply(text)
     if not body:
         notes.append("The reply had no new text.")
         return _triage(message_id, sender, subject, text, notes)
@@ -424,16 +474,6 @@ def _comment(target, message_id, sender, subject, text, notes) -> Outcome:
     )
     db.session.commit()
     return Outcome(message_id, "comment", " ".join(notes), target)
-
-
-def _strip_quoted(text: str) -> str:
-    """The new part of a reply: lines before the quote ("> …" or "On … wrote:")."""
-    kept = []
-    for line in text.splitlines():
-        if line.startswith(">") or re.match(r"^On .+wrote:\s*$", line):
-            break
-        kept.append(line)
-    return "\n".join(kept).strip()
 
 
 # --- the mailbox -------------------------------------------------------------------
@@ -465,9 +505,26 @@ def poll(config=None) -> PollResult:
             config.get("IMAP_PASSWORD") or "",
             initial_folder=config.get("IMAP_FOLDER") or "INBOX",
         ) as box:
-            for message in box.fetch(AND(seen=False), mark_seen=False, bulk=False):
-                result.outcomes.append(handle_message(message, raw_size=message.size_rfc822))
-                box.flag([message.uid], MailMessageFlags.SEEN, True)
+            vocabulary = None  # the services' words, built once per poll when needed
+            # Headers and the server's size first (IMAP RFC822.SIZE): automatic mail and
+            # messages over the limit are decided without downloading their bodies.
+            for head in box.fetch(AND(seen=False), mark_seen=False, bulk=False, headers_only=True):
+                size = head.size_rfc822
+                if size > MAX_MESSAGE_BYTES or _known(head, size) or automatic_reason(head):
+                    outcome = handle_message(head, raw_size=size, downloaded=False)
+                else:
+                    whole = next(
+                        iter(box.fetch(AND(uid=head.uid), mark_seen=False, bulk=False)), None
+                    )
+                    if vocabulary is None:
+                        vocabulary = mail_service_choice.vocabulary()
+                    outcome = (
+                        handle_message(whole, raw_size=size, vocabulary=vocabulary)
+                        if whole is not None
+                        else handle_message(head, raw_size=size, downloaded=False)
+                    )
+                result.outcomes.append(outcome)
+                box.flag([head.uid], MailMessageFlags.SEEN, True)
     except Exception as error:  # noqa: BLE001 - any outage: record it and retry next poll
         db.session.rollback()
         state = _poll_state()
@@ -483,9 +540,33 @@ def poll(config=None) -> PollResult:
     return result
 
 
+def _known(message, size: int) -> bool:
+    """Whether this Message-ID was handled before (no need to download it again)."""
+    message_id = _message_id(message, size)
+    return (
+        db.session.scalars(
+            select(InboundMail.id).where(InboundMail.message_id == message_id)
+        ).first()
+        is not None
+    )
+
+
 def status() -> MailboxPoll | None:
     """The intake's last poll, for the admin page."""
     return db.session.get(MailboxPoll, 1)
+
+
+def ignored_recently(limit: int = 50) -> list[InboundMail]:
+    """Automatic messages recorded and not answered (out-of-office, bounces, lists, our
+    own mail), newest first, for the admin page."""
+    return list(
+        db.session.scalars(
+            select(InboundMail)
+            .where(InboundMail.outcome == IGNORED)
+            .order_by(InboundMail.received_at.desc(), InboundMail.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def waiting_for_triage(limit: int = 100) -> list[InboundMail]:

@@ -96,6 +96,9 @@ class Submission:
     # The resident's own Message-ID when the report came by e-mail: the confirmation
     # is then the auto-reply to it.
     in_reply_to: str | None = None
+    # The language the report was written in, when the door knows it (an e-mail's):
+    # every message about the request is written in it.
+    locale: str | None = None
 
 
 @dataclass
@@ -357,6 +360,7 @@ def submit(sub: Submission) -> SubmitResult:
             places.neighborhood_for(float(sub.lat), float(sub.long)) if located else None
         ),
         device_captured_at=sub.device_captured_at,
+        locale=sub.locale,
         received_at=now,
         updated_at=now,
         expected_at=expected_datetime(service, now),

@@ -38,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
+from webapp.domain.notifications import mail_loops
 from webapp.domain.errors import DomainError
 from webapp.domain.input_rules import normalise_address
 from webapp.domain.notifications import notify
@@ -217,6 +218,8 @@ def on_request_event(
         return None
     if not address or not wants or blocked_reason(address, request.id):
         return None
+    if address.lower() in mail_loops.own_addresses(current_app.config):
+        return None  # never mail ourselves: the intake would read it back (a mail loop)
     # Written in the reporter's language (their account's, their phone's, or the one
     # they reported in), never in the language of the staff member who caused it.
     locale = reporter_locale(request)
