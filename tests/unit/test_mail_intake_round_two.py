@@ -18,12 +18,11 @@ from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from tests.unit.test_mail_intake import imap, mail, smtp  # noqa: F401 - shared fixtures
 from webapp.domain.geo import geocoding
-from webapp.domain.intake import mail_intake
-from webapp.domain.intake import mail_quotes
+from webapp.domain.intake import mail_intake, mail_quotes
 from webapp.domain.notifications import mail as outgoing_mail
-from webapp.plumbing.extensions import db
 from webapp.i18n import reporter_locale
 from webapp.models import InboundMail, NotificationOutbox, RequestEvent, ServiceRequest
+from webapp.plumbing.extensions import db
 from webapp.seed import chattanooga_es
 from webapp.seed.answers import seed_answers
 from webapp.seed.demo import seed_geography, seed_services

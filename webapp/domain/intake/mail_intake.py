@@ -37,14 +37,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain.intake import mail_language, mail_quotes, mail_service_choice
-from webapp.domain.notifications import mail_loops
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import geocoding, places
-from webapp.domain.intake import contacts
+from webapp.domain.intake import contacts, mail_language, mail_quotes, mail_service_choice
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import mail, mail_loops
 from webapp.models import (
     Channel,
     ContactKind,

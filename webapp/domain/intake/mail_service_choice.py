@@ -33,8 +33,8 @@ import snowballstemmer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from webapp.plumbing.extensions import db
 from webapp.models import Answer, Service
+from webapp.plumbing.extensions import db
 
 MIN_SCORE = 2.0
 MIN_LEAD = 1.0

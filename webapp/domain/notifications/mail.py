@@ -38,10 +38,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
-from webapp.domain.notifications import mail_loops
 from webapp.domain.errors import DomainError
 from webapp.domain.input_rules import normalise_address
-from webapp.domain.notifications import notify
+from webapp.domain.notifications import mail_loops, notify
 from webapp.domain.notifications.push import backoff_seconds, claim_due
 from webapp.domain.people import links
 from webapp.i18n import reporter_locale
