@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app, has_request_context
@@ -155,6 +157,27 @@ def _is_requesters(follow: Follow, request) -> bool:
     )
 
 
+_FROM_CRM: contextvars.ContextVar[bool] = contextvars.ContextVar("from_crm", default=False)
+
+
+@contextlib.contextmanager
+def from_crm():
+    """Changes made inside this block came from the city's CRM."""
+    token = _FROM_CRM.set(True)
+    try:
+        yield
+    finally:
+        _FROM_CRM.reset(token)
+
+
+def _crm_mails_instead(event: RequestEvent) -> bool:
+    """A change that came from the city's CRM is mailed by the CRM itself when the
+    city says so (``FORWARD_CRM_NOTIFIES_RESIDENTS``): one set of e-mails, not two."""
+    return bool(current_app.config.get("FORWARD_CRM_NOTIFIES_RESIDENTS")) and (
+        _FROM_CRM.get() or (event.data or {}).get("source") == "crm"
+    )
+
+
 def on_event(event: RequestEvent) -> int:
     """Queue push messages for everyone following the event's request; returns how many.
 
@@ -170,7 +193,10 @@ def on_event(event: RequestEvent) -> int:
         return 0
     request = event.request
     device = request.device
-    mail.on_request_event(event, kind, wants=wants(device.notify_prefs if device else None, kind))
+    if not _crm_mails_instead(event):
+        mail.on_request_event(
+            event, kind, wants=wants(device.notify_prefs if device else None, kind)
+        )
     navigate = f"/requests/{request.public_id}"
     payloads: dict[str | None, dict] = {}
     queued = 0
