@@ -37,6 +37,7 @@ Responses are read as GeoReport v2 XML, the format every Open311 server offers.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime, timedelta
 from xml.etree import ElementTree
@@ -772,9 +773,10 @@ def _fallback_updates(target: ForwardTarget, timeout: float) -> list[updates.Rem
             if not status or (status.lower() == "open" and not notes):
                 continue
             when = item.findtext("updated_datetime") or ""
+            said = hashlib.sha256(notes.encode()).hexdigest()[:16]
             found.append(
                 updates.RemoteUpdate(
-                    update_id=f"status:{item.findtext('service_request_id')}:{status}:{when}",
+                    update_id=f"status:{item.findtext('service_request_id')}:{status}:{said}",
                     service_request_id=item.findtext("service_request_id"),
                     status=status,
                     updated_datetime=when,
