@@ -310,7 +310,7 @@ class FakeCrm:
                 f"<request><service_request_id>{i}</service_request_id>"
                 f"<status>{'closed' if i in self.closed else 'open'}</status>"
                 + ("<status_notes>Done by the night crew</status_notes>" if i in self.closed else "")
-                + 
+                +
                 f"<updated_datetime>{now}</updated_datetime></request>"
                 for i in ids
             )

@@ -10,17 +10,11 @@ from datetime import timedelta
 
 import pytest
 from itsdangerous import TimestampSigner
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from tests import factories
-from tests.api.test_forwarding import (  # noqa: F401 - fixtures
-    CRM_JURISDICTION,
-    FakeCrm,
-    _followed_request,
-    _target,
-    crm,
-    here,
-)
+from tests.api import test_forwarding as shared
+from tests.api.test_forwarding import CRM_JURISDICTION, FakeCrm, _followed_request, _target
 from tests.api.test_open311 import jpeg_bytes
 from tests.fakes import serve
 from tests.fakes.georeport import StrictGeoReport
@@ -37,6 +31,9 @@ from webapp.models import (
     Status,
     utcnow,
 )
+
+here = shared.here
+crm = shared.crm
 
 
 class Clock:
