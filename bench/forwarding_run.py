@@ -35,6 +35,7 @@ shown to staff.
 from __future__ import annotations
 
 import argparse
+import html
 import logging
 import os
 import sys
@@ -434,10 +435,12 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
             client.post("/auth/sign-in", data={"email": staff.email, "password": factories.PASSWORD})
             for item in failed:
                 public_id = item.forwarding.request.public_id
-                page = client.get(f"/staff/requests/{public_id}").get_data(as_text=True)
+                page = html.unescape(client.get(f"/staff/requests/{public_id}").get_data(as_text=True))
                 counts.staff_failures_shown += bool(item.last_error and item.last_error in page)
             for row in unsent:
-                page = client.get(f"/staff/requests/{row.request.public_id}").get_data(as_text=True)
+                page = html.unescape(
+                    client.get(f"/staff/requests/{row.request.public_id}").get_data(as_text=True)
+                )
                 counts.staff_failures_shown += bool(row.last_error and row.last_error in page)
     finally:
         ours.stop()

@@ -91,6 +91,10 @@ class Unreachable(Exception):
 class Refused(Exception):
     """The CRM answered that it will not take this (a 4xx): retrying will not help."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 def target_for(request: ServiceRequest) -> ForwardTarget | None:
     """The active target of the request's service, else of its department."""
@@ -262,7 +266,8 @@ def _call(method: str, url: str, *, timeout: float, **kwargs) -> http.Response:
                 "The city's CRM refused it (HTTP %(status)s): %(reason)s",
                 status=response.status_code,
                 reason=_error_text(response.content),
-            )
+            ),
+            status=response.status_code,
         )
     return response
 
@@ -620,7 +625,7 @@ def _send_update(item: ForwardedUpdate) -> str:
 
 def _no_updates_extension(refusal: Refused) -> bool:
     """A 404 or 405 on ``servicerequestupdates``: the CRM does not offer it."""
-    return "HTTP 404" in str(refusal) or "HTTP 405" in str(refusal) or "HTTP 501" in str(refusal)
+    return refusal.status in (404, 405)
 
 
 def _keep_id(item: ForwardedUpdate, found: str) -> None:
