@@ -325,6 +325,9 @@ def apply_remote_update(
     data = {"source": "crm", "remote_status": update.status or ""}
     if update.external_status_code:
         data["external_status_code"] = update.external_status_code[:60]
+    media_url = (update.media_url or "").strip()
+    if media_url.startswith(("http://", "https://")) and len(media_url) <= 1000:
+        data["media_url"] = media_url  # the CRM's photo, kept as a reference
     older = remote_since is not None and when < remote_since
     event = None
     with notify.from_crm():
