@@ -482,3 +482,26 @@ def test_a_request_without_coordinates_goes_as_a_strict_crm_accepts_it(here, str
         assert (remote.lat, remote.long) == ("35.045600", "-85.309700")
         assert remote.description.startswith("Not pinpointed: the point is the city centre")
         assert "Under the Market St bridge" in remote.description
+
+
+def test_an_update_from_the_crm_keeps_its_photo_link_and_its_own_time(app):
+    """Applied by the CRM's clock (``remote_since``), its ``media_url`` kept as a reference."""
+    from webapp.domain import updates
+
+    factories.gen_city()
+    item = factories.gen_request("graffiti")
+    seen = utcnow() - timedelta(minutes=10)
+    closing = updates.RemoteUpdate(
+        update_id="u1", service_request_id="X-1", status="closed",
+        updated_datetime=(seen - timedelta(minutes=1)).isoformat(), description="Old words",
+        media_url="https://crm.example.gov/photos/1.jpg",
+    )
+    event = updates.apply_remote_update(item, closing, source_key="fwd1", remote_since=seen)
+    assert event.kind == EventKind.PUBLIC_NOTE and item.status == "open"
+    assert event.data["media_url"] == "https://crm.example.gov/photos/1.jpg"
+    later = updates.RemoteUpdate(
+        update_id="u2", service_request_id="X-1", status="closed",
+        updated_datetime=(seen + timedelta(seconds=1)).isoformat(), description="Done",
+    )
+    assert updates.apply_remote_update(item, later, source_key="fwd1", remote_since=seen)
+    assert item.status == "closed"
