@@ -38,6 +38,7 @@ import argparse
 import html
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -445,6 +446,12 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
     finally:
         ours.stop()
         crm.stop()
+        for app in (here, getattr(crm, "app", None)):
+            if app is not None:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
     return counts
 
 
