@@ -424,8 +424,8 @@ def _post_request(
     marker: str,
     since: datetime,
     looking: bool,
-) -> tuple[str | None, str | None, bool]:
-    """POST a request once; returns (id, token, lookup still needed).
+) -> tuple[str | None, str | None]:
+    """POST a request once; returns (its id, its token), either may be None.
 
     ``looking``: an earlier try may have arrived, so look first. On an answer that
     may have been lost, Unreachable is raised with ``maybe_arrived``."""
@@ -433,7 +433,7 @@ def _post_request(
     if looking:
         found = find_at_crm(target, service_code, marker, since)
         if found:
-            return found, None, False
+            return found, None
     response = _call(
         "POST",
         _endpoint(target, "requests.xml"),
@@ -442,17 +442,19 @@ def _post_request(
         headers={"Idempotency-Key": key},
     )
     found, token = _answered_ids(response.content)
-    return found, token, False
+    return found, token
 
 
 def _send(row: Forwarding) -> None:
+    """One attempt at getting the request to the CRM: its id by the token it gave,
+    else (after looking first when an earlier answer may have been lost) a POST."""
     if row.token and not row.external_id:
         row.external_id = _by_token(row.target, row.token)
         if row.external_id is None:
             raise Unreachable(_("The city's CRM has not made the request yet."), maybe_arrived=False)
         return
     try:
-        found, token, _looking = _post_request(
+        found, token = _post_request(
             row.target,
             _payload(row.request, row.target),
             key=row.idempotency_key,
@@ -577,7 +579,7 @@ def _reopen_as_new_request(item: ForwardedUpdate) -> str:
     )
     suffix = f"/r{event.id}"
     looking = item.attempts > 1 and (item.last_error or "") != ""
-    found, token, _looking = _post_request(
+    found, token = _post_request(
         row.target,
         _payload(row.request, row.target, description=text, suffix=suffix),
         key=f"{row.idempotency_key[:30]}-r{event.id}"[:60],
