@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -766,6 +767,12 @@ class Forwarding(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The CRM's own updated_datetime last applied (never compared with our clock).
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A CRM that makes requests later answers with a token to look the id up by.
+    token: Mapped[str | None] = mapped_column(String(120))
+    # An attempt may have reached the CRM without an answer: look before sending again.
+    lookup_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     request: Mapped[ServiceRequest] = relationship()
     target: Mapped[ForwardTarget] = relationship()

@@ -176,7 +176,7 @@ def test_a_request_travels_to_the_crm_once_and_its_closure_comes_back(here, crm)
     assert forwarding.send_due() == 0
     remote = crm.requests()
     assert len(remote) == 1
-    assert remote[0].description == "Tag on the bridge pier"
+    assert remote[0].description == f"Tag on the bridge pier\n\nCivic311 ref. {item.public_id}"
     assert remote[0].channel == "open311" and remote[0].contact_email == "resident@example.net"
     db.session.refresh(row)
     assert (row.state, row.external_id) == (ForwardState.SENT, remote[0].public_id)
@@ -232,6 +232,9 @@ def test_a_request_the_crm_made_before_timing_out_is_not_made_twice(here, crm):
 
 
 def test_a_landmark_only_request_is_sent_as_not_pinpointed(here, crm):
+    """A CRM that knows FixMyStreet's ``#NOTPINPOINTED#`` (a Civic311 does) gets it when
+    the city chooses that strategy."""
+    here.config["FORWARD_NOT_PINPOINTED"] = "fixmystreet"
     city = factories.gen_city()
     _target(crm.endpoint, city["department"], key=crm.key)
     result = rules.submit(
@@ -309,7 +312,8 @@ class FakeCrm:
             items = "".join(
                 f"<request><service_request_id>{i}</service_request_id>"
                 f"<status>{'closed' if i in self.closed else 'open'}</status>"
-                f"<status_notes>Done by the night crew</status_notes>"
+                + ("<status_notes>Done by the night crew</status_notes>" if i in self.closed else "")
+                +
                 f"<updated_datetime>{now}</updated_datetime></request>"
                 for i in ids
             )

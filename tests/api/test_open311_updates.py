@@ -334,6 +334,22 @@ def test_a_comment_that_may_not_reopen_is_a_note(client, city, api_key, fields, 
     assert event.kind == EventKind.PUBLIC_NOTE
 
 
+def test_the_key_that_reported_without_an_email_reopens_for_that_resident(client, city, api_key):
+    """The resident gave the reporting app no e-mail: that app's key is the only one that
+    speaks for them, so its OPEN reopens (a city CRM forwarded to gets the reopening)."""
+    item = _closed(api_key, requester_email=None)
+    response = post_update(client, api_key, item.public_id, email=None)
+    assert response.status_code == 201
+    db.session.refresh(item)
+    assert item.detailed_status == Status.ACKNOWLEDGED and item.reopened
+    other, _record = api_keys.issue("Another app")
+    db.session.commit()
+    someone_elses = _closed(other, requester_email=None)
+    _assert_only_a_note(
+        someone_elses, post_update(client, api_key, someone_elses.public_id, update_id="8803")
+    )
+
+
 def _assert_only_a_note(item, response):
     assert response.status_code == 201
     db.session.refresh(item)

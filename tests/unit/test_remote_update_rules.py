@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -70,16 +70,38 @@ def test_an_update_already_seen_is_skipped(item):
     assert len([e for e in _events(item) if e.external_id]) == 1
 
 
-def test_an_update_older_than_the_last_change_adds_its_words_but_not_its_status(item):
+def test_an_update_older_than_the_crms_last_update_adds_its_words_but_not_its_status(item):
+    """Older is decided on the CRM's clock: the time of the CRM's last update applied."""
     staff = factories.gen_user("staff")
     rules.transition(item, "in_progress", staff, note="Started")
     db.session.commit()
+    last_seen = utcnow() - timedelta(minutes=10)
     old = (utcnow() - timedelta(minutes=30)).isoformat(timespec="seconds")
     event = updates.apply_remote_update(
-        item, _update(status="FIXED", updated_datetime=old, description="Old news"), source_key="t"
+        item,
+        _update(status="FIXED", updated_datetime=old, description="Old news"),
+        source_key="t",
+        remote_since=last_seen,
     )
     assert event.kind == EventKind.PUBLIC_NOTE and event.note == "Old news"
     assert item.detailed_status == Status.IN_PROGRESS
+
+
+def test_an_update_made_before_our_own_last_change_still_moves_the_request(item):
+    """Our clock says nothing about the CRM's: a closure stamped (by the CRM) before we
+    applied its acknowledgement is still the newest thing the CRM said."""
+    ack = (utcnow() - timedelta(minutes=3)).isoformat(timespec="seconds")
+    closed = (utcnow() - timedelta(minutes=2)).isoformat(timespec="seconds")
+    updates.apply_remote_update(
+        item, _update(update_id="a", status="acknowledged", updated_datetime=ack), source_key="t"
+    )
+    event = updates.apply_remote_update(
+        item,
+        _update(update_id="b", status="closed", updated_datetime=closed, description="Done"),
+        source_key="t",
+        remote_since=datetime.fromisoformat(ack),
+    )
+    assert event.kind == EventKind.STATUS_CHANGED and item.status == "closed"
 
 
 def test_a_closed_request_is_not_moved_between_closed_outcomes(item):

@@ -138,6 +138,7 @@ def workbench(public_id: str):
         .where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active.is_(True))
         .order_by(User.display_name)
     ).all()
+    forwarded = forwarding.for_request(req)
     return render_template(
         "staff/workbench.html",
         req=req,
@@ -150,7 +151,8 @@ def workbench(public_id: str):
         Status=Status,
         is_overdue=queue.is_overdue(req),
         rating=requests_domain.survey_rating(req),
-        forwarding=forwarding.for_request(req),
+        forwarding=forwarded,
+        forwarded_updates=forwarding.updates_of(forwarded) if forwarded else [],
         **_choices(),
     )
 

@@ -235,11 +235,19 @@ def on_change(entry: RequestEvent) -> NotificationOutbox | None:
     hear of it and the resident chose this kind of update (a closure always). The
     e-mail channel hears of every entry through ``events.RequestChanged``."""
     kind = notify.audience_kind(entry)
-    if kind is None:
+    if kind is None or _crm_mails_instead(entry):
         return None
     device = entry.request.device
     return on_request_event(
         entry, kind, wants=notify.wants(device.notify_prefs if device else None, kind)
+    )
+
+
+def _crm_mails_instead(entry: RequestEvent) -> bool:
+    """A change that came from the city's CRM is mailed by the CRM itself when the
+    city says so (``FORWARD_CRM_NOTIFIES_RESIDENTS``): one set of e-mails, not two."""
+    return bool(current_app.config.get("FORWARD_CRM_NOTIFIES_RESIDENTS")) and (
+        (entry.data or {}).get("source") == "crm"
     )
 
 

@@ -12,15 +12,16 @@ idempotent on the sender's ``update_id`` (kept as the event's ``external_id``).
 The acceptance rules for incoming updates follow the ones FixMyStreet applies when
 it pulls updates (``Open311::GetServiceRequestUpdates``): an update without an id,
 a request id or a readable time is skipped; one outside the asked window is
-skipped; one already seen is skipped; an update older than the request's last
-change adds its text but does not move the status; moving between two closed
+skipped; one already seen is skipped; an update older than the CRM's last update
+applied (its own clock, kept per forwarded request) adds its text but does not move
+the status; moving between two closed
 outcomes is not done; an update with no text and no status change is not shown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -171,13 +172,16 @@ def _speaks_as_requester(
     A key holder cannot prove who its user is, so it never acts as a resident's account
     (the rule that keeps key holders from linking requests to accounts). It may only
     speak again for the person it reported for: the request came in with this very key,
-    and the e-mail given is the contact e-mail that key stored on it.
+    and the e-mail given is the contact e-mail that key stored on it. When that key
+    stored no e-mail (the resident gave none), the key is the only one that speaks for
+    that resident, so the key alone is enough.
     """
-    if not email or api_key_id is None or request.api_key_id != api_key_id:
+    if api_key_id is None or request.api_key_id != api_key_id:
         return False
-    wanted = email.strip().lower()
     stored = (request.contact_email or "").strip().lower()
-    return bool(stored) and wanted == stored
+    if not stored:
+        return True
+    return bool(email) and email.strip().lower() == stored
 
 
 def accept_comment(
@@ -292,11 +296,6 @@ def parse_time(raw: str | None) -> datetime | None:
     return value if value.tzinfo is not None else None
 
 
-def _last_status_change(request: ServiceRequest) -> datetime | None:
-    changes = [e.created_at for e in request.events if e.to_status is not None]
-    return max(changes) if changes else None
-
-
 def apply_remote_update(
     request: ServiceRequest,
     update: RemoteUpdate,
@@ -304,10 +303,15 @@ def apply_remote_update(
     source_key: str,
     window: tuple[datetime, datetime] | None = None,
     referred_to: str = "",
+    remote_since: datetime | None = None,
 ) -> RequestEvent | None:
     """Apply one update from the city's CRM to a forwarded request, by FixMyStreet's
     acceptance rules (see the module docstring). Returns the new timeline entry, or
-    None when the update was skipped. The caller commits."""
+    None when the update was skipped. The caller commits.
+
+    ``remote_since`` is the CRM's own time of the last update applied to this request:
+    an update older than it adds its words but does not move the status. It is never
+    compared with our clock (when we applied something says nothing about the CRM's)."""
     if not update.update_id or not update.service_request_id:
         return None
     when = parse_time(update.updated_datetime)
@@ -323,11 +327,15 @@ def apply_remote_update(
     data = {"source": "crm", "remote_status": update.status or ""}
     if update.external_status_code:
         data["external_status_code"] = update.external_status_code[:60]
-    last = _last_status_change(request)
-    older = last is not None and when < last - timedelta(seconds=1)
+    media_url = (update.media_url or "").strip()
+    if media_url.startswith(("http://", "https://")) and len(media_url) <= 1000:
+        data["media_url"] = media_url  # the CRM's photo, kept as a reference
+    older = remote_since is not None and when < remote_since
     event = None
     if wanted is not None and not older:
-        event = _move(request, _finer(wanted, update.external_status_code), text, data, referred_to)
+        event = _move(
+            request, _finer(wanted, update.external_status_code), text, data, referred_to
+        )
     if event is None:
         if not text:
             return None
