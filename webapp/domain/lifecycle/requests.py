@@ -491,11 +491,14 @@ def transition(
     resolution: str | None = None,
     referred_to: str | None = None,
     duplicate_of: ServiceRequest | None = None,
+    origin: dict | None = None,
 ) -> RequestEvent:
     """Move a request along the workflow; refuse moves the workflow does not allow.
 
     Closing needs a resolution and a public note; ``duplicate`` needs the surviving
-    request and ``referred`` needs where it was referred to.
+    request and ``referred`` needs where it was referred to. ``origin`` is recorded on
+    the timeline entry before it is published (a change from the city's CRM says so,
+    and the channels that listen can tell).
     """
     try:
         target = Status(to_status)
@@ -517,7 +520,13 @@ def transition(
         kind = EventKind.ACKNOWLEDGED if target == Status.ACKNOWLEDGED else EventKind.STATUS_CHANGED
         clean = (note or "").strip() or None
         return _record(
-            request, kind, actor=actor, from_status=current, to_status=target, note=clean
+            request,
+            kind,
+            actor=actor,
+            from_status=current,
+            to_status=target,
+            note=clean,
+            data=dict(origin or {}),
         )
 
     clean_note = _require_note(note, "close it")
@@ -527,7 +536,7 @@ def transition(
         raise DomainError(
             _("Please choose how the request was resolved."), field="resolution"
         ) from None
-    data: dict[str, Any] = {"resolution": outcome.value}
+    data: dict[str, Any] = {**(origin or {}), "resolution": outcome.value}
     if outcome == Resolution.DUPLICATE:
         if duplicate_of is None or duplicate_of.id == request.id:
             raise DomainError(

@@ -393,8 +393,8 @@ def _move(
             note=note,
             resolution=wanted.resolution,
             referred_to=referred_to or _("the city's other services"),
+            origin=data,
         )
-        event.data = {**(event.data or {}), **data}
         return event
     if wanted.reopen and not request.is_closed:
         return None
@@ -422,6 +422,6 @@ def _move(
         or wanted.status not in requests_domain.ALLOWED_TRANSITIONS[current]
     ):
         return None
-    event = requests_domain.transition(request, wanted.status, None, note=text or None)
-    event.data = {**(event.data or {}), **data}
-    return event
+    return requests_domain.transition(
+        request, wanted.status, None, note=text or None, origin=data
+    )
