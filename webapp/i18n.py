@@ -88,7 +88,9 @@ def chosen_by_headers() -> bool:
     A shared cache keys a response on ``Vary: Accept-Language``; a language chosen by a
     cookie or a device is invisible to it, so such a response must stay private.
     """
-    asked = normalise(request.args.get("locale")) if request.path.startswith(API_PREFIXES) else None
+    asked = (
+        normalise(request.args.get("locale")) if request.path.startswith(API_PREFIXES) else None
+    )
     by_headers = asked or browser_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]
     return str(get_locale()) == by_headers
 

@@ -536,18 +536,9 @@ def _target_form(item=None):
 
 
 def _target_values(form) -> dict:
-    return {
-        name: getattr(form, name).data
-        for name in (
-            "name",
-            "department_id",
-            "service_id",
-            "endpoint",
-            "jurisdiction_id",
-            "api_key",
-            "active",
-        )
-    }
+    return {name: getattr(form, name).data for name in (
+        "name", "department_id", "service_id", "endpoint", "jurisdiction_id", "api_key", "active"
+    )}
 
 
 @bp.route("/forwarding", methods=["GET", "POST"])

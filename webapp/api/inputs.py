@@ -127,7 +127,9 @@ class RequestListQuery(MapFilterQuery):
 class ClusterQuery(MapFilterQuery):
     """GET /requests/clusters: the map filters and the zoom level the grid is sized for."""
 
-    zoom: WholeNumber(0, MAX_ZOOM, description="Map zoom level, 0..22 (default 13)") = DEFAULT_ZOOM
+    zoom: WholeNumber(0, MAX_ZOOM, description="Map zoom level, 0..22 (default 13)") = (
+        DEFAULT_ZOOM
+    )
 
     BLANK_IS_ABSENT = (*MapFilterQuery.BLANK_IS_ABSENT, "zoom")
 

@@ -112,9 +112,8 @@ def list_requests_response(query: RequestListQuery) -> Response:
     try:
         found = mapread.page(filters, page_size=page_size, page_number=page_number, after=after)
     except mapread.BadCursor:
-        raise DomainError(
-            _("after is not a cursor this server gave."), status=400, field="after"
-        ) from None
+        raise DomainError(_("after is not a cursor this server gave."), status=400,
+                          field="after") from None
     serializer = RowSerializer()
     data = [serializer.row(row, found.photos.get(row.id, ())) for row in found.rows]
     meta = {

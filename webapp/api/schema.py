@@ -48,7 +48,9 @@ class Input(BaseModel):
         return {
             name: value
             for name, value in data.items()
-            if not (name in cls.BLANK_IS_ABSENT and isinstance(value, str) and value.strip() == "")
+            if not (
+                name in cls.BLANK_IS_ABSENT and isinstance(value, str) and value.strip() == ""
+            )
         }
 
 

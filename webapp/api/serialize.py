@@ -132,9 +132,8 @@ class RowSerializer:
         body = dict(zip(ROW_KEYS, row, strict=True))
         del body["_row_id"]
         head, tail = self._request_url
-        body["status_label"] = self._label(
-            body["detailed_status"], body["resolution"], body["reopened"]
-        )
+        body["status_label"] = self._label(body["detailed_status"], body["resolution"],
+                                           body["reopened"])
         body["url"] = f"{head}{body['id']}{tail}"
         if self._names:
             body["service_name"] = self._names.get(body["service_code"], body["service_name"])

@@ -371,7 +371,9 @@ def create_request(fmt: str):
         api_key=key,
         photos=photos,
         landmark=None if lat is not None else _described_place(address),
-        client_uuid=(requests_domain.normalise_client_uuid(idempotency) if idempotency else None),
+        client_uuid=(
+            requests_domain.normalise_client_uuid(idempotency) if idempotency else None
+        ),
     )
     result = requests_domain.submit(submission)
     created = result.request

@@ -20,6 +20,7 @@ NAMING_CONVENTION = {
 }
 
 
+
 class SignedInSessionProtection(LoginManager):
     """Flask-Login with "strong" session protection applied to signed-in sessions only.
 

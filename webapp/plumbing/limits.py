@@ -51,7 +51,7 @@ def failed_sign_in(response) -> bool:
 
 
 def follow_limit() -> str:
-    """ "Me too" follows per address."""
+    """"Me too" follows per address."""
     return current_app.config["RATELIMIT_FOLLOW"]
 
 

@@ -197,10 +197,7 @@ def photo(key: str):
         except FileNotFoundError:
             abort(404)
     response = send_file(
-        source,
-        mimetype="image/jpeg",
-        max_age=PHOTO_CACHE_SECONDS,
-        conditional=True,
+        source, mimetype="image/jpeg", max_age=PHOTO_CACHE_SECONDS, conditional=True,
         etag=key.rsplit("/", 1)[-1],
     )
     response.headers["Cache-Control"] = f"public, max-age={PHOTO_CACHE_SECONDS}, immutable"

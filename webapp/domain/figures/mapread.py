@@ -92,7 +92,9 @@ def conditions(filters: MapFilters) -> list:
 
 
 def _status_column(status: str):
-    return ServiceRequest.status if status in ("open", "closed") else ServiceRequest.detailed_status
+    return (
+        ServiceRequest.status if status in ("open", "closed") else ServiceRequest.detailed_status
+    )
 
 
 def _shape(filters: MapFilters) -> tuple:
@@ -164,7 +166,7 @@ def w3c_column(column, name: str):
     databases) spares the page a datetime parse and an ``isoformat`` per value.
     """
     if db.session.get_bind().dialect.name == "postgresql":
-        text = func.to_char(column, literal_column('\'YYYY-MM-DD"T"HH24:MI:SS"+00:00"\''))
+        text = func.to_char(column, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"))
     else:
         text = func.strftime("%Y-%m-%dT%H:%M:%S+00:00", column)
     return type_coerce(text, String).label(name)
@@ -248,12 +250,9 @@ def capped_count(filters: MapFilters, cap: int | None = None) -> tuple[int, bool
         return select(func.count()).select_from(limited)
 
     statement = _statement("count", shape, build)
-    found = (
-        db.session.connection()
-        .execute(statement, {**_parameters(filters), "cap_plus_one": cap + 1})
-        .scalar()
-        or 0
-    )
+    found = db.session.connection().execute(
+        statement, {**_parameters(filters), "cap_plus_one": cap + 1}
+    ).scalar() or 0
     return (cap, False) if found > cap else (found, True)
 
 
@@ -434,7 +433,8 @@ def _rollup_rows(filters: MapFilters, zoom: int) -> list:
         .limit(MAX_CLUSTERS)
     ).all()
     return [
-        (int(row.n), row.sum_lat / row.n, row.sum_long / row.n, int(row.sum_id)) for row in found
+        (int(row.n), row.sum_lat / row.n, row.sum_long / row.n, int(row.sum_id))
+        for row in found
     ]
 
 

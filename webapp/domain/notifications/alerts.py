@@ -88,9 +88,7 @@ def create(
     db.session.add(alert)
     db.session.flush()
     token = links.make(links.ALERT, a=alert.id, e=clean.lower())
-    render_in_locale(
-        alert.locale, lambda: _queue_confirmation(alert, f"{base_url}/e/alert/{token}")
-    )
+    render_in_locale(alert.locale, lambda: _queue_confirmation(alert, f"{base_url}/e/alert/{token}"))
     return alert
 
 

@@ -481,7 +481,9 @@ def deliver_due(
             if message.subscription_id is None or _endpoint_refused(message):
                 deliver_one(message, sender)
                 db.session.commit()
-        live = [m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)]
+        live = [
+            m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)
+        ]
         if concurrency <= 1:
             attempts = ((m, send(m, sender)) for m in live)
         else:

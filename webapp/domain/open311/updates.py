@@ -164,9 +164,7 @@ class Comment:
     media_urls: list[dict] = field(default_factory=list)
 
 
-def _speaks_as_requester(
-    request: ServiceRequest, email: str | None, api_key_id: int | None
-) -> bool:
+def _speaks_as_requester(request: ServiceRequest, email: str | None, api_key_id: int | None) -> bool:
     """True when an Open311 client may act as the request's requester.
 
     A key holder cannot prove who its user is, so it never acts as a resident's account
@@ -417,10 +415,7 @@ def _move(
             note=text or _("The city opened this request again."),
             data=data,
         )
-    if (
-        wanted.status == current
-        or wanted.status not in requests_domain.ALLOWED_TRANSITIONS[current]
-    ):
+    if wanted.status == current or wanted.status not in requests_domain.ALLOWED_TRANSITIONS[current]:
         return None
     return requests_domain.transition(
         request, wanted.status, None, note=text or None, origin=data

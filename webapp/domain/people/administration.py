@@ -284,19 +284,17 @@ def save_forward_target(values: dict, *, target=None):
 
     department_id, service_id = values.get("department_id"), values.get("service_id")
     if (department_id is None) == (service_id is None):
-        raise DomainError(_("Choose either a department or a service."), field="department_id")
+        raise DomainError(
+            _("Choose either a department or a service."), field="department_id"
+        )
     endpoint = (values.get("endpoint") or "").strip()
     parts = urlsplit(endpoint)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise DomainError(_("The endpoint must be an http or https URL."), field="endpoint")
     own_id = target.id if target else -1
     for column, value, message, name in (
-        (
-            ForwardTarget.department_id,
-            department_id,
-            _("That department already has a CRM."),
-            "department_id",
-        ),
+        (ForwardTarget.department_id, department_id, _("That department already has a CRM."),
+         "department_id"),
         (ForwardTarget.service_id, service_id, _("That service already has a CRM."), "service_id"),
     ):
         if value is not None and db.session.scalar(

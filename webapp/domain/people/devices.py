@@ -65,7 +65,9 @@ def adopt(token: str | None, secret: str) -> Device | None:
     now = utcnow()
     # Stamped like a minted device: until its token comes back once more, the answer
     # that confirmed it may have been lost (see device_handover.never_presented).
-    device = Device(token_hash=token_hash(token), notify_prefs={}, created_at=now, last_seen_at=now)
+    device = Device(
+        token_hash=token_hash(token), notify_prefs={}, created_at=now, last_seen_at=now
+    )
     try:
         with db.session.begin_nested():
             db.session.add(device)
