@@ -113,12 +113,10 @@ def test_a_failing_subscriber_fails_the_change(app, city, monkeypatch):
 
 
 def test_every_subscription_is_listed_in_the_subscriptions_module():
-    listed = subscriptions.__doc__
-    subscribed = events.subscriptions()
-    assert len(subscribed) == 11
-    for item in subscribed:
-        assert item.event.__name__ in listed
-        assert getattr(subscriptions, item.subscriber.__name__) is item.subscriber
+    listed = [(event, when, subscriber) for event, when, _, subscriber in subscriptions.SUBSCRIPTIONS]
+    subscribed = [(item.event, item.when, item.subscriber) for item in events.subscriptions()]
+    assert subscribed == listed
+    assert len(listed) == 11 and all(what for _, _, what, _ in subscriptions.SUBSCRIPTIONS)
 
 
 def test_the_request_life_imports_no_channel():

@@ -1,31 +1,12 @@
 """Who hears what in a request's life: every subscription, in delivery order, in one place.
 
 The request's life (``webapp.domain.lifecycle``) publishes events and imports no channel;
-this module is the one place that knows both sides. Read it top to bottom to see what a
-change sets off. ``create_app`` imports it once; importing it again changes nothing.
+this module is the one place that knows both sides. Read ``SUBSCRIPTIONS`` top to bottom
+to see what a change sets off. ``create_app`` imports it once; importing it again
+changes nothing.
 
-In the transaction that made the change (what they write commits or rolls back with it):
-
-==================  ====================================================================
-event               subscriber
-==================  ====================================================================
-ServiceChosen       routing chooses the new report's department and assignee
-Created             the contacts log records the report as a contact of its channel
-Created             area alerts queue the immediate alert e-mails that match it
-RequestChanged      e-mail: the resident's update or closure mail, when they want it
-RequestChanged      push: one outbox row per follower's subscription
-RequestChanged      forwarding: a public note or reopening goes on to the city's CRM
-Created             e-mail: the confirmation, when the report asked for one
-Created             forwarding: the report is queued for its city CRM, if it has one
-Assigned            forwarding: a request moved to another department is queued once
-Recategorised       forwarding: a request moved to another service is queued once
-==================  ====================================================================
-
-After commit (nothing runs when the transaction rolls back):
-
-==================  ====================================================================
-Created             the geocoder job wakes when the report's address is still to find
-==================  ====================================================================
+In the transaction that made the change, what a subscriber writes commits or rolls back
+with the change itself; after commit, nothing runs when the transaction rolled back.
 
 Besides the events, two flush watchers follow every write of a request, whatever wrote it
 (a report, a staff change, a bulk load): the /stats rollups and the map's grid counts.
@@ -39,43 +20,13 @@ from __future__ import annotations
 from flask import current_app, has_app_context
 
 from webapp.domain import events
-from webapp.domain.events import AFTER_COMMIT
+from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
 from webapp.domain.intake import contacts, mail_intake, routing
 from webapp.domain.notifications import alerts, mail, notify
 from webapp.domain.open311 import forwarding
 from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
-
-
-def route_new_report(chosen: events.ServiceChosen) -> None:
-    """Routing rules choose the department of a report about to be stored."""
-    routing.route(chosen.request)
-
-
-def log_contact(created: events.Created) -> None:
-    """Every new report is a contact of the channel it came through."""
-    contacts.record_request(created.request)
-
-
-def alert_the_area(created: events.Created) -> None:
-    """Immediate area alerts that match the new report."""
-    alerts.on_new_request(created.request)
-
-
-def email_the_resident(change: events.RequestChanged) -> None:
-    """The e-mail channel: the update or closure the resident chose to hear of."""
-    mail.on_change(change.entry)
-
-
-def push_to_followers(change: events.RequestChanged) -> None:
-    """The push channel: a message to each follower's subscriptions."""
-    notify.on_event(change.entry)
-
-
-def pass_on_to_crm(change: events.RequestChanged) -> None:
-    """A public note or reopening made here goes on to the CRM of a forwarded request."""
-    forwarding.queue_update(change.entry)
 
 
 def confirm_by_email(created: events.Created) -> None:
@@ -88,20 +39,10 @@ def confirm_by_email(created: events.Created) -> None:
         )
 
 
-def forward_new_report(created: events.Created) -> None:
-    """A report whose service or department belongs to a city CRM is queued for it."""
-    forwarding.queue(created.request)
-
-
 def forward_moved_request(assigned: events.Assigned) -> None:
     """A request given to another department may now belong to a city CRM."""
     if assigned.moved:
         forwarding.queue_once(assigned.request)
-
-
-def forward_recategorised(change: events.Recategorised) -> None:
-    """A request moved to another service may now belong to a city CRM."""
-    forwarding.queue_once(change.request)
 
 
 def wake_the_geocoder(created: events.Created) -> None:
@@ -110,20 +51,83 @@ def wake_the_geocoder(created: events.Created) -> None:
         workers.kick(current_app._get_current_object(), "geocode")
 
 
+# (event, when, what the subscriber does, subscriber). The subscribers look their rule up
+# when they run, so a rule replaced in a test is the one called.
+SUBSCRIPTIONS = (
+    (
+        events.ServiceChosen,
+        IN_TRANSACTION,
+        "routing chooses the new report's department and assignee",
+        lambda chosen: routing.route(chosen.request),
+    ),
+    (
+        events.Created,
+        IN_TRANSACTION,
+        "the contacts log records the report as a contact of its channel",
+        lambda created: contacts.record_request(created.request),
+    ),
+    (
+        events.Created,
+        IN_TRANSACTION,
+        "area alerts queue the immediate alert e-mails that match it",
+        lambda created: alerts.on_new_request(created.request),
+    ),
+    (
+        events.RequestChanged,
+        IN_TRANSACTION,
+        "e-mail: the resident's update or closure mail, when they want it",
+        lambda change: mail.on_change(change.entry),
+    ),
+    (
+        events.RequestChanged,
+        IN_TRANSACTION,
+        "push: one outbox row per follower's subscription",
+        lambda change: notify.on_event(change.entry),
+    ),
+    (
+        events.RequestChanged,
+        IN_TRANSACTION,
+        "forwarding: a public note or reopening goes on to the city's CRM",
+        lambda change: forwarding.queue_update(change.entry),
+    ),
+    (
+        events.Created,
+        IN_TRANSACTION,
+        "e-mail: the confirmation, when the report asked for one",
+        confirm_by_email,
+    ),
+    (
+        events.Created,
+        IN_TRANSACTION,
+        "forwarding: the report is queued for its city CRM, if it has one",
+        lambda created: forwarding.queue(created.request),
+    ),
+    (
+        events.Assigned,
+        IN_TRANSACTION,
+        "forwarding: a request moved to another department is queued once",
+        forward_moved_request,
+    ),
+    (
+        events.Recategorised,
+        IN_TRANSACTION,
+        "forwarding: a request moved to another service is queued once",
+        lambda change: forwarding.queue_once(change.request),
+    ),
+    (
+        events.Created,
+        AFTER_COMMIT,
+        "the geocoder job wakes when the report's address is still to find",
+        wake_the_geocoder,
+    ),
+)
+
+
 def _connect() -> None:
     if events.subscriptions():
         return  # already connected in this process
-    events.subscribe(events.ServiceChosen, route_new_report)
-    events.subscribe(events.Created, log_contact)
-    events.subscribe(events.Created, alert_the_area)
-    events.subscribe(events.RequestChanged, email_the_resident)
-    events.subscribe(events.RequestChanged, push_to_followers)
-    events.subscribe(events.RequestChanged, pass_on_to_crm)
-    events.subscribe(events.Created, confirm_by_email)
-    events.subscribe(events.Created, forward_new_report)
-    events.subscribe(events.Assigned, forward_moved_request)
-    events.subscribe(events.Recategorised, forward_recategorised)
-    events.subscribe(events.Created, wake_the_geocoder, when=AFTER_COMMIT)
+    for event_type, when, _what, subscriber in SUBSCRIPTIONS:
+        events.subscribe(event_type, subscriber, when=when)
     rollups.listen()
     map_grid.listen()
 
