@@ -65,6 +65,8 @@ MATRIX: dict[str, set[str]] = {
     "GET open311.list_requests": EVERYONE,
     "GET open311.get_request": EVERYONE,
     "GET open311.get_token": EVERYONE,
+    # A forwarded request's photo for the city's CRM: the signed, expiring link decides.
+    "GET open311.shared_photo": EVERYONE,
     # Open311 writes need an API key: no signed-in session is enough on its own.
     "POST open311.create_request": set(),
     "POST api.staff_transition": STAFF,
