@@ -26,12 +26,15 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         frontdoor,
         i18n,
         inputs,
+        probes,
+        request_log,
         security,
         sessions,
         workers,
     )
 
     deployment.init_app(app)
+    request_log.init_app(app)
     database.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)
@@ -62,6 +65,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    probes.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     frontdoor.init_app(app)

@@ -164,6 +164,10 @@ MATRIX: dict[str, set[str]] = {
     "POST resident.create_alert": EVERYONE,
     "GET resident.email_alert": EVERYONE,
     "POST resident.email_alert": EVERYONE,
+    # Probes for the load balancer; metrics answer local scrapes (the test client is local).
+    "GET probes.healthz": EVERYONE,
+    "GET probes.readyz": EVERYONE,
+    "GET probes.metrics_page": EVERYONE,
 }
 
 SAMPLE_ARGS = {

@@ -285,7 +285,11 @@ def _send(row: Forwarding) -> None:
         _endpoint(row.target, "requests.xml"),
         timeout=float(config["FORWARD_TIMEOUT"]),
         data=_payload(row.request, row.target),
-        headers={"Idempotency-Key": row.idempotency_key},
+        headers={
+            "Idempotency-Key": row.idempotency_key,
+            # The resident's original request, so both systems' logs can be matched.
+            **({"X-Request-ID": row.http_request_id} if row.http_request_id else {}),
+        },
     )
     row.external_id = _external_id(response.content)
 
