@@ -37,7 +37,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, literal_column, or_, select, union_all
 from sqlalchemy.orm import object_session
 
 from webapp.extensions import db
@@ -206,12 +206,14 @@ class DatabaseCollector:
             labels=["channel", "reason"],
         )
         counts: dict[tuple[str, str], int] = {}
-        for channel, head, count in db.session.execute(
-            select(queued.c.channel, func.substr(queued.c.last_error, 1, 40), func.count())
+        # Literal bounds: PostgreSQL matches the GROUP BY expression only without parameters.
+        head = func.substr(queued.c.last_error, literal_column("1"), literal_column("40"))
+        for channel, words, count in db.session.execute(
+            select(queued.c.channel, head, func.count())
             .where(or_(*(queued.c.state == state for state in FAILED_STATES)))
-            .group_by(queued.c.channel, func.substr(queued.c.last_error, 1, 40))
+            .group_by(queued.c.channel, head)
         ):
-            key = (channel, failure_reason(head))
+            key = (channel, failure_reason(words))
             counts[key] = counts.get(key, 0) + count
         for (channel, reason), count in sorted(counts.items()):
             failed.add_metric([channel, reason], float(count))
