@@ -8,6 +8,7 @@ back). The real PostgreSQL server other tests use is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 
@@ -37,18 +38,14 @@ class TcpRelay:
         """Stop listening and cut every relayed connection."""
         listener, self._listener = self._listener, None
         if listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             listener.close()
         with self._lock:
             live, self._sockets = self._sockets, set()
         for sock in live:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -76,7 +73,5 @@ class TcpRelay:
             pass
         finally:
             for sock in (source, target):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

@@ -12,7 +12,6 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -21,7 +20,7 @@ from tests.conftest import skip_or_fail
 from tests.fakes import serve
 from webapp import metrics, workers
 from webapp.extensions import db
-from webapp.models import ForwardTarget, Forwarding, NotificationOutbox, WorkerHeartbeat
+from webapp.models import Forwarding, ForwardTarget, NotificationOutbox, WorkerHeartbeat
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "docs" / "prometheus-alerts.yml"
