@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from webapp import forward_worker, mail_worker, push_worker
+from webapp import backup_cli, forward_worker, mail_worker, push_worker
 from webapp.domain import accounts, api_keys
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -115,4 +115,5 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     push_worker.init_app(app)
     forward_worker.init_app(app)
+    backup_cli.init_app(app)
     mail_worker.init_app(app)
