@@ -168,6 +168,8 @@ MATRIX: dict[str, set[str]] = {
     "GET probes.healthz": EVERYONE,
     "GET probes.readyz": EVERYONE,
     "GET probes.metrics_page": EVERYONE,
+    # Removes the caller's own contact details (nobody's requests: nothing to remove).
+    "POST resident.delete_my_contact_details": EVERYONE,
 }
 
 SAMPLE_ARGS = {
