@@ -16,8 +16,6 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests import factories
-from tests.conftest import skip_or_fail
-from tests.fakes import serve
 from webapp import metrics, workers
 from webapp.extensions import db
 from webapp.models import Forwarding, ForwardTarget, NotificationOutbox, WorkerHeartbeat
@@ -169,49 +167,6 @@ def test_alert_rules_load_and_name_only_exported_metrics(app, city):
                                  capture_output=True, text=True, check=False)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "SUCCESS: 5 rules found" in checked.stdout
-
-
-def test_a_real_prometheus_scrapes_the_app_and_loads_the_rules(request, make_app, tmp_path):
-    binary = shutil.which("prometheus")
-    if binary is None:
-        skip_or_fail(request.config, "prometheus is not installed (apt-get install prometheus)")
-    app = make_app()
-    with app.app_context():
-        _outbox("email", "pending", 5)
-        db.session.commit()
-    running = serve(app)
-    port = _free_port()
-    (tmp_path / "rules.yml").write_text(RULES.read_text())
-    (tmp_path / "prometheus.yml").write_text(json.dumps({
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(tmp_path / "rules.yml")],
-        "scrape_configs": [{
-            "job_name": "civic311",
-            "static_configs": [{"targets": [f"127.0.0.1:{running.port}"]}],
-        }],
-    }))
-    log = (tmp_path / "prometheus.log").open("wb")
-    process = subprocess.Popen(
-        [binary, f"--config.file={tmp_path / 'prometheus.yml'}",
-         f"--storage.tsdb.path={tmp_path / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        api = f"http://127.0.0.1:{port}/api/v1"
-        result = _poll(lambda: _query(api, 'civic311_outbox_waiting_messages{channel="email"}'))
-        assert result[0]["metric"]["job"] == "civic311"
-        assert float(result[0]["value"][1]) == 1
-        up = _poll(lambda: _query(api, 'up{job="civic311"}'))
-        assert float(up[0]["value"][1]) == 1
-        groups = _poll(lambda: _get(api + "/rules")["data"]["groups"])
-        assert sum(len(group["rules"]) for group in groups) == 5
-        assert all(rule["health"] != "err" for group in groups for rule in group["rules"])
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
-        running.stop()
 
 
 def _get(url: str) -> dict:
