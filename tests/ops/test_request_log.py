@@ -71,3 +71,46 @@ def test_plain_text_in_development_and_json_otherwise(make_app):
     record = logging.makeLogRecord({"msg": "job push did 2", "job": "push", "name": "x"})
     assert PlainFormatter().format(record).endswith("job push did 2 job=push")
     assert json.loads(JsonLineFormatter().format(record))["job"] == "push"
+
+
+class _Crm:
+    """A city CRM that records the X-Request-ID of each forwarded request."""
+
+    def __init__(self) -> None:
+        self.seen: list[str | None] = []
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        self.seen.append(request.headers.get("X-Request-ID"))
+        response = Response(
+            "<?xml version='1.0'?><service_requests><request>"
+            "<service_request_id>CRM-1</service_request_id></request></service_requests>",
+            content_type="text/xml",
+        )
+        return response(environ, start_response)
+
+
+def test_the_forwarded_open311_call_carries_the_resident_s_request_id(app, client, city):
+    from tests.fakes import serve
+    from webapp.domain import forwarding
+    from webapp.models import ForwardTarget
+
+    crm = _Crm()
+    running = serve(crm)
+    try:
+        db.session.add(ForwardTarget(name="City CRM", department=city["department"],
+                                     endpoint=running.url + "/open311/v2/", active=True))
+        db.session.commit()
+        sent = client.post(
+            "/api/v1/requests",
+            headers={**WRITE, "Idempotency-Key": "5b1e0f61-0000-4000-8000-000000000002",
+                     "X-Request-ID": "lb-forwarded-trace"},
+            data={"service_code": "graffiti", "lat": "35.045", "long": "-85.31"},
+        )
+        assert sent.status_code == 201
+        assert forwarding.send_due() == 1
+    finally:
+        running.stop()
+    assert crm.seen == ["lb-forwarded-trace"]
