@@ -120,7 +120,10 @@ def handle_unexpected_error(error: Exception):
     """
     forget_caller_lookups()
     _rollback_quietly()
-    if is_database_unreachable(error):
+    unreachable = is_database_unreachable(error)
+    # Counted by webapp.metrics when the answer goes out.
+    g.unhandled_error_kind = "database_unreachable" if unreachable else "other"
+    if unreachable:
         current_app.logger.error("database unreachable: %s", type(error).__name__)
         return negotiated_error(
             503, plain_message(503), headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS}

@@ -20,6 +20,7 @@ A request that came through a proxy the app does not trust is never "local".
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import os
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -148,7 +149,26 @@ class DatabaseCollector:
         self.now = now
 
     def collect(self):
-        """Yield the queue, delivery and heartbeat families."""
+        """Yield whether the database could be read, then the families read from it.
+
+        While the database is down the scrape still succeeds (the process's own counts,
+        5xx included, keep flowing) and ``civic311_database_up`` says 0.
+        """
+        try:
+            families = list(self._families())
+            readable = 1.0
+        except Exception:  # the database is down: report that instead of failing
+            families, readable = [], 0.0
+            with contextlib.suppress(Exception):  # the connection is gone; nothing to undo
+                db.session.rollback()
+        up = GaugeMetricFamily(
+            "civic311_database_up", "1 when /metrics could read the database, else 0."
+        )
+        up.add_metric([], readable)
+        yield up
+        yield from families
+
+    def _families(self):
         now = self.now()
         queued = _queues()
         waiting = queued.c.state.in_(WAITING_STATES)
@@ -287,18 +307,14 @@ def _start_timer() -> None:
 
 def _observe(response):
     group = endpoint_group()
+    kind = g.pop("unhandled_error_kind", None)
+    if kind:
+        UNHANDLED_ERRORS.labels(group, kind).inc()
     started = request.environ.get("civic311.started")
     if started is not None:
         REQUEST_SECONDS.labels(group).observe(time.perf_counter() - started)
     RESPONSES.labels(group, f"{response.status_code // 100}xx").inc()
     return response
-
-
-def _count_exception(_sender, exception, **_extra) -> None:
-    from webapp.errors import is_database_unreachable
-
-    kind = "database_unreachable" if is_database_unreachable(exception) else "other"
-    UNHANDLED_ERRORS.labels(endpoint_group(), kind).inc()
 
 
 def _note_report(_mapper, _connection, target) -> None:
@@ -318,12 +334,10 @@ def _forget_reports(session) -> None:
 
 def init_app(app: Flask) -> None:
     """Time every request and count reports once their transaction commits."""
-    from flask import got_request_exception
     from sqlalchemy import event
 
     app.before_request(_start_timer)
     app.after_request(_observe)
-    got_request_exception.connect(_count_exception, app)
     if not event.contains(ServiceRequest, "after_insert", _note_report):
         event.listen(ServiceRequest, "after_insert", _note_report)
         event.listen(db.session, "after_commit", _count_reports)

@@ -117,7 +117,7 @@ def test_gunicorn_workers_summed_and_scraped_by_a_real_prometheus(
         assert _value(api, 'civic311_outbox_waiting_messages{channel="email"}') == 0
         groups = _poll(lambda: json.loads(_get(api + "/rules"))["data"]["groups"])
         rules = [rule for group in groups for rule in group["rules"]]
-        assert len(rules) == 5 and all(rule["health"] != "err" for rule in rules)
+        assert len(rules) == 6 and all(rule["health"] != "err" for rule in rules)
         prometheus.send_signal(signal.SIGTERM)
         prometheus.wait(timeout=60)
         final = _get(base + "/metrics")

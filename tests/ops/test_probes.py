@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
 from tests.ops.outage import BreakableDatabase
@@ -121,6 +122,18 @@ def test_api_error_keeps_its_json_shape_and_language_while_the_database_is_down(
     assert page.status_code == 503
     html = page.get_data(as_text=True)
     assert page.headers["X-Request-ID"] in html
+
+    # /metrics still answers: the outage is counted and the database reported down.
+    scraped = client.get("/metrics")
+    assert scraped.status_code == 200
+    found = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped.get_data(as_text=True))
+        for sample in family.samples
+    }
+    assert found[("civic311_database_up", ())] == 0
+    assert found[("civic311_unhandled_errors_total",
+                  (("group", "api"), ("kind", "database_unreachable")))] >= 1
 
     outage.start()
     assert client.get("/readyz").status_code == 200
