@@ -1,14 +1,12 @@
-"""/metrics: Prometheus's text format, read back with the client library's own parser
-and scraped by a real Prometheus; the sample alert rules load and name real metrics."""
+"""/metrics: Prometheus's text format, read back with the client library's own parser;
+the sample alert rules load and name real metrics. (A real Prometheus scraping gunicorn:
+``test_gunicorn_metrics.py``.)"""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
-import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -167,35 +165,3 @@ def test_alert_rules_load_and_name_only_exported_metrics(app, city):
                                  capture_output=True, text=True, check=False)
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "SUCCESS: 6 rules found" in checked.stdout
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
-
-
-def _query(api: str, expr: str):
-    from urllib.parse import quote
-
-    return _get(f"{api}/query?query={quote(expr)}")["data"]["result"]
-
-
-def _poll(read, attempts: int = 600):
-    """Ask until Prometheus has an answer (it scrapes every second); bounded tries."""
-    for _ in range(attempts):
-        try:
-            answer = read()
-        except OSError:
-            answer = None
-        if answer:
-            return answer
-        time.sleep(0.1)
-    raise AssertionError("Prometheus never had an answer")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
