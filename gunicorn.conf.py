@@ -27,3 +27,25 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 limit_request_line = 0
+
+
+# Prometheus metrics across workers: with PROMETHEUS_MULTIPROC_DIR set (an empty folder
+# only this server uses), every worker writes its counts there and /metrics sums them.
+# The folder is emptied when gunicorn starts, and a worker that exits has its live
+# gauges dropped (its counters stay in the sums).
+def on_starting(server):
+    """Start from an empty metrics folder (old workers' files would be summed in)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    """Forget the exited worker's live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -20,9 +20,20 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     # Who hears what in a request's life: the events' subscribers, connected once.
     import webapp.domain.subscriptions  # noqa: F401
     from webapp import cli, i18n, jobs
-    from webapp.plumbing import assets, database, deployment, errors, inputs, security, sessions
+    from webapp.operations import probes
+    from webapp.plumbing import (
+        assets,
+        database,
+        deployment,
+        errors,
+        inputs,
+        request_log,
+        security,
+        sessions,
+    )
 
     deployment.init_app(app)
+    request_log.init_app(app)
     database.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)
@@ -53,6 +64,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    probes.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     jobs.init_app(app)

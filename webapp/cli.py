@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from webapp.domain.errors import DomainError
 from webapp.domain.people import accounts, api_keys
 from webapp.models import ApiKey, Neighborhood, Role, ServiceRequest
+from webapp.operations import backup_cli
 from webapp.plumbing.extensions import db
 
 
@@ -98,6 +99,32 @@ def revoke_api_key(key_id: int) -> None:
     click.echo(f"Revoked {record.prefix}… ({record.name}).")
 
 
+@click.command("purge-personal-data")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+def purge_personal_data_command(dry_run: bool) -> None:
+    """Remove contact details of requests closed longer ago than CONTACT_RETENTION_MONTHS
+    (run it from cron, e.g. nightly)."""
+    from flask import current_app
+
+    from webapp.domain.lifecycle import retention
+    from webapp.models import utcnow
+
+    months = int(current_app.config.get("CONTACT_RETENTION_MONTHS") or 0)
+    if months <= 0:
+        click.echo("CONTACT_RETENTION_MONTHS is 0: contact details are kept; nothing to do.")
+        return
+    found = retention.purge_expired(utcnow(), months, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} personal data of requests closed over {months} months ago:")
+    for kind, count in found.as_dict().items():
+        if kind in ("requests", "contacts", "messages", "inbound_mail"):
+            click.echo(f"  {kind.replace('_', ' ')}: {count}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     from webapp.opendata.views import export_open_data_command, rebuild_rollups_command
@@ -108,5 +135,7 @@ def init_app(app: Flask) -> None:
         api_key_group,
         export_open_data_command,
         rebuild_rollups_command,
+        purge_personal_data_command,
     ):
         app.cli.add_command(command)
+    backup_cli.init_app(app)

@@ -488,6 +488,8 @@ class NotificationOutbox(db.Model):
     channel: Mapped[str] = mapped_column(String(8), default="push", server_default="push")
     email_to: Mapped[str | None] = mapped_column(String(254))
     kind: Mapped[str | None] = mapped_column(String(20))
+    # The X-Request-ID of the web request whose change queued this message (for logs).
+    http_request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiKey(db.Model):
@@ -777,6 +779,8 @@ class Forwarding(db.Model):
     token: Mapped[str | None] = mapped_column(String(120))
     # An attempt may have reached the CRM without an answer: look before sending again.
     lookup_needed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The X-Request-ID of the web request that queued it, sent on to the city's CRM.
+    http_request_id: Mapped[str | None] = mapped_column(String(64))
 
     request: Mapped[ServiceRequest] = relationship()
     target: Mapped[ForwardTarget] = relationship()
@@ -1022,3 +1026,21 @@ class MapCellRollup(db.Model):
     sum_lat: Mapped[float] = mapped_column(Float, default=0.0)
     sum_long: Mapped[float] = mapped_column(Float, default=0.0)
     sum_id: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class WorkerHeartbeat(db.Model):
+    """The last round of one worker loop on one machine, so a silent worker shows.
+
+    Stamped after every round by the embedded worker thread and by the standalone
+    worker commands; ``/metrics`` reports each stamp.
+    """
+
+    __tablename__ = "worker_heartbeats"
+    __table_args__ = (UniqueConstraint("worker", "host"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker: Mapped[str] = mapped_column(String(40))
+    host: Mapped[str] = mapped_column(String(120))
+    pid: Mapped[int] = mapped_column(Integer)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

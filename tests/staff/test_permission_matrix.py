@@ -166,6 +166,12 @@ MATRIX: dict[str, set[str]] = {
     "POST resident.create_alert": EVERYONE,
     "GET resident.email_alert": EVERYONE,
     "POST resident.email_alert": EVERYONE,
+    # Probes for the load balancer; metrics answer local scrapes (the test client is local).
+    "GET probes.healthz": EVERYONE,
+    "GET probes.readyz": EVERYONE,
+    "GET probes.metrics_page": EVERYONE,
+    # Removes the caller's own contact details (nobody's requests: nothing to remove).
+    "POST resident.delete_my_contact_details": EVERYONE,
 }
 
 SAMPLE_ARGS = {

@@ -61,17 +61,36 @@ class _Runner:
 
     def _run(self, job: _Registered) -> None:
         with self.app.app_context():
+            started, done, failed = time.monotonic(), 0, False
             try:
-                job.run()
+                done = job.run() or 0
             except Exception:  # a failing job must not kill the thread
+                failed = True
                 self.app.logger.exception("background job %s failed", job.name)
             finally:
                 from webapp.plumbing.extensions import db
 
                 db.session.remove()
+            after_round(job.name, done, time.monotonic() - started, failed)
 
 
 _JOBS: dict[str, tuple[Job, float]] = {}
+
+
+def after_round(name: str, done: int, seconds: float, failed: bool) -> None:
+    """Log the round as one line and stamp the worker's heartbeat (never raises)."""
+    from webapp.plumbing import heartbeats
+    from webapp.plumbing.extensions import db
+    from webapp.plumbing.request_log import log_job
+
+    log_job(name, int(done or 0), seconds, failed)
+    try:
+        heartbeats.beat(name)
+    except Exception:  # the database is down: the next round stamps again
+        db.session.rollback()
+        current_app.logger.warning("heartbeat of %s not recorded", name)
+    finally:
+        db.session.remove()
 
 
 def register(name: str, job: Job, every: float) -> None:
@@ -174,14 +193,16 @@ def run_until_stopped(
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.is_set():
+            started, failed = time.monotonic(), False
             try:
                 done = step()
             except Exception:  # a database blip must not end the worker
                 db.session.rollback()
                 current_app.logger.exception("%s failed; retrying", name)
-                done = 0
+                done, failed = 0, True
             finally:
                 db.session.remove()
+            after_round(name, done, time.monotonic() - started, failed)
             if done:
                 click.echo(f"{name}: " + report.format(done))
             if once:

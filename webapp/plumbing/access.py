@@ -73,6 +73,12 @@ def roles_required(*roles: str) -> Callable[[Callable], Callable]:
     return decorator
 
 
+def local_scrape(view: Callable) -> Callable:
+    """Monitoring reads: the view lets in scrapes from allowed addresses or with the
+    metrics token, and checks that itself (see ``webapp.operations.metrics.scrape_allowed``)."""
+    return _mark(view, "local_scrape")
+
+
 def api_key_checked(view: Callable) -> Callable:
     """The view checks an Open311 ``api_key`` itself (reads stay public, writes need a key)."""
     return _mark(view, "api_key")

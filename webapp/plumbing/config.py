@@ -168,6 +168,12 @@ class Config:
     FORWARD_CITY_CENTRE = _env("FORWARD_CITY_CENTRE", "")
     FORWARD_PHOTO_LINK_DAYS = _env_int("FORWARD_PHOTO_LINK_DAYS", 30)
 
+    # Operations: log lines, who may scrape /metrics, how long contact details are kept.
+    LOG_FORMAT = _env("LOG_FORMAT")
+    METRICS_ALLOW = _env("METRICS_ALLOW", "127.0.0.1/32,::1/128")
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    CONTACT_RETENTION_MONTHS = _env_int("CONTACT_RETENTION_MONTHS", 24)
+
 
 class TestingConfig(Config):
     """Settings for the test suite: no network, no environment needed, a throwaway database."""

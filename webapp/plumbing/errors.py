@@ -2,18 +2,26 @@
 
 API bodies come from ``webapp.api.envelope.error_body`` so the whole API has one
 error shape; Open311 paths answer in the GeoReport v2 error shape instead.
+
+The error path never needs the database: when the database is down the answer must
+still come in the caller's shape (a phone's outbox reads the JSON and retries). So a
+server error stops the caller's account and device from being looked up, and the
+language then comes from the cookie, the browser or the city's default.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, make_response, render_template, request
+from flask import Flask, current_app, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from webapp.api.envelope import error_response
 from webapp.domain.errors import DomainError
 from webapp.plumbing.access import wants_json
-from webapp.plumbing.extensions import db
+from webapp.plumbing.extensions import db, login_manager
+
+DATABASE_RETRY_AFTER_SECONDS = "30"
 
 PLAIN_MESSAGES = {
     400: _l("That request could not be understood."),
@@ -26,6 +34,7 @@ PLAIN_MESSAGES = {
     422: _l("Some of what was sent is not valid."),
     429: _l("Too many attempts. Please wait a moment and try again."),
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
+    503: _l("The service is unavailable for a moment. Nothing was saved; please try again soon."),
 }
 
 
@@ -53,11 +62,39 @@ def negotiated_error(
     return response
 
 
+def forget_caller_lookups() -> None:
+    """Answer as an anonymous caller without a device unless they were already loaded.
+
+    Loading the signed-in account or the device reads the database; on the error path
+    the database may be what failed, so the error is answered without them.
+    """
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    if "device" not in g:
+        g.device = None
+
+
+def _rollback_quietly() -> None:
+    """Roll back the session; a dead connection must not turn the answer into a crash."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing was written anyway
+        current_app.logger.warning("rollback failed on the error path", exc_info=True)
+
+
+def is_database_unreachable(error: BaseException) -> bool:
+    """True when the database could not be reached or the connection dropped."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
 def handle_http_error(error: HTTPException):
     """Answer any HTTP error in the caller's format, keeping headers like Retry-After."""
     code = error.code or 500
     if code >= 500:
-        db.session.rollback()
+        forget_caller_lookups()
+        _rollback_quietly()
     headers = {}
     if code == 429:
         retry_after = error.get_response().headers.get("Retry-After")
@@ -76,8 +113,21 @@ def handle_domain_error(error: DomainError):
 
 
 def handle_unexpected_error(error: Exception):
-    """Roll back and answer 500 for anything unhandled, without leaking the traceback."""
-    db.session.rollback()
+    """Roll back and answer 500 for anything unhandled, without leaking the traceback.
+
+    A database that cannot be reached is a 503 with ``Retry-After``: nothing was saved
+    and the same request will work once it is back.
+    """
+    forget_caller_lookups()
+    _rollback_quietly()
+    unreachable = is_database_unreachable(error)
+    # Counted by webapp.operations.metrics when the answer goes out.
+    g.unhandled_error_kind = "database_unreachable" if unreachable else "other"
+    if unreachable:
+        current_app.logger.error("database unreachable: %s", type(error).__name__)
+        return negotiated_error(
+            503, plain_message(503), headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS}
+        )
     current_app.logger.exception("unhandled error", exc_info=error)
     return negotiated_error(500, plain_message(500))
 

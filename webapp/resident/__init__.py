@@ -4,6 +4,7 @@ from webapp.resident import (  # noqa: E402,F401
     closure_views,
     email_views,
     language_views,
+    privacy_views,
     strings_views,
     views,
     worker_views,

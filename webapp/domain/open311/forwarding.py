@@ -433,11 +433,13 @@ def _post_request(
     marker: str,
     since: datetime,
     looking: bool,
+    request_id: str | None = None,
 ) -> tuple[str | None, str | None]:
     """POST a request once; returns (its id, its token), either may be None.
 
     ``looking``: an earlier try may have arrived, so look first. On an answer that
-    may have been lost, Unreachable is raised with ``maybe_arrived``."""
+    may have been lost, Unreachable is raised with ``maybe_arrived``. ``request_id``
+    (the resident's original web request) goes along so both systems' logs match."""
     service_code = dict(fields)["service_code"]
     if looking:
         found = find_at_crm(target, service_code, marker, since)
@@ -448,7 +450,7 @@ def _post_request(
         _endpoint(target, "requests.xml"),
         timeout=float(current_app.config["FORWARD_TIMEOUT"]),
         data=fields,
-        headers={"Idempotency-Key": key},
+        headers={"Idempotency-Key": key, **({"X-Request-ID": request_id} if request_id else {})},
     )
     found, token = _answered_ids(response.content)
     return found, token
@@ -470,6 +472,7 @@ def _send(row: Forwarding) -> None:
             marker=reference(row.request),
             since=row.created_at,
             looking=row.lookup_needed,
+            request_id=row.http_request_id,
         )
     except Unreachable as failure:
         row.lookup_needed = row.lookup_needed or failure.maybe_arrived
