@@ -7,14 +7,14 @@ answers with when it makes requests later. ``lookup_needed`` says an attempt may
 reached the CRM although no answer came back: the next attempt first looks for it.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
