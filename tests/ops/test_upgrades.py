@@ -71,11 +71,12 @@ def _git(*args: str) -> str:
 
 
 def _previous_release(request) -> str:
-    """The commit just before the newest migration was added."""
+    """The commit just before the newest migration was added (on the main line: a merged
+    branch's own commits are not releases)."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         skip_or_fail(request.config, "the previous release's code comes from git history")
     newest = max((ROOT / "migrations" / "versions").glob("0*.py"))
-    added = _git("log", "--no-renames", "--diff-filter=A", "--format=%H", "-1", "--",
+    added = _git("log", "--first-parent", "--no-renames", "--diff-filter=A", "--format=%H", "-1", "--",
                  newest.relative_to(ROOT).as_posix())
     if not added:
         skip_or_fail(request.config, f"{newest.name} is not committed yet")
