@@ -251,6 +251,31 @@ def on_request_event(
     return _add_row(address, payload, kind=kind, request=request, event=event)
 
 
+def on_follower_event(event: RequestEvent, kind: str, address: str, locale: str | None):
+    """Queue request mail for a follower who asked for the outcome by e-mail.
+
+    Skipped when the address is the request's own contact address (that mail is queued
+    already) or must not be mailed. The follower's mail carries no "Is it fixed?"
+    links: only the person who reported it answers for the request.
+    """
+    request = event.request
+    try:
+        clean = normalise_address(address)
+        own = normalise_address(request.contact_email)
+    except DomainError:
+        return None
+    if not clean or (own and own.lower() == clean.lower()) or blocked_reason(clean, request.id):
+        return None
+    payload = {
+        "template": "request",
+        "kind": kind,
+        "base_url": base_url(),
+        "locale": locale,
+        "follower": True,
+    }
+    return _add_row(clean, payload, kind=kind, request=request, event=event)
+
+
 def message_id_domain() -> str:
     """The domain of our Message-IDs: the sender's own (``MAIL_DEFAULT_SENDER``)."""
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or ""
@@ -357,6 +382,7 @@ def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEI
         "window_days": int(current_app.config.get("REOPEN_WINDOW_DAYS", 30)),
         "unsubscribe_url": payload.get("unsubscribe"),
         "replies": bool(payload.get("replies")),
+        "follower": bool(payload.get("follower")),
     }
     images: list[MIMEImage] = []
     with force_locale(_locale(payload.get("locale"))):
@@ -370,6 +396,7 @@ def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEI
                 image.add_header("Content-Disposition", "inline", filename="after.jpg")
                 images.append(image)
                 context["photo_cid"] = PHOTO_CID
+        if kind == CLOSED and event.to_status == "closed" and not context["follower"]:
             closed_at = int(request.closed_at.timestamp()) if request.closed_at else 0
             token_data = {"r": request.id, "e": _key(row.email_to), "c": closed_at}
             context["fixed_url"] = f"{root}/e/fixed/{links.make(links.FIXED, **token_data)}"

@@ -155,6 +155,19 @@ def _is_requesters(follow: Follow, request) -> bool:
     )
 
 
+def _follower_prefs(follow: Follow) -> dict | None:
+    """The optional updates a follower's device asked for (the closure always goes)."""
+    device = db.session.get(Device, follow.device_id) if follow.device_id else None
+    return device.notify_prefs if device else None
+
+
+def _follower_locale(follow: Follow) -> str | None:
+    """A follower reads in their account's or device's language, else the one they followed in."""
+    user = db.session.get(User, follow.user_id) if follow.user_id else None
+    device = db.session.get(Device, follow.device_id) if follow.device_id else None
+    return recipient_locale(user, device) or follow.locale
+
+
 def on_event(event: RequestEvent) -> int:
     """Queue push messages for everyone following the event's request; returns how many.
 
@@ -179,6 +192,8 @@ def on_event(event: RequestEvent) -> int:
     for follow in follows:
         if not request.service.public and not _is_requesters(follow, request):
             continue  # a private service's news reaches only whoever made the request
+        if follow.email and wants(_follower_prefs(follow), kind):
+            mail.on_follower_event(event, kind, follow.email, _follower_locale(follow))
         for subscription, prefs, locale in _subscriptions_for(follow):
             if subscription.id in seen or not wants(prefs, kind):
                 continue

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.access import public
 from webapp.content_i18n import localized, localized_group
-from webapp.domain import mapread, places
+from webapp.domain import mapread, places, supporters
 from webapp.domain import my_requests as my_requests_domain
 from webapp.domain import requests as requests_domain
 from webapp.domain.storage import photo_store
@@ -90,6 +90,7 @@ def request_page(public_id: str):
         req=service_request,
         following=requests_domain.is_following(service_request, user=account, device=device),
         is_requester=requests_domain.is_requester(service_request, account, device),
+        follow_email=supporters.outcome_address(service_request, user=account, device=device),
     )
 
 

@@ -14,7 +14,7 @@ import {
   t,
 } from "./report-context.js";
 import { applyFields, collectFields } from "./report-fields.js";
-import { onFollowed, showNearby, hideNearby } from "./report-nearby.js";
+import { onFollowed, showNearby, hideNearby, wireNearbyNotify } from "./report-nearby.js";
 import { categoryProblem, showQuestionsFor, wireCategoryStep } from "./report-step-category.js";
 import { showPushStateOnLoad, wireContactStep } from "./report-step-contact.js";
 import {
@@ -296,9 +296,10 @@ function wire() {
     changed: scheduleDraftSave,
     goTo: (name) => showStep(STEPS.indexOf(name)),
   });
-  onFollowed(async (item, url) =>
-    finish(t("followed", { id: item.id }), url, t("seeStatus", { id: item.id })),
-  );
+  onFollowed(async (item, url, email) => {
+    const byEmail = email ? ` ${t("followedByEmail", { email })}` : "";
+    await finish(`${t("followed", { id: item.id })}${byEmail}`, url, t("seeStatus", { id: item.id }));
+  });
   byId("step-next").addEventListener("click", goNext);
   byId("step-back").addEventListener("click", () => showStep(state.step - 1));
   form.addEventListener("submit", send);
@@ -308,6 +309,7 @@ function wire() {
   wireCategoryStep();
   wireLocationStep();
   wireContactStep();
+  wireNearbyNotify();
   byId("report-another").addEventListener("click", reportAnother);
   onOutboxChange(onSent);
   window.addEventListener("pagehide", saveDraft);
