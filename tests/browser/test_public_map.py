@@ -68,6 +68,7 @@ def test_public_map_clusters_filters_list_and_opens_a_request(
         assert_no_serious_axe_violations(page)
         screenshot(f"clusters-{viewport['width']}")
 
+        page.click("#map-filter-sheet summary")  # the filters live in a sheet
         page.select_option("#map-status-filter", "closed")
         _wait_for_map(page)
         assert _in_view(page) < everything
@@ -77,6 +78,8 @@ def test_public_map_clusters_filters_list_and_opens_a_request(
         page.select_option("#map-status-filter", "")
         _wait_for_map(page)
         assert _in_view(page) == everything
+        page.click("#map-sheet-done")
+        assert not page.is_visible("#map-status-filter")
 
         # Zooming in on a cluster narrows both the map and the list.
         before = page.locator("#map-list li").count()
