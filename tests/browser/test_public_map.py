@@ -11,6 +11,7 @@ import pytest
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.worker import service_worker_ready
 from webapp.extensions import db
+from webapp.seed.answers_es import TOPICS_ES
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -152,5 +153,69 @@ def test_stats_page_fits_a_phone_with_charts_and_tables(browser, live_server, de
         folder = artifacts_dir / "public-map"
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / "stats-390.png"), full_page=True)
+        for language in ("en", "es"):
+            if language == "es":
+                page.click(".language-switch button[lang=es]")
+                page.wait_for_function("document.documentElement.lang === 'es'")
+            # A card per service on the phone, every word whole; the table stays for
+            # screen readers (hidden from sight only), the cards are hidden from them.
+            layout = page.evaluate(STATS_LAYOUT)
+            assert layout["cards"] == page.locator("#stats-table tbody tr").count()
+            assert layout["tableShown"] is False and layout["tableInTree"] is True
+            assert layout["cardsHidden"] == "true"
+            assert layout["broken"] == [], f"{language}: words broken across lines"
+        page.screenshot(path=str(folder / "stats-390-es.png"), full_page=True)
+
+        # Help topics are content: in Spanish, every topic link is Spanish.
+        page.goto("/help")
+        topics = page.locator(".help-topics a").all_inner_texts()
+        assert len(topics) == len(TOPICS_ES)
+        assert sorted(t.lower() for t in topics) == sorted(TOPICS_ES.values())
+        assert_no_serious_axe_violations(page)
     finally:
         context.close()
+
+
+def test_stats_keeps_its_table_on_a_wide_screen(browser, live_server, demo_city):
+    context = browser.new_context(viewport=LAPTOP, base_url=live_server.base_url,
+                                  service_workers="block", locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto("/stats")
+        layout = page.evaluate(STATS_LAYOUT)
+        assert layout["tableShown"] is True and layout["visibleCards"] == 0
+        page.goto("/help")
+        topics = page.locator(".help-topics a").all_inner_texts()
+        assert sorted(t.lower() for t in topics) == sorted(TOPICS_ES)
+    finally:
+        context.close()
+
+
+# Words of the services section that a line break cuts in two (one word, two boxes).
+STATS_LAYOUT = r"""() => {
+  const section = document.getElementById("stats-services");
+  const table = document.getElementById("stats-table");
+  const cards = section.querySelector(".stats-cards");
+  const broken = [];
+  const walker = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.parentElement.checkVisibility() || node.parentElement.closest(".stats-services-table")) continue;
+    for (const match of node.textContent.matchAll(/\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  const box = table.closest(".table-scroll").getBoundingClientRect();
+  return {
+    cards: cards.querySelectorAll("li").length,
+    visibleCards: [...cards.querySelectorAll("li")].filter((li) => li.checkVisibility()).length,
+    cardsHidden: cards.getAttribute("aria-hidden"),
+    tableShown: box.width > 1 && box.height > 1,
+    tableInTree: getComputedStyle(table).display !== "none" && getComputedStyle(table).visibility !== "hidden",
+    broken,
+  };
+}"""
