@@ -106,6 +106,10 @@ def test_crew_closes_a_request_at_phone_size_in_eight_taps_without_reloads(
             notes = [e.note for e in request.events if e.kind == "public_note"]
             assert notes == ["Crew booked for Thursday morning."]
             db.session.remove()
+        page.goto("/staff/")
+        # The queue's order is in view (not folded with the filters): newest first.
+        assert page.is_visible(".queue-order")
+        assert page.inner_text(".queue-order [aria-current]") == "Newest first"
         page.set_viewport_size(DESKTOP)
         page.goto("/staff/")
         screenshot("5-queue-desktop", page)
