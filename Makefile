@@ -7,11 +7,12 @@ FLASK := $(VENV)/bin/flask --app webapp
 VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
+PORT ?= 5000
 
 .PHONY: run test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
 
-run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :5000
-	$(FLASK) run --host 127.0.0.1 --port 5000
+run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :$(PORT) (default 5000)
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install assets translations lighthouse-tool lint  ## the whole suite: SQLite, then PostgreSQL when it answers
 	$(MAKE) --no-print-directory test-sqlite

@@ -126,3 +126,25 @@ def missing_fields(row, locale: str) -> list[str]:
             f"values.{v.get('key')}" for v in row.values or [] if str(v.get("key")) not in names
         ]
     return missing
+
+
+def topic_names(topics: list[str], locale: str | None = None) -> dict[str, str]:
+    """``{topic: its name in locale}`` for the answers' topics (English when untranslated).
+
+    A topic ("trash days") is a word the city chose, so it is content: its other
+    languages travel with the answers that use it, under ``{"es": {"topics": {"trash
+    days": "días de basura"}}}``, the way a question's choices are translated by key.
+    """
+    locale = locale or current_locale()
+    names = {topic: topic for topic in topics}
+    if locale == _default_locale() or not topics:
+        return names
+    for translations in db.session.scalars(
+        select(Answer.translations).where(Answer.translations.is_not(None))
+    ):
+        given = ((translations or {}).get(locale) or {}).get("topics")
+        if isinstance(given, dict):
+            for topic, name in given.items():
+                if topic in names and isinstance(name, str) and name.strip():
+                    names[topic] = name.strip()
+    return names

@@ -436,6 +436,9 @@ class Follow(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), index=True)
     supporter: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where a follower whose phone cannot be notified asked for the outcome by e-mail.
+    email: Mapped[str | None] = mapped_column(String(254))
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     request: Mapped[ServiceRequest] = relationship()

@@ -1,8 +1,12 @@
 """Measure what a finger has to hit: every interactive element's box on a page.
 
 A radio button or checkbox is hit through its label too, so its target is the union of
-the two. Links inside running text (a sentence, the map's attribution line) are exempt,
-as WCAG 2.5.8 exempts inline targets; so is the skip link while it is off screen.
+the two boxes: what really answers a tap, not the row drawn around them (a 44 px row
+whose 24 px label alone responds is a 24 px target). A row that is one label (the input
+inside it) is therefore one target, as big as the row. A file input is hit through its
+label (the big button). Links inside running text (a sentence, the map's attribution
+line) are exempt, as WCAG 2.5.8 exempts inline targets; so is the skip link while it is
+off screen.
 """
 
 from __future__ import annotations
@@ -27,9 +31,7 @@ SMALL_TARGETS = """(min) => {
     if (el.type === "radio" || el.type === "checkbox" || el.type === "file") {
       const label = (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) || el.closest("label");
       if (label) {
-        const choice = el.closest(".choice");
-        box = choice ? choice.getBoundingClientRect() : union(box, label.getBoundingClientRect());
-        if (el.type === "file") box = label.getBoundingClientRect();
+        box = el.type === "file" ? label.getBoundingClientRect() : union(box, label.getBoundingClientRect());
       }
     }
     if (box.width < min - 0.5 || box.height < min - 0.5) {

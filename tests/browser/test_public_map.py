@@ -11,6 +11,7 @@ import pytest
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.worker import service_worker_ready
 from webapp.plumbing.extensions import db
+from webapp.seed.answers_es import TOPICS_ES
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -68,6 +69,7 @@ def test_public_map_clusters_filters_list_and_opens_a_request(
         assert_no_serious_axe_violations(page)
         screenshot(f"clusters-{viewport['width']}")
 
+        page.click("#map-filter-sheet summary")  # the filters live in a sheet
         page.select_option("#map-status-filter", "closed")
         _wait_for_map(page)
         assert _in_view(page) < everything
@@ -77,6 +79,8 @@ def test_public_map_clusters_filters_list_and_opens_a_request(
         page.select_option("#map-status-filter", "")
         _wait_for_map(page)
         assert _in_view(page) == everything
+        page.click("#map-sheet-done")
+        assert not page.is_visible("#map-status-filter")
 
         # Zooming in on a cluster narrows both the map and the list.
         before = page.locator("#map-list li").count()
@@ -149,5 +153,64 @@ def test_stats_page_fits_a_phone_with_charts_and_tables(browser, live_server, de
         folder = artifacts_dir / "public-map"
         folder.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(folder / "stats-390.png"), full_page=True)
+        for language in ("en", "es"):
+            if language == "es":
+                page.click(".language-switch button[lang=es]")
+                page.wait_for_function("document.documentElement.lang === 'es'")
+            # Each service's row is a card on the phone, every word whole; it is still
+            # the one table (screen readers read it as before).
+            layout = page.evaluate(STATS_LAYOUT)
+            assert layout["cards"] == layout["rows"] >= 5
+            assert layout["broken"] == [], f"{language}: words broken across lines"
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(folder / "stats-390-es.png"), full_page=True)
+
+        # Help topics are content: in Spanish, every topic link is Spanish.
+        page.goto("/help")
+        topics = page.locator(".help-topics a").all_inner_texts()
+        assert len(topics) == len(TOPICS_ES)
+        assert sorted(t.lower() for t in topics) == sorted(TOPICS_ES.values())
+        assert_no_serious_axe_violations(page)
     finally:
         context.close()
+
+
+def test_stats_keeps_its_table_on_a_wide_screen(browser, live_server, demo_city):
+    context = browser.new_context(viewport=LAPTOP, base_url=live_server.base_url,
+                                  service_workers="block", locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto("/stats")
+        layout = page.evaluate(STATS_LAYOUT)
+        assert layout["cards"] == 0 and layout["rows"] >= 5
+        page.goto("/help")
+        topics = page.locator(".help-topics a").all_inner_texts()
+        assert sorted(t.lower() for t in topics) == sorted(TOPICS_ES)
+    finally:
+        context.close()
+
+
+# Words of the services section that a line break cuts in two (one word, two boxes), and
+# how many of its rows are drawn as cards (blocks) rather than table rows.
+STATS_LAYOUT = """() => {
+  const section = document.getElementById("stats-services");
+  const rows = [...document.querySelectorAll("#stats-table tbody tr")];
+  const broken = [];
+  const walker = document.createTreeWalker(section, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.parentElement.checkVisibility()) continue;
+    for (const match of node.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) broken.push(match[0]);
+    }
+  }
+  return {
+    rows: rows.length,
+    cards: rows.filter((tr) => getComputedStyle(tr).display === "block").length,
+    broken,
+  };
+}"""

@@ -191,6 +191,7 @@ def test_signing_out_forgets_saved_personal_pages(live_app, live_server, page):
     page.goto(f"/requests/{public_id}")
     eventually(page, SAVED_PAGE, f"/requests/{public_id}")
 
+    page.click(".site-menu summary")  # the header's links are in its menu on a phone
     with page.expect_navigation():
         page.get_by_role("button", name="Sign out").click()
     eventually(

@@ -77,8 +77,19 @@ def test_crew_closes_a_request_at_phone_size_in_eight_taps_without_reloads(
         assert page.evaluate("document.activeElement.id") == "close-resolution"
         tap("#close-note")
         page.fill("#close-note", "Filled and sealed the hole.")
+        # "Referred to" and "Duplicate of" show only for their own reason.
+        assert not page.is_visible("#close-referred") and not page.is_visible("#close-duplicate")
+        page.select_option("#close-resolution", "referred")
+        assert page.is_visible("#close-referred") and not page.is_visible("#close-duplicate")
+        page.select_option("#close-resolution", "duplicate")
+        assert page.is_visible("#close-duplicate") and not page.is_visible("#close-referred")
+        page.select_option("#close-resolution", "fixed")
+        # The after photo is a big button, like the resident's photo step, naming the file.
+        picker = page.locator("label[for=close-photo]").bounding_box()
+        assert picker["height"] >= 44 and picker["width"] >= 200
         taps += 1
         page.set_input_files("#close-photo", str(photo))
+        assert page.inner_text("#close-photo-name") == photo.name
         screenshot("3-closing-phone", page)
         tap("#close-form button[type=submit]")
         flash_says(page, "Request closed")
@@ -95,6 +106,10 @@ def test_crew_closes_a_request_at_phone_size_in_eight_taps_without_reloads(
             notes = [e.note for e in request.events if e.kind == "public_note"]
             assert notes == ["Crew booked for Thursday morning."]
             db.session.remove()
+        page.goto("/staff/")
+        # The queue's order is in view (not folded with the filters): newest first.
+        assert page.is_visible(".queue-order")
+        assert page.inner_text(".queue-order [aria-current]") == "Newest first"
         page.set_viewport_size(DESKTOP)
         page.goto("/staff/")
         screenshot("5-queue-desktop", page)
@@ -124,5 +139,8 @@ def test_workbench_actions_still_work_without_javascript(live_app, live_server, 
         page.fill("#note-text", "Looking into it.")
         page.click("#note-form button[value=public]")
         flash_says(page, "Public note added")
+        # Without JavaScript the close form still shows each reason's field for it alone.
+        page.select_option("#close-resolution", "duplicate")
+        assert page.is_visible("#close-duplicate") and not page.is_visible("#close-referred")
     finally:
         context.close()

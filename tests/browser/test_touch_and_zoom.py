@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.axe import format_violations, serious_axe_violations
-from tests.browser.pwa.conftest import answer_no_nearby
+from tests.browser.pwa.conftest import answer_no_nearby, photo_file  # noqa: F401
 from tests.browser.pwa.test_liaison_and_sync import sign_in
 from tests.browser.targets import small_targets
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import Neighborhood
 from webapp.plumbing.extensions import db
+from webapp.seed.answers import seed_answers
 
 CREATE = """async (key) => {
   const form = new FormData();
@@ -56,6 +57,9 @@ def world(live_app, tile_server):
         factories.gen_city()
         west = db.session.scalar(select(Neighborhood).where(Neighborhood.name == "West Side"))
         liaison = factories.gen_user("liaison", neighborhood=west)
+        seed_answers()  # "Before you report…" on the category step, /help and its topics
+        # An open pothole by the GPS fix: the location step lists it ("follow it instead").
+        factories.gen_request("pothole", lat=35.0453, long=-85.31)
         db.session.commit()
         email = liaison.email
         db.session.remove()
@@ -82,20 +86,31 @@ def made_here(page, app, *, close: bool) -> str:
     return public_id
 
 
-def walk_report_steps(page, visit):
-    """Open each step of the report flow and call ``visit(name)`` on it."""
-    page.context.route("**/api/v1/requests/nearby*", answer_no_nearby)
+def walk_report_steps(page, visit, *, photo=None, nearby=False):
+    """Open each step of the report flow and call ``visit(name)`` on it; with ``photo``
+    the photo step holds one (its "Remove" button shows), with ``nearby`` the location
+    step lists the requests already reported near the pin."""
+    if not nearby:
+        page.context.route("**/api/v1/requests/nearby*", answer_no_nearby)
     page.goto("/")
     page.wait_for_selector("#step-progress:has-text('Step 1')")
     for name in STEPS:
         page.wait_for_selector(f".step[data-step='{name}']:visible")
+        if name == "photo" and photo:
+            page.set_input_files("#photo-input", str(photo))
+            page.wait_for_selector("#photo-previews img")
         if name == "category":
             page.check("#service-pothole")
             page.select_option("#attr-pothole-size", "large")
+            if nearby:
+                page.wait_for_selector("#report-answers-list details")
+                page.click("#report-answers-list summary")
         if name == "location":
             page.click("#use-location")
             page.wait_for_selector("#location-status:has-text('accurate to about')")
             page.wait_for_selector("#report-map .leaflet-marker-icon")
+            if nearby:
+                page.wait_for_selector("#nearby-list li")
         visit(f"report-{name}")
         if name != "review":
             page.click("#step-next")
@@ -115,6 +130,12 @@ def resident_pages(page, app):
         ("status-own-closed", f"/requests/{closed_id}"),
         ("status-stranger", f"/requests/{stranger}"),
         ("map", "/map"),
+        ("help", "/help"),
+        ("help-topic", "/help?topic=streets"),
+        ("help-answer", "/help/how-potholes-are-repaired"),
+        ("stats", "/stats"),
+        ("alerts", "/alerts"),
+        ("find", "/find"),
         ("sign-in", "/auth/sign-in"),
         ("sign-up", "/auth/sign-up"),
         ("offline", "/offline"),
@@ -122,7 +143,7 @@ def resident_pages(page, app):
 
 
 def test_every_interactive_target_is_at_least_44_px_and_axe_is_clean(
-    world, live_app, page, screenshot
+    world, live_app, page, screenshot, photo_file  # noqa: F811
 ):
     found: dict[str, list[str]] = {}
     axe: dict[str, str] = {}
@@ -135,15 +156,23 @@ def test_every_interactive_target_is_at_least_44_px_and_axe_is_clean(
         if violations:
             axe[name] = format_violations(violations)
 
-    walk_report_steps(page, measure)
+    walk_report_steps(page, measure, photo=photo_file, nearby=True)
+    page.click(".site-menu summary")  # the header's menu, open
+    measure("header-menu")
     for name, url in resident_pages(page, live_app):
         page.goto(url)
         page.wait_for_load_state("networkidle")
         measure(name)
+    page.goto("/map")
+    page.click("#map-filter-sheet summary")
+    measure("map-filters")
     sign_in(page, world["liaison"])
     page.goto("/liaison/")
     page.wait_for_load_state("networkidle")
     measure("liaison-dashboard")
+    page.goto("/")  # the liaison's report flow (it may open on the draft left above)
+    page.wait_for_selector("#step-progress:has-text('Step')")
+    measure("liaison-report")
     screenshot("liaison-dashboard")
     report = "\n".join(f"{name}: {', '.join(items)}" for name, items in found.items())
     assert not found, "targets smaller than 44×44 CSS px:\n" + report

@@ -115,3 +115,27 @@ def test_staff_move_a_request_to_another_service(client, auth, city):
     assert req.service.service_code == "streetlight"
     page = client.get(f"/staff/requests/{req.public_id}").get_data(as_text=True)
     assert "Change category" in page
+
+
+def test_a_name_shared_by_several_people_lists_candidates_to_choose_from(client, auth, city):
+    mine = factories.gen_request("pothole", contact_name="Ana Ruiz", contact_phone=PHONE,
+                                 contact_email="ana.ruiz@example.org")
+    theirs = factories.gen_request("graffiti", contact_name="Ana Soto",
+                                   contact_email="asoto@example.net")
+    db.session.commit()
+    auth.login("staff")
+    page = client.get("/staff/desk?q=ana").get_data(as_text=True)
+    assert "2 people match “ana”: which one is calling?" in page
+    assert 'id="caller-record"' not in page
+    # Each person's details sit in their own card, never under the other's name.
+    cards = page.split('<li class="candidate">')[1:]
+    ruiz = next(card for card in cards if "Ana Ruiz" in card)
+    soto = next(card for card in cards if "Ana Soto" in card)
+    assert "ana.ruiz@example.org" in ruiz and "asoto@example.net" not in ruiz
+    assert "asoto@example.net" in soto and PHONE not in soto
+    assert 'value="ana.ruiz@example.org"' not in page  # no one's details prefilled
+    # Choosing a candidate opens that person's record by their phone.
+    chosen = client.get(f"/staff/desk?q={PHONE}").get_data(as_text=True)
+    assert mine.public_id in chosen and theirs.public_id not in chosen
+    assert 'value="Ana Ruiz"' in chosen
+    assert "/staff/desk?q=423-555-0177" in page

@@ -161,7 +161,7 @@ MATRIX: dict[str, set[str]] = {
     "POST resident.email_sign_in": EVERYONE,
     "POST resident.send_sign_in_link": EVERYONE,
     "GET resident.find_request": EVERYONE,
-    "POST resident.email_updates": REQUESTER,
+    "POST resident.email_updates": EVERYONE,  # a follower gives their own address
     "GET resident.alerts_page": EVERYONE,
     "POST resident.create_alert": EVERYONE,
     "GET resident.email_alert": EVERYONE,

@@ -227,6 +227,10 @@ class FollowForm(Input):
 
     comment: Text(LONG_TEXT, multiline=True, description="What the neighbor adds") = ""
     photos: Photos = Field(default_factory=list)
+    email: Text(
+        ServiceRequest.contact_email,
+        description="Where the follower wants the outcome e-mailed (their phone cannot be notified)",
+    ) = ""
 
 
 # --- push -----------------------------------------------------------------------------

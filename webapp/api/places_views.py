@@ -100,7 +100,9 @@ def _visible(public_id: str):
 def _plain_follow() -> bool:
     """A follow without a note or photos (or by a signed-in person) is not rate limited;
     one carrying them costs as much as a report and shares its limits."""
-    return current_account() is not None or not (request.files or request.form.get("comment"))
+    return current_account() is not None or not (
+        request.files or request.form.get("comment") or request.form.get("email")
+    )
 
 
 @bp.post("/requests/<public_id>/follow")
@@ -122,7 +124,8 @@ def follow_request(public_id: str):
     that keeps no cookie is asked to use the app rather than counted as a new person.
     A neighbor who was about to report the same problem may send (multipart) a
     ``comment`` and up to three ``photos``: they are kept on the request's timeline as
-    a supporter's comment instead of being lost.
+    a supporter's comment instead of being lost, and an ``email`` to get the outcome
+    by e-mail when their phone cannot be notified.
     """
     service_request = _visible(public_id)
     account = current_account()
@@ -137,6 +140,7 @@ def follow_request(public_id: str):
             device=device,
             comment=checked.comment if checked is not None else None,
             photos=photos,
+            email=checked.email if checked is not None else None,
         )
         db.session.commit()
     except IntegrityError:

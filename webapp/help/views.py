@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from webapp.content_i18n import topic_names
 from webapp.domain.intake import answers as answers_domain
 from webapp.help.blueprint import bp
 from webapp.plumbing.access import public
@@ -16,12 +17,14 @@ def index():
     query = request.args.get("q", "").strip()[:200]
     topic = request.args.get("topic") or None
     found = answers_domain.search(query, topic=topic)
+    names = topic_names(answers_domain.all_topics())
     return render_template(
         "help/index.html",
         query=query,
         topic=topic,
         answers=found,
-        topics=answers_domain.all_topics(),
+        # In the reader's language and in that language's order.
+        topics=sorted(names.items(), key=lambda item: item[1].casefold()),
     )
 
 

@@ -282,18 +282,40 @@ ANSWERS_ES: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+# The answers' topics (the Help page's topic links).
+TOPICS_ES: dict[str, str] = {
+    "bulky pickup": "recolección de objetos grandes",
+    "neighborhood": "vecindario",
+    "parks": "parques",
+    "permits": "permisos",
+    "streets": "calles",
+    "trash days": "días de basura",
+    "who to call": "a quién llamar",
+}
+
+
+def _topics_in_spanish(answer: Answer) -> dict[str, str]:
+    return {topic: TOPICS_ES[topic] for topic in answer.topics if topic in TOPICS_ES}
+
+
 def seed_answer_translations() -> int:
-    """Give every demo answer its Spanish (only where it has none yet); returns how many."""
+    """Give every demo answer its Spanish (only where it has none yet) and its topics'
+    Spanish names (where they are missing); returns how many answers changed."""
     changed = 0
     for answer in db.session.scalars(select(Answer)):
         spanish = ANSWERS_ES.get(answer.slug)
-        if spanish is None or (answer.translations or {}).get(LOCALE):
+        mine = (answer.translations or {}).get(LOCALE) or {}
+        if mine and not mine.get("topics") and _topics_in_spanish(answer):
+            set_translation(answer, LOCALE, {"topics": _topics_in_spanish(answer)})
+            changed += 1
+        if spanish is None or mine:
             continue
         title, summary, keywords, body = spanish
         set_translation(
             answer,
             LOCALE,
-            {"title": title, "summary": summary, "keywords": keywords, "body": body},
+            {"title": title, "summary": summary, "keywords": keywords, "body": body,
+             "topics": _topics_in_spanish(answer)},
         )
         changed += 1
     db.session.flush()

@@ -58,7 +58,7 @@ def _int_arg(name: str, maximum: int = MAX_ID) -> int | None:
 def queue_filters() -> queue.QueueFilters:
     """The queue filters from the query string; unknown values fall back to defaults."""
     status = request.args.get("status", "open")
-    sort = request.args.get("sort", "oldest")
+    sort = request.args.get("sort", queue.DEFAULT_SORT)
     return queue.QueueFilters(
         status=status if status in queue.STATUS_CHOICES else "open",
         service_id=_int_arg("service"),
@@ -67,7 +67,7 @@ def queue_filters() -> queue.QueueFilters:
         overdue=request.args.get("overdue") == "1",
         reopened=request.args.get("reopened") == "1",
         min_age_days=number_arg(request.args, "age", minimum=0, maximum=MAX_AGE_DAYS),
-        sort=sort if sort in queue.SORTS else "oldest",
+        sort=sort if sort in queue.SORTS else queue.DEFAULT_SORT,
     )
 
 

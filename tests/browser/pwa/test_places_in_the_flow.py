@@ -112,7 +112,7 @@ def test_nearby_request_with_photo_is_followed_instead_keeping_the_photo_and_not
     page.fill("#nearby-note", "Getting bigger every day")
     screenshot("2-location-nearby")
     flow.tap(
-        f"#nearby-list button[aria-label='Follow {public_id} instead of sending a new report']"
+        f"#nearby-{public_id} button:has-text('Follow it instead')"
     )
     page.wait_for_selector("#report-done:visible")
     message = page.locator("#report-done-message").inner_text()

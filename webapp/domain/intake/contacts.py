@@ -4,6 +4,11 @@ A request created from any channel records a contact in the same transaction; so
 an information-only call, a walk-in, an e-mail question, and an answer that resolved
 a resident's question on their own ("This answered my question"). A resident's record
 is their requests and contacts together, found by phone, e-mail, name or address.
+
+A caller is a person: the phone numbers, e-mail addresses and account known to be
+theirs. Two records belong to the same person only when they share one of those; a
+shared name or address never merges two people, so a name search lists each person
+as a candidate with only their own details.
 """
 
 from __future__ import annotations
@@ -180,7 +185,11 @@ class RecordItem:
 
 @dataclass
 class CallerRecord:
-    """Everything the city has from one caller, open requests first."""
+    """Everything the city has from one caller, open requests first.
+
+    When the search matched several people, ``candidates`` holds one record per person
+    (to choose from) and this record itself has no details or items.
+    """
 
     query: str
     names: list[str] = field(default_factory=list)
@@ -188,6 +197,80 @@ class CallerRecord:
     phones: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
     items: list[RecordItem] = field(default_factory=list)
+    candidates: list[CallerRecord] = field(default_factory=list)
+
+    @property
+    def identity(self) -> str | None:
+        """What finds exactly this person again: their phone, else their e-mail."""
+        return (self.phones or self.emails or [None])[0]
+
+
+def _identity_keys(item: RecordItem) -> set[str]:
+    """What ties a record to a person: a phone, an e-mail address or an account."""
+    keys: set[str] = set()
+    source = item.request if item.request is not None else item.contact
+    if item.request is not None:
+        email, phone = source.contact_email, source.contact_phone
+        user_id = source.requester_id
+    else:
+        email, phone, user_id = source.caller_email, source.caller_phone, source.user_id
+    if email and email.strip():
+        keys.add("e:" + email.strip().lower())
+    if normalise_phone(phone):
+        keys.add("p:" + normalise_phone(phone))
+    if user_id is not None:
+        keys.add(f"u:{user_id}")
+    return keys
+
+
+def people(items: list[RecordItem]) -> list[list[RecordItem]]:
+    """Group records into people: records sharing a phone, an e-mail or an account are
+    one person (also through a chain: a phone on one, that phone and an e-mail on
+    another, that e-mail on a third). A record with none of them stands alone: a name
+    is not enough to say two callers are the same person. Groups keep the items' order."""
+    parent = list(range(len(items)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for index, item in enumerate(items):
+        for key in _identity_keys(item):
+            if key in owner:
+                parent[root(index)] = root(owner[key])
+            else:
+                owner[key] = index
+    groups: dict[int, list[RecordItem]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(root(index), []).append(item)
+    return list(groups.values())
+
+
+def _details(record: CallerRecord, items: list[RecordItem]) -> CallerRecord:
+    """Fill ``record`` with the names, e-mails, phones and addresses of ``items`` only."""
+
+    def _add(values: list[str], value: str | None):
+        if value and value not in values:
+            values.append(value)
+
+    for item in items:
+        if item.request is not None:
+            r = item.request
+            _add(record.names, r.contact_name or (r.requester.display_name if r.requester else None))
+            _add(record.emails, r.contact_email or (r.requester.email if r.requester else None))
+            _add(record.phones, r.contact_phone)
+            _add(record.addresses, r.address)
+        else:
+            c = item.contact
+            _add(record.names, c.caller_name)
+            _add(record.emails, c.caller_email)
+            _add(record.phones, c.caller_phone)
+            _add(record.addresses, c.caller_address)
+    record.items = items
+    return record
 
 
 def _like(value: str) -> str:
@@ -200,7 +283,10 @@ def lookup(query: str, limit: int = LOOKUP_LIMIT) -> CallerRecord:
 
     Requests match on their private contact fields, address or requester account;
     contacts on their caller fields. Each request appears once (its creation contact
-    is folded into it); open requests come first, then the newest.
+    is folded into it); open requests come first, then the newest. The matches are
+    grouped into people (``people``): one person fills the record itself; several fill
+    ``candidates`` instead, so the desk asks which one is calling and never shows one
+    person's phone or e-mail under another's name.
     """
     query = (query or "").strip()
     found = CallerRecord(query=query)
@@ -275,20 +361,10 @@ def lookup(query: str, limit: int = LOOKUP_LIMIT) -> CallerRecord:
         if c.kind != ContactKind.REQUEST
     ]
     items.sort(key=lambda i: (not i.is_open, -i.when.timestamp()))
-    found.items = items[:limit]
-
-    def _add(values: list[str], value: str | None):
-        if value and value not in values:
-            values.append(value)
-
-    for r in requests:
-        _add(found.names, r.contact_name or (r.requester.display_name if r.requester else None))
-        _add(found.emails, r.contact_email or (r.requester.email if r.requester else None))
-        _add(found.phones, r.contact_phone)
-        _add(found.addresses, r.address)
-    for c in contacts:
-        _add(found.names, c.caller_name)
-        _add(found.emails, c.caller_email)
-        _add(found.phones, c.caller_phone)
-        _add(found.addresses, c.caller_address)
+    groups = people(items[:limit])
+    if len(groups) == 1:
+        return _details(found, groups[0])
+    # Several people match (a name, a street): each is a candidate with only their own
+    # details; the one with the newest record first.
+    found.candidates = [_details(CallerRecord(query=query), group) for group in groups]
     return found

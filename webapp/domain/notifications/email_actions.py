@@ -160,18 +160,18 @@ def device_addresses(device: Device | None) -> list[str]:
 
 
 def email_updates_to(request: ServiceRequest, address: str | None, *, user, device) -> str:
-    """The requester chooses e-mail for a request's updates (caller commits).
+    """Someone chooses e-mail for a request's updates (caller commits).
 
-    Only the requester may, since the address is private contact data; asking again
-    lifts an earlier unsubscribe from this request.
+    The requester's address becomes the request's contact address; anyone else follows
+    the request with their own address (``supporters.email_outcome_to``), which leaves
+    the requester's private contact data alone. Asking again lifts an earlier
+    unsubscribe from this request.
     """
-    from webapp.domain.errors import NotAllowed
+    from webapp.domain.lifecycle import supporters
     from webapp.models import EmailOptOut
 
     if not requests_domain.is_requester(request, user, device):
-        raise NotAllowed(
-            _("Only the person who reported this can choose e-mail updates."), status=403
-        )
+        return supporters.email_outcome_to(request, address, user=user, device=device)
     clean = normalise_address(address, field="email")
     if clean is None:
         raise DomainError(_("Please enter your e-mail address."), field="email")

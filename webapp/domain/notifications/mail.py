@@ -47,6 +47,7 @@ from webapp.i18n import reporter_locale
 from webapp.models import (
     EmailAddress,
     EmailOptOut,
+    Follow,
     NotificationOutbox,
     Photo,
     PhotoKind,
@@ -235,12 +236,31 @@ def on_change(entry: RequestEvent) -> NotificationOutbox | None:
     hear of it and the resident chose this kind of update (a closure always). The
     e-mail channel hears of every entry through ``events.RequestChanged``."""
     kind = notify.audience_kind(entry)
-    if kind is None or _crm_mails_instead(entry):
+    if kind is None:
         return None
-    device = entry.request.device
-    return on_request_event(
-        entry, kind, wants=notify.wants(device.notify_prefs if device else None, kind)
+    row = None
+    if not _crm_mails_instead(entry):
+        device = entry.request.device
+        row = on_request_event(
+            entry, kind, wants=notify.wants(device.notify_prefs if device else None, kind)
+        )
+    _mail_followers(entry, kind)
+    return row
+
+
+def _mail_followers(entry: RequestEvent, kind: str) -> None:
+    """Followers who asked for the outcome by e-mail hear of it too, each at their own
+    address and in their own language (a private service's news only to whoever made
+    the request)."""
+    request = entry.request
+    follows = db.session.scalars(
+        select(Follow).where(Follow.request_id == request.id, Follow.email.is_not(None))
     )
+    for follow in follows:
+        if not request.service.public and not notify.is_requesters(follow, request):
+            continue
+        if notify.wants(notify.follower_prefs(follow), kind):
+            on_follower_event(entry, kind, follow.email, notify.follower_locale(follow))
 
 
 def _crm_mails_instead(entry: RequestEvent) -> bool:
@@ -249,6 +269,31 @@ def _crm_mails_instead(entry: RequestEvent) -> bool:
     return bool(current_app.config.get("FORWARD_CRM_NOTIFIES_RESIDENTS")) and (
         (entry.data or {}).get("source") == "crm"
     )
+
+
+def on_follower_event(event: RequestEvent, kind: str, address: str, locale: str | None):
+    """Queue request mail for a follower who asked for the outcome by e-mail.
+
+    Skipped when the address is the request's own contact address (that mail is queued
+    already) or must not be mailed. The follower's mail carries no "Is it fixed?"
+    links: only the person who reported it answers for the request.
+    """
+    request = event.request
+    try:
+        clean = normalise_address(address)
+        own = normalise_address(request.contact_email)
+    except DomainError:
+        return None
+    if not clean or (own and own.lower() == clean.lower()) or blocked_reason(clean, request.id):
+        return None
+    payload = {
+        "template": "request",
+        "kind": kind,
+        "base_url": base_url(),
+        "locale": locale,
+        "follower": True,
+    }
+    return _add_row(clean, payload, kind=kind, request=request, event=event)
 
 
 def message_id_domain() -> str:
@@ -353,6 +398,7 @@ def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEI
         "window_days": int(current_app.config.get("REOPEN_WINDOW_DAYS", 30)),
         "unsubscribe_url": payload.get("unsubscribe"),
         "replies": bool(payload.get("replies")),
+        "follower": bool(payload.get("follower")),
     }
     images: list[MIMEImage] = []
     with force_locale(_locale(payload.get("locale"))):
@@ -366,6 +412,7 @@ def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEI
                 image.add_header("Content-Disposition", "inline", filename="after.jpg")
                 images.append(image)
                 context["photo_cid"] = PHOTO_CID
+        if kind == CLOSED and event.to_status == "closed" and not context["follower"]:
             closed_at = int(request.closed_at.timestamp()) if request.closed_at else 0
             token_data = {"r": request.id, "e": _key(row.email_to), "c": closed_at}
             context["fixed_url"] = f"{root}/e/fixed/{links.make(links.FIXED, **token_data)}"

@@ -147,7 +147,7 @@ def _payload_in(locale: str | None, event: RequestEvent, kind: str, navigate: st
     return render_in_locale(locale, lambda: build_payload(event, kind, navigate))
 
 
-def _is_requesters(follow: Follow, request) -> bool:
+def is_requesters(follow: Follow, request) -> bool:
     """True when the follow is the requester's own (by account, or by device when anonymous)."""
     if follow.user_id is not None and follow.user_id == request.requester_id:
         return True
@@ -167,6 +167,19 @@ def audience_kind(event: RequestEvent) -> str | None:
     return kind
 
 
+def follower_prefs(follow: Follow) -> dict | None:
+    """The optional updates a follower's device asked for (the closure always goes)."""
+    device = db.session.get(Device, follow.device_id) if follow.device_id else None
+    return device.notify_prefs if device else None
+
+
+def follower_locale(follow: Follow) -> str | None:
+    """A follower reads in their account's or device's language, else the one they followed in."""
+    user = db.session.get(User, follow.user_id) if follow.user_id else None
+    device = db.session.get(Device, follow.device_id) if follow.device_id else None
+    return recipient_locale(user, device) or follow.locale
+
+
 def on_event(event: RequestEvent) -> int:
     """Queue push messages for everyone following the event's request; returns how many.
 
@@ -183,7 +196,7 @@ def on_event(event: RequestEvent) -> int:
     seen: set[int] = set()
     follows = db.session.scalars(select(Follow).where(Follow.request_id == request.id))
     for follow in follows:
-        if not request.service.public and not _is_requesters(follow, request):
+        if not request.service.public and not is_requesters(follow, request):
             continue  # a private service's news reaches only whoever made the request
         for subscription, prefs, locale in _subscriptions_for(follow):
             if subscription.id in seen or not wants(prefs, kind):

@@ -287,6 +287,16 @@ async function start() {
   const layer = L.layerGroup().addTo(map);
   const icon = pinIcon(L, d.leafletCss);
   document.getElementById("map-apply").hidden = true;
+  // Filters apply as they change; "Done" folds the sheet back to show the map.
+  const done = document.getElementById("map-sheet-done");
+  const sheet = document.getElementById("map-filter-sheet");
+  if (done && sheet) {
+    done.hidden = false;
+    done.addEventListener("click", () => {
+      sheet.open = false;
+      sheet.querySelector("summary").focus();
+    });
+  }
   let generation = 0;
   let timer = null;
 

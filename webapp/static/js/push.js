@@ -4,6 +4,8 @@
  * on import. User-facing text comes from data-msg-* attributes (translated server-side),
  * else from the language's script texts (/strings/<locale>.js, see webapp/js_strings.py). */
 
+import { rememberChoice, rememberedChoice } from "./notify-choice.js";
+
 const PUBLIC_KEY_URL = "/api/v1/push/public-key";
 const SUBSCRIPTIONS_URL = "/api/v1/push/subscriptions";
 const PREFERENCES_URL = "/api/v1/push/preferences";
@@ -180,6 +182,7 @@ function wireButton(button) {
     button.disabled = false;
     if (outcome === "on") {
       button.setAttribute("aria-pressed", "true");
+      rememberChoice({ ...rememberedChoice(), push: true });
     }
     showStatus(root, outcome);
     offerEmail(root, outcome);
@@ -215,8 +218,26 @@ function wirePreferences(fieldset) {
   });
 }
 
+/* The e-mail offer comes filled with the address this phone chose last time, and shows
+ * at once when e-mail was that choice. */
+function wireEmailOffer(form) {
+  const field = form.querySelector("input[type=email]");
+  const remembered = rememberedChoice();
+  if (field && !field.value) {
+    field.value = remembered.email;
+  }
+  const offer = form.closest("[data-push-email]");
+  if (offer && remembered.email && !remembered.push) {
+    offer.hidden = false;
+  }
+  form.addEventListener("submit", () => {
+    rememberChoice({ push: false, email: field ? field.value.trim() : "" });
+  });
+}
+
 function start() {
   document.querySelectorAll("button[data-push-subscribe]").forEach(wireButton);
+  document.querySelectorAll("form[data-remember-email]").forEach(wireEmailOffer);
   document.querySelectorAll("[data-push-preferences]").forEach(wirePreferences);
   resyncSubscription().catch((error) => console.warn("Push re-sync failed", error));
 }

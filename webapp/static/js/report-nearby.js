@@ -2,6 +2,7 @@
  * photos, shown on the location step. Following one instead keeps the resident's photos
  * and note: they are added to that request as a supporter's comment. */
 
+import { rememberChoice, rememberedChoice } from "./notify-choice.js";
 import { core } from "./outbox.js";
 import { byId, chosenService, form, getJson, state, t } from "./report-context.js";
 
@@ -11,7 +12,64 @@ const WRITE_HEADER = { "X-Requested-With": "civic311", Accept: "application/json
 const listeners = { followed: async () => {}, shown: () => {} };
 let asked = "";
 
-/** `onFollowed(item)` runs after the resident followed a nearby request instead. */
+/* How the follower hears the outcome: the same choice as a new report (this phone when
+ * it can be notified, else e-mail), filled in with what this phone chose last time. */
+function showPushReason(outcome) {
+  const box = byId("nearby-notify");
+  const status = byId("nearby-push-status");
+  if (!outcome || outcome === "ask") {
+    status.textContent = "";
+    return;
+  }
+  const reason = box.dataset[`msg${outcome[0].toUpperCase()}${outcome.slice(1)}`] || "";
+  status.textContent = outcome === "on" ? reason : `${reason} ${box.dataset.msgEmail}`;
+}
+
+async function pushModule() {
+  try {
+    return await import("/static/js/push.js");
+  } catch (error) {
+    console.warn("push notifications are not available", error);
+    return null;
+  }
+}
+
+async function askForPush(event) {
+  const box = event.target;
+  if (!box.checked) {
+    showPushReason(null);
+    return;
+  }
+  const push = await pushModule();
+  const outcome = push ? await push.turnOnPush() : "failed";
+  box.checked = outcome === "on";
+  showPushReason(outcome);
+  if (outcome !== "on" && !byId("nearby-email").value.trim()) {
+    byId("nearby-email").focus();
+  }
+}
+
+/** Fill the outcome choice from this phone's last one; say when push cannot work here. */
+export async function wireNearbyNotify() {
+  const box = byId("nearby-push");
+  if (!box) {
+    return;
+  }
+  const remembered = rememberedChoice();
+  byId("nearby-email").value = remembered.email;
+  box.addEventListener("change", askForPush);
+  const push = await pushModule();
+  const now = push ? push.pushState() : "unsupported";
+  if (now === "unsupported" || now === "denied" || now === "install") {
+    byId("nearby-push-choice").hidden = true;
+    showPushReason(now);
+  } else {
+    box.checked = remembered.push && now === "on";
+  }
+}
+
+/** `onFollowed(item, url, email)` runs after the resident followed a nearby request
+ * instead (``email`` is where they asked for the outcome, or ""). */
 export function onFollowed(callback) {
   listeners.followed = callback;
 }
@@ -72,6 +130,10 @@ export async function showNearby() {
     listeners.shown([]);
     return;
   }
+  const emailField = byId("nearby-email");
+  if (emailField && !emailField.value) {
+    emailField.value = rememberedChoice().email;
+  }
   const shown = found.slice(0, NEARBY_SHOWN);
   byId("nearby-list").replaceChildren(...shown.map(nearbyRow));
   byId("nearby").hidden = false;
@@ -111,7 +173,10 @@ function nearbyRow(item) {
   follow.type = "button";
   follow.className = "button";
   follow.textContent = t("followInstead");
-  follow.setAttribute("aria-label", t("followInsteadLabel", { id: item.id }));
+  // Its visible words are its name (speech input users say them); the request it
+  // follows is read out as its description.
+  link.id = `nearby-link-${item.id}`;
+  follow.setAttribute("aria-describedby", link.id);
   follow.addEventListener("click", () => followInstead(item, follow));
   text.append(link, details, follow);
   li.append(text);
@@ -125,6 +190,10 @@ function supporterBody() {
   if (note) {
     body.append("comment", note);
   }
+  const email = byId("nearby-email") ? byId("nearby-email").value.trim() : "";
+  if (email) {
+    body.append("email", email);
+  }
   state.photos.forEach((photo, index) => {
     body.append("photos", new Blob([photo.data], { type: photo.type }), `photo-${index + 1}.jpg`);
   });
@@ -134,6 +203,12 @@ function supporterBody() {
 async function followInstead(item, button) {
   const message = byId("nearby-message");
   message.textContent = "";
+  const emailField = byId("nearby-email");
+  if (emailField && !emailField.checkValidity()) {
+    message.textContent = t("badEmail");
+    emailField.focus();
+    return;
+  }
   button.disabled = true;
   try {
     const headers = { ...WRITE_HEADER };
@@ -155,7 +230,11 @@ async function followInstead(item, button) {
     if (newToken) {
       await core().setMeta("device_token", newToken);
     }
-    await listeners.followed(item, requestUrl(item));
+    const email = emailField ? emailField.value.trim() : "";
+    if (emailField) {
+      rememberChoice({ push: byId("nearby-push").checked, email });
+    }
+    await listeners.followed(item, requestUrl(item), email);
   } catch (error) {
     message.textContent = t("followFailed");
     button.disabled = false;

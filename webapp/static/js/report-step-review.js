@@ -61,6 +61,20 @@ function yesNo(id) {
   return byId(id).checked ? t("yes") : t("no");
 }
 
+/** What will really happen when the request changes: this phone, e-mail, both, or
+ * nothing (then the resident looks it up by its number). */
+function notifySummary() {
+  const email = byId("contact_email").value.trim();
+  const phone = byId("notify").checked;
+  if (phone && email) {
+    return t("notifyPhoneAndEmail", { email });
+  }
+  if (phone) {
+    return t("notifyPhone");
+  }
+  return email ? t("notifyEmail", { email }) : t("notifyNone");
+}
+
 export function renderReview() {
   const list = byId("review-summary");
   const labels = list.dataset;
@@ -75,7 +89,7 @@ export function renderReview() {
     .join(", ");
   addPart(list, labels.labelContact, contact, "contact");
   if (byId("notify")) {
-    addPart(list, labels.labelNotify, yesNo("notify"), "contact");
+    addPart(list, labels.labelNotify, notifySummary(), "contact");
   }
   if (byId("community_issue")) {
     addPart(list, labels.labelCommunity, yesNo("community_issue"), "contact");

@@ -14,7 +14,7 @@ import {
   t,
 } from "./report-context.js";
 import { applyFields, collectFields } from "./report-fields.js";
-import { onFollowed, showNearby, hideNearby } from "./report-nearby.js";
+import { onFollowed, showNearby, hideNearby, wireNearbyNotify } from "./report-nearby.js";
 import { categoryProblem, showQuestionsFor, wireCategoryStep } from "./report-step-category.js";
 import { showPushStateOnLoad, wireContactStep } from "./report-step-contact.js";
 import {
@@ -210,16 +210,36 @@ async function finish(message, link, linkText) {
   done.focus();
 }
 
+/** Put `text` in `element`, the request number in it kept on one line. */
+function showWithNumber(element, text, id) {
+  const at = text.indexOf(id);
+  if (at < 0) {
+    element.textContent = text;
+    return;
+  }
+  const number = document.createElement("span");
+  number.className = "request-number";
+  number.textContent = id;
+  element.replaceChildren(text.slice(0, at), number, text.slice(at + id.length));
+}
+
 function onSent(detail) {
   if (!detail || !detail.sent || detail.client_uuid !== state.lastSaved) {
     return;
   }
-  byId("report-done-message").textContent = t("sentAs", { id: detail.sent.public_id });
+  const id = detail.sent.public_id;
+  showWithNumber(byId("report-done-message"), t("sentAs", { id }), id);
   if (detail.sent.url) {
     const doneLink = byId("report-done-link");
     doneLink.href = detail.sent.url;
-    doneLink.textContent = t("seeStatus", { id: detail.sent.public_id });
+    showWithNumber(doneLink, t("seeStatus", { id }), id);
   }
+}
+
+/* Whether the phone is online, said on every step (not only after Send): offline, the
+ * report is kept on this phone and sent when the connection is back. */
+function showConnection() {
+  byId("connection-state").hidden = navigator.onLine !== false;
 }
 
 function reportAnother() {
@@ -296,9 +316,10 @@ function wire() {
     changed: scheduleDraftSave,
     goTo: (name) => showStep(STEPS.indexOf(name)),
   });
-  onFollowed(async (item, url) =>
-    finish(t("followed", { id: item.id }), url, t("seeStatus", { id: item.id })),
-  );
+  onFollowed(async (item, url, email) => {
+    const byEmail = email ? ` ${t("followedByEmail", { email })}` : "";
+    await finish(`${t("followed", { id: item.id })}${byEmail}`, url, t("seeStatus", { id: item.id }));
+  });
   byId("step-next").addEventListener("click", goNext);
   byId("step-back").addEventListener("click", () => showStep(state.step - 1));
   form.addEventListener("submit", send);
@@ -308,6 +329,10 @@ function wire() {
   wireCategoryStep();
   wireLocationStep();
   wireContactStep();
+  wireNearbyNotify();
+  showConnection();
+  window.addEventListener("online", showConnection);
+  window.addEventListener("offline", showConnection);
   byId("report-another").addEventListener("click", reportAnother);
   onOutboxChange(onSent);
   window.addEventListener("pagehide", saveDraft);

@@ -24,10 +24,21 @@ function wireTemplates() {
   select.addEventListener("change", () => fillFromTemplate(select));
 }
 
+/** The after-photo button says which photo was chosen. */
+function wirePhotoName() {
+  const input = document.getElementById("close-photo");
+  const shown = document.getElementById("close-photo-name");
+  if (!input || !shown) return;
+  input.addEventListener("change", () => {
+    shown.textContent = input.files.length ? input.files[0].name : "";
+  });
+}
+
 /** Draw what the server's fresh page holds (map and templates wired again). */
 function start() {
   showPoint(document.getElementById("wb-map"));
   wireTemplates();
+  wirePhotoName();
 }
 
 /** Post the form the ordinary way (used when the background send cannot be trusted). */
