@@ -35,7 +35,7 @@ def upgrade():
         sa.Column("beat_at", sa.DateTime(), nullable=False),
         sa.Column("rounds", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_worker_heartbeats")),
-        sa.UniqueConstraint("worker", "host", name=op.f("uq_worker_heartbeats_worker")),
+        sa.UniqueConstraint("worker", "host", name=op.f("uq_worker_heartbeats_worker_host")),
     )
     for table in TRACED:
         with op.batch_alter_table(table) as batch:
