@@ -4,7 +4,6 @@ dead subscriptions, retries, rollbacks, exactly-once with concurrent workers."""
 from __future__ import annotations
 
 import random
-
 import threading
 import time
 from datetime import timedelta
