@@ -145,6 +145,11 @@ class Config:
     # address the current request came in on, else http://localhost:5000).
     PUBLIC_URL = _env("PUBLIC_URL")
 
+    # Mail anyone can set off (sign-in link, alert and report confirmations) to an
+    # address nobody has confirmed: at most this many per recipient, from any sender.
+    MAIL_UNCONFIRMED_PER_HOUR = _env_int("MAIL_UNCONFIRMED_PER_HOUR", 3)
+    MAIL_UNCONFIRMED_PER_DAY = _env_int("MAIL_UNCONFIRMED_PER_DAY", 6)
+
     # E-mail in: the 311 mailbox the intake polls (off while IMAP_HOST is unset).
     IMAP_HOST = _env("IMAP_HOST")
     IMAP_PORT = _env_int("IMAP_PORT", 993)

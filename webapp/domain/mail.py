@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
-from webapp.domain import links
+from webapp.domain import links, mail_caps
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
 from webapp.extensions import mail as mailman
@@ -194,7 +194,7 @@ def queue_email(
     ``unsubscribe`` is a one-click unsubscribe URL (adds ``List-Unsubscribe`` and
     ``List-Unsubscribe-Post``). Returns None when the address must not be mailed.
     """
-    if blocked_reason(to, request.id if request else None):
+    if blocked_reason(to, request.id if request else None) or not mail_caps.allows(to, kind):
         return None
     payload = {"subject": subject, "text": text, "html": html, "headers": dict(headers or {})}
     if unsubscribe:
@@ -239,6 +239,8 @@ def on_request_event(
     except DomainError:  # stored before addresses were checked
         return None
     if not address or not wants or blocked_reason(address, request.id):
+        return None
+    if not mail_caps.allows(address, kind):
         return None
     # Written in the reporter's language (their account's, their phone's, or the one
     # they reported in), never in the language of the staff member who caused it.
