@@ -7,6 +7,8 @@ FLASK := $(VENV)/bin/flask --app webapp
 VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
+# Links in e-mail need the public address; for `make run` it is this machine.
+export PUBLIC_URL ?= http://127.0.0.1:5000
 
 .PHONY: run test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
 

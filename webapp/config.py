@@ -82,7 +82,8 @@ class Config:
     MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 50_000_000)
     MAX_PHOTO_MB = _env_int("MAX_PHOTO_MB", 12)
 
-    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # Unset: true when PUBLIC_URL is https (see webapp/deployment.py).
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", None)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -141,8 +142,8 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Civic311 <311@chattanooga.example>")
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 20)
-    # One front door: the public address links in e-mails start with (unset: the
-    # address the current request came in on, else http://localhost:5000).
+    # One front door: the public address links in e-mails start with (unset: https://
+    # and the first TRUSTED_HOSTS name; required outside debug; never the request's Host).
     PUBLIC_URL = _env("PUBLIC_URL")
 
     # Mail anyone can set off (sign-in link, alert and report confirmations) to an

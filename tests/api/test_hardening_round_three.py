@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import func, select
 
+from tests import factories
+from webapp.deployment import InsecureConfiguration
+from webapp.domain import mail
 from webapp.extensions import db
 from webapp.models import AreaAlert, ServiceRequest
 
@@ -62,3 +67,74 @@ def test_the_desk_refuses_a_request_key_longer_than_its_column(client, auth, cit
     assert response.status_code < 500
     assert "The request key must be a UUID." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ServiceRequest)) == 0
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["changemechangemechangemechangeme", " " * 40, "0" * 64, "abcdefghijklmnopqrstuvwxyz012345"],
+)
+def test_a_long_but_guessable_key_refuses_to_start_in_production(make_app, key):
+    with pytest.raises(InsecureConfiguration, match="guessable"):
+        make_app(SECRET_KEY=key, TESTING=False, DEBUG=False, PUBLIC_URL="https://311.example")
+
+
+def test_a_random_key_of_32_characters_starts(make_app):
+    key = secrets.token_urlsafe(24)
+    assert make_app(SECRET_KEY=key, TESTING=False, PUBLIC_URL="https://311.example")
+
+
+def test_production_refuses_to_start_without_a_public_address_for_mail_links(make_app):
+    with pytest.raises(InsecureConfiguration, match="PUBLIC_URL"):
+        make_app(SECRET_KEY=secrets.token_urlsafe(48), TESTING=False, DEBUG=False)
+    app = make_app(
+        SECRET_KEY=secrets.token_urlsafe(48), TESTING=False, TRUSTED_HOSTS=["311.example"]
+    )
+    with app.app_context():
+        assert mail.base_url() == "https://311.example"
+
+
+@pytest.mark.parametrize("trusted", [None, ["311.testville.example", "evil.example"]])
+def test_a_sign_in_link_never_takes_its_address_from_the_host_header(
+    make_app, smtp_server, trusted
+):
+    app = make_app(**smtp_server.settings(), TRUSTED_HOSTS=trusted)
+    with app.app_context():
+        factories.gen_city()
+        factories.gen_request(contact_email="victim@example.net")
+        db.session.commit()
+        response = app.test_client().post(
+            "/my/sign-in-link",
+            data={"email": "victim@example.net"},
+            headers={"Host": "evil.example"},
+        )
+        assert response.status_code == 302
+        mail.deliver_due()
+    sign_in = [m for m in smtp_server.wait_for(2) if "another device" in m["Subject"]]
+    text = sign_in[0].get_body(("plain",)).get_content()
+    assert "evil.example" not in text
+    expected = (
+        "https://311.testville.example/e/sign-in/"
+        if trusted
+        else "http://localhost:5000/e/sign-in/"
+    )
+    assert expected in text
+
+
+def test_cookies_are_secure_by_default_when_the_public_address_is_https(make_app):
+    app = make_app(PUBLIC_URL="https://311.example")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    with app.app_context():
+        factories.gen_city()
+        user = factories.gen_user("staff")
+        db.session.commit()
+        response = app.test_client().post(
+            "/auth/sign-in", data={"email": user.email, "password": factories.PASSWORD}
+        )
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert make_app(PUBLIC_URL="http://localhost:5000").config["SESSION_COOKIE_SECURE"] is False
+    assert (
+        make_app(PUBLIC_URL="https://311.example", SESSION_COOKIE_SECURE=False).config[
+            "SESSION_COOKIE_SECURE"
+        ]
+        is False
+    )
