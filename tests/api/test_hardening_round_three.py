@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from webapp.deployment import InsecureConfiguration
-from webapp.domain import mail
+from webapp.domain import mail, remote_media
 from webapp.extensions import db
 from webapp.models import AreaAlert, ServiceRequest
 
@@ -138,3 +138,10 @@ def test_cookies_are_secure_by_default_when_the_public_address_is_https(make_app
         ]
         is False
     )
+
+
+@pytest.mark.parametrize("host", ["[64:ff9b::7f00:1]", "[::7f00:1]", "[2002:7f00:1::]"])
+def test_a_media_url_that_hides_a_loopback_address_in_ipv6_is_never_fetched(app, host):
+    fetched = remote_media.fetch(f"http://{host}:9/photo.jpg")
+    assert fetched.data is None
+    assert fetched.error == "not a public address"
