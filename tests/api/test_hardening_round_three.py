@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from tests import factories
 from webapp.deployment import InsecureConfiguration
-from webapp.domain import mail, remote_media
+from webapp.domain import contacts, mail, remote_media
 from webapp.extensions import db
-from webapp.models import AreaAlert, ServiceRequest
+from webapp.models import Answer, AreaAlert, Contact, Device, ServiceRequest
 
 PHONE = "423-555-0100"
+WRITE = {"X-Requested-With": "civic311"}
 
 
 @pytest.mark.parametrize("number", ["²", "311-²", "٣", "9" * 20, "311-" + "0" * 30])
@@ -145,3 +147,34 @@ def test_a_media_url_that_hides_a_loopback_address_in_ipv6_is_never_fetched(app,
     fetched = remote_media.fetch(f"http://{host}:9/photo.jpg")
     assert fetched.data is None
     assert fetched.error == "not a public address"
+
+
+def _helpful_answer():
+    answer = Answer(slug="trash-day", title="Trash day", summary="When", body="Mondays.")
+    db.session.add(answer)
+    db.session.commit()
+    return "/api/v1/answers/trash-day/resolved"
+
+
+def test_this_answered_my_question_needs_a_kept_device_and_counts_it_once_a_day(app, city):
+    url = _helpful_answer()
+    script = app.test_client()
+    refused = [script.post(url, headers=WRITE).status_code for _ in range(5)]
+    assert refused == [401] * 5
+    browser = app.test_client()
+    browser.get("/help")
+    answers = [browser.post(url, headers=WRITE).get_json()["data"]["recorded"] for _ in range(3)]
+    assert answers == [True, False, False]
+    [contact] = db.session.scalars(select(Contact)).all()
+    tomorrow = contact.created_at + timedelta(days=1, seconds=1)
+    device = db.session.get(Device, contact.device_id)
+    assert contacts.record_self_service(contact.answer, device=device, now=tomorrow)
+
+
+def test_this_answered_my_question_is_rate_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FOLLOW="3 per hour")
+    with app.app_context():
+        factories.gen_city()
+        url = _helpful_answer()
+        statuses = [app.test_client().post(url, headers=WRITE).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
