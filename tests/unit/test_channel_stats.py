@@ -5,7 +5,7 @@ import io
 from datetime import timedelta
 
 from tests import factories
-from webapp.domain import answers, channel_stats, contacts
+from webapp.domain import answers, channel_stats, contacts, devices
 from webapp.extensions import db
 from webapp.models import utcnow
 
@@ -16,7 +16,7 @@ def _contacts(city):
     factories.gen_request("pothole", channel="pwa")
     factories.gen_request("pothole", channel="pwa", contact_email="=cmd|'/C_calc'!A0@example.org")
     factories.gen_request("graffiti", channel="open311")
-    contacts.record_self_service(answer, channel="web")
+    contacts.record_self_service(answer, channel="web", device=devices.create()[1])
     contacts.record_information_call(
         staff,
         topic="Where is Ann Smith's car?",
