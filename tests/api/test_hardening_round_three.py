@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from tests import factories
 from webapp.deployment import InsecureConfiguration
-from webapp.domain import contacts, mail, remote_media
+from webapp.domain import contacts, links, mail, remote_media, routing
+from webapp.domain import requests as requests_domain
+from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Answer, AreaAlert, Contact, Device, ServiceRequest
+from webapp.models import Answer, AreaAlert, Contact, Device, RoutingRule, ServiceRequest
 
 PHONE = "423-555-0100"
 WRITE = {"X-Requested-With": "civic311"}
@@ -178,3 +180,60 @@ def test_this_answered_my_question_is_rate_limited_per_address(make_app):
         url = _helpful_answer()
         statuses = [app.test_client().post(url, headers=WRITE).status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_refused_media_urls_are_never_republished_and_credentials_never_kept(client, city):
+    from tests.api.test_open311_media_and_location import _created, _key, _media_records, _post
+
+    key = _key()
+    secret = "http://user:pw@127.0.0.1:9/photo.jpg"
+    response = _post(client, [("api_key", key), ("media_url", secret)])
+    item = _created(response)
+    body = client.get(f"/open311/v2/requests/{item.public_id}.json").get_data(as_text=True)
+    assert "pw@" not in body and "user:" not in body
+    assert "127.0.0.1" not in body, "a refused URL is not republished"
+    assert [r["url"] for r in _media_records(item)] == ["http://127.0.0.1:9/photo.jpg"]
+    assert remote_media.public_reference("https://a:b@photos.example/x.jpg", "answered 404") == (
+        "https://photos.example/x.jpg"
+    )
+
+
+@pytest.mark.parametrize(
+    "area",
+    [
+        {"type": "Polygon", "coordinates": []},
+        {"type": "MultiPolygon", "coordinates": []},
+        {
+            "type": "Polygon",
+            "coordinates": [[[-85.3, 35.0], [-85.3, 35.0], [-85.3, 35.0], [-85.3, 35.0]]],
+        },
+    ],
+)
+def test_a_routing_rule_refuses_an_empty_area(app, city, area):
+    with pytest.raises(DomainError, match="GeoJSON polygon"):
+        routing.save_rule(department_id=city["department"].id, area_geojson=area)
+    assert db.session.scalar(select(func.count()).select_from(RoutingRule)) == 0
+
+
+def test_after_yes_its_fixed_the_same_mails_no_link_changes_nothing(mail_app, mail_client):
+    factories.gen_city()
+    staff = factories.gen_user("staff")
+    req = factories.gen_request(contact_email="rita@example.net")
+    requests_domain.transition(req, "closed", staff, note="Done", resolution="fixed")
+    db.session.commit()
+    closure = {"r": req.id, "e": "rita@example.net", "c": int(req.closed_at.timestamp())}
+    yes = mail_client.post(f"/e/fixed/{links.make(links.FIXED, **closure)}")
+    assert yes.status_code == 200
+    no = mail_client.post(
+        f"/e/not-fixed/{links.make(links.NOT_FIXED, **closure)}", data={"comment": "Still there"}
+    )
+    assert no.status_code == 410
+    db.session.expire_all()
+    assert db.session.get(ServiceRequest, req.id).is_closed
+
+
+def test_find_by_number_is_rate_limited_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_FIND="5 per minute")
+    client = app.test_client()
+    statuses = [client.get(f"/find?number={n}").status_code for n in range(1, 8)]
+    assert statuses == [302] * 5 + [429] * 2

@@ -44,9 +44,17 @@ def reopen(token: str, comment: str, photos: list[bytes], window_days: int) -> S
 
     The domain's reopen rule decides (window, comment required); a refusal leaves the
     link unused so the resident can correct the form and try again.
+
+    A closure mail holds one answer: once its "Yes, it's fixed" was used, its "No" link
+    counts as used too (and the other way round, as a reopened request is no longer the
+    closure the mail was about). Whoever holds a copy of the mail cannot undo the
+    resident's answer; if the problem comes back, the resident reopens it from the
+    request's page on their own device, or sends a new report.
     """
     link = links.read(links.NOT_FIXED, token)
     request = request_for(link)
+    if requests_domain.confirmed_fixed(request):
+        raise links.LinkError("used")
     requests_domain.reopen(request, comment, photos=photos, window_days=window_days, proven=True)
     links.use(link)
     return request

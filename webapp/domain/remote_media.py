@@ -23,7 +23,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import urllib3
 from flask import current_app
@@ -49,6 +49,36 @@ class Refused(Exception):
 def _allowed_hosts() -> set[str]:
     raw = current_app.config.get("MEDIA_FETCH_ALLOW_HOSTS") or ""
     return {host.strip().lower() for host in raw.split(",") if host.strip()}
+
+
+# Refusals that say the URL itself is not one to point anybody at: such a URL is not
+# republished as the request's media_url reference.
+UNSAFE_REFUSALS = frozenset(
+    {"not a public address", "credentials in the URL", "only http and https URLs", "host not found"}
+)
+
+
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed (never published, never stored)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def public_reference(url: str, error: str | None) -> str | None:
+    """The URL to keep as a request's ``media_url`` reference when its photo was not
+    fetched, or None: only an http(s) URL that was not refused for what it points at,
+    without credentials."""
+    if error in UNSAFE_REFUSALS:
+        return None
+    clean = without_credentials(url)
+    if urlsplit(clean).scheme.lower() not in ("http", "https"):
+        return None
+    return clean
 
 
 NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
-from webapp.domain import places
+from webapp.domain import places, remote_media
 from webapp.extensions import db
 from webapp.models import (
     Channel,
@@ -244,7 +244,9 @@ def _annotate(page: RequestPage, ids: Select | list[int], extensions: bool) -> N
             )
         ):
             if (data or {}).get(MEDIA_URL_KEY):
-                page.media_urls[request_id] = data[MEDIA_URL_KEY]
+                page.media_urls[request_id] = remote_media.without_credentials(
+                    str(data[MEDIA_URL_KEY])
+                )
 
     if extensions:
         for photo in db.session.scalars(

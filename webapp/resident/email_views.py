@@ -165,8 +165,13 @@ def send_sign_in_link():
     return redirect(url_for("resident.my_requests") + "#other-device")
 
 
+def _find_limit() -> str:
+    return current_app.config["RATELIMIT_FIND"]
+
+
 @bp.get("/find")
 @public
+@limiter.limit(_find_limit)
 def find_request():
     """ "Find a request by its number": 311-000123, 000123 or 123 all work."""
     back = request.args.get("back") if request.args.get("back") in ("home", "my") else "home"
