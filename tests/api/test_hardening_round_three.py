@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from tests import factories
 from webapp.deployment import InsecureConfiguration
-from webapp.domain import contacts, links, mail, remote_media, routing
+from webapp.domain import accounts, contacts, links, mail, remote_media, routing
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
@@ -237,3 +237,24 @@ def test_find_by_number_is_rate_limited_per_address(make_app):
     client = app.test_client()
     statuses = [client.get(f"/find?number={n}").status_code for n in range(1, 8)]
     assert statuses == [302] * 5 + [429] * 2
+
+
+@pytest.mark.parametrize("password", ["civic311-demo", "Chattanooga311!", "chattanooga.tn.us1"])
+def test_the_password_policy_refuses_the_sites_own_words(app, city, password):
+    with pytest.raises(DomainError, match="too common"):
+        accounts.create_user("new@example.net", password, "New Person")
+
+
+def test_csv_downloads_name_their_charset_once(client, auth, city):
+    factories.gen_request()
+    db.session.commit()
+    auth.login("staff")
+    for url in (
+        "/export/requests.csv",
+        "/export/contacts.csv",
+        "/staff/export/requests.csv",
+        "/staff/export/contacts.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200 and response.get_data(), url
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", url
