@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from tests import factories
 from webapp.deployment import InsecureConfiguration
@@ -14,7 +14,15 @@ from webapp.domain import accounts, contacts, links, mail, remote_media, routing
 from webapp.domain import requests as requests_domain
 from webapp.domain.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Answer, AreaAlert, Contact, Device, RoutingRule, ServiceRequest
+from webapp.models import (
+    Answer,
+    AreaAlert,
+    Contact,
+    Device,
+    NotificationOutbox,
+    RoutingRule,
+    ServiceRequest,
+)
 
 PHONE = "423-555-0100"
 WRITE = {"X-Requested-With": "civic311"}
@@ -258,3 +266,32 @@ def test_csv_downloads_name_their_charset_once(client, auth, city):
         response = client.get(url)
         assert response.status_code == 200 and response.get_data(), url
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8", url
+
+
+def _statements_for_sign_in_link(app, client, address: str) -> list[str]:
+    """The SQL the sign-in-link form runs for ``address`` (kinds of statement, in order)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement.split()[0].upper())
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post("/my/sign-in-link", data={"email": address})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 302
+    return seen
+
+
+def test_a_sign_in_link_does_the_same_work_whether_or_not_the_address_reported(app, client, city):
+    factories.gen_request(contact_email="reporter@example.net")
+    db.session.commit()
+    client.post("/my/sign-in-link", data={"email": "warm-up@example.net"})
+    reporter = _statements_for_sign_in_link(app, client, "reporter@example.net")
+    stranger = _statements_for_sign_in_link(app, client, "stranger@example.net")
+    assert reporter == stranger
+    rows = {r.email_to: r.state for r in db.session.scalars(select(NotificationOutbox))}
+    assert rows["reporter@example.net"] == "pending"
+    assert rows["stranger@example.net"] == "dead"  # stored finished: never sent

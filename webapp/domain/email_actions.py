@@ -95,15 +95,18 @@ def requests_with_address(address: str) -> list[ServiceRequest]:
 def send_sign_in_link(address: str, base_url: str) -> bool:
     """Mail a single-use 15-minute sign-in link to ``address`` when requests were sent
     with it (caller commits). The answer shown is the same either way, so nobody learns
-    which addresses reported anything; returns whether a mail was queued."""
+    which addresses reported anything; returns whether a mail was queued.
+
+    Both ways do the same work, so the time the answer takes tells nothing either: the
+    message is written and its outbox row stored in both cases; for an address that
+    sent no requests the row is stored already finished (``dead``, never sent).
+    """
     clean = mail.normalise_address(address, field="email")
     if clean is None:
         raise DomainError(
             _("Please enter the e-mail address you gave with your report."), field="email"
         )
     found = requests_with_address(clean)
-    if not found:
-        return False
     token = links.make(links.SIGN_IN, e=clean.lower())
     url = f"{base_url}/e/sign-in/{token}"
     numbers = ", ".join(r.public_id for r in found[:10])
@@ -131,7 +134,11 @@ def send_sign_in_link(address: str, base_url: str) -> bool:
         ),
         ignore=_("If you did not ask for this, ignore this e-mail: nothing changes."),
     )
-    return mail.queue_email(clean, subject, text, html, kind="sign_in") is not None
+    row = mail.queue_email(clean, subject, text, html, kind="sign_in")
+    if row is not None and not found:
+        row.state = mail.DEAD
+        row.last_error = "no requests were sent with this address"
+    return row is not None and bool(found)
 
 
 def check_sign_in(token: str) -> str:
