@@ -54,7 +54,7 @@ def _allowed_hosts() -> set[str]:
 # Refusals that say the URL itself is not one to point anybody at: such a URL is not
 # republished as the request's media_url reference.
 UNSAFE_REFUSALS = frozenset(
-    {"not a public address", "credentials in the URL", "only http and https URLs", "host not found"}
+    {"not a public address", "credentials in the URL", "only http and https URLs"}
 )
 
 
