@@ -8,11 +8,14 @@ VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?= -n 2
 PORT ?= 5000
+# Links in e-mail need the public address; for `make run` (and its migrate and seed) it is
+# this machine unless PUBLIC_URL says otherwise. The tests set their own.
+LOCAL_URL := PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: run test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
 
 run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :$(PORT) (default 5000)
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(LOCAL_URL) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install assets translations lighthouse-tool lint  ## the whole suite: SQLite, then PostgreSQL when it answers
 	$(MAKE) --no-print-directory test-sqlite
@@ -64,10 +67,10 @@ check-catalogs: $(VENV)/.installed  ## list missing and fuzzy messages per catal
 	$(PY) tools/check_catalogs.py
 
 migrate: $(VENV)/.installed
-	$(FLASK) db upgrade
+	$(LOCAL_URL) $(FLASK) db upgrade
 
 seed: $(VENV)/.installed
-	$(FLASK) seed-demo --if-empty
+	$(LOCAL_URL) $(FLASK) seed-demo --if-empty
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py

@@ -87,6 +87,7 @@ def start_gunicorn(url: str, folder: str) -> tuple[subprocess.Popen, str]:
         "DATABASE_URL": url,
         "BACKGROUND_WORKER": "off",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "PUBLIC_URL": "http://127.0.0.1",
         "INSTANCE_DIR": folder,
         "RATELIMIT_ENABLED": "false",
     }

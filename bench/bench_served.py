@@ -170,6 +170,7 @@ def main() -> None:
             "UPLOAD_DIR": str(folder / "uploads"),
             "BACKGROUND_WORKER": "off",
             "RATELIMIT_ENABLED": "0",
+            "PUBLIC_URL": "http://127.0.0.1",
         }
         app, app_port = serve("webapp:create_app()", app_env, ROOT)
         floor, floor_port = serve("stack_floor:app", {"FLOOR_DB": str(database)}, ROOT / "bench")

@@ -479,6 +479,7 @@ def run(args: argparse.Namespace) -> int:
             **os.environ,
             "DATABASE_URL": url,
             "SECRET_KEY": secrets.token_urlsafe(48),
+            "PUBLIC_URL": "http://127.0.0.1",
             "VAPID_PRIVATE_KEY": private_pem,
             "VAPID_PUBLIC_KEY": public_key,
             "PUSH_SERVICES": "http://127.0.0.1",

@@ -468,6 +468,7 @@ class NotificationOutbox(db.Model):
     __table_args__ = (
         Index("ix_notification_outbox_due", "state", "next_attempt_at"),
         Index("ix_notification_outbox_request", "request_id"),
+        Index("ix_notification_outbox_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

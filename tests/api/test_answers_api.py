@@ -50,6 +50,7 @@ def test_one_answer_is_rendered_safely_and_drafts_are_hidden(client, city):
 
 def test_this_answered_my_question_counts_a_self_service_contact(client, city):
     _seed(city)
+    client.get("/help")  # the page offers this browser a device, which it keeps
     response = client.post(
         "/api/v1/answers/how-potholes-are-repaired/resolved",
         json={"service_code": "pothole", "channel": "pwa"},

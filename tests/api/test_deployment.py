@@ -30,13 +30,13 @@ def _forged_admin_cookie(app, key: str, admin) -> str:
 
 
 def test_without_a_secret_key_one_is_generated_once_into_the_instance_folder(make_app, tmp_path):
-    first = make_app(SECRET_KEY=Config.SECRET_KEY, TESTING=False)
+    first = make_app(SECRET_KEY=Config.SECRET_KEY, TESTING=False, PUBLIC_URL="https://311.example")
     key = first.config["SECRET_KEY"]
     assert not weak_secret_key(key) and key != OLD_DEFAULT_KEY
     path = Path(first.config["INSTANCE_DIR"]) / SECRET_KEY_FILE
     assert path.read_text().strip() == key
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    second = make_app(SECRET_KEY=Config.SECRET_KEY, TESTING=False)
+    second = make_app(SECRET_KEY=Config.SECRET_KEY, TESTING=False, PUBLIC_URL="https://311.example")
     assert second.config["SECRET_KEY"] == key
 
 

@@ -95,6 +95,7 @@ def _gunicorn(database_url: str, tmp_path: Path, *config: str):
         "DATABASE_URL": database_url,
         "BACKGROUND_WORKER": "off",
         "SECRET_KEY": secrets.token_urlsafe(48),
+        "PUBLIC_URL": "http://127.0.0.1",
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "RATELIMIT_ENABLED": "false",

@@ -7,6 +7,7 @@ from datetime import timedelta
 from tests import factories
 from webapp.domain.figures import channel_stats
 from webapp.domain.intake import answers, contacts
+from webapp.domain.people import devices
 from webapp.models import utcnow
 from webapp.plumbing.extensions import db
 
@@ -17,7 +18,7 @@ def _contacts(city):
     factories.gen_request("pothole", channel="pwa")
     factories.gen_request("pothole", channel="pwa", contact_email="=cmd|'/C_calc'!A0@example.org")
     factories.gen_request("graffiti", channel="open311")
-    contacts.record_self_service(answer, channel="web")
+    contacts.record_self_service(answer, channel="web", device=devices.create()[1])
     contacts.record_information_call(
         staff,
         topic="Where is Ann Smith's car?",

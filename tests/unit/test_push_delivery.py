@@ -3,6 +3,7 @@ dead subscriptions, retries, rollbacks, exactly-once with concurrent workers."""
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from datetime import timedelta
@@ -118,19 +119,27 @@ def test_server_errors_are_retried_with_backoff_then_given_up_with_the_reason(
     push_service.answer(keys, *[500] * push.MAX_ATTEMPTS)
     close(request, staff)
 
+    # The clock and the jitter are the test's: each run is one step of a simulated clock.
     later = utcnow()
+    rng = random.Random(20)
     waits = []
     for _ in range(push.MAX_ATTEMPTS):
-        push.deliver_due(now=later)
+        push.deliver_due(now=later, rng=rng)
         row = outbox_rows()[0]
-        waits.append((row.next_attempt_at - utcnow()).total_seconds())
+        if row.state == "failed":
+            break
+        waits.append((row.next_attempt_at - later).total_seconds())
         later = row.next_attempt_at + timedelta(seconds=1)
 
     [row] = outbox_rows()
     assert row.state == "failed"
     assert row.attempts == push.MAX_ATTEMPTS
     assert "gave up after 8 attempts" in row.last_error and "500" in row.last_error
-    assert waits[1] > waits[0] * 1.4, "backoff grows"
+    assert len(waits) == push.MAX_ATTEMPTS - 1
+    for attempt, wait in enumerate(waits, start=1):
+        base = push.backoff_base_seconds(attempt)
+        assert 0.8 * base <= wait <= 1.2 * base, (attempt, wait)
+    assert [push.backoff_base_seconds(a) for a in (1, 2, 3)] == [30, 60, 120], "backoff grows"
     assert push.deliver_due(now=utcnow() + timedelta(days=30)) == 0
     assert len(push_service.attempts) == push.MAX_ATTEMPTS
 

@@ -17,9 +17,10 @@ from webapp.api.schema import inputs, operation
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import contacts
 from webapp.models import Answer, Channel, Service
+from webapp.plumbing import limits
 from webapp.plumbing.access import public
-from webapp.plumbing.extensions import db
-from webapp.plumbing.sessions import current_device
+from webapp.plumbing.extensions import db, limiter
+from webapp.plumbing.sessions import kept_device
 
 MAX_RESULTS = 200
 
@@ -70,6 +71,7 @@ def get_answer(slug: str):
 
 @bp.post("/answers/<slug>/resolved")
 @public
+@limiter.limit(limits.follow_limit, key_func=limits.resolved_address_key)
 @operation(
     tags=["answers"],
     json=ResolvedBody,
@@ -95,10 +97,10 @@ def answer_resolved(slug: str):
         answer,
         channel=channel,
         user=account,
-        device=None if account else current_device(create=False),
+        device=None if account else kept_device(),
         service=service,
     )
     db.session.commit()
     return envelope(
-        {"recorded": True, "answer": answer.slug, "channel": contact.channel}, status=201
+        {"recorded": contact is not None, "answer": answer.slug, "channel": channel}, status=201
     )

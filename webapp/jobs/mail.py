@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app
 from flask_mailman.backends.base import BaseEmailBackend
 
 from webapp.domain.notifications import alerts, mail
 from webapp.jobs import runner as workers
 from webapp.models import NotificationOutbox
+from webapp.plumbing.deployment import public_url_setting
 from webapp.plumbing.extensions import mail as mailman
 
 WORKER_INTERVAL_SECONDS = 5
@@ -56,14 +57,10 @@ class EmlEmailBackend(BaseEmailBackend):
 
 
 def public_url() -> str:
-    """The app's public address for links in e-mail: ``PUBLIC_URL``, else the address
-    the current request came in on, else ``http://localhost:5000``."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.url_root.rstrip("/")
-    return FALLBACK_PUBLIC_URL
+    """The app's public address for links in e-mail: ``PUBLIC_URL``, else from
+    ``TRUSTED_HOSTS``, else (debug and tests only: production refuses to start without
+    one) ``http://localhost:5000``. Never the ``Host`` a request came in with."""
+    return public_url_setting(current_app.config) or FALLBACK_PUBLIC_URL
 
 
 def _is_email_row(item: object) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.domain.geo import places
+from webapp.domain.open311 import remote_media
 from webapp.models import (
     Channel,
     Department,
@@ -244,7 +245,9 @@ def _annotate(page: RequestPage, ids: Select | list[int], extensions: bool) -> N
             )
         ):
             if (data or {}).get(MEDIA_URL_KEY):
-                page.media_urls[request_id] = data[MEDIA_URL_KEY]
+                page.media_urls[request_id] = remote_media.without_credentials(
+                    str(data[MEDIA_URL_KEY])
+                )
 
     if extensions:
         for photo in db.session.scalars(

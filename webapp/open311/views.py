@@ -219,7 +219,7 @@ def fetch_media(urls: list[str], room: int) -> tuple[list[bytes], list[dict]]:
     records: list[dict] = []
     wanted = urls[: max(room, 0)]
     for item in remote_media.fetch_all(wanted):
-        record = {"url": item.url, "fetched": False}
+        record = {"url": remote_media.without_credentials(item.url), "fetched": False}
         if item.data is not None:
             try:
                 photo_pipeline.process(item.data)
@@ -232,7 +232,13 @@ def fetch_media(urls: list[str], room: int) -> tuple[list[bytes], list[dict]]:
             record["error"] = item.error
         records.append(record)
     for url in urls[len(wanted) :]:
-        records.append({"url": url, "fetched": False, "error": "more photos than we keep"})
+        records.append(
+            {
+                "url": remote_media.without_credentials(url),
+                "fetched": False,
+                "error": "more photos than we keep",
+            }
+        )
     return photos, records
 
 
@@ -320,7 +326,12 @@ def _contact_name() -> str | None:
 def _remember_media_urls(service_request, records: list[dict]) -> None:
     """Keep every ``media_url`` on the request's created event: each one's outcome,
     and the first one not fetched as the request's ``media_url`` reference."""
-    kept = [item["url"] for item in records if not item["fetched"]]
+    kept = [
+        reference
+        for item in records
+        if not item["fetched"]
+        and (reference := remote_media.public_reference(item["url"], item.get("error")))
+    ]
     for event in service_request.events:
         if event.kind == EventKind.CREATED:
             data = {**(event.data or {}), "media_urls": records}
@@ -371,9 +382,7 @@ def create_request(fmt: str):
         api_key=key,
         photos=photos,
         landmark=None if lat is not None else _described_place(address),
-        client_uuid=(
-            requests_domain.normalise_client_uuid(idempotency) if idempotency else None
-        ),
+        client_uuid=(requests_domain.normalise_client_uuid(idempotency) if idempotency else None),
     )
     result = requests_domain.submit(submission)
     created = result.request

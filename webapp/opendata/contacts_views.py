@@ -15,7 +15,7 @@ def contacts_export():
     """contacts.csv without personal data (who, how to reach them, notes)."""
     response = Response(
         stream_with_context(channel_stats.contacts_csv(private=False)),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
     )
     response.headers["Content-Disposition"] = 'attachment; filename="contacts.csv"'
     return response

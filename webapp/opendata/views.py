@@ -103,7 +103,7 @@ def stats_page():
     return response
 
 
-MIMETYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+json"}
+MIMETYPES = {"csv": "text/csv", "geojson": "application/geo+json"}
 
 
 def export_dir() -> Path:

@@ -82,7 +82,8 @@ class Config:
     MAX_PHOTO_PIXELS = _env_int("MAX_PHOTO_PIXELS", 50_000_000)
     MAX_PHOTO_MB = _env_int("MAX_PHOTO_MB", 12)
 
-    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # Unset: true when PUBLIC_URL is https (see webapp/deployment.py).
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", None)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -122,6 +123,7 @@ class Config:
     RATELIMIT_SUBMIT_ACCOUNT = _env("RATELIMIT_SUBMIT_ACCOUNT", "30 per hour")
     RATELIMIT_SUBMIT_STAFF = _env("RATELIMIT_SUBMIT_STAFF", "600 per hour")
     RATELIMIT_FOLLOW = _env("RATELIMIT_FOLLOW", "60 per hour")
+    RATELIMIT_FIND = _env("RATELIMIT_FIND", "30 per minute")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
@@ -141,9 +143,14 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Civic311 <311@chattanooga.example>")
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 20)
-    # One front door: the public address links in e-mails start with (unset: the
-    # address the current request came in on, else http://localhost:5000).
+    # One front door: the public address links in e-mails start with (unset: https://
+    # and the first TRUSTED_HOSTS name; required outside debug; never the request's Host).
     PUBLIC_URL = _env("PUBLIC_URL")
+
+    # Mail anyone can set off (sign-in link, alert and report confirmations) to an
+    # address nobody has confirmed: at most this many per recipient, from any sender.
+    MAIL_UNCONFIRMED_PER_HOUR = _env_int("MAIL_UNCONFIRMED_PER_HOUR", 3)
+    MAIL_UNCONFIRMED_PER_DAY = _env_int("MAIL_UNCONFIRMED_PER_DAY", 6)
 
     # E-mail in: the 311 mailbox the intake polls (off while IMAP_HOST is unset).
     IMAP_HOST = _env("IMAP_HOST")

@@ -19,6 +19,7 @@ Refusals raise ``InputError`` (a ``ValueError``) here; the callers turn them int
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -41,6 +42,11 @@ from webapp.domain.input_rules import (  # noqa: F401 - the rules, re-exported
     column_length,
     whole_number,
 )
+
+# The doors with their own declared inputs and error shapes.
+API_PATHS = ("/api/", "/open311/")
+# The longest any page's field may be (the longest form field, an answer's body, is 20,000).
+MAX_FORM_FIELD = 20_000
 
 # --- pydantic field types: the same rules, declared once, documented in OpenAPI --------
 
@@ -147,6 +153,34 @@ def number_arg(
         raise DomainError(f"{name} {error.message}.", status=status, field=name) from None
 
 
+def coordinate_arg(args: Mapping, name: str, *, status: int = 400) -> float | None:
+    """A latitude (``lat``) or longitude (any other name) in degrees, or None when absent.
+
+    Only a finite decimal number within the coordinate's range is one: ``NaN``, ``inf``
+    and ``1e309`` are refused like words.
+    """
+    raw = args.get(name)
+    if raw is None or str(raw).strip() == "":
+        return None
+    limit = 90 if name in ("lat", "latitude") else 180
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise DomainError(
+            _(
+                "%(name)s must be a number between %(low)s and %(high)s.",
+                name=name,
+                low=-limit,
+                high=limit,
+            ),
+            status=status,
+            field=name,
+        )
+    return value
+
+
 def refuse_nul_bytes():
     """Refuse a NUL in the path (404), or in a query or form field (400), before any view.
 
@@ -175,6 +209,34 @@ def refuse_nul_bytes():
                 )
 
 
+def check_page_fields():
+    """Every field of every HTML form and page query follows the text rules at the door.
+
+    The JSON API and Open311 check each field against its declaration (and answer in
+    their own error shapes); the pages' forms and filters are checked here first, so no
+    view of any blueprint sees control characters, lone surrogates or a field longer
+    than ``MAX_FORM_FIELD``. Each view then reads its numbers and ids with
+    ``number_arg``/``coordinate_arg`` and its text against the column's length.
+    """
+    if request.path.startswith(API_PATHS):
+        return
+    sources = [request.args]
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        sources.append(request.form)
+    for source in sources:
+        for key, values in source.lists():
+            for value in [key or "", *values]:
+                try:
+                    clean_text(value or "", max_length=MAX_FORM_FIELD, multiline=True)
+                except InputError as error:
+                    name = (key or "?")[:40]
+                    raise DomainError(f"{name} {error.message}.", status=400, field=name) from None
+
+
 def init_app(app: Flask) -> None:
-    """Guard every route against NUL bytes."""
+    """Guard every route against NUL bytes, and every page's fields by the text rules."""
     app.before_request(refuse_nul_bytes)
+    app.before_request(check_page_fields)

@@ -60,6 +60,11 @@ def follow_address_key() -> str:
     return f"follow-address:{request.remote_addr}"
 
 
+def resolved_address_key() -> str:
+    """The caller's address, for "this answered my question" (counted like "me too")."""
+    return f"resolved-address:{request.remote_addr}"
+
+
 def not_following() -> bool:
     """A push subscription that follows no request is not a "me too"."""
     body = request.get_json(silent=True)

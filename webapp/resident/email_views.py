@@ -20,6 +20,7 @@ from webapp.domain.notifications import alerts, email_actions, mail
 from webapp.domain.people import links
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import csrf, db, limiter
+from webapp.plumbing.inputs import coordinate_arg, number_arg
 from webapp.plumbing.sessions import current_account, current_device
 from webapp.resident.blueprint import bp
 
@@ -165,18 +166,21 @@ def send_sign_in_link():
     return redirect(url_for("resident.my_requests") + "#other-device")
 
 
+def _find_limit() -> str:
+    return current_app.config["RATELIMIT_FIND"]
+
+
 @bp.get("/find")
 @public
+@limiter.limit(_find_limit)
 def find_request():
     """ "Find a request by its number": 311-000123, 000123 or 123 all work."""
-    raw = (request.args.get("number") or "").strip().upper()
-    digits = raw.removeprefix(requests_domain.PUBLIC_ID_PREFIX.upper()).lstrip("#")
     back = request.args.get("back") if request.args.get("back") in ("home", "my") else "home"
     target = url_for("resident.my_requests") if back == "my" else url_for("resident.home")
-    if not digits.isdigit() or len(digits) > 9:
+    public_id = requests_domain.public_id_from_number(request.args.get("number"))
+    if public_id is None:
         flash(_("Please type the request number, for example 311-000123."), "error")
         return redirect(target + "#find")
-    public_id = f"{requests_domain.PUBLIC_ID_PREFIX}{int(digits):06d}"
     try:
         found = requests_domain.get_by_public_id(public_id)
     except DomainError:
@@ -215,12 +219,12 @@ def email_updates(public_id: str):
     return redirect(url_for("resident.request_page", public_id=public_id))
 
 
-def _float_arg(source, name: str) -> float | None:
-    raw = (source.get(name) or "").strip()
+def _choice(form, name: str, message: str) -> int | None:
+    """The id or number a list in the form offers (the whole-number rule), or None."""
     try:
-        return float(raw) if raw else None
-    except ValueError:
-        raise DomainError(_("%(name)s must be a number.", name=name), field=name) from None
+        return number_arg(form, name, minimum=0)
+    except DomainError:
+        raise DomainError(message, field=name) from None
 
 
 def _alert_form(**extra):
@@ -250,16 +254,19 @@ def create_alert():
     """Store an alert and mail the link that turns it on."""
     form = request.form
     try:
-        hood = form.get("neighborhood") or ""
         near = form.get("area") == "near"
         alerts.create(
             form.get("email"),
             frequency=form.get("frequency", ""),
             base_url=mail.base_url(),
-            neighborhood_id=int(hood) if hood.isdigit() and not near else None,
-            lat=_float_arg(form, "lat") if near else None,
-            long=_float_arg(form, "long") if near else None,
-            radius_m=int(form.get("radius", "0") or 0) if near else None,
+            neighborhood_id=None
+            if near
+            else _choice(form, "neighborhood", _("Please choose a neighborhood from the list.")),
+            lat=coordinate_arg(form, "lat", status=422) if near else None,
+            long=coordinate_arg(form, "long", status=422) if near else None,
+            radius_m=_choice(form, "radius", _("Please choose a distance from the list."))
+            if near
+            else None,
             locale=str(get_locale()),
         )
         db.session.commit()

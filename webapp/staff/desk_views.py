@@ -217,7 +217,7 @@ def contacts_export():
 
     response = Response(
         stream_with_context(channel_stats.contacts_csv(private=True)),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
     )
     response.headers["Content-Disposition"] = 'attachment; filename="contacts-staff.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -309,7 +309,7 @@ def _export(kind: str, private: bool):
     )
     rows = exports.requests(private, service_code=service_code)
     if kind == "csv":
-        body, mimetype = exports.to_csv(rows, private), "text/csv; charset=utf-8"
+        body, mimetype = exports.to_csv(rows, private), "text/csv"
     else:
         body, mimetype = exports.to_geojson(rows), "application/geo+json"
     name = "requests-staff" if private else "requests"

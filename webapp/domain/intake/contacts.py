@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -152,10 +152,35 @@ def record_self_service(
     user: User | None = None,
     device: Device | None = None,
     service: Service | None = None,
-) -> Contact:
-    """A resident read an answer and said it answered their question."""
+    now: datetime | None = None,
+) -> Contact | None:
+    """A resident read an answer and said it answered their question.
+
+    Each person (an account, or a device the browser kept) counts once per answer per
+    day: the figure is public (``contacts.csv``, ``/stats``), so a script must not be
+    able to inflate it. Without either the call is refused (401), like "me too".
+    Returns the new contact, or None when this person already counted today.
+    """
+    if user is None and device is None:
+        raise DomainError(
+            _("Sign in or use this app on your device to say an answer helped."), status=401
+        )
     if channel not in (Channel.PWA, Channel.WEB):
         channel = Channel.WEB
+    since = (now or utcnow()) - timedelta(days=1)
+    who = Contact.user_id == user.id if user is not None else Contact.device_id == device.id
+    already = db.session.scalar(
+        select(Contact.id)
+        .where(
+            Contact.kind == ContactKind.SELF_SERVICE,
+            Contact.answer_id == answer.id,
+            Contact.created_at >= since,
+            who,
+        )
+        .limit(1)
+    )
+    if already is not None:
+        return None
     return record(
         channel=channel,
         kind=ContactKind.SELF_SERVICE,

@@ -130,6 +130,9 @@ def _area(raw: str | dict | None) -> dict | None:
         raise DomainError(_("The area must be a GeoJSON polygon."), field="area_geojson") from None
     if geometry.geom_type not in ("Polygon", "MultiPolygon") or not geometry.is_valid:
         raise DomainError(_("The area must be a GeoJSON polygon."), field="area_geojson")
+    if geometry.is_empty or geometry.area == 0:
+        # An empty area would match no request and silently route nothing.
+        raise DomainError(_("The area must be a GeoJSON polygon."), field="area_geojson")
     return geojson
 
 

@@ -128,6 +128,16 @@ def normalise_client_uuid(value: str | None) -> str:
     return str(uuid.UUID(candidate))
 
 
+def checked_client_uuid(value: str) -> str:
+    """A submission's own key in canonical form; whatever door it came through, a key
+    that is not a UUID is refused (422) before anything is stored, so it can never be
+    longer than its column."""
+    candidate = value.strip().lower() if isinstance(value, str) else ""
+    if not UUID_PATTERN.match(candidate):
+        raise DomainError(_("The request key must be a UUID."), status=422, field="client_uuid")
+    return str(uuid.UUID(candidate))
+
+
 def fingerprint(sub: Submission) -> str:
     """A hash of what the resident said, so a replayed key can be told from a reused one."""
     canonical = {
@@ -310,6 +320,8 @@ def submit(sub: Submission) -> SubmitResult:
         # A key holder speaks for its own users: whoever they name stays a private
         # contact and is never made the requester (nor a follower) of the request.
         sub.requester = None
+    if sub.client_uuid:
+        sub.client_uuid = checked_client_uuid(sub.client_uuid)
     print_ = fingerprint(sub)
     if sub.client_uuid:
         replay = _replay(sub.client_uuid, print_)
@@ -398,6 +410,20 @@ def submit(sub: Submission) -> SubmitResult:
         photo_pipeline.discard(written)
         raise
     return SubmitResult(request, created=True)
+
+
+def public_id_from_number(raw: str | None) -> str | None:
+    """The public id a person typed, in any of its forms (``311-000123``, ``#123``,
+    ``000123``, ``123``), or None when it is not one.
+
+    Only ASCII digits count (the whole-number input rule): ``²`` or ``٣`` are digits to
+    Python's ``isdigit`` but not a request number.
+    """
+    text = (raw or "").strip().upper()
+    digits = text.removeprefix(PUBLIC_ID_PREFIX.upper()).lstrip("#")
+    if not digits or len(digits) > 9 or not digits.isascii() or not digits.isdigit():
+        return None
+    return f"{PUBLIC_ID_PREFIX}{int(digits):06d}"
 
 
 def get_by_public_id(public_id: str) -> ServiceRequest:

@@ -46,9 +46,17 @@ def reopen(token: str, comment: str, photos: list[bytes], window_days: int) -> S
 
     The domain's reopen rule decides (window, comment required); a refusal leaves the
     link unused so the resident can correct the form and try again.
+
+    A closure mail holds one answer: once its "Yes, it's fixed" was used, its "No" link
+    counts as used too (and the other way round, as a reopened request is no longer the
+    closure the mail was about). Whoever holds a copy of the mail cannot undo the
+    resident's answer; if the problem comes back, the resident reopens it from the
+    request's page on their own device, or sends a new report.
     """
     link = links.read(links.NOT_FIXED, token)
     request = request_for(link)
+    if requests_domain.confirmed_fixed(request):
+        raise links.LinkError("used")
     requests_domain.reopen(request, comment, photos=photos, window_days=window_days, proven=True)
     links.use(link)
     return request
@@ -89,15 +97,18 @@ def requests_with_address(address: str) -> list[ServiceRequest]:
 def send_sign_in_link(address: str, base_url: str) -> bool:
     """Mail a single-use 15-minute sign-in link to ``address`` when requests were sent
     with it (caller commits). The answer shown is the same either way, so nobody learns
-    which addresses reported anything; returns whether a mail was queued."""
+    which addresses reported anything; returns whether a mail was queued.
+
+    Both ways do the same work, so the time the answer takes tells nothing either: the
+    message is written and its outbox row stored in both cases; for an address that
+    sent no requests the row is stored already finished (``dead``, never sent).
+    """
     clean = normalise_address(address, field="email")
     if clean is None:
         raise DomainError(
             _("Please enter the e-mail address you gave with your report."), field="email"
         )
     found = requests_with_address(clean)
-    if not found:
-        return False
     token = links.make(links.SIGN_IN, e=clean.lower())
     url = f"{base_url}/e/sign-in/{token}"
     numbers = ", ".join(r.public_id for r in found[:10])
@@ -125,7 +136,11 @@ def send_sign_in_link(address: str, base_url: str) -> bool:
         ),
         ignore=_("If you did not ask for this, ignore this e-mail: nothing changes."),
     )
-    return mail.queue_email(clean, subject, text, html, kind="sign_in") is not None
+    row = mail.queue_email(clean, subject, text, html, kind="sign_in")
+    if row is not None and not found:
+        row.state = mail.DEAD
+        row.last_error = "no requests were sent with this address"
+    return row is not None and bool(found)
 
 
 def check_sign_in(token: str) -> str:

@@ -40,7 +40,7 @@ from sqlalchemy.orm import selectinload
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
 from webapp.domain.input_rules import normalise_address
-from webapp.domain.notifications import mail_loops, notify
+from webapp.domain.notifications import mail_caps, mail_loops, notify
 from webapp.domain.notifications.push import backoff_seconds, claim_due
 from webapp.domain.people import links
 from webapp.i18n import reporter_locale
@@ -172,7 +172,7 @@ def queue_email(
     ``unsubscribe`` is a one-click unsubscribe URL (adds ``List-Unsubscribe`` and
     ``List-Unsubscribe-Post``). Returns None when the address must not be mailed.
     """
-    if blocked_reason(to, request.id if request else None):
+    if blocked_reason(to, request.id if request else None) or not mail_caps.allows(to, kind):
         return None
     payload = {"subject": subject, "text": text, "html": html, "headers": dict(headers or {})}
     if unsubscribe:
@@ -220,6 +220,8 @@ def on_request_event(
         return None
     if address.lower() in mail_loops.own_addresses(current_app.config):
         return None  # never mail ourselves: the intake would read it back (a mail loop)
+    if not mail_caps.allows(address, kind):
+        return None
     # Written in the reporter's language (their account's, their phone's, or the one
     # they reported in), never in the language of the staff member who caused it.
     locale = reporter_locale(request)

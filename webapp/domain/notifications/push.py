@@ -312,10 +312,16 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def backoff_seconds(attempts: int) -> float:
-    """Exponential backoff with jitter: about 30 s, 1 min, 2 min … capped at 6 h."""
-    base = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
-    return base * random.uniform(0.8, 1.2)
+def backoff_base_seconds(attempts: int) -> float:
+    """The backoff before jitter: 30 s, 1 min, 2 min … capped at 6 h."""
+    return min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with ±20 % jitter, so many failed sends do not all return at
+    the same moment. ``rng`` is the random source (the module's own when omitted); tests
+    give a seeded one."""
+    return backoff_base_seconds(attempts) * (rng or random).uniform(0.8, 1.2)
 
 
 def claimed_messages(ids: list[int]) -> list[Message]:
@@ -359,14 +365,20 @@ def _subscription_failed(message: Message) -> None:
     )
 
 
-def _retry(message: Message, error: str, now: datetime, retry_after: float | None) -> str:
+def _retry(
+    message: Message,
+    error: str,
+    now: datetime,
+    retry_after: float | None,
+    rng: random.Random | None = None,
+) -> str:
     """Back off and try again later, or give up after MAX_ATTEMPTS and say why."""
     if message.attempts >= MAX_ATTEMPTS:
         _record(
             message, state=FAILED, last_error=f"gave up after {message.attempts} attempts: {error}"
         )
         return FAILED
-    delay = backoff_seconds(message.attempts)
+    delay = backoff_seconds(message.attempts, rng)
     if retry_after is not None:
         delay = max(delay, min(retry_after, RETRY_AFTER_MAX_SECONDS))
     _record(
@@ -408,23 +420,38 @@ def _refuse_endpoint(message: Message) -> str:
     return DEAD
 
 
-def deliver_one(message: Message, sender: Pusher) -> str:
+def deliver_one(
+    message: Message,
+    sender: Pusher,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> str:
     """Send one claimed message and record the outcome (the caller commits); returns the state."""
     if message.subscription_id is None:
         _record(message, state=DEAD, last_error="subscription no longer exists")
         return DEAD
     if _endpoint_refused(message):
         return _refuse_endpoint(message)
-    return record_outcome(message, send(message, sender), sender)
+    return record_outcome(message, send(message, sender), sender, now, rng)
 
 
-def record_outcome(message: Message, attempt: Attempt, sender: Pusher) -> str:
-    """Write what the push service said on the row (the caller commits); returns the state."""
+def record_outcome(
+    message: Message,
+    attempt: Attempt,
+    sender: Pusher,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> str:
+    """Write what the push service said on the row (the caller commits); returns the state.
+
+    ``now`` is the clock reading the outcome is dated by (the current time when omitted)
+    and ``rng`` the random source of the retry's jitter.
+    """
+    now = now or utcnow()
     if attempt.error is not None:
         _subscription_failed(message)
-        return _retry(message, f"network error: {type(attempt.error).__name__}", utcnow(), None)
+        return _retry(message, f"network error: {type(attempt.error).__name__}", now, None, rng)
     response = attempt.response
-    now = utcnow()
     status = response.status_code
     if status in SUCCESS:
         _record(message, state=SENT, last_error=None, sent_at=now)
@@ -450,7 +477,7 @@ def record_outcome(message: Message, attempt: Attempt, sender: Pusher) -> str:
         if status in (401, 403):
             sender.forget(message.endpoint)
         retry_after = retry_after_seconds(response.headers.get("Retry-After"), now)
-        return _retry(message, f"push service answered {status}", now, retry_after)
+        return _retry(message, f"push service answered {status}", now, retry_after, rng)
     _record(
         message,
         state=FAILED,
@@ -460,7 +487,10 @@ def record_outcome(message: Message, attempt: Attempt, sender: Pusher) -> str:
 
 
 def deliver_due(
-    now: datetime | None = None, limit: int = CLAIM_BATCH, concurrency: int = SEND_CONCURRENCY
+    now: datetime | None = None,
+    limit: int = CLAIM_BATCH,
+    concurrency: int = SEND_CONCURRENCY,
+    rng: random.Random | None = None,
 ) -> int:
     """Drain due rows batch by batch until none are due; returns how many were sent.
 
@@ -469,6 +499,9 @@ def deliver_due(
     all database work stays on this thread. Each outcome is committed as soon as its
     answer arrives, so a crash costs at most the messages then in flight (re-sent
     once their lease expires).
+
+    ``now`` fixes the clock for the whole run (what is due, and when a retry comes back);
+    omitted, each reading is the current time. ``rng`` is the random source of the jitter.
     """
     sender = pusher()
     sent = 0
@@ -479,7 +512,7 @@ def deliver_due(
         messages = claimed_messages(ids)
         for message in messages:
             if message.subscription_id is None or _endpoint_refused(message):
-                deliver_one(message, sender)
+                deliver_one(message, sender, now, rng)
                 db.session.commit()
         live = [
             m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)
@@ -490,7 +523,7 @@ def deliver_due(
             futures = {_sending_pool(concurrency).submit(send, m, sender): m for m in live}
             attempts = ((futures[f], f.result()) for f in as_completed(futures))
         for message, attempt in attempts:
-            if record_outcome(message, attempt, sender) == SENT:
+            if record_outcome(message, attempt, sender, now, rng) == SENT:
                 sent += 1
             db.session.commit()
 

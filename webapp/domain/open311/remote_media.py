@@ -23,7 +23,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import urllib3
 from flask import current_app
@@ -51,10 +51,62 @@ def _allowed_hosts() -> set[str]:
     return {host.strip().lower() for host in raw.split(",") if host.strip()}
 
 
+# Refusals that say the URL itself is not one to point anybody at: such a URL is not
+# republished as the request's media_url reference.
+UNSAFE_REFUSALS = frozenset(
+    {"not a public address", "credentials in the URL", "only http and https URLs"}
+)
+
+
+def without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` removed (never published, never stored)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def public_reference(url: str, error: str | None) -> str | None:
+    """The URL to keep as a request's ``media_url`` reference when its photo was not
+    fetched, or None: only an http(s) URL that was not refused for what it points at,
+    without credentials."""
+    if error in UNSAFE_REFUSALS:
+        return None
+    clean = without_credentials(url)
+    if urlsplit(clean).scheme.lower() not in ("http", "https"):
+        return None
+    return clean
+
+
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, when it carries one: IPv4-mapped
+    (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::a.b.c.d``)
+    or 6to4 (``2002:aabb:ccdd::``). Connecting to it may reach that IPv4 address."""
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip in NAT64_WELL_KNOWN or ip in IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _public(address: str) -> bool:
+    """True for a global unicast address; an IPv6 address that carries an IPv4 one is
+    judged by that IPv4 address, and NAT64's local-use prefix never counts as public."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in NAT64_LOCAL_USE:
+            return False
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 

@@ -21,6 +21,22 @@ MIN_PASSWORD_LENGTH = 10
 # email or name.
 MIN_PASSWORD_SCORE = 3
 ZXCVBN_MAX_LENGTH = 72
+# Words anyone guessing a password here would try first: the product's own.
+PRODUCT_WORDS = ("civic311", "civic", "311", "demo", "city", "report", "admin", "staff")
+
+
+def site_words() -> list[str]:
+    """The product's words and the city's (its name and jurisdiction), which zxcvbn is
+    given as guesses: ``Chattanooga311!`` or ``civic311-demo`` are the first an
+    attacker tries on this site, however rare they are elsewhere."""
+    from flask import current_app, has_app_context
+
+    words = list(PRODUCT_WORDS)
+    if has_app_context():
+        for setting in ("CITY_NAME", "JURISDICTION_ID"):
+            value = str(current_app.config.get(setting) or "").lower()
+            words += [value, *re.split(r"[^a-z0-9]+", value)]
+    return [w for w in words if w]
 # A real hash so that a sign-in for an unknown email costs as much as a real check.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
 
@@ -47,6 +63,7 @@ def check_password(password: str, *, email: str = "", display_name: str = "") ->
         )
     own_words = [email, display_name, *re.split(r"[^a-z0-9]+", normalise_email(email))]
     own_words += re.split(r"\W+", (display_name or "").lower())
+    own_words += site_words()
     strength = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[w for w in own_words if w])
     if strength["score"] < MIN_PASSWORD_SCORE:
         raise DomainError(
