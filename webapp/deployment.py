@@ -109,3 +109,7 @@ def init_app(app: Flask) -> None:
     """Secret key first (everything signed depends on it), then the proxy in front."""
     configure_secret_key(app)
     trust_proxies(app)
+    # A business calendar that cannot be read stops the app now, not on the first report.
+    from webapp.domain.lifecycle.service_levels import calendar_from
+
+    calendar_from(app.config)

@@ -113,6 +113,8 @@ class EventKind(enum.StrEnum):
     SURVEY_ANSWERED = "survey_answered"
     CONFIRMED_FIXED = "confirmed_fixed"
     SUPPORTER_COMMENT = "supporter_comment"
+    INFO_REQUESTED = "info_requested"
+    INFO_PROVIDED = "info_provided"
 
 
 class PhotoKind(enum.StrEnum):
@@ -222,6 +224,10 @@ class Service(db.Model):
     keywords: Mapped[str] = mapped_column(Text, default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     sla_days: Mapped[int | None] = mapped_column(Integer)
+    # The target's unit: "days" (calendar), "business_days" (sla_days) or
+    # "business_hours" (sla_hours); see webapp.domain.lifecycle.service_levels.
+    sla_unit: Mapped[str] = mapped_column(String(16), default="days", server_default="days")
+    sla_hours: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -290,6 +296,7 @@ class ServiceRequest(db.Model):
     __table_args__ = (
         Index("ix_service_requests_lat_long", "lat", "long"),
         Index("ix_service_requests_status_received", "detailed_status", "received_at"),
+        Index("ix_service_requests_status_expected", "detailed_status", "expected_at"),
         Index("ix_service_requests_service_received", "service_id", "received_at"),
         Index("ix_service_requests_neighborhood_status", "neighborhood_id", "detailed_status"),
     )
@@ -351,6 +358,8 @@ class ServiceRequest(db.Model):
     # The old values of the fields the public rollups count are kept on change.
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    # Set while the city waits on the resident ("needs information"): the clock stands.
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     service: Mapped[Service] = relationship()
     department: Mapped[Department | None] = relationship()

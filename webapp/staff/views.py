@@ -28,7 +28,7 @@ from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import queue
+from webapp.domain.lifecycle import queue, service_levels
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.open311 import forwarding
 from webapp.extensions import db
@@ -43,6 +43,7 @@ from webapp.models import (
     ServiceRequest,
     Status,
     User,
+    utcnow,
 )
 from webapp.staff import bp
 
@@ -58,16 +59,17 @@ def _int_arg(name: str, maximum: int = MAX_ID) -> int | None:
 def queue_filters() -> queue.QueueFilters:
     """The queue filters from the query string; unknown values fall back to defaults."""
     status = request.args.get("status", "open")
-    sort = request.args.get("sort", "oldest")
+    sort = request.args.get("sort", queue.DEFAULT_SORT)
     return queue.QueueFilters(
         status=status if status in queue.STATUS_CHOICES else "open",
         service_id=_int_arg("service"),
         department_id=_int_arg("department"),
         neighborhood_id=_int_arg("neighborhood"),
         overdue=request.args.get("overdue") == "1",
+        at_risk=request.args.get("at_risk") == "1",
         reopened=request.args.get("reopened") == "1",
         min_age_days=number_arg(request.args, "age", minimum=0, maximum=MAX_AGE_DAYS),
-        sort=sort if sort in queue.SORTS else "oldest",
+        sort=sort if sort in queue.SORTS else queue.DEFAULT_SORT,
     )
 
 
@@ -88,6 +90,8 @@ def queue_page():
     page = _int_arg("page", maximum=MAX_PAGE) or 1
     result = queue.search(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    now = utcnow()
+    horizon = service_levels.at_risk_horizon(now)
     return render_template(
         "staff/queue.html",
         result=result,
@@ -95,7 +99,7 @@ def queue_page():
         args=args,
         statuses=queue.STATUS_CHOICES,
         sorts=list(queue.SORTS),
-        is_overdue=queue.is_overdue,
+        standing=lambda req: service_levels.standing(req, now, horizon),
         **_choices(),
     )
 
@@ -149,6 +153,7 @@ def workbench(public_id: str):
         allowed=requests_domain.ALLOWED_TRANSITIONS[req.detailed_status],
         Status=Status,
         is_overdue=queue.is_overdue(req),
+        standing=service_levels.standing(req),
         rating=requests_domain.survey_rating(req),
         forwarding=forwarding.for_request(req),
         **_choices(),

@@ -1,7 +1,9 @@
 """The staff queue: which requests a filter selects, in which order, one page at a time.
 
-Built to stay fast on a big city: the default view (open requests, oldest first) walks
-the ``detailed_status + received_at`` index, the count runs on the bare filtered rows
+The default order is by due time (soonest first, requests without a target last), so
+what is overdue or at risk is at the top; the other orders stay one choice away.
+Built to stay fast on a big city: the default view walks the ``detailed_status +
+expected_at`` index (oldest first walks ``detailed_status + received_at``), the count runs on the bare filtered rows
 without joins and stops at COUNT_CAP, and the page's related rows come in a few
 ``selectinload`` queries.
 """
@@ -14,15 +16,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from webapp.domain.lifecycle import service_levels
 from webapp.extensions import db
 from webapp.models import ServiceRequest, Status, utcnow
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 STATUS_CHOICES = ("open", "submitted", "acknowledged", "in_progress", "closed", "all")
+DEFAULT_SORT = "due"
 SORTS = {
+    "due": (ServiceRequest.expected_at.asc().nulls_last(), ServiceRequest.id.asc()),
     "oldest": (ServiceRequest.received_at.asc(), ServiceRequest.id.asc()),
     "newest": (ServiceRequest.received_at.desc(), ServiceRequest.id.desc()),
-    "due": (ServiceRequest.expected_at.asc(), ServiceRequest.id.asc()),
     "updated": (ServiceRequest.updated_at.desc(), ServiceRequest.id.desc()),
     "supporters": (ServiceRequest.supporters_count.desc(), ServiceRequest.id.asc()),
 }
@@ -39,9 +43,10 @@ class QueueFilters:
     department_id: int | None = None
     neighborhood_id: int | None = None
     overdue: bool = False
+    at_risk: bool = False
     reopened: bool = False
     min_age_days: int | None = None
-    sort: str = "oldest"
+    sort: str = DEFAULT_SORT
 
 
 @dataclass
@@ -84,6 +89,12 @@ def conditions(filters: QueueFilters, now: datetime | None = None) -> list:
     if filters.overdue:
         found.append(ServiceRequest.expected_at < now)
         found.append(ServiceRequest.detailed_status.in_(OPEN_STATUSES))
+        found.append(ServiceRequest.sla_paused_at.is_(None))
+    if filters.at_risk:
+        found.append(ServiceRequest.expected_at >= now)
+        found.append(ServiceRequest.expected_at < service_levels.at_risk_horizon(now))
+        found.append(ServiceRequest.detailed_status.in_(OPEN_STATUSES))
+        found.append(ServiceRequest.sla_paused_at.is_(None))
     if filters.reopened:
         found.append(ServiceRequest.reopened.is_(True))
     if filters.min_age_days:
@@ -100,7 +111,7 @@ def search(filters: QueueFilters, page: int = 1, page_size: int = DEFAULT_PAGE_S
     where = conditions(filters)
     page = max(page, 1)
     total, exact = capped_count(where)
-    order = SORTS.get(filters.sort, SORTS["oldest"])
+    order = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
     ids = db.session.scalars(
         select(ServiceRequest.id)
         .where(*where)
@@ -136,7 +147,6 @@ def capped_count(where: list, cap: int | None = None) -> tuple[int, bool]:
 
 
 def is_overdue(request: ServiceRequest, now: datetime | None = None) -> bool:
-    """True when an open request is past the date its SLA promised."""
-    return bool(
-        not request.is_closed and request.expected_at and request.expected_at < (now or utcnow())
-    )
+    """True when an open request is past the time its service level promised (a request
+    whose clock stands while the city waits on the resident is not)."""
+    return service_levels.standing(request, now, horizon=now or utcnow()) == "overdue"

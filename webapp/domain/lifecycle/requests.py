@@ -24,6 +24,7 @@ from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
 from webapp.domain.input_rules import InputError, check_fields, clean_text, column_length
 from webapp.domain.intake import contacts, routing
+from webapp.domain.lifecycle import service_levels
 from webapp.domain.notifications import mail, notify
 from webapp.extensions import db
 from webapp.models import (
@@ -263,10 +264,9 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
 
 
 def expected_datetime(service: Service, received_at: datetime) -> datetime | None:
-    """When the city aims to be done, from the service's SLA (calendar days)."""
-    if not service.sla_days:
-        return None
-    return received_at + timedelta(days=service.sla_days)
+    """When the city aims to be done, from the service's target on the city's business
+    clock (``service_levels.due_at``)."""
+    return service_levels.due_at(service, received_at)
 
 
 def _replay(client_uuid: str, print_: str) -> SubmitResult | None:
@@ -520,6 +520,7 @@ def transition(
             raise DomainError(f"referred_to {error.message}.", field="referred_to") from None
         data["referred_to"] = request.referred_to
     now = utcnow()
+    service_levels.resume(request, now)  # a close while waiting on the resident ends the pause
     request.detailed_status = Status.CLOSED
     request.status = "closed"
     request.resolution = outcome
