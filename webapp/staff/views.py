@@ -28,7 +28,7 @@ from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import queue, service_levels
+from webapp.domain.lifecycle import queue, service_levels, waiting
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.open311 import forwarding
 from webapp.extensions import db
@@ -243,6 +243,30 @@ def assign(public_id: str):
         if assignee is not None:
             return _("Assigned to %(name)s.", name=assignee.display_name)
         return _("Assignment saved.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/ask")
+@roles_required("staff")
+def ask_resident(public_id: str):
+    """Ask the resident for information; the service-level clock stands until they answer."""
+
+    def act(req):
+        waiting.ask_resident(req, current_user, request.form.get("question"))
+        return _("Question sent. The clock is stopped until the resident answers.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/resume")
+@roles_required("staff")
+def resume_clock(public_id: str):
+    """End the wait on the resident (the answer came another way); the clock runs again."""
+
+    def act(req):
+        waiting.resume_clock(req, current_user, request.form.get("note"))
+        return _("The clock runs again.")
 
     return _act(public_id, act)
 
