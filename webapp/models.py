@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -154,6 +155,11 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Staff alerts: a supervisor hears when their department's requests go overdue;
+    # alerts come by e-mail or push, held back during quiet hours ("22:00-07:00").
+    supervisor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    alert_channel: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     # Raised on sign-out and password change: sessions made under an older value end.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -360,6 +366,8 @@ class ServiceRequest(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     # Set while the city waits on the resident ("needs information"): the clock stands.
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The due time the supervisors were last told this request missed (escalated once).
+    overdue_alerted_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     service: Mapped[Service] = relationship()
     department: Mapped[Department | None] = relationship()

@@ -65,7 +65,9 @@ class ServiceForm(FlaskForm):
     sla_days = IntegerField(
         _l("Target days to close (SLA)"), validators=[Optional(), NumberRange(1, 365)]
     )
-    sla_unit = SelectField(_l("The target counts"), choices=choices(SLA_UNIT_CHOICES))
+    sla_unit = SelectField(
+        _l("The target counts"), choices=choices(SLA_UNIT_CHOICES), default="days"
+    )
     sla_hours = IntegerField(
         _l("Target business hours (for “business hours”)"),
         validators=[Optional(), NumberRange(1, 2000)],

@@ -25,7 +25,7 @@ from webapp.domain.geo import places
 from webapp.domain.input_rules import InputError, check_fields, clean_text, column_length
 from webapp.domain.intake import contacts, routing
 from webapp.domain.lifecycle import service_levels
-from webapp.domain.notifications import mail, notify
+from webapp.domain.notifications import mail, notify, staff_alerts
 from webapp.extensions import db
 from webapp.models import (
     ApiKey,
@@ -584,6 +584,7 @@ def assign(
     if assignee is not None and not assignee.is_staff:
         raise DomainError(_("Requests can only be assigned to city staff."), field="assignee")
     moved = department_id is not None and department_id != request.department_id
+    previous = request.assignee_id
     if department_id is not None:
         request.department_id = department_id
     request.assignee = assignee
@@ -597,7 +598,10 @@ def assign(
         "department_id": request.department_id,
         "assignee": assignee.display_name if assignee else None,
     }
-    return _record(request, EventKind.ASSIGNED, actor=actor, public=False, data=data)
+    event = _record(request, EventKind.ASSIGNED, actor=actor, public=False, data=data)
+    if assignee is not None and assignee.id != previous:
+        staff_alerts.on_assigned(event, assignee, actor)
+    return event
 
 
 def merge(
