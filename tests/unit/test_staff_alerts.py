@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests import factories
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import service_levels
-from webapp.domain.notifications import staff_alerts
+from webapp.domain.notifications import push, staff_alerts
 from webapp.extensions import db
 from webapp.models import NotificationOutbox, PushSubscription
 
@@ -145,3 +145,47 @@ def test_quiet_hours_hold_a_message_until_they_end(app, city):
     assert staff_alerts.send_at(night_owl, daytime, NY) == daytime
     early = datetime(2026, 3, 11, 6, 0, tzinfo=NY).astimezone(UTC)
     assert staff_alerts.send_at(night_owl, early, NY) == datetime(2026, 3, 11, 7, 0, tzinfo=NY).astimezone(UTC)
+
+
+def test_staff_choose_push_and_quiet_hours_and_subscribe_like_residents(
+    app, city, auth, client, push_service
+):
+    me = auth.login("staff")
+    page = client.get("/staff/alerts")
+    assert page.status_code == 200 and b"data-push-subscribe" in page.data
+    bad = client.post("/staff/alerts", data={"channel": "push", "quiet_hours": "late"})
+    assert bad.status_code == 422
+    db.session.expire_all()
+    assert me.alert_channel == "email" and me.quiet_hours is None  # nothing half-written
+    client.post("/staff/alerts", data={"channel": "push", "quiet_hours": "22:00 - 7:00"})
+    db.session.expire_all()
+    assert (me.alert_channel, me.quiet_hours) == ("push", "22:00-07:00")
+
+    # A staff browser subscribes through the residents' API: same allow-list, same worker.
+    refused = client.post(
+        "/api/v1/push/subscriptions",
+        json={"endpoint": "https://10.0.0.5/push/1", "keys": {"p256dh": "x", "auth": "y"}},
+        headers={"X-Requested-With": "civic311"},
+    )
+    assert refused.status_code in (400, 422)
+    keys = push_service.subscription()
+    saved = client.post(
+        "/api/v1/push/subscriptions", json=keys.as_json(), headers={"X-Requested-With": "civic311"}
+    )
+    assert saved.status_code == 201
+    found = db.session.scalars(select(PushSubscription)).one()
+    assert found.user_id == me.id
+
+    # A colleague assigns me a request at noon: the push worker delivers it once.
+    req = factories.gen_request("graffiti")
+    colleague = factories.gen_user("staff")
+    event = requests_domain.assign(req, colleague, assignee=me)
+    db.session.commit()
+    rows = _rows("assigned")
+    assert len(rows) == 1
+    rows[0].next_attempt_at = event.created_at  # not held back by the quiet hours for this check
+    db.session.commit()
+    assert push.deliver_due(now=event.created_at) == 1
+    assert push.deliver_due(now=event.created_at) == 0
+    [payload] = push_service.payloads(keys)
+    assert req.public_id in payload["notification"]["title"]

@@ -128,6 +128,7 @@ class EditUserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     neighborhood_id = SelectField(_l("Neighborhood (liaisons)"), coerce=_coerce_optional_int)
     department_id = SelectField(_l("Department (staff)"), coerce=_coerce_optional_int)
+    supervisor = BooleanField(_l("Supervisor (told when the department's requests go overdue)"))
     active = BooleanField(_l("Active (may sign in)"))
     submit = SubmitField(_l("Save account"))
 

@@ -30,6 +30,7 @@ from webapp.domain.glossary import status_word
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import queue, service_levels, waiting
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import staff_alerts
 from webapp.domain.open311 import forwarding
 from webapp.extensions import db
 from webapp.inputs import MAX_ID, MAX_PAGE, column_length, number_arg, text_arg
@@ -353,3 +354,27 @@ def _export(kind: str, private: bool):
 def export(kind: str):
     """The staff export, with private contact fields."""
     return _export(kind, private=True)
+
+
+@bp.route("/alerts", methods=["GET", "POST"])
+@roles_required("staff")
+def alerts():
+    """My alerts: e-mail or push for new assignments (and overdue lists for supervisors),
+    quiet hours, and turning push on for this browser."""
+    if request.method == "POST":
+        try:
+            staff_alerts.save_preferences(
+                current_user, request.form.get("channel"), request.form.get("quiet_hours")
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template(
+                "staff/alerts.html", subscriptions=staff_alerts.push_subscriptions(current_user)
+            ), 422
+        flash(_("Alert settings saved."))
+        return redirect(url_for("staff.alerts"))
+    return render_template(
+        "staff/alerts.html", subscriptions=staff_alerts.push_subscriptions(current_user)
+    )

@@ -48,13 +48,21 @@ LIST_LIMIT = 50
 TTL_SECONDS = 24 * 3600
 
 
+def _clock(text: str) -> time:
+    """``"7:00"`` or ``"07:00"`` as a time of day."""
+    hours, minutes = text.strip().split(":")
+    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+        raise ValueError(text)
+    return time(int(hours), int(minutes))
+
+
 def parse_quiet_hours(text: str | None) -> tuple[time, time] | None:
     """``"22:00-07:00"`` as (start, end); may wrap past midnight; empty means none."""
     text = (text or "").strip()
     if not text:
         return None
     try:
-        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+        start, end = (_clock(part) for part in text.split("-"))
     except ValueError:
         raise DomainError(
             _("Quiet hours look like 22:00-07:00."), field="quiet_hours"
@@ -62,6 +70,26 @@ def parse_quiet_hours(text: str | None) -> tuple[time, time] | None:
     if start == end:
         raise DomainError(_("Quiet hours must start and end at different times."), field="quiet_hours")
     return start, end
+
+
+def save_preferences(user: User, channel: str | None, quiet_hours: str | None) -> User:
+    """A staff member's choice: alerts by e-mail or push, and their quiet hours."""
+    if channel not in CHANNELS:
+        raise DomainError(_("Please choose e-mail or push."), field="channel")
+    quiet = parse_quiet_hours(quiet_hours)
+    user.alert_channel = channel
+    user.quiet_hours = f"{quiet[0]:%H:%M}-{quiet[1]:%H:%M}" if quiet else None
+    db.session.flush()
+    return user
+
+
+def push_subscriptions(user: User) -> int:
+    """How many browsers the staff member gets push alerts on."""
+    return len(
+        db.session.scalars(
+            select(PushSubscription.id).where(PushSubscription.user_id == user.id)
+        ).all()
+    )
 
 
 def _city_zone() -> ZoneInfo:

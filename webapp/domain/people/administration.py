@@ -250,8 +250,9 @@ def update_user(
     active: bool,
     neighborhood_id: int | None = None,
     department_id: int | None = None,
+    supervisor: bool | None = None,
 ) -> User:
-    """Change an account's role, neighborhood, department or active flag.
+    """Change an account's role, neighborhood, department, supervisor or active flag.
 
     Admins cannot demote or deactivate themselves, so the city never locks itself out.
     """
@@ -265,6 +266,12 @@ def update_user(
     user.active = active
     user.neighborhood_id = neighborhood_id or None
     user.department_id = department_id or None
+    if supervisor is not None:
+        if supervisor and (role not in (Role.STAFF, Role.ADMIN) or not user.department_id):
+            raise DomainError(
+                _("A supervisor is a staff member with a department."), field="supervisor"
+            )
+        user.supervisor = supervisor
     db.session.flush()
     return user
 
