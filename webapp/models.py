@@ -473,6 +473,27 @@ class PushSubscription(db.Model):
     failure_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class StaffAction(db.Model):
+    """One action a crew member queued on their phone, recorded once by its idempotency
+    key with its outcome ("applied" or "conflict" and why), so a resend is answered the
+    same and never applied twice."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("request_events.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class NotificationOutbox(db.Model):
     """A message (push or e-mail, by ``channel``) waiting to be delivered, written with the
     change that caused it; once delivered or given up on, it is the delivery log."""
