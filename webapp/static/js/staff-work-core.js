@@ -18,15 +18,13 @@ function located(item) {
 
 /* Greedy nearest-neighbour tour: from `start` go to the nearest stop, then the nearest
  * to that one, and so on; stops with no location keep their order at the end. Without
- * a start, the given order (soonest due first) stands for the located stops too. */
+ * a start the tour begins at the first located stop (the soonest due). The server's
+ * crew_work.route is the same rule. */
 export function nearestNextOrder(items, start) {
   const left = items.filter(located);
   const unplaced = items.filter((item) => !located(item));
-  if (!start) {
-    return [...left, ...unplaced];
-  }
   const order = [];
-  let here = start;
+  let here = start || left[0];
   while (left.length) {
     let best = 0;
     for (let i = 1; i < left.length; i += 1) {
