@@ -222,10 +222,20 @@ function actionWords(action) {
   return names[action.kind] || action.kind;
 }
 
+/* Someone typing in a card's form: a re-render now would wipe what they typed. */
+function editing(list) {
+  const active = document.activeElement;
+  return Boolean(active && list.contains(active) && active.matches("textarea, select, input:not([type=checkbox])"));
+}
+
 async function render() {
   const copy = await getCopy().catch(() => null);
   const actions = await allActions().catch(() => []);
   const list = root.querySelector("[data-work-list]");
+  if (editing(list)) {
+    renderOutbox(actions);
+    return;
+  }
   const age = root.querySelector("[data-work-age]");
   if (!copy) {
     age.textContent = message("none");
@@ -368,6 +378,9 @@ async function updateCard(card) {
 /* Send every queued action, oldest first; stop at the first one that could not be
  * answered (no signal, server down): it and everything after it stay queued. */
 async function flushOnce() {
+  if (navigator.onLine === false) {
+    return false;  // the phone knows there is no network: wait for its "online" event
+  }
   for (const action of await allActions()) {
     if (action.state === "conflict") continue;
     let result;
@@ -419,6 +432,7 @@ async function savePhotos(requests) {
 
 async function refresh(andRender = true) {
   try {
+    if (navigator.onLine === false) throw new Error("offline");
     const response = await fetch(root.dataset.dataUrl, { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(String(response.status));
     const data = await response.json();
