@@ -68,7 +68,7 @@ class Server:
         self.kills = 0
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603  (our own interpreter and arguments)
             [sys.executable, "-m", "flask", "--app", "webapp", "run", "--port", str(self.port),
              "--no-reload", "--no-debugger", "--with-threads"],
             cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
