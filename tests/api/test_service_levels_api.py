@@ -12,6 +12,7 @@ from tests import factories
 from webapp.domain.figures import stats
 from webapp.domain.lifecycle import queue, waiting
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import notify
 from webapp.extensions import db
 from webapp.models import EventKind, Service, ServiceRequest
 
@@ -109,6 +110,11 @@ def test_due_time_pause_open311_and_stats_agree(sla_app, clock, friday):
     assert not queue.is_overdue(on_time, thursday.astimezone(UTC))
     page = resident_client.get(f"/requests/{on_time.public_id}").get_data(as_text=True)
     assert "Which side of the road?" in page and 'name="answer"' in page
+    # The resident is told (always, like a closure), by e-mail when they gave an address.
+    asked = [e for e in on_time.events if e.kind == EventKind.INFO_REQUESTED][-1]
+    assert notify.message_kind(asked) == "question" and notify.wants({}, "question")
+    title = notify.build_payload(asked, "question", "/")["notification"]["title"]
+    assert title == f"The city needs information about Graffiti {on_time.public_id}"
 
     # Someone else cannot answer; the resident answers on Friday 10:00: three business
     # days of pause move the due time three business days, to Monday 17:55.
