@@ -19,22 +19,25 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("services") as batch:
-        batch.add_column(
-            sa.Column("sla_unit", sa.String(length=16), nullable=False, server_default="days")
-        )
-        batch.add_column(sa.Column("sla_hours", sa.Integer(), nullable=True))
-    with op.batch_alter_table("service_requests") as batch:
-        batch.add_column(sa.Column("sla_paused_at", sa.DateTime(), nullable=True))
-        batch.add_column(sa.Column("overdue_alerted_for", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("supervisor", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(
-            sa.Column("alert_channel", sa.String(length=8), nullable=False, server_default="email")
-        )
-        batch.add_column(sa.Column("quiet_hours", sa.String(length=11), nullable=True))
+    # Plain ADD COLUMN (nullable, or with a server default) works on SQLite too; batch mode
+    # would copy service_requests, which other tables' rows refer to.
+    op.add_column(
+        "services",
+        sa.Column("sla_unit", sa.String(length=16), nullable=False, server_default="days"),
+    )
+    op.add_column("services", sa.Column("sla_hours", sa.Integer(), nullable=True))
+    op.add_column("service_requests", sa.Column("sla_paused_at", sa.DateTime(), nullable=True))
+    op.add_column(
+        "service_requests", sa.Column("overdue_alerted_for", sa.DateTime(), nullable=True)
+    )
+    op.add_column(
+        "users", sa.Column("supervisor", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "users",
+        sa.Column("alert_channel", sa.String(length=8), nullable=False, server_default="email"),
+    )
+    op.add_column("users", sa.Column("quiet_hours", sa.String(length=11), nullable=True))
     op.create_table(
         "staff_actions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -72,15 +75,16 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_table("staff_actions")
+    # Plain DROP COLUMN (SQLite 3.35+): batch mode would copy tables other rows refer to.
     op.drop_index("ix_service_requests_status_expected", table_name="service_requests")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("quiet_hours")
-        batch.drop_column("alert_channel")
-        batch.drop_column("supervisor")
-    with op.batch_alter_table("service_requests") as batch:
-        batch.drop_column("overdue_alerted_for")
-        batch.drop_column("sla_paused_at")
-    with op.batch_alter_table("services") as batch:
-        batch.drop_column("sla_hours")
-        batch.drop_column("sla_unit")
+    op.drop_table("staff_actions")
+    for table, column in (
+        ("users", "quiet_hours"),
+        ("users", "alert_channel"),
+        ("users", "supervisor"),
+        ("service_requests", "overdue_alerted_for"),
+        ("service_requests", "sla_paused_at"),
+        ("services", "sla_hours"),
+        ("services", "sla_unit"),
+    ):
+        op.drop_column(table, column)
