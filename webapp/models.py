@@ -114,6 +114,8 @@ class EventKind(enum.StrEnum):
     SURVEY_ANSWERED = "survey_answered"
     CONFIRMED_FIXED = "confirmed_fixed"
     SUPPORTER_COMMENT = "supporter_comment"
+    INFO_REQUESTED = "info_requested"
+    INFO_PROVIDED = "info_provided"
 
 
 class PhotoKind(enum.StrEnum):
@@ -153,6 +155,11 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Staff alerts: a supervisor hears when their department's requests go overdue;
+    # alerts come by e-mail or push, held back during quiet hours ("22:00-07:00").
+    supervisor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    alert_channel: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
+    quiet_hours: Mapped[str | None] = mapped_column(String(11))
     # Raised on sign-out and password change: sessions made under an older value end.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -223,6 +230,10 @@ class Service(db.Model):
     keywords: Mapped[str] = mapped_column(Text, default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     sla_days: Mapped[int | None] = mapped_column(Integer)
+    # The target's unit: "days" (calendar), "business_days" (sla_days) or
+    # "business_hours" (sla_hours); see webapp.domain.service_levels.
+    sla_unit: Mapped[str] = mapped_column(String(16), default="days", server_default="days")
+    sla_hours: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -291,6 +302,7 @@ class ServiceRequest(db.Model):
     __table_args__ = (
         Index("ix_service_requests_lat_long", "lat", "long"),
         Index("ix_service_requests_status_received", "detailed_status", "received_at"),
+        Index("ix_service_requests_status_expected", "detailed_status", "expected_at"),
         Index("ix_service_requests_service_received", "service_id", "received_at"),
         Index("ix_service_requests_neighborhood_status", "neighborhood_id", "detailed_status"),
     )
@@ -352,6 +364,10 @@ class ServiceRequest(db.Model):
     # The old values of the fields the public rollups count are kept on change.
     expected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, active_history=True)
+    # Set while the city waits on the resident ("needs information"): the clock stands.
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The due time the supervisors were last told this request missed (escalated once).
+    overdue_alerted_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     service: Mapped[Service] = relationship()
     department: Mapped[Department | None] = relationship()
@@ -458,6 +474,27 @@ class PushSubscription(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffAction(db.Model):
+    """One action a crew member queued on their phone, recorded once by its idempotency
+    key with its outcome ("applied" or "conflict" and why), so a resend is answered the
+    same and never applied twice."""
+
+    __tablename__ = "staff_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("request_events.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class NotificationOutbox(db.Model):

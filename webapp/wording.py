@@ -28,6 +28,8 @@ def event_label(event: RequestEvent) -> str:
         return _("Work started")
     if event.kind == EventKind.STATUS_CHANGED and event.to_status == Status.ACKNOWLEDGED:
         return _("Back in the queue")
+    if event.kind == EventKind.INFO_PROVIDED and event.data.get("by") == "staff":
+        return _("The clock runs again")
     if event.kind == EventKind.ASSIGNED and event.data.get("assignee"):
         return _("Assigned to %(name)s", name=event.data["assignee"])
     labels = {
@@ -41,6 +43,8 @@ def event_label(event: RequestEvent) -> str:
         EventKind.SURVEY_ANSWERED: _("Rated"),
         EventKind.CONFIRMED_FIXED: _("Confirmed fixed by the resident"),
         EventKind.SUPPORTER_COMMENT: _("A neighbor reported this too"),
+        EventKind.INFO_REQUESTED: _("The city asked for information"),
+        EventKind.INFO_PROVIDED: _("Answer from the resident"),
     }
     return labels.get(event.kind, event.kind)
 

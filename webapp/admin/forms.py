@@ -46,6 +46,13 @@ class DepartmentForm(FlaskForm):
     submit = SubmitField(_l("Save department"))
 
 
+SLA_UNIT_CHOICES = [
+    ("days", _l("Calendar days")),
+    ("business_days", _l("Business days (the city's working days and hours)")),
+    ("business_hours", _l("Business hours")),
+]
+
+
 class ServiceForm(FlaskForm):
     """A service (request category)."""
 
@@ -57,6 +64,13 @@ class ServiceForm(FlaskForm):
     department_id = SelectField(_l("Department"), coerce=_coerce_optional_int)
     sla_days = IntegerField(
         _l("Target days to close (SLA)"), validators=[Optional(), NumberRange(1, 365)]
+    )
+    sla_unit = SelectField(
+        _l("The target counts"), choices=choices(SLA_UNIT_CHOICES), default="days"
+    )
+    sla_hours = IntegerField(
+        _l("Target business hours (for “business hours”)"),
+        validators=[Optional(), NumberRange(1, 2000)],
     )
     active = BooleanField(_l("Active (residents can choose it)"), default=True)
     public = BooleanField(_l("Public (listed and shown on the map)"), default=True)
@@ -114,6 +128,7 @@ class EditUserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES)
     neighborhood_id = SelectField(_l("Neighborhood (liaisons)"), coerce=_coerce_optional_int)
     department_id = SelectField(_l("Department (staff)"), coerce=_coerce_optional_int)
+    supervisor = BooleanField(_l("Supervisor (told when the department's requests go overdue)"))
     active = BooleanField(_l("Active (may sign in)"))
     submit = SubmitField(_l("Save account"))
 

@@ -417,6 +417,7 @@ def user(user_id: int):
             active=form.active.data,
             neighborhood_id=form.neighborhood_id.data,
             department_id=form.department_id.data,
+            supervisor=form.supervisor.data,
         ),
         _("Account saved."),
         form,

@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import event as orm_event
 
-from webapp.models import RequestEvent, ServiceRequest
+from webapp.models import RequestEvent, ServiceRequest, User
 from webapp.plumbing.extensions import db
 
 IN_TRANSACTION = "in transaction"
@@ -86,9 +86,11 @@ class Noted(RequestChanged):
 @dataclass
 class Assigned(RequestChanged):
     """The request was given to a department and/or a person; ``moved`` is true when
-    the department changed."""
+    the department changed; ``newly_assigned`` is the person who was just given it (None
+    when the assignee did not change or was taken off)."""
 
     moved: bool = False
+    newly_assigned: User | None = None
 
 
 @dataclass

@@ -23,10 +23,16 @@ from webapp.domain import events
 from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
 from webapp.domain.intake import contacts, mail_intake, routing
-from webapp.domain.notifications import alerts, mail, notify
+from webapp.domain.notifications import alerts, mail, notify, staff_alerts
 from webapp.domain.open311 import forwarding
 from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
+
+
+def alert_the_assignee(assigned: events.Assigned) -> None:
+    """A staff member newly given a request gets one message (never for taking it oneself)."""
+    if assigned.newly_assigned is not None:
+        staff_alerts.on_assigned(assigned.entry, assigned.newly_assigned, assigned.entry.actor)
 
 
 def confirm_by_email(created: events.Created) -> None:
@@ -107,6 +113,12 @@ SUBSCRIPTIONS = (
         IN_TRANSACTION,
         "forwarding: a request moved to another department is queued once",
         forward_moved_request,
+    ),
+    (
+        events.Assigned,
+        IN_TRANSACTION,
+        "staff alerts: whoever was just given the request hears of it (push or e-mail)",
+        alert_the_assignee,
     ),
     (
         events.Recategorised,

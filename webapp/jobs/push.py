@@ -12,11 +12,12 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from webapp.domain.notifications import mail, push
+from webapp.domain.notifications import mail, push, staff_alerts
 from webapp.jobs import runner as workers
 from webapp.models import NotificationOutbox
 
 WORKER_INTERVAL_SECONDS = 5
+OVERDUE_CHECK_SECONDS = 60
 
 
 def _is_outbox_row(item: object) -> bool:
@@ -49,7 +50,7 @@ def notify_worker_command(once: bool, interval: float) -> None:
     click.echo("notify-worker: delivering push notifications and e-mail (Ctrl+C to stop)")
     workers.run_until_stopped(
         "notify-worker",
-        lambda: push.deliver_due() + mail.deliver_due(),
+        lambda: staff_alerts.escalate_overdue() + push.deliver_due() + mail.deliver_due(),
         once=once,
         interval=interval,
         report="sent {}",
@@ -57,6 +58,8 @@ def notify_worker_command(once: bool, interval: float) -> None:
 
 
 workers.register("push", push.deliver_due, every=WORKER_INTERVAL_SECONDS)
+# Overdue requests are escalated to their department's supervisors once a minute, batched.
+workers.register("overdue", staff_alerts.escalate_overdue, every=OVERDUE_CHECK_SECONDS)
 workers.wake_after_commit("push", _is_outbox_row)
 
 

@@ -97,6 +97,11 @@ class Config:
     SUPPORTED_LOCALES = _catalog_locales()
 
     CITY_NAME = _env("CITY_NAME", "Chattanooga")
+    # The city's business clock for service levels (webapp.domain.service_levels).
+    CITY_BUSINESS_HOURS = _env("CITY_BUSINESS_HOURS", "08:00-18:00")
+    CITY_BUSINESS_DAYS = _env("CITY_BUSINESS_DAYS", "mon,tue,wed,thu,fri")
+    CITY_HOLIDAYS = _env("CITY_HOLIDAYS", "")
+    SLA_AT_RISK_HOURS = _env_int("SLA_AT_RISK_HOURS", 8)
     JURISDICTION_ID = _env("JURISDICTION_ID", "chattanooga.tn.us")
 
     GEOCODER_DOMAIN = _env("GEOCODER_DOMAIN", "nominatim.openstreetmap.org")

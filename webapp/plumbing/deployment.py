@@ -182,3 +182,7 @@ def init_app(app: Flask) -> None:
     configure_secret_key(app)
     configure_public_url(app)
     trust_proxies(app)
+    # A business calendar that cannot be read stops the app now, not on the first report.
+    from webapp.domain.service_levels import calendar_from
+
+    calendar_from(app.config)

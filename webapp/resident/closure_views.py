@@ -1,5 +1,6 @@
 """After closure, the requester has a say: "Yes, it's fixed", reopen ("not fixed")
-within the reopen window, and a one-question 1–5 rating.
+within the reopen window, and a one-question 1–5 rating. Before closure, they answer
+the city's question when it waits on them ("needs information").
 
 Only the requester (their account or the device they reported from) may do these;
 the rules in ``webapp.domain.lifecycle.requests`` refuse anyone else with a 403. Other refusals
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import waiting
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import db
 from webapp.plumbing.inputs import number_arg
@@ -45,15 +47,15 @@ def after_closure_state(req) -> dict:
 
 @bp.app_context_processor
 def _after_closure_helpers() -> dict:
-    """Expose ``after_closure_state`` to the status page's partial."""
-    return {"after_closure_state": after_closure_state}
+    """Expose ``after_closure_state`` and the city's open question to the status page."""
+    return {"after_closure_state": after_closure_state, "waiting_question": waiting.question}
 
 
-def _back(public_id: str):
-    return redirect(url_for("resident.request_page", public_id=public_id) + "#after-closure")
+def _back(public_id: str, anchor: str = "after-closure"):
+    return redirect(url_for("resident.request_page", public_id=public_id) + "#" + anchor)
 
 
-def _run(public_id: str, action, success: str):
+def _run(public_id: str, action, success: str, anchor: str = "after-closure"):
     """Do ``action(req, account, device)`` and commit; refusals become a flash message.
 
     A refusal because the caller is not the requester stays a 403 (the error handler
@@ -72,7 +74,7 @@ def _run(public_id: str, action, success: str):
         flash(error.message, "error")
     else:
         flash(success)
-    return _back(public_id)
+    return _back(public_id, anchor)
 
 
 @bp.post("/requests/<public_id>/confirm-fixed")
@@ -118,3 +120,14 @@ def rate(public_id: str):
         )
 
     return _run(public_id, act, _("Thank you for your rating."))
+
+
+@bp.post("/requests/<public_id>/answer")
+@public
+def answer_question(public_id: str):
+    """The requester answers the city's question; the request's clock runs again."""
+
+    def act(req, account, device):
+        waiting.resident_answers(req, request.form.get("answer"), user=account, device=device)
+
+    return _run(public_id, act, _("Thank you. The city has your answer."), anchor="question")

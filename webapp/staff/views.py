@@ -27,8 +27,9 @@ from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import queue
+from webapp.domain.lifecycle import queue, service_levels, waiting
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.notifications import staff_alerts
 from webapp.domain.open311 import forwarding
 from webapp.models import (
     Department,
@@ -40,6 +41,7 @@ from webapp.models import (
     ServiceRequest,
     Status,
     User,
+    utcnow,
 )
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db
@@ -65,6 +67,7 @@ def queue_filters() -> queue.QueueFilters:
         department_id=_int_arg("department"),
         neighborhood_id=_int_arg("neighborhood"),
         overdue=request.args.get("overdue") == "1",
+        at_risk=request.args.get("at_risk") == "1",
         reopened=request.args.get("reopened") == "1",
         min_age_days=number_arg(request.args, "age", minimum=0, maximum=MAX_AGE_DAYS),
         sort=sort if sort in queue.SORTS else queue.DEFAULT_SORT,
@@ -88,6 +91,8 @@ def queue_page():
     page = _int_arg("page", maximum=MAX_PAGE) or 1
     result = queue.search(filters, page=page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    now = utcnow()
+    horizon = service_levels.at_risk_horizon(now)
     return render_template(
         "staff/queue.html",
         result=result,
@@ -95,7 +100,7 @@ def queue_page():
         args=args,
         statuses=queue.STATUS_CHOICES,
         sorts=list(queue.SORTS),
-        is_overdue=queue.is_overdue,
+        standing=lambda req: service_levels.standing(req, now, horizon),
         **_choices(),
     )
 
@@ -150,6 +155,7 @@ def workbench(public_id: str):
         allowed=requests_domain.ALLOWED_TRANSITIONS[req.detailed_status],
         Status=Status,
         is_overdue=queue.is_overdue(req),
+        standing=service_levels.standing(req),
         rating=requests_domain.survey_rating(req),
         forwarding=forwarded,
         forwarded_updates=forwarding.updates_of(forwarded) if forwarded else [],
@@ -244,6 +250,30 @@ def assign(public_id: str):
     return _act(public_id, act)
 
 
+@bp.post("/requests/<public_id>/ask")
+@roles_required("staff")
+def ask_resident(public_id: str):
+    """Ask the resident for information; the service-level clock stands until they answer."""
+
+    def act(req):
+        waiting.ask_resident(req, current_user, request.form.get("question"))
+        return _("Question sent. The clock is stopped until the resident answers.")
+
+    return _act(public_id, act)
+
+
+@bp.post("/requests/<public_id>/resume")
+@roles_required("staff")
+def resume_clock(public_id: str):
+    """End the wait on the resident (the answer came another way); the clock runs again."""
+
+    def act(req):
+        waiting.resume_clock(req, current_user, request.form.get("note"))
+        return _("The clock runs again.")
+
+    return _act(public_id, act)
+
+
 @bp.post("/requests/<public_id>/note")
 @roles_required("staff")
 def note(public_id: str):
@@ -326,3 +356,27 @@ def _export(kind: str, private: bool):
 def export(kind: str):
     """The staff export, with private contact fields."""
     return _export(kind, private=True)
+
+
+@bp.route("/alerts", methods=["GET", "POST"])
+@roles_required("staff")
+def alerts():
+    """My alerts: e-mail or push for new assignments (and overdue lists for supervisors),
+    quiet hours, and turning push on for this browser."""
+    if request.method == "POST":
+        try:
+            staff_alerts.save_preferences(
+                current_user, request.form.get("channel"), request.form.get("quiet_hours")
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template(
+                "staff/alerts.html", subscriptions=staff_alerts.push_subscriptions(current_user)
+            ), 422
+        flash(_("Alert settings saved."))
+        return redirect(url_for("staff.alerts"))
+    return render_template(
+        "staff/alerts.html", subscriptions=staff_alerts.push_subscriptions(current_user)
+    )

@@ -1,9 +1,9 @@
 """The staff queue: which requests a filter selects, in which order, one page at a time.
 
-The default order is newest first, so a report that just came in is on page 1; other
-orders are a visible choice (``SORTS``). Built to stay fast on a big city: the default
-view (open requests, newest first) walks the ``detailed_status + received_at`` index
-backwards, the count runs on the bare filtered rows
+The default order is by due time (soonest first, requests without a target last), so
+what is overdue or at risk is at the top; the other orders stay one choice away.
+Built to stay fast on a big city: the default view walks the ``detailed_status +
+expected_at`` index (oldest first walks ``detailed_status + received_at``), the count runs on the bare filtered rows
 without joins and stops at COUNT_CAP, and the page's related rows come in a few
 ``selectinload`` queries.
 """
@@ -16,15 +16,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from webapp.domain import service_levels
 from webapp.models import ServiceRequest, Status, utcnow
 from webapp.plumbing.extensions import db
 
 OPEN_STATUSES = (Status.SUBMITTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS)
 STATUS_CHOICES = ("open", "submitted", "acknowledged", "in_progress", "closed", "all")
+DEFAULT_SORT = "due"
 SORTS = {
+    "due": (ServiceRequest.expected_at.asc().nulls_last(), ServiceRequest.id.asc()),
     "oldest": (ServiceRequest.received_at.asc(), ServiceRequest.id.asc()),
     "newest": (ServiceRequest.received_at.desc(), ServiceRequest.id.desc()),
-    "due": (ServiceRequest.expected_at.asc(), ServiceRequest.id.asc()),
     "updated": (ServiceRequest.updated_at.desc(), ServiceRequest.id.desc()),
     "supporters": (ServiceRequest.supporters_count.desc(), ServiceRequest.id.asc()),
 }
@@ -43,6 +45,7 @@ class QueueFilters:
     department_id: int | None = None
     neighborhood_id: int | None = None
     overdue: bool = False
+    at_risk: bool = False
     reopened: bool = False
     min_age_days: int | None = None
     sort: str = DEFAULT_SORT
@@ -88,6 +91,12 @@ def conditions(filters: QueueFilters, now: datetime | None = None) -> list:
     if filters.overdue:
         found.append(ServiceRequest.expected_at < now)
         found.append(ServiceRequest.detailed_status.in_(OPEN_STATUSES))
+        found.append(ServiceRequest.sla_paused_at.is_(None))
+    if filters.at_risk:
+        found.append(ServiceRequest.expected_at >= now)
+        found.append(ServiceRequest.expected_at < service_levels.at_risk_horizon(now))
+        found.append(ServiceRequest.detailed_status.in_(OPEN_STATUSES))
+        found.append(ServiceRequest.sla_paused_at.is_(None))
     if filters.reopened:
         found.append(ServiceRequest.reopened.is_(True))
     if filters.min_age_days:
@@ -140,7 +149,6 @@ def capped_count(where: list, cap: int | None = None) -> tuple[int, bool]:
 
 
 def is_overdue(request: ServiceRequest, now: datetime | None = None) -> bool:
-    """True when an open request is past the date its SLA promised."""
-    return bool(
-        not request.is_closed and request.expected_at and request.expected_at < (now or utcnow())
-    )
+    """True when an open request is past the time its service level promised (a request
+    whose clock stands while the city waits on the resident is not)."""
+    return service_levels.standing(request, now, horizon=now or utcnow()) == "overdue"

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from webapp.domain import events
+from webapp.domain import events, service_levels
 from webapp.domain.errors import Conflict, DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
 from webapp.domain.input_rules import (
@@ -283,10 +283,9 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
 
 
 def expected_datetime(service: Service, received_at: datetime) -> datetime | None:
-    """When the city aims to be done, from the service's SLA (calendar days)."""
-    if not service.sla_days:
-        return None
-    return received_at + timedelta(days=service.sla_days)
+    """When the city aims to be done, from the service's target on the city's business
+    clock (``service_levels.due_at``)."""
+    return service_levels.due_at(service, received_at)
 
 
 def _replay(client_uuid: str, print_: str) -> SubmitResult | None:
@@ -581,6 +580,7 @@ def transition(
             raise DomainError(f"referred_to {error.message}.", field="referred_to") from None
         data["referred_to"] = request.referred_to
     now = utcnow()
+    service_levels.resume(request, now)  # a close while waiting on the resident ends the pause
     request.detailed_status = Status.CLOSED
     request.status = "closed"
     request.resolution = outcome
@@ -645,6 +645,7 @@ def assign(
     if assignee is not None and not assignee.is_staff:
         raise DomainError(_("Requests can only be assigned to city staff."), field="assignee")
     moved = department_id is not None and department_id != request.department_id
+    previous = request.assignee_id
     if department_id is not None:
         request.department_id = department_id
     request.assignee = assignee
@@ -652,13 +653,16 @@ def assign(
         "department_id": request.department_id,
         "assignee": assignee.display_name if assignee else None,
     }
+    newly_assigned = assignee if assignee is not None and assignee.id != previous else None
     return _record(
         request,
         EventKind.ASSIGNED,
         actor=actor,
         public=False,
         data=data,
-        announce=lambda entry: events.Assigned(entry, moved=moved),
+        announce=lambda entry: events.Assigned(
+            entry, moved=moved, newly_assigned=newly_assigned
+        ),
     )
 
 

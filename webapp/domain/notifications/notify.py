@@ -37,6 +37,8 @@ from webapp.models import (
 from webapp.plumbing.extensions import db
 
 ALWAYS = "closed"
+# The city asks the resident something and its clock waits on them: always told.
+QUESTION = "question"
 OPTIONAL_KINDS = ("acknowledged", "in_progress", "reopened", "merged")
 DEFAULT_PREFS = {kind: False for kind in OPTIONAL_KINDS}
 MAX_BODY = 300
@@ -55,6 +57,8 @@ def message_kind(event: RequestEvent) -> str | None:
         return "reopened"
     if event.kind == EventKind.MERGED:
         return "merged"
+    if event.kind == EventKind.INFO_REQUESTED:
+        return QUESTION
     return None
 
 
@@ -86,6 +90,11 @@ def build_payload(event: RequestEvent, kind: str, navigate: str) -> dict:
     elif kind == "in_progress":
         title = _("Work has started on %(service)s %(id)s", service=name, id=request.public_id)
         body = event.note or ""
+    elif kind == QUESTION:
+        title = _(
+            "The city needs information about %(service)s %(id)s", service=name, id=request.public_id
+        )
+        body = event.note or ""
     elif kind == "reopened":
         title = _("%(service)s %(id)s was reopened", service=name, id=request.public_id)
         body = event.note or ""
@@ -110,8 +119,8 @@ def build_payload(event: RequestEvent, kind: str, navigate: str) -> dict:
 
 
 def wants(device_prefs: dict | None, kind: str) -> bool:
-    """Closure always; other kinds only when the device asked for them."""
-    if kind == ALWAYS:
+    """Closure and the city's questions always; other kinds only when the device asked."""
+    if kind in (ALWAYS, QUESTION):
         return True
     return bool({**DEFAULT_PREFS, **(device_prefs or {})}.get(kind))
 

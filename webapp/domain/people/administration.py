@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from shapely.geometry import shape
 from sqlalchemy import func, select
 
+from webapp.domain import service_levels
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.geo import places
 from webapp.models import (
@@ -67,7 +68,19 @@ def save_service(values: dict, *, service: Service | None = None) -> Service:
     sla = values.get("sla_days")
     if sla is not None and not (0 < int(sla) <= 365):
         raise DomainError(_("The SLA must be between 1 and 365 days."), field="sla_days")
+    unit = values.get("sla_unit") or service_levels.CALENDAR_DAYS
+    if unit not in service_levels.UNITS:
+        raise DomainError(_("Please choose how the target is counted."), field="sla_unit")
+    hours = values.get("sla_hours")
+    if hours is not None and not (0 < int(hours) <= 2000):
+        raise DomainError(
+            _("The target must be between 1 and 2000 business hours."), field="sla_hours"
+        )
+    if unit == service_levels.BUSINESS_HOURS and not hours:
+        raise DomainError(_("Please give the target in business hours."), field="sla_hours")
     service = service or Service()
+    service.sla_unit = unit
+    service.sla_hours = int(hours) if hours else None
     service.service_code = code
     service.name = name
     service.description = (values.get("description") or "").strip()
@@ -237,8 +250,9 @@ def update_user(
     active: bool,
     neighborhood_id: int | None = None,
     department_id: int | None = None,
+    supervisor: bool | None = None,
 ) -> User:
-    """Change an account's role, neighborhood, department or active flag.
+    """Change an account's role, neighborhood, department, supervisor or active flag.
 
     Admins cannot demote or deactivate themselves, so the city never locks itself out.
     """
@@ -252,6 +266,12 @@ def update_user(
     user.active = active
     user.neighborhood_id = neighborhood_id or None
     user.department_id = department_id or None
+    if supervisor is not None:
+        if supervisor and (role not in (Role.STAFF, Role.ADMIN) or not user.department_id):
+            raise DomainError(
+                _("A supervisor is a staff member with a department."), field="supervisor"
+            )
+        user.supervisor = supervisor
     db.session.flush()
     return user
 
