@@ -22,12 +22,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from webapp.domain import service_levels
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import queue, service_levels, waiting
+from webapp.domain.lifecycle import queue, waiting
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import staff_alerts
 from webapp.domain.open311 import forwarding
