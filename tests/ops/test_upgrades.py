@@ -131,7 +131,10 @@ def test_the_previous_release_runs_on_the_new_schema(request, app, city, databas
     written = db.session.query(ServiceRequest).filter_by(public_id=result["public_id"]).one()
     assert written.detailed_status == "closed"
     old_mail = db.session.query(NotificationOutbox).filter_by(request_id=written.id).all()
-    assert old_mail and all(row.http_request_id is None for row in old_mail)
+    assert old_mail
+    if "http_request_id" not in (old / "webapp" / "models.py").read_text():
+        # A release before request ids leaves the new column empty.
+        assert all(row.http_request_id is None for row in old_mail)
     assert {row.state for row in old_mail} == {"sent"}
     new_mail = db.session.query(NotificationOutbox).filter(
         NotificationOutbox.email_to == "new-release@example.com").one()

@@ -38,7 +38,7 @@ def test_queue_filters_sorts_and_flags(persona_client, world):
     assert client.get("/staff/?page=abc&age=x").status_code == 400
 
 
-def test_queue_opens_newest_first_with_the_order_in_view(persona_client, world):
+def test_queue_opens_by_due_time_with_newest_first_one_choice_away(persona_client, world):
     old = factories.gen_request("graffiti", age_days=30)
     for _ in range(51):
         factories.gen_request("graffiti", age_days=5)
@@ -46,10 +46,13 @@ def test_queue_opens_newest_first_with_the_order_in_view(persona_client, world):
     db.session.commit()
     client = persona_client("staff")
     first = client.get("/staff/?service=").get_data(as_text=True)
-    assert new.public_id in first and old.public_id not in first  # the new report on page 1
+    assert old.public_id in first  # the most overdue request leads
     order = first[first.index('class="queue-order"'):first.index('class="queue-summary"')]
-    assert 'aria-current="true">Newest first</a>' in order
-    assert "sort=oldest" in order and "sort=due" in order
+    assert 'aria-current="true">Due soonest</a>' in order
+    assert "sort=oldest" in order and "sort=newest" in order
+    newest = client.get("/staff/?sort=newest").get_data(as_text=True)
+    assert new.public_id in newest and old.public_id not in newest  # the new report on page 1
+    assert 'aria-current="true">Newest first</a>' in newest
     oldest = client.get("/staff/?sort=oldest").get_data(as_text=True)
     assert old.public_id in oldest and new.public_id not in oldest
     assert 'aria-current="true">Oldest first</a>' in oldest

@@ -193,7 +193,7 @@ def test_windows_are_the_city_calendar():
 
     from webapp import create_app
 
-    app = create_app({"BABEL_DEFAULT_TIMEZONE": "America/New_York",
+    app = create_app({"BABEL_DEFAULT_TIMEZONE": "America/New_York", "PUBLIC_URL": "http://localhost",
                       "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.app_context():
         # 02:00 UTC on 1 March is still 28 February in New York.

@@ -30,8 +30,6 @@ SORTS = {
     "updated": (ServiceRequest.updated_at.desc(), ServiceRequest.id.desc()),
     "supporters": (ServiceRequest.supporters_count.desc(), ServiceRequest.id.asc()),
 }
-# Newest first until service levels give every request a due time to order by.
-DEFAULT_SORT = "newest"
 DEFAULT_PAGE_SIZE = 50
 COUNT_CAP = 1_000
 
