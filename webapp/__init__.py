@@ -30,9 +30,11 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         sessions,
         workers,
     )
+    from webapp.citypack import settings as city_settings
 
     deployment.init_app(app)
     database.init_app(app)
+    city_settings.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

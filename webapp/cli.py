@@ -101,6 +101,7 @@ def revoke_api_key(key_id: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    from webapp.citypack.cli import city_group
     from webapp.domain.geocoding import geocode_pending_command
     from webapp.opendata.views import export_open_data_command, rebuild_rollups_command
 
@@ -111,6 +112,7 @@ def init_app(app: Flask) -> None:
         geocode_pending_command,
         export_open_data_command,
         rebuild_rollups_command,
+        city_group,
     ):
         app.cli.add_command(command)
     push_worker.init_app(app)

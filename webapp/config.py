@@ -161,6 +161,10 @@ class Config:
     MEDIA_FETCH_ALLOW_HOSTS = _env("MEDIA_FETCH_ALLOW_HOSTS", "")
     FORWARD_TIMEOUT = float(_env("FORWARD_TIMEOUT", "10"))
     FORWARD_MAX_ATTEMPTS = _env_int("FORWARD_MAX_ATTEMPTS", 8)
+    # City packs and imports (see docs/city-packs.md).
+    CITY_SETTINGS_TTL = _env_int("CITY_SETTINGS_TTL", 10)
+    IMPORT_TIMEOUT = float(_env("IMPORT_TIMEOUT", "20"))
+    IMPORT_MAX_PAGES = _env_int("IMPORT_MAX_PAGES", 10_000)
 
 
 class TestingConfig(Config):
@@ -187,3 +191,7 @@ class TestingConfig(Config):
     PUBLIC_URL = None
     IMAP_HOST = None
     MEDIA_FETCH_TIMEOUT = 2.0
+    CITY_SETTINGS_TTL = 0
+    # A pack applied in a test keeps the local tiles, geocoder and addresses.
+    CITY_PACK_KEEPS = ("TILE_URL", "GEOCODER_DOMAIN", "GEOCODER_SCHEME", "PUBLIC_URL")
+    IMPORT_TIMEOUT = 2.0
