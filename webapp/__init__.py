@@ -44,6 +44,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
+    from webapp.citypack.views import bp as city_bp
     from webapp.help import bp as help_bp
     from webapp.liaison import bp as liaison_bp
     from webapp.open311 import bp as open311_bp
@@ -61,6 +62,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         admin_bp,
         opendata_bp,
         help_bp,
+        city_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -19,7 +19,7 @@ def pack(tmp_path) -> Path:
 
 
 @pytest.fixture
-def city(app):
+def city_cli(app):
     """Run ``flask city ...`` in the test's app; returns the click result."""
     runner = app.test_cli_runner()
 

@@ -23,8 +23,8 @@ def _outbox() -> int:
     return db.session.scalar(select(func.count(NotificationOutbox.id)))
 
 
-def test_example_pack_sets_up_the_whole_city_and_twice_changes_nothing(app, city, pack, client):
-    result = city("apply", str(pack))
+def test_example_pack_sets_up_the_whole_city_and_twice_changes_nothing(app, city_cli, pack, client):
+    result = city_cli("apply", str(pack))
     assert result.exit_code == 0, result.output
     assert "Evanston" in result.output
     rows = count_rows()
@@ -50,15 +50,15 @@ def test_example_pack_sets_up_the_whole_city_and_twice_changes_nothing(app, city
     assert "Evanston 311" in client.get("/").get_data(as_text=True)
 
     before = (count_rows(), db.session.scalar(select(func.count(ServiceAttribute.id))))
-    again = city("apply", str(pack))
+    again = city_cli("apply", str(pack))
     assert again.exit_code == 0, again.output
     assert "nothing changed" in again.output
     assert (count_rows(), db.session.scalar(select(func.count(ServiceAttribute.id)))) == before
     assert _outbox() == 5  # nobody is invited twice
 
 
-def test_a_changed_pack_reports_each_change_and_a_dry_run_writes_nothing(app, city, pack):
-    assert city("apply", str(pack)).exit_code == 0
+def test_a_changed_pack_reports_each_change_and_a_dry_run_writes_nothing(app, city_cli, pack):
+    assert city_cli("apply", str(pack)).exit_code == 0
     services = (pack / "services.csv").read_text(encoding="utf-8")
     services = services.replace("pothole,Pothole,Bache", "pothole,Pothole or sinkhole,Bache")
     services = "\n".join(line for line in services.splitlines() if not line.startswith("graffiti"))
@@ -69,7 +69,7 @@ def test_a_changed_pack_reports_each_change_and_a_dry_run_writes_nothing(app, ci
     toml = (pack / "city.toml").read_text(encoding="utf-8")
     (pack / "city.toml").write_text(toml.replace("#4e2a84", "#3b1f66"), encoding="utf-8")
 
-    dry = city("apply", str(pack), "--dry-run")
+    dry = city_cli("apply", str(pack), "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "service pothole: name" in dry.output
     assert "service graffiti: not in the pack, retired" in dry.output
@@ -79,7 +79,7 @@ def test_a_changed_pack_reports_each_change_and_a_dry_run_writes_nothing(app, ci
     pothole = db.session.scalars(select(Service).where(Service.service_code == "pothole")).one()
     assert pothole.name == "Pothole"
 
-    real = city("apply", str(pack))
+    real = city_cli("apply", str(pack))
     assert real.exit_code == 0, real.output
     db.session.expire_all()
     pothole = db.session.scalars(select(Service).where(Service.service_code == "pothole")).one()
@@ -89,8 +89,8 @@ def test_a_changed_pack_reports_each_change_and_a_dry_run_writes_nothing(app, ci
     assert app.config["CITY_BRAND"]["primary"] == "#3b1f66"
 
 
-def test_staff_set_their_password_once_from_the_welcome_link(app, city, pack, client):
-    assert city("apply", str(pack)).exit_code == 0
+def test_staff_set_their_password_once_from_the_welcome_link(app, city_cli, pack, client):
+    assert city_cli("apply", str(pack)).exit_code == 0
     row = db.session.scalars(
         select(NotificationOutbox).where(NotificationOutbox.email_to == "desk@evanston.example")
     ).one()

@@ -97,10 +97,10 @@ def bad_question(pack):
     ],
     ids=lambda v: getattr(v, "__name__", None),
 )
-def test_a_broken_pack_is_refused_whole_with_where_and_why(app, city, pack, breakage, expected):
+def test_a_broken_pack_is_refused_whole_with_where_and_why(app, city_cli, pack, breakage, expected):
     breakage(pack)
     before = count_rows()
-    result = city("apply", str(pack))
+    result = city_cli("apply", str(pack))
     assert result.exit_code == 1
     assert "Nothing was changed" in result.output
     assert expected in result.output, result.output
