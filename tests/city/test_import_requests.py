@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.api.test_forwarding import _crm_database
 from tests.fakes import serve
 from tests.fakes.open311_static import endless_requests
 from webapp.citypack import import_requests as imports
@@ -130,9 +131,13 @@ def test_a_csv_in_the_wrong_encoding_names_the_line(app, city, city_cli, files):
 
 
 @pytest.fixture
-def old_system(make_app):
+def old_system(make_app, database_backend):
     """A second Civic311 holding five requests, served."""
-    app = make_app(JURISDICTION_ID="old.example")
+    overrides = {"JURISDICTION_ID": "old.example"}
+    kind, location = database_backend
+    if kind == "postgres":  # a database of its own, as for the CRM in the forwarding tests
+        overrides["SQLALCHEMY_DATABASE_URI"] = _crm_database(location)
+    app = make_app(**overrides)
     with app.app_context():
         factories.gen_city()
         made = [factories.gen_request("pothole" if n % 2 else "graffiti",

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.api.test_forwarding import _crm_database
 from tests.fakes import serve
 from tests.fakes.open311_static import broken_endpoint, static_endpoint
 from tests.fakes.silent_server import SilentServer
@@ -21,9 +22,13 @@ def _services() -> dict[str, Service]:
 
 
 @pytest.fixture
-def other_city(make_app):
+def other_city(make_app, database_backend):
     """A second Civic311 with the small test city's catalogue, served."""
-    app = make_app(JURISDICTION_ID="other.example")
+    overrides = {"JURISDICTION_ID": "other.example"}
+    kind, location = database_backend
+    if kind == "postgres":  # a database of its own, as for the CRM in the forwarding tests
+        overrides["SQLALCHEMY_DATABASE_URI"] = _crm_database(location)
+    app = make_app(**overrides)
     with app.app_context():
         factories.gen_city()
         db.session.commit()

@@ -154,10 +154,11 @@ class Writer:
     def write(self, rows: list[dict], cursor: str, report: ImportReport) -> None:
         """Insert ``rows`` and move the cursor, in one transaction."""
         if rows:
-            statement = self.insert(ServiceRequest.__table__).on_conflict_do_nothing()
-            result = db.session.execute(statement, rows)
-            inserted = result.rowcount if result.rowcount is not None and result.rowcount >= 0 \
-                else len(rows)
+            table = ServiceRequest.__table__
+            statement = self.insert(table).on_conflict_do_nothing().returning(table.c.id)
+            # Rows skipped as already there return nothing: the count is exact on both
+            # databases (a bulk rowcount is not).
+            inserted = len(db.session.execute(statement, rows).all())
             report.imported += inserted
             report.already += len(rows) - inserted
             self.run.imported += inserted
