@@ -109,3 +109,28 @@ def test_staff_set_their_password_once_from_the_welcome_link(app, city_cli, pack
     assert client.get(path).status_code == 410
     user = db.session.scalars(select(User).where(User.email == "desk@evanston.example")).one()
     assert user.role == "staff" and user.department.name == "Public Works Agency"
+
+
+def test_a_pack_may_list_its_catalogue_as_services_json(app, city_cli, pack):
+    import json
+
+    (pack / "services.csv").unlink()
+    (pack / "questions.csv").unlink()
+    for path in (pack / "answers").glob("*.md"):
+        path.unlink()
+    (pack / "services.json").write_text(json.dumps({"services": [{
+        "code": "pothole", "name": "Pothole", "name_es": "Bache", "group": "Streets",
+        "group_es": "Calles", "department": "Public Works Agency", "expected_days": 5,
+        "keywords": ["hole", "road"],
+        "questions": [{"code": "size", "datatype": "singlevaluelist", "required": True,
+                       "question": "How big?", "question_es": "¿Qué tan grande?",
+                       "choices": [{"key": "s", "name": "Small"}, {"key": "l", "name": "Large"}],
+                       "choices_es": {"s": "Pequeño", "l": "Grande"}}],
+    }]}), encoding="utf-8")
+    result = city_cli("apply", str(pack))
+    assert result.exit_code == 0, result.output
+    service = db.session.scalars(select(Service)).one()
+    assert service.keywords == "hole, road" and localized(service, "group", "es") == "Calles"
+    question = service.attributes[0]
+    assert question.translations["es"] == {"description": "¿Qué tan grande?",
+                                           "values": {"s": "Pequeño", "l": "Grande"}}
