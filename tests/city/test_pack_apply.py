@@ -47,6 +47,7 @@ def test_example_pack_sets_up_the_whole_city_and_twice_changes_nothing(app, city
     body = client.get("/open311/v2/discovery.json").get_json()
     assert body and app.config["JURISDICTION_ID"] == "cityofevanston.org"
     assert app.config["CITY_NAME"] == "Evanston"
+    assert app.extensions["babel"].default_timezone == "America/Chicago"
     assert "Evanston 311" in client.get("/").get_data(as_text=True)
 
     before = (count_rows(), db.session.scalar(select(func.count(ServiceAttribute.id))))

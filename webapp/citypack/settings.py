@@ -57,6 +57,9 @@ def lay_over(app: Flask, data: dict | None) -> None:
             continue
         value = _pick(data or {}, path)
         app.config[key] = value if value is not None else state["defaults"][key]
+    babel = app.extensions.get("babel")
+    if babel is not None and hasattr(babel, "default_timezone"):  # dates shown to people
+        babel.default_timezone = app.config["BABEL_DEFAULT_TIMEZONE"]
     data = data or {}
     app.config["CITY_BRAND"] = {**DEFAULT_BRAND, **(data.get("colours") or {})}
     app.config["CITY_LOGO"] = data.get("logo")
