@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Flask, current_app
+from flask import Flask, appcontext_pushed, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
@@ -90,9 +90,16 @@ def refresh(app: Flask, *, force: bool = False) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Lay the pack's settings over the configuration before each request."""
+    """Lay the pack's settings over the configuration before each request, and in every
+    app context a worker or command opens (mail composed there names the city too)."""
     lay_over(app, None)
 
     @app.before_request
     def _city_settings():
         refresh(current_app._get_current_object())
+
+    def _on_context(sender, **_extra):
+        if "sqlalchemy" in sender.extensions:
+            refresh(sender)
+
+    appcontext_pushed.connect(_on_context, app, weak=False)
