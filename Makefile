@@ -12,10 +12,19 @@ PORT ?= 5000
 # this machine unless PUBLIC_URL says otherwise. The tests set their own.
 LOCAL_URL := PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}
 
-.PHONY: run test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
+.PHONY: run run-city test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench clean
 
 run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :$(PORT) (default 5000)
 	$(LOCAL_URL) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+CITY ?= examples/evanston
+CITY_INSTANCE = $(CURDIR)/instance/$(notdir $(CITY))
+
+run-city: install assets translations  ## another city from its pack (CITY=path), in its own database, on :5000
+	mkdir -p $(CITY_INSTANCE)
+	INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db $(FLASK) db upgrade
+	INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db $(FLASK) city apply $(CITY)
+	INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install assets translations lighthouse-tool lint  ## the whole suite: SQLite, then PostgreSQL when it answers
 	$(MAKE) --no-print-directory test-sqlite

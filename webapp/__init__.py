@@ -20,6 +20,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     # Who hears what in a request's life: the events' subscribers, connected once.
     import webapp.domain.subscriptions  # noqa: F401
     from webapp import cli, i18n, jobs
+    from webapp.citypack import settings as city_settings
     from webapp.operations import probes
     from webapp.plumbing import (
         assets,
@@ -35,6 +36,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     deployment.init_app(app)
     request_log.init_app(app)
     database.init_app(app)
+    city_settings.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
@@ -44,6 +46,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from webapp.admin import bp as admin_bp
     from webapp.api import bp as api_bp
     from webapp.auth import bp as auth_bp
+    from webapp.citypack.views import bp as city_bp
     from webapp.help import bp as help_bp
     from webapp.liaison import bp as liaison_bp
     from webapp.open311 import bp as open311_bp
@@ -61,6 +64,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         admin_bp,
         opendata_bp,
         help_bp,
+        city_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -127,6 +127,7 @@ def purge_personal_data_command(dry_run: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    from webapp.citypack.cli import city_group
     from webapp.opendata.views import export_open_data_command, rebuild_rollups_command
 
     for command in (
@@ -136,6 +137,7 @@ def init_app(app: Flask) -> None:
         export_open_data_command,
         rebuild_rollups_command,
         purge_personal_data_command,
+        city_group,
     ):
         app.cli.add_command(command)
     backup_cli.init_app(app)

@@ -305,6 +305,7 @@ class ServiceRequest(db.Model):
         Index("ix_service_requests_status_expected", "detailed_status", "expected_at"),
         Index("ix_service_requests_service_received", "service_id", "received_at"),
         Index("ix_service_requests_neighborhood_status", "neighborhood_id", "detailed_status"),
+        Index("ix_service_requests_import_remote", "import_source", "remote_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -355,6 +356,10 @@ class ServiceRequest(db.Model):
     supporters_count: Mapped[int] = mapped_column(Integer, default=0)
     attribute_values: Mapped[dict] = mapped_column(JSON, default=dict)
     neighborhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighborhoods.id"))
+    # Requests brought over from the city's old system: where from, and its own id there
+    # (unique together, so an import never inserts one twice).
+    import_source: Mapped[str | None] = mapped_column(String(40))
+    remote_id: Mapped[str | None] = mapped_column(String(120))
 
     device_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(
@@ -1085,3 +1090,33 @@ class WorkerHeartbeat(db.Model):
     pid: Mapped[int] = mapped_column(Integer)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class CitySettings(db.Model):
+    """What the city pack set (one row): name, jurisdiction, colours, tiles, hours...;
+    ``fingerprint`` is the pack's content hash, so applying it again changes nothing."""
+
+    __tablename__ = "city_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportRun(db.Model):
+    """How far one import of old requests got (by source), so a rerun resumes there."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(12), default="running")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

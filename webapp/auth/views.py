@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from webapp.auth.blueprint import bp
-from webapp.auth.forms import SignInForm, SignUpForm
+from webapp.auth.forms import SetPasswordForm, SignInForm, SignUpForm
 from webapp.domain.errors import DomainError
-from webapp.domain.people import accounts, devices
+from webapp.domain.notifications import welcome
+from webapp.domain.people import accounts, devices, links
 from webapp.plumbing import limits
 from webapp.plumbing.access import login_required, public
 from webapp.plumbing.extensions import db, limiter
@@ -110,3 +111,30 @@ def sign_out():
     g.new_device_token = token
     flash(_("You are signed out."))
     return redirect(url_for("resident.home"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit(_signin_limit, methods=["POST"])
+def set_password(token: str):
+    """Choose a password from a welcome e-mail's single-use link (opening it changes
+    nothing; only the form's POST does)."""
+    try:
+        user = welcome.check_token(token)
+    except links.LinkError:
+        return render_template("auth/set_password.html", form=None, user=None), 410
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            welcome.set_password(token, form.password.data)
+        except links.LinkError:
+            db.session.rollback()
+            return render_template("auth/set_password.html", form=None, user=None), 410
+        except DomainError as error:
+            db.session.rollback()
+            form.password.errors = [*form.password.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("Your password is set. Sign in with it."))
+            return redirect(url_for("auth.sign_in"))
+    return render_template("auth/set_password.html", form=form, user=user)

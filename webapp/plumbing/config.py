@@ -186,6 +186,11 @@ class Config:
     METRICS_TOKEN = _env("METRICS_TOKEN")
     CONTACT_RETENTION_MONTHS = _env_int("CONTACT_RETENTION_MONTHS", 24)
 
+    # City packs and imports (see docs/city-packs.md).
+    CITY_SETTINGS_TTL = _env_int("CITY_SETTINGS_TTL", 10)
+    IMPORT_TIMEOUT = float(_env("IMPORT_TIMEOUT", "20"))
+    IMPORT_MAX_PAGES = _env_int("IMPORT_MAX_PAGES", 10_000)
+
 
 class TestingConfig(Config):
     """Settings for the test suite: no network, no environment needed, a throwaway database."""
@@ -211,3 +216,7 @@ class TestingConfig(Config):
     PUBLIC_URL = None
     IMAP_HOST = None
     MEDIA_FETCH_TIMEOUT = 2.0
+    CITY_SETTINGS_TTL = 0
+    # A pack applied in a test keeps the local tiles, geocoder and addresses.
+    CITY_PACK_KEEPS = ("TILE_URL", "GEOCODER_DOMAIN", "GEOCODER_SCHEME", "PUBLIC_URL")
+    IMPORT_TIMEOUT = 2.0

@@ -91,7 +91,7 @@ def web_app_manifest() -> dict:
         "scope": "/",
         "display": "standalone",
         "orientation": "any",
-        "theme_color": "#0b5c4a",
+        "theme_color": current_app.config["CITY_BRAND"]["primary"],
         "background_color": "#f3f5f4",
         "categories": ["government", "utilities"],
         "icons": [

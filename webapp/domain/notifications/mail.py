@@ -394,6 +394,8 @@ def _request_message(row: NotificationOutbox) -> tuple[str, str, str, list[MIMEI
         "kind": kind,
         "status_url": status_url,
         "city": current_app.config.get("CITY_NAME"),
+        "brand": current_app.config.get("CITY_BRAND") if current_app.config.get("CITY_PACK")
+        else None,
         "photo_cid": None,
         "fixed_url": None,
         "not_fixed_url": None,

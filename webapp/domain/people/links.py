@@ -25,10 +25,12 @@ NOT_FIXED = "not-fixed"
 UNSUBSCRIBE = "unsubscribe"
 SIGN_IN = "sign-in"
 ALERT = "alert"
-PURPOSES = (FIXED, NOT_FIXED, UNSUBSCRIBE, SIGN_IN, ALERT)
+SET_PASSWORD = "set-password"
+PURPOSES = (FIXED, NOT_FIXED, UNSUBSCRIBE, SIGN_IN, ALERT, SET_PASSWORD)
 SIGN_IN_MINUTES = 15
 ALERT_CONFIRM_DAYS = 7
 UNSUBSCRIBE_DAYS = 3650
+SET_PASSWORD_DAYS = 7
 
 
 class LinkError(Exception):
@@ -71,6 +73,8 @@ def max_age_seconds(purpose: str) -> int:
         return ALERT_CONFIRM_DAYS * 86400
     if purpose == UNSUBSCRIBE:
         return UNSUBSCRIBE_DAYS * 86400
+    if purpose == SET_PASSWORD:
+        return SET_PASSWORD_DAYS * 86400
     return int(current_app.config.get("REOPEN_WINDOW_DAYS", 30)) * 86400
 
 

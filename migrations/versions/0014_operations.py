@@ -10,14 +10,14 @@ release reads or writes changes.
   log line and the forwarded Open311 call can be traced back to the request. Nullable:
   rows written by the previous release, or by a worker, simply carry none.
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None

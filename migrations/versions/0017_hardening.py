@@ -3,14 +3,14 @@
 The per-recipient cap on mail anyone can set off counts the outbox rows queued to an
 address in the last hour and day; this index keeps that a short range scan.
 
-Revision ID: 0014
-Revises: 0018
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0018"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -5,15 +5,15 @@ again) on a phone that cannot show notifications leaves an address instead; the
 closure is e-mailed there, in the language they followed in. Kept on the follow
 itself, so it goes when they stop following.
 
-Revision ID: 0018
-Revises: 0016
+Revision ID: 0016
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0016"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -5,15 +5,15 @@ A service's target may now be calendar days (as before, the default for every ex
 service), business days or business hours; a request remembers when its clock was
 paused while the city waits on the resident.
 
-Revision ID: 0021
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0014"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

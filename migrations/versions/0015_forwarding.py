@@ -6,15 +6,15 @@ clock is never compared with the CRM's). ``token`` is the GeoReport ``token`` a 
 answers with when it makes requests later. ``lookup_needed`` says an attempt may have
 reached the CRM although no answer came back: the next attempt first looks for it.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
