@@ -362,6 +362,9 @@ def test_every_html_form_answers_hostile_values_without_a_server_error(
         "unsubscribe": links.make(links.UNSUBSCRIBE, e=address),
         "sign-in": links.make(links.SIGN_IN, e=address),
         "alert": links.make(links.ALERT, a=alert.id, e=address),
+        "set-password": links.make(
+            links.SET_PASSWORD, u=world["liaison"].id, e=world["liaison"].email
+        ),
     }
     values = _path_values(world["city"], closed, world["open"])
     pages = _pages(app, values, tokens)
