@@ -20,11 +20,13 @@ run: install assets translations migrate seed  ## install, migrate, seed the dem
 CITY ?= examples/evanston
 CITY_INSTANCE = $(CURDIR)/instance/$(notdir $(CITY))
 
-run-city: install assets translations  ## another city from its pack (CITY=path), in its own database, on :5000
+CITY_ENV = $(LOCAL_URL) INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db
+
+run-city: install assets translations  ## another city from its pack (CITY=path), in its own database, on :$(PORT)
 	mkdir -p $(CITY_INSTANCE)
-	INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db $(FLASK) db upgrade
-	INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db $(FLASK) city apply $(CITY)
-	INSTANCE_DIR=$(CITY_INSTANCE) DATABASE_URL=sqlite:///$(CITY_INSTANCE)/civic311.db $(FLASK) run --host 127.0.0.1 --port 5000
+	$(CITY_ENV) $(FLASK) db upgrade
+	$(CITY_ENV) $(FLASK) city apply $(CITY)
+	$(CITY_ENV) $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install assets translations lighthouse-tool lint  ## the whole suite: SQLite, then PostgreSQL when it answers
 	$(MAKE) --no-print-directory test-sqlite
