@@ -74,6 +74,9 @@ def live_server(live_app):
     """The app served on http://localhost:PORT in a thread (localhost is a secure context)."""
     running = serve(live_app)
     running.base_url = f"http://localhost:{running.port}"
+    # Links in e-mail start with the public address: here, where the browser reaches it.
+    if not live_app.config.get("PUBLIC_URL"):
+        live_app.config["PUBLIC_URL"] = running.base_url
     yield running
     running.stop()
 

@@ -109,7 +109,7 @@ def test_crew_closes_a_request_at_phone_size_in_eight_taps_without_reloads(
         page.goto("/staff/")
         # The queue's order is in view (not folded with the filters): newest first.
         assert page.is_visible(".queue-order")
-        assert page.inner_text(".queue-order [aria-current]") == "Newest first"
+        assert page.inner_text(".queue-order [aria-current]") == "Due soonest"
         page.set_viewport_size(DESKTOP)
         page.goto("/staff/")
         screenshot("5-queue-desktop", page)

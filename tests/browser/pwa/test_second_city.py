@@ -47,9 +47,9 @@ def test_evanston_resident_journey_discovery_and_stats(live_app, page, flow, scr
     page.fill("#lat", "42.0400")
     page.fill("#long", "-87.6800")  # downtown Evanston
     page.dispatch_event("#long", "change")
-    for _ in range(3):  # location → description → contact → review
+    for step in ("description", "contact", "review"):  # one step at a time, each shown first
         page.click("#step-next")
-    page.wait_for_selector("#step-review-title:visible")
+        page.wait_for_selector(f"#step-{step}-title:visible")
     page.click("#send-report")
     stored = wait_for(page, lambda: stored_requests(live_app))
     assert stored[0].service.service_code == "pothole"
