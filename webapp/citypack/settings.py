@@ -13,6 +13,7 @@ import os
 import time
 
 from flask import Flask, appcontext_pushed, current_app
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.plumbing.extensions import db
@@ -78,10 +79,16 @@ def refresh(app: Flask, *, force: bool = False) -> None:
     if not force and state["at"] is not None and ttl > 0 and now - state["at"] < ttl:
         return
     state["at"] = now
+    # A connection of its own, closed at once: a read here must never leave the request's
+    # session in a transaction holding a lock (a test's TRUNCATE, a migration, would wait).
     try:
-        row = db.session.get(CitySettings, 1)
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                select(CitySettings.revision, CitySettings.fingerprint, CitySettings.data).where(
+                    CitySettings.id == 1
+                )
+            ).first()
     except SQLAlchemyError:  # not migrated yet
-        db.session.rollback()
         return
     key = (row.revision, row.fingerprint) if row else None
     if key != state["revision"] or force:
