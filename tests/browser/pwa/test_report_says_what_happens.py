@@ -37,7 +37,8 @@ def test_offline_state_review_wording_number_and_my_requests(
     assert page.is_hidden("#connection-state")
     flow.photo()
     flow.category("graffiti")
-    page.wait_for_selector("#step-location-title:visible")
+    # Leaving the category step may wait on the server (its answers): slow on a busy machine.
+    page.wait_for_selector("#step-location-title:visible", timeout=30_000)
     flow.tap("#use-location")
     page.wait_for_selector("#location-status:has-text('12')")  # "… about 12 m"
     flow.next()
