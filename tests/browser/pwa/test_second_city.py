@@ -42,6 +42,9 @@ def test_evanston_resident_journey_discovery_and_stats(live_app, page, flow, scr
     assert stored_requests(live_app) == []
 
     page.click(".outbox-fix")
+    # Until the page's script has put the report back, every step shows as one plain form
+    # and typing would be overwritten: the editing notice says the report is back.
+    page.wait_for_selector("#editing-notice:visible")
     page.wait_for_selector("#step-location-title:visible")
     page.click(".coordinates summary") if not page.is_visible("#lat") else None
     page.fill("#lat", "42.0400")
