@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app webapp
 VENDOR := webapp/static/vendor
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=15
 PORT ?= 5000
 # Links in e-mail need the public address; for `make run` (and its migrate and seed) it is
 # this machine unless PUBLIC_URL says otherwise. The tests set their own.

@@ -55,6 +55,22 @@ def skip_or_fail(config, reason: str):
     pytest.skip(reason)
 
 
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass, leave out the tests that never reach a database.
+
+    A rule checked without a database answers the same on either backend; it ran in the
+    SQLite pass already, and running it again only costs time."""
+    if config.getoption("--database") != "postgres":
+        return
+    kept, without_database = [], []
+    for item in items:
+        uses_database = "database_backend" in getattr(item, "fixturenames", ())
+        (kept if uses_database else without_database).append(item)
+    if without_database:
+        config.hook.pytest_deselected(items=without_database)
+        items[:] = kept
+
+
 def _postgres_url() -> str:
     return os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG_URL
 
