@@ -19,6 +19,7 @@ from sqlalchemy import update
 from tests import factories
 from webapp.domain.figures import exports
 from webapp.models import ServiceRequest
+from webapp.opendata import export_views
 from webapp.plumbing.extensions import db
 
 OLD_WINDOW = "/export/requests.csv?updated_after=2000-01-01T00:00:00Z"
@@ -203,3 +204,28 @@ def test_on_the_spot_pulls_are_rate_limited_but_the_published_files_are_not(
         assert pulls[-1].headers["Retry-After"]
         assert [_get(client, "/export/requests.csv").status_code for _ in range(3)] == [200] * 3
         assert _get(client, "/export/changes/requests-2026-03-01.csv").status_code == 200
+
+
+def test_a_pull_while_the_process_computes_its_share_is_asked_to_come_back(app, client, city):
+    made = _requests(2)
+    with app.test_request_context():
+        slots = export_views._slots()
+    assert slots.acquire(blocking=False)  # another pull is being computed
+    try:
+        busy = _get(client, "/export/requests.csv?service_code=graffiti")
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == export_views.BUSY_RETRY_AFTER
+        assert "published" in busy.get_json()["error"]["details"]
+    finally:
+        slots.release()
+    served = _get(client, "/export/requests.csv?service_code=graffiti")
+    assert served.status_code == 200
+    assert _csv_ids(served.get_data()) == [m.public_id for m in made]
+    # The finished download gave its permit back.
+    assert _get(client, "/export/requests.csv?service_code=graffiti").status_code == 200
+
+
+def test_a_pull_is_refused_in_spanish_too(client, big_city):
+    response = _get(client, OLD_WINDOW, headers={"Accept-Language": "es"})
+    assert response.status_code == 422
+    assert "demasiado grande" in response.get_json()["error"]["message"]

@@ -5,7 +5,10 @@ published (``flask export-open-data``), sent with their Content-Length and row c
 A pull narrowed with ``updated_after`` or ``service_code`` is computed on the spot only
 when it is small: it is counted first, up to ``EXPORT_MAX_ROWS`` and no further, and a
 bigger one is refused with the addresses of the published files. Those on-the-spot pulls
-are rate-limited per address; the published files are not (they cost a file read).
+are rate-limited per address, and each app process computes at most
+``EXPORT_CONCURRENCY`` of them at a time (others are asked to come back in a few
+seconds), so a crowd of pullers from many addresses still leaves the threads free for
+everyone else. The published files are not limited (they cost a file read).
 
 Only public fields of public services; the staff export with contact details lives in
 the staff console.
@@ -13,6 +16,8 @@ the staff console.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +38,8 @@ from webapp.plumbing.inputs import column_length, text_arg
 MIMETYPES = {"csv": "text/csv", "geojson": "application/geo+json"}
 # A refused whole-city pull may be tried again once the nightly job has run.
 NOT_PUBLISHED_RETRY_AFTER = "3600"
+# A pull refused because others are being computed may be tried again soon.
+BUSY_RETRY_AFTER = "10"
 
 
 def export_dir() -> Path:
@@ -125,6 +132,35 @@ def _too_big(cap: int, narrowed: bool) -> Response:
     return _refuse(503, message, details, {"Retry-After": NOT_PUBLISHED_RETRY_AFTER})
 
 
+def _slots() -> threading.BoundedSemaphore:
+    """This process's permits for on-the-spot pulls (``EXPORT_CONCURRENCY`` of them)."""
+    slots = current_app.extensions.get("civic311_export_slots")
+    if slots is None:
+        slots = current_app.extensions.setdefault(
+            "civic311_export_slots",
+            threading.BoundedSemaphore(current_app.config["EXPORT_CONCURRENCY"]),
+        )
+    return slots
+
+
+def _holding(slots: threading.BoundedSemaphore, chunks: Iterator[str]) -> Iterator[str]:
+    """The body's chunks; the permit is given back when the body ends or is dropped."""
+    try:
+        yield from chunks
+    finally:
+        slots.release()
+
+
+def _busy() -> Response:
+    """Refuse an on-the-spot pull while this process computes as many as it may."""
+    message = _(
+        "Other downloads are being prepared right now. Please try again in a few seconds, "
+        "or use the published files."
+    )
+    details = {"published": published_files()}
+    return _refuse(503, message, details, {"Retry-After": BUSY_RETRY_AFTER})
+
+
 @bp.get("/export/requests.<any(csv, geojson):kind>")
 @public
 @limiter.limit(
@@ -134,7 +170,9 @@ def export(kind: str):
     """The public export: the published full file, or a small pull computed on the spot.
 
     ``updated_after`` and ``service_code`` pulls are counted first; beyond
-    ``EXPORT_MAX_ROWS`` they are refused (422) with the published files' addresses.
+    ``EXPORT_MAX_ROWS`` they are refused (422) with the published files' addresses, and
+    while this process already computes ``EXPORT_CONCURRENCY`` of them, 503 with
+    ``Retry-After``.
     """
     service_code = text_arg(
         request.args, "service_code", max_length=column_length(Service.service_code)
@@ -148,9 +186,12 @@ def export(kind: str):
     cap = current_app.config["EXPORT_MAX_ROWS"]
     if exports.count_at_most(cap, service_code=service_code, updated_after=updated_after) > cap:
         return _too_big(cap, narrowed)
+    slots = _slots()
+    if not slots.acquire(blocking=False):
+        return _busy()
     rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
     body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
-    response = Response(stream_with_context(body), mimetype=MIMETYPES[kind])
+    response = Response(stream_with_context(_holding(slots, body)), mimetype=MIMETYPES[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="requests.{kind}"'
     return response
 

@@ -76,6 +76,8 @@ class Config:
     # Public pulls computed on the spot (updated_after, service_code) above this many rows
     # are refused with a pointer to the published files, so none holds a worker for long.
     EXPORT_MAX_ROWS = _env_int("EXPORT_MAX_ROWS", 50_000)
+    # On-the-spot pulls computed at once per app process; the others wait a few seconds.
+    EXPORT_CONCURRENCY = _env_int("EXPORT_CONCURRENCY", 1)
     EXPORT_DAILY_CHANGES = _env_int("EXPORT_DAILY_CHANGES", 31)
     EXPORT_MONTHLY_CHANGES = _env_int("EXPORT_MONTHLY_CHANGES", 12)
     PHOTO_STORAGE = _env("PHOTO_STORAGE", "file")
