@@ -27,12 +27,13 @@ run() {
     echo "load after:  $(cat /proc/loadavg)   $((SECONDS - start)) s   $status"
 }
 
-run backup env $PY bench/bench_backup.py --requests 0 --photos 2 --pg "$BASE/${PREFIX}_backup"
+run backup $PY bench/bench_backup.py --requests 0 --photos 2 --pg "$BASE/${PREFIX}_backup"
+run downloads $PY bench/bench_downloads.py --requests 2000 --max-rows 500 --pg "$PG"
 run email $PY bench/bench_email.py --count 50 --latency-ms 0
 run first_load $PY bench/bench_first_load.py --no-lighthouse
 run import $PY bench/bench_import.py --rows 1000
 run nearby $PY bench/bench_nearby.py --sizes 1000 --runs 3 --pg "$PG"
-run open311 $PY bench/bench_open311.py --sizes 1000 --runs 3 --pg "$PG"
+run open311 $PY bench/bench_open311.py --sizes 5000 --runs 3 --pg "$PG"  # fills a page from 4,100
 run open311_long_ids env BENCH_IDS=500 BENCH_RUNS=2 $PY bench/bench_open311_long_ids.py
 run outbox_save $PY bench/bench_outbox_save.py --quick --saves 5
 run photos $PY bench/bench_photos.py --runs 2
