@@ -229,3 +229,19 @@ def test_a_pull_is_refused_in_spanish_too(client, big_city):
     response = _get(client, OLD_WINDOW, headers={"Accept-Language": "es"})
     assert response.status_code == 422
     assert "demasiado grande" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("method", ["head", "cut"])
+def test_a_pull_never_read_to_the_end_gives_its_permit_back(app, client, city, method):
+    _requests(3)
+    path = "/export/requests.csv?service_code=graffiti"
+    if method == "head":
+        with client.head(path) as response:  # the server closes what it never reads
+            assert response.status_code == 200
+    else:
+        with client.get(path) as response:
+            next(response.response)  # the first chunk only, then the caller goes away
+    with app.test_request_context():
+        slots = export_views._slots()
+    assert slots.acquire(blocking=False)
+    slots.release()

@@ -17,7 +17,6 @@ the staff console.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -143,14 +142,6 @@ def _slots() -> threading.BoundedSemaphore:
     return slots
 
 
-def _holding(slots: threading.BoundedSemaphore, chunks: Iterator[str]) -> Iterator[str]:
-    """The body's chunks; the permit is given back when the body ends or is dropped."""
-    try:
-        yield from chunks
-    finally:
-        slots.release()
-
-
 def _busy() -> Response:
     """Refuse an on-the-spot pull while this process computes as many as it may."""
     message = _(
@@ -191,7 +182,10 @@ def export(kind: str):
         return _busy()
     rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
     body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
-    response = Response(stream_with_context(_holding(slots, body)), mimetype=MIMETYPES[kind])
+    response = Response(stream_with_context(body), mimetype=MIMETYPES[kind])
+    # The server closes every response, streamed to the end, cut short or never read
+    # (HEAD): the permit is given back exactly once, whichever happens.
+    response.call_on_close(slots.release)
     response.headers["Content-Disposition"] = f'attachment; filename="requests.{kind}"'
     return response
 
