@@ -4,7 +4,7 @@
                                            [--pg URL] [--no-sqlite] [--no-pg]
 
 For each size: a fresh database (a SQLite file in a temporary folder; PostgreSQL in a
-database of the script's own, ``h21_backup_bench`` by default, created and dropped —
+database of the script's own, ``civic311_backup_bench`` by default, created and dropped —
 ``flask restore`` replaces a whole database, so it never runs in a shared one), the
 Chattanooga demo city (``seed_demo``: 300 requests) with ``--photos`` camera-sized photos
 (a 4000×3000 JPEG each, through the real photo pipeline: a display and a thumbnail kept),
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/h21_backup_bench"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/civic311_backup_bench"
 
 
 def _folder_bytes(folder: Path) -> int:
@@ -160,7 +160,7 @@ def main() -> int:
     admin_url = pg.set(database="postgres").render_as_string(hide_password=False)
     for extra in (int(size) for size in args.requests.split(",")):
         for label in [*([] if args.no_sqlite else ["SQLite"]), *([] if args.no_pg else ["PostgreSQL"])]:
-            folder = Path(tempfile.mkdtemp(prefix="h21-backup-bench-"))
+            folder = Path(tempfile.mkdtemp(prefix="backup-bench-"))
             try:
                 if label == "SQLite":
                     url = f"sqlite:///{folder / 'civic311.db'}"

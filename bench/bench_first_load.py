@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -47,11 +48,14 @@ EXCLUDED = re.compile(r"/photos/|tile")
 def build_app(folder: Path):
     """The app with production-like settings on a seeded demo database."""
     settings = {key: getattr(TestingConfig, key) for key in dir(TestingConfig) if key.isupper()}
+    # Not testing: production refuses a guessable key and wants the public address.
     settings.update(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'bench.db'}",
         UPLOAD_DIR=str(folder / "uploads"),
         INSTANCE_DIR=str(folder / "instance"),
         TESTING=False,
+        SECRET_KEY=secrets.token_urlsafe(48),
+        PUBLIC_URL="http://localhost",
     )
     app = create_app(settings)
     with app.app_context():

@@ -2,7 +2,7 @@
 
 A rolling upgrade runs ``flask db upgrade`` while the previous release keeps serving,
 so a migration must neither rewrite a big table nor hold a lock for long (see
-docs/upgrades.md). This script creates its own database (``h21_bench`` by default),
+docs/upgrades.md). This script creates its own database (``civic311_upgrade_bench`` by default),
 migrates it to the revision before the newest one, fills ``service_requests`` and
 ``notification_outbox`` with ``--rows`` rows each (1,000,000 by default, by
 ``generate_series``: every NOT NULL column gets a plain value of its type), then times
@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/h21_bench"
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/civic311_upgrade_bench"
 FILLED = ("service_requests", "notification_outbox")
 VALUE_BY_TYPE = {
     "integer": "1",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import statistics
 import sys
 import tempfile
@@ -211,6 +212,9 @@ def main() -> None:
             INSTANCE_DIR=folder,
             UPLOAD_DIR=folder,
             TESTING=False,
+            # Not testing: production refuses a guessable key and wants the public address.
+            SECRET_KEY=secrets.token_urlsafe(48),
+            PUBLIC_URL="http://127.0.0.1",
         )
         app = create_app(settings)
         with app.app_context():

@@ -1,30 +1,22 @@
-"""Public transparency: figures per service, and requests as CSV or GeoJSON.
+"""Public transparency: the figures page, and the commands that publish the open data.
 
-The public export holds only public fields of public services; the staff export with
-contact details lives in the staff console.
+The downloads themselves are in ``export_views``.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 from flask import (
-    Response,
-    abort,
     current_app,
     make_response,
     render_template,
-    request,
-    send_file,
-    stream_with_context,
 )
 from flask.cli import with_appcontext
 from flask_babel import format_date
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.content_i18n import localized
@@ -32,9 +24,9 @@ from webapp.domain.figures import exports, rollups, stats
 from webapp.models import Service
 from webapp.opendata import charts
 from webapp.opendata.blueprint import bp
+from webapp.opendata.export_views import export_dir
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import db
-from webapp.plumbing.inputs import column_length, text_arg
 from webapp.plumbing.sessions import current_account
 
 
@@ -103,72 +95,20 @@ def stats_page():
     return response
 
 
-MIMETYPES = {"csv": "text/csv", "geojson": "application/geo+json"}
-
-
-def export_dir() -> Path:
-    """Where the export job publishes its files."""
-    configured = current_app.config.get("EXPORT_DIR")
-    return Path(configured) if configured else Path(current_app.instance_path) / "exports"
-
-
-def _updated_after() -> datetime | None:
-    raw = request.args.get("updated_after")
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        abort(400, _("updated_after must be an ISO 8601 date and time."))
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-@bp.get("/export/requests.<any(csv, geojson):kind>")
-@public
-def export(kind: str):
-    """The public export (no contact details, no private notes, public services only).
-
-    The full export is the job's published file, sent with its Content-Length (so a
-    cut download is visibly short) and its row count; ``updated_after`` and
-    ``service_code`` pulls are computed on the spot (they are small by design).
-    """
-    service_code = text_arg(
-        request.args, "service_code", max_length=column_length(Service.service_code)
-    )
-    updated_after = _updated_after()
-    filename = f'attachment; filename="requests.{kind}"'
-    found = None if (service_code or updated_after) else exports.published(export_dir(), kind)
-    if found is not None:
-        path, entry = found
-        response = send_file(path, mimetype=MIMETYPES[kind], conditional=True, etag=True)
-        response.headers["X-Export-Rows"] = str(entry["rows"])
-        response.headers["X-Export-Generated"] = entry["generated_at"]
-        response.headers["Content-Disposition"] = filename
-        return response
-    rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
-    body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
-    response = Response(stream_with_context(body), mimetype=MIMETYPES[kind])
-    response.headers["Content-Disposition"] = filename
-    return response
-
-
-@bp.get("/export/requests-manifest.json")
-@public
-def export_manifest():
-    """Row counts, sizes and checksums of the published export files (404 before the job)."""
-    path = export_dir() / exports.MANIFEST
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype="application/json", conditional=True, etag=True)
-
-
 @click.command("export-open-data")
 @with_appcontext
 def export_open_data_command() -> None:
-    """Publish the full public export files (run from cron, e.g. nightly)."""
-    done = exports.publish(export_dir())
+    """Publish the full public export files and the daily and monthly change files (run
+    from cron, e.g. nightly)."""
+    done = exports.publish(
+        export_dir(),
+        days=current_app.config["EXPORT_DAILY_CHANGES"],
+        months=current_app.config["EXPORT_MONTHLY_CHANGES"],
+    )
     for _kind, item in done.items():
         click.echo(f"{item.path}: {item.rows} rows")
+    changes = exports.published_changes(export_dir())
+    click.echo(f"{len(changes)} change periods (daily and monthly) beside them.")
 
 
 @click.command("rebuild-rollups")

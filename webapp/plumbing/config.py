@@ -73,6 +73,13 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     UPLOAD_DIR = _env("UPLOAD_DIR", str(DEFAULT_INSTANCE / "uploads"))
     EXPORT_DIR = _env("EXPORT_DIR")
+    # Public pulls computed on the spot (updated_after, service_code) above this many rows
+    # are refused with a pointer to the published files, so none holds a worker for long.
+    EXPORT_MAX_ROWS = _env_int("EXPORT_MAX_ROWS", 50_000)
+    # On-the-spot pulls computed at once per app process; the others wait a few seconds.
+    EXPORT_CONCURRENCY = _env_int("EXPORT_CONCURRENCY", 1)
+    EXPORT_DAILY_CHANGES = _env_int("EXPORT_DAILY_CHANGES", 31)
+    EXPORT_MONTHLY_CHANGES = _env_int("EXPORT_MONTHLY_CHANGES", 12)
     PHOTO_STORAGE = _env("PHOTO_STORAGE", "file")
     S3_BUCKET = _env("S3_BUCKET")
     S3_PREFIX = _env("S3_PREFIX", "")
@@ -129,6 +136,7 @@ class Config:
     RATELIMIT_SUBMIT_STAFF = _env("RATELIMIT_SUBMIT_STAFF", "600 per hour")
     RATELIMIT_FOLLOW = _env("RATELIMIT_FOLLOW", "60 per hour")
     RATELIMIT_FIND = _env("RATELIMIT_FIND", "30 per minute")
+    RATELIMIT_EXPORT = _env("RATELIMIT_EXPORT", "30 per hour")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
@@ -220,3 +228,5 @@ class TestingConfig(Config):
     # A pack applied in a test keeps the local tiles, geocoder and addresses.
     CITY_PACK_KEEPS = ("TILE_URL", "GEOCODER_DOMAIN", "GEOCODER_SCHEME", "PUBLIC_URL")
     IMPORT_TIMEOUT = 2.0
+    # Small enough that a test reaches it with a few dozen requests.
+    EXPORT_MAX_ROWS = 50

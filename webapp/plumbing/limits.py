@@ -69,3 +69,13 @@ def not_following() -> bool:
     """A push subscription that follows no request is not a "me too"."""
     body = request.get_json(silent=True)
     return not (isinstance(body, dict) and body.get("request"))
+
+
+def export_limit() -> str:
+    """Open-data pulls computed on the spot, per address (the published files are free)."""
+    return current_app.config["RATELIMIT_EXPORT"]
+
+
+def export_address_key() -> str:
+    """The caller's address, for the on-the-spot open-data pulls."""
+    return f"export-address:{request.remote_addr}"

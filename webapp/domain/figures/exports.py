@@ -4,10 +4,13 @@ The public export carries only what the public API shows; the staff export adds 
 private contact fields and who the request is assigned to. Rows are streamed in
 batches so a big city's export never sits in memory at once.
 
-A big city publishes the full public export as files (``publish``, run by the
-``flask export-open-data`` job): written atomically, served with a Content-Length and a
-manifest of row counts and checksums, so a download cut short can never pass for a
-complete one. Clients then pull changes with ``updated_after``.
+A big city publishes the public export as files (``publish``, run by the
+``flask export-open-data`` job): the full download, and change files of the requests last
+updated on each recent day and in each recent month. Each is written atomically, served
+with a Content-Length and listed in a manifest of row counts and checksums, so a download
+cut short can never pass for a complete one. Pulls computed on the spot (``updated_after``,
+``service_code``) are counted first with a bounded query (``count_at_most``) so the public
+site can refuse one that would hold a worker for minutes and point to the files instead.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from webapp.models import Service, ServiceRequest, utcnow, w3c
@@ -93,20 +96,41 @@ def row(request: ServiceRequest, private: bool) -> dict:
     return item
 
 
-def requests(
-    private: bool, service_code: str | None = None, updated_after: datetime | None = None
-) -> Iterator[dict]:
-    """Export rows, oldest first; the public export leaves out non-public services.
-
-    ``updated_after`` keeps only requests changed since then (incremental pulls).
-    """
-    query = select(ServiceRequest).join(Service)
+def _window(
+    query: Select,
+    private: bool,
+    service_code: str | None,
+    updated_after: datetime | None,
+    changed_in: tuple[datetime, datetime] | None,
+) -> Select:
+    """``query`` (over requests joined to their service) narrowed to one export's rows."""
     if not private:
         query = query.where(Service.public.is_(True))
     if service_code:
         query = query.where(Service.service_code == service_code)
     if updated_after is not None:
         query = query.where(ServiceRequest.updated_at > updated_after)
+    if changed_in is not None:
+        start, end = changed_in
+        query = query.where(ServiceRequest.updated_at >= start, ServiceRequest.updated_at < end)
+    return query
+
+
+def requests(
+    private: bool,
+    service_code: str | None = None,
+    updated_after: datetime | None = None,
+    changed_in: tuple[datetime, datetime] | None = None,
+) -> Iterator[dict]:
+    """Export rows, oldest first; the public export leaves out non-public services.
+
+    ``updated_after`` keeps only requests changed since then (incremental pulls);
+    ``changed_in`` only those last changed from its start up to (not including) its end
+    (the published change files).
+    """
+    query = _window(
+        select(ServiceRequest).join(Service), private, service_code, updated_after, changed_in
+    )
     query = query.order_by(ServiceRequest.id).options(
         selectinload(ServiceRequest.service),
         selectinload(ServiceRequest.neighborhood),
@@ -121,6 +145,27 @@ def requests(
         for request in batch:
             yield row(request, private)
         last_id = batch[-1].id
+
+
+def count_at_most(
+    limit: int,
+    *,
+    private: bool = False,
+    service_code: str | None = None,
+    updated_after: datetime | None = None,
+) -> int:
+    """How many rows an export would hold, counted no further than ``limit + 1``.
+
+    The count reads at most ``limit + 1`` rows whatever the city's size, so asking
+    "is this pull small enough to compute on the spot?" stays cheap at millions of
+    requests; an answer above ``limit`` means "too many".
+    """
+    bounded = (
+        _window(select(ServiceRequest.id).join(Service), private, service_code, updated_after, None)
+        .limit(limit + 1)
+        .subquery()
+    )
+    return db.session.scalar(select(func.count()).select_from(bounded)) or 0
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -172,6 +217,9 @@ def to_geojson(rows: Iterable[dict]) -> Iterator[str]:
 
 PUBLISHED_KINDS = ("csv", "geojson")
 MANIFEST = "requests.json"
+CHANGES_DIR = "changes"
+DAILY_CHANGES = 31
+MONTHLY_CHANGES = 12
 
 
 @dataclass
@@ -182,6 +230,53 @@ class Published:
     rows: int
     sha256: str
     generated_at: str
+
+    def entry(self) -> dict:
+        """The file's line in the manifest."""
+        return {
+            "file": self.path.name,
+            "rows": self.rows,
+            "bytes": self.path.stat().st_size,
+            "sha256": self.sha256,
+            "generated_at": self.generated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Period:
+    """A stretch of time whose changed requests get a file: a UTC day or a UTC month.
+
+    Its file holds every public request whose last update falls in ``[start, end)``,
+    as it stood when the file was written; a request changed again later moves to the
+    later period's file. Applied oldest first as upserts by ``service_request_id``, the
+    files bring a copy up to date.
+    """
+
+    name: str
+    grain: str
+    start: datetime
+    end: datetime
+
+
+def change_periods(
+    now: datetime, days: int = DAILY_CHANGES, months: int = MONTHLY_CHANGES
+) -> list[Period]:
+    """The complete UTC days and months before ``now`` that get a change file, oldest first.
+
+    Today and this month are still moving; their changes are small and stay an
+    ``updated_after`` pull on the spot.
+    """
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    periods = []
+    month_end = today.replace(day=1)
+    for _ in range(months):
+        month_start = (month_end - timedelta(days=1)).replace(day=1)
+        periods.append(Period(month_start.strftime("%Y-%m"), "month", month_start, month_end))
+        month_end = month_start
+    for back in range(days, 0, -1):
+        start = today - timedelta(days=back)
+        periods.append(Period(start.strftime("%Y-%m-%d"), "day", start, start + timedelta(days=1)))
+    return sorted(periods, key=lambda period: (period.start, period.grain == "day"))
 
 
 def _write_atomically(target: Path, chunks: Iterable[str]) -> str:
@@ -207,45 +302,100 @@ def _write_atomically(target: Path, chunks: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def publish(directory: Path) -> dict[str, Published]:
-    """Write the public CSV and GeoJSON exports into ``directory`` (the job's work).
+def _publish_file(
+    target: Path, kind: str, generated_at: str, window: dict | None = None
+) -> Published:
+    """Write one public export file of ``kind`` (all rows, or those of ``window``)."""
+    counter = _Counter(requests(False, **(window or {})))
+    body = to_csv(counter, False) if kind == "csv" else to_geojson(counter)
+    checksum = _write_atomically(target, body)
+    return Published(target, counter.count, checksum, generated_at)
 
-    Each file is complete or absent; ``requests.json`` beside them records every
-    file's row count and checksum, so a client can tell a full download from a cut one.
+
+def publish(
+    directory: Path,
+    now: datetime | None = None,
+    days: int = DAILY_CHANGES,
+    months: int = MONTHLY_CHANGES,
+) -> dict[str, Published]:
+    """Write the public exports into ``directory`` (the job's work).
+
+    The full CSV and GeoJSON, then one change file of each kind per period of
+    ``change_periods`` under ``changes/``. Each file is complete or absent;
+    ``requests.json`` beside them records every file's row count and checksum, so a
+    client can tell a full download from a cut one. Change files of periods that fell
+    out of the window are removed once the new manifest is in place.
     """
+    now = now or utcnow()
     directory.mkdir(parents=True, exist_ok=True)
-    generated_at = w3c(utcnow())
-    done: dict[str, Published] = {}
-    for kind in PUBLISHED_KINDS:
-        counter = _Counter(requests(False))
-        body = to_csv(counter, False) if kind == "csv" else to_geojson(counter)
-        target = directory / f"requests.{kind}"
-        checksum = _write_atomically(target, body)
-        done[kind] = Published(target, counter.count, checksum, generated_at)
-    manifest = {
-        kind: {
-            "file": item.path.name,
-            "rows": item.rows,
-            "bytes": item.path.stat().st_size,
-            "sha256": item.sha256,
-            "generated_at": item.generated_at,
-        }
-        for kind, item in done.items()
+    changes_dir = directory / CHANGES_DIR
+    changes_dir.mkdir(exist_ok=True)
+    generated_at = w3c(now)
+    done = {
+        kind: _publish_file(directory / f"requests.{kind}", kind, generated_at)
+        for kind in PUBLISHED_KINDS
     }
+    manifest: dict = {kind: item.entry() for kind, item in done.items()}
+    changes = []
+    for period in change_periods(now, days, months):
+        window = {"changed_in": (period.start, period.end)}
+        entry = {
+            "period": period.name,
+            "grain": period.grain,
+            "from": w3c(period.start),
+            "to": w3c(period.end),
+        }
+        for kind in PUBLISHED_KINDS:
+            target = changes_dir / f"requests-{period.name}.{kind}"
+            entry[kind] = _publish_file(target, kind, generated_at, window).entry()
+        changes.append(entry)
+    manifest["changes"] = changes
     _write_atomically(directory / MANIFEST, [json.dumps(manifest, indent=2)])
+    kept = {entry[kind]["file"] for entry in changes for kind in PUBLISHED_KINDS}
+    for old in changes_dir.glob("requests-*"):
+        if old.name not in kept:
+            old.unlink(missing_ok=True)
     return done
 
 
-def published(directory: Path, kind: str) -> tuple[Path, dict] | None:
-    """The published file of ``kind`` and its manifest entry, when the job has run."""
+def _manifest(directory: Path) -> dict:
     try:
-        entry = json.loads((directory / MANIFEST).read_text())[kind]
-    except (OSError, ValueError, KeyError):
-        return None
-    path = directory / entry["file"]
-    if not path.is_file() or path.stat().st_size != entry["bytes"]:
+        manifest = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _whole(path: Path, entry: dict) -> tuple[Path, dict] | None:
+    """The file with its entry, when it is there and as long as the manifest says."""
+    if not path.is_file() or path.stat().st_size != entry.get("bytes"):
         return None
     return path, entry
+
+
+def published(directory: Path, kind: str) -> tuple[Path, dict] | None:
+    """The published full file of ``kind`` and its manifest entry, when the job has run."""
+    entry = _manifest(directory).get(kind)
+    if not isinstance(entry, dict) or "file" not in entry:
+        return None
+    return _whole(directory / entry["file"], entry)
+
+
+def published_changes(directory: Path) -> list[dict]:
+    """The manifest's change files, oldest period first (empty before the job ran)."""
+    changes = _manifest(directory).get("changes")
+    return changes if isinstance(changes, list) else []
+
+
+def published_change(directory: Path, period: str, kind: str) -> tuple[Path, dict] | None:
+    """The change file of ``period`` and ``kind``, only when the manifest lists it.
+
+    Only names read from the manifest reach the file system, so no path from a URL does.
+    """
+    for entry in published_changes(directory):
+        if entry.get("period") == period and isinstance(entry.get(kind), dict):
+            return _whole(directory / CHANGES_DIR / entry[kind]["file"], entry[kind])
+    return None
 
 
 class _Counter:
