@@ -646,11 +646,20 @@ def _reconnect(connection: SMTPBackend) -> None:
 
 
 def _send_share(
-    connection: SMTPBackend, share: list[tuple[int, Outgoing]], report: Callable[[Answer], None]
+    connection: SMTPBackend,
+    share: list[tuple[int, Outgoing]],
+    report: Callable[[Answer], None],
+    turn: threading.Event,
+    stop: threading.Event,
 ) -> None:
     """Send a share of a batch over ONE connection (runs on a sending thread; no database
     work), reporting ``(index, error)`` for each message as soon as the server answered
-    it (error None when the server took it)."""
+    it (error None when the server took it).
+
+    Each message waits for ``turn``, given back once the previous answer was recorded,
+    so at most one message per connection is sent but not yet recorded (the ones a
+    crash leaves in doubt). ``stop`` (the recording thread is gone) sends no more.
+    """
     try:
         _open(connection)
     except (OSError, smtplib.SMTPException) as error:
@@ -660,6 +669,10 @@ def _send_share(
     done = 0
     try:
         for index, (sender, recipients, data) in share:
+            turn.wait()
+            if stop.is_set():
+                return
+            turn.clear()
             error: Exception | None = None
             try:
                 if connection.connection is None:
@@ -694,7 +707,8 @@ def _answers(
 
     Over SMTP: at most ``connections`` connections in parallel on the sending threads,
     each reused for its whole share; the answers come back through a queue, so this
-    (database) thread records each one while the others are still being sent. The
+    (database) thread records each one while the others are still being sent, and a
+    connection sends its next message only once its last answer was recorded. The
     ``.eml`` files of the embedded default are written here, one by one.
     """
     backend = mailman.get_connection()
@@ -710,11 +724,26 @@ def _answers(
     shares = _shares(len(outgoing), connections or SEND_CONNECTIONS)
     backends = [backend] + [mailman.get_connection() for _ in shares[1:]]
     answers: queue.SimpleQueue[Answer] = queue.SimpleQueue()
+    stop = threading.Event()
+    turns: dict[int, threading.Event] = {}
     pool = _sending_pool()
     for connection, share in zip(backends, shares, strict=True):
-        pool.submit(_send_share, connection, [(i, outgoing[i]) for i in share], answers.put)
-    for _message in outgoing:
-        yield answers.get()
+        turn = threading.Event()
+        turn.set()
+        for index in share:
+            turns[index] = turn
+        pool.submit(
+            _send_share, connection, [(i, outgoing[i]) for i in share], answers.put, turn, stop
+        )
+    try:
+        for _message in outgoing:
+            index, error = answers.get()
+            yield index, error
+            turns[index].set()  # recorded: that connection may send its next message
+    finally:
+        stop.set()
+        for turn in turns.values():
+            turn.set()
 
 
 def send_batch(
@@ -750,11 +779,13 @@ def send_batch(
     for claimed, values in stopped:
         record(claimed, values)
     sent = 0
-    for index, error in _answers([message for _claimed, message in ready], connections):
-        claimed = ready[index][0]
-        values = _outcome(claimed, error, now or utcnow())
-        if record(claimed, values) and values["state"] == SENT:
-            sent += 1
+    messages = [message for _claimed, message in ready]
+    with contextlib.closing(_answers(messages, connections)) as answers:
+        for index, error in answers:
+            claimed = ready[index][0]
+            values = _outcome(claimed, error, now or utcnow())
+            if record(claimed, values) and values["state"] == SENT:
+                sent += 1
     return sent
 
 

@@ -29,7 +29,8 @@ import random
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -470,8 +471,9 @@ def deliver_due(
     """Drain due rows batch by batch until none are due; returns how many were sent.
 
     A claimed batch is sent on up to ``concurrency`` threads at once (a push service
-    is a network round trip away; waiting for each in turn wastes the worker), while
-    all database work stays on this thread. Each outcome is committed as soon as its
+    is a network round trip away; waiting for each in turn wastes the worker), never
+    more than ``concurrency`` ahead of what is recorded, while all database work stays
+    on this thread. Each outcome is committed as soon as its
     answer arrives, so a crash costs at most the messages then in flight (sent once
     more, with the same ``Topic``, when their lease runs out).
 
@@ -492,15 +494,38 @@ def deliver_due(
         live = [
             m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)
         ]
-        if concurrency <= 1:
-            attempts = ((m, send(m, sender)) for m in live)
-        else:
-            futures = {_sending_pool(concurrency).submit(send, m, sender): m for m in live}
-            attempts = ((futures[f], f.result()) for f in as_completed(futures))
-        for message, attempt in attempts:
+        for message, attempt in _answers(live, sender, concurrency):
             if record_outcome(message, attempt, sender, now, rng) == SENT:
                 sent += 1
             db.session.commit()
+
+
+def _answers(
+    messages: list[Message], sender: Pusher, concurrency: int
+) -> Iterator[tuple[Message, Attempt]]:
+    """Send ``messages``, at most ``concurrency`` at once, yielding each with its answer
+    as it arrives. A new send starts only when an answer was handed back (and so
+    recorded by the caller): the messages sent but not yet recorded — the ones a crash
+    leaves in doubt — are never more than ``concurrency``."""
+    if concurrency <= 1:
+        yield from ((message, send(message, sender)) for message in messages)
+        return
+    pool = _sending_pool(concurrency)
+    waiting = iter(messages)
+    in_flight: dict[Future, Message] = {}
+
+    def start_next() -> None:
+        message = next(waiting, None)
+        if message is not None:
+            in_flight[pool.submit(send, message, sender)] = message
+
+    for _slot in range(concurrency):
+        start_next()
+    while in_flight:
+        done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield in_flight.pop(future), future.result()
+            start_next()
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
