@@ -16,9 +16,10 @@ from tests import factories
 from tests.api.test_email_links import AuthActions
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import claims, mail, notify, push
+from webapp.domain.open311 import forwarding
 from webapp.domain.people import devices
 from webapp.jobs.runner import LeaseKeeper
-from webapp.models import NotificationOutbox, utcnow
+from webapp.models import Forwarding, ForwardTarget, NotificationOutbox, utcnow
 from webapp.plumbing.extensions import db
 
 
@@ -207,3 +208,30 @@ def test_the_delivery_log_never_calls_a_message_in_doubt_waiting(mail_app, mail_
 
     assert "E-mail (confirmation) sending / being checked, attempt 1" in page
     assert "waiting to send" not in page
+
+
+# --- forwarding: a dead worker's attempt is looked for before sending again ----------
+
+
+def test_a_forwarding_whose_worker_died_is_looked_for_at_the_crm_before_resending(app):
+    city = factories.gen_city()
+    db.session.add(
+        ForwardTarget(
+            name="City CRM", department=city["department"], endpoint="http://127.0.0.1:9",
+            api_key="k", active=True,
+        )
+    )
+    db.session.commit()
+    in_doubt = forwarding.for_request(factories.gen_request("graffiti"))
+    untouched = forwarding.for_request(factories.gen_request("graffiti"))
+    db.session.commit()
+    now = utcnow()
+    in_doubt.claimed_until = now - timedelta(seconds=1)  # its worker died mid-attempt
+    db.session.commit()
+
+    assert forwarding._claim(Forwarding, in_doubt.id, now)
+    assert forwarding._claim(Forwarding, untouched.id, now)
+
+    db.session.expire_all()
+    assert (in_doubt.lookup_needed, untouched.lookup_needed) == (True, False)
+    assert in_doubt.claimed_until == now + forwarding.LEASE == untouched.claimed_until
