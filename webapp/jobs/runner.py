@@ -106,6 +106,7 @@ class _Runner:
     wake: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    keeper: LeaseKeeper | None = None
 
     def loop(self) -> None:
         while not self.stop.is_set():
@@ -200,6 +201,8 @@ def wake_after_commit(name: str, leaves_work: Callable[[object], bool]) -> None:
 def shutdown(app: Flask) -> None:
     """Stop the worker thread (used by tests and at exit)."""
     runner: _Runner | None = app.extensions.get("civic311_worker")
+    if runner and runner.keeper:
+        runner.keeper.stop()
     if runner and runner.thread:
         runner.stop.set()
         runner.wake.set()
@@ -229,7 +232,7 @@ def init_app(app: Flask) -> None:
                     target=runner.loop, name="civic311-worker", daemon=True
                 )
                 runner.thread.start()
-                LeaseKeeper(app).start()
+                runner.keeper = LeaseKeeper(app).start()
 
     app.before_request(start_once)
 
