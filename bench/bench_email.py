@@ -176,13 +176,15 @@ def naive_send(rows) -> int:
 
     sent = 0
     for row in rows:
+        claimed = mail.Claimed(row.id, row.claim_token, row.attempts, row.email_to)
         message = mail.compose(row)
         try:
             message.send()
             error = None
         except OSError as failure:
             error = failure
-        if mail._outcome(row, error, utcnow()) == mail.SENT:
+        values = mail._outcome(claimed, error, utcnow())
+        if mail.record(claimed, values) and values["state"] == mail.SENT:
             sent += 1
     return sent
 

@@ -536,6 +536,10 @@ class NotificationOutbox(db.Model):
     kind: Mapped[str | None] = mapped_column(String(20))
     # The X-Request-ID of the web request whose change queued this message (for logs).
     http_request_id: Mapped[str | None] = mapped_column(String(64))
+    # The worker holding the row while it is ``sending`` (its lease is next_attempt_at).
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    # An e-mail's Message-ID, fixed before its first send so a resend carries the same.
+    message_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class ApiKey(db.Model):

@@ -25,7 +25,6 @@ from webapp.plumbing.extensions import mail as mailman
 
 WORKER_INTERVAL_SECONDS = 5
 DIGEST_CHECK_SECONDS = 15 * 60
-FALLBACK_PUBLIC_URL = "http://localhost:5000"
 
 
 class EmlEmailBackend(BaseEmailBackend):
@@ -60,7 +59,7 @@ def public_url() -> str:
     """The app's public address for links in e-mail: ``PUBLIC_URL``, else from
     ``TRUSTED_HOSTS``, else (debug and tests only: production refuses to start without
     one) ``http://localhost:5000``. Never the ``Host`` a request came in with."""
-    return public_url_setting(current_app.config) or FALLBACK_PUBLIC_URL
+    return public_url_setting(current_app.config) or mail.FALLBACK_PUBLIC_URL
 
 
 def _is_email_row(item: object) -> bool:

@@ -12,9 +12,14 @@ it off and call the jobs directly.
 A delivery job has one shape, message by message: **claim** due rows (``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, so several workers never take the same row), **send** each, and
 **record** each outcome on its row (sent; retried later with backoff; failed with the
-reason), committing as it goes, so a worker that stops loses at most the message in hand.
-``notifications.push.deliver_due`` and ``notifications.mail.deliver_due`` are the two
-today; ``open311.forwarding.run_once`` claims each forwarding with a lease.
+reason), committing each as its answer arrives, never at the end of a batch. A claim is
+a one-minute lease (``notifications.claims``) that the worker's ``LeaseKeeper``
+heartbeat renews while the process lives, so a killed worker's unanswered messages are
+taken over about a minute later and sent once more with the same push ``Topic`` /
+e-mail ``Message-ID``. ``notifications.push.deliver_due`` and
+``notifications.mail.deliver_due`` are the two outbox channels;
+``open311.forwarding.run_once`` claims each forwarding with its own one-minute lease
+(an attempt is bounded by the CRM timeout; its Idempotency-Key covers a resend).
 """
 
 from __future__ import annotations
@@ -24,12 +29,66 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import click
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 
+from webapp.domain.notifications import claims
+from webapp.models import utcnow
+
 Job = Callable[[], int]
+Clock = Callable[[], datetime]
+
+
+class LeaseKeeper:
+    """A worker's heartbeat: every ``every`` seconds, on a thread of its own and its own
+    database connection, extend the lease of every outbox message this process holds
+    (``claims.renew_statement``), so a long send never loses its claim to another worker
+    while this one is alive, and a dead one's claims run out within ``claims.LEASE``.
+
+    ``clock`` is the time source (tests call ``beat`` with an injected one and never
+    start the thread).
+    """
+
+    def __init__(self, app: Flask, clock: Clock | None = None, every: float | None = None):
+        self.app = app
+        self.clock = clock or utcnow
+        self.every = every or claims.HEARTBEAT_SECONDS
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def beat(self) -> int:
+        """Renew now; returns how many messages are held. Never raises (a database blip
+        is logged; the next beat tries again well before the lease runs out)."""
+        from webapp.plumbing.extensions import db
+
+        with self.app.app_context():
+            try:
+                with db.engine.begin() as connection:
+                    statement = claims.renew_statement(claims.worker_token(), self.clock())
+                    return connection.execute(statement).rowcount or 0
+            except Exception:
+                self.app.logger.warning("could not renew the outbox lease", exc_info=True)
+                return 0
+
+    def start(self) -> LeaseKeeper:
+        """Beat every ``every`` seconds on a daemon thread until ``stop``."""
+        if self.thread is None:
+            self.thread = threading.Thread(
+                target=self._run, name="civic311-lease-keeper", daemon=True
+            )
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stopped.wait(self.every):
+            self.beat()
+
+    def stop(self) -> None:
+        """Stop beating (the claims then run out within a lease)."""
+        self.stopped.set()
 
 
 @dataclass
@@ -47,6 +106,7 @@ class _Runner:
     wake: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
+    keeper: LeaseKeeper | None = None
 
     def loop(self) -> None:
         while not self.stop.is_set():
@@ -141,6 +201,8 @@ def wake_after_commit(name: str, leaves_work: Callable[[object], bool]) -> None:
 def shutdown(app: Flask) -> None:
     """Stop the worker thread (used by tests and at exit)."""
     runner: _Runner | None = app.extensions.get("civic311_worker")
+    if runner and runner.keeper:
+        runner.keeper.stop()
     if runner and runner.thread:
         runner.stop.set()
         runner.wake.set()
@@ -170,6 +232,7 @@ def init_app(app: Flask) -> None:
                     target=runner.loop, name="civic311-worker", daemon=True
                 )
                 runner.thread.start()
+                runner.keeper = LeaseKeeper(app).start()
 
     app.before_request(start_once)
 
@@ -191,6 +254,7 @@ def run_until_stopped(
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    keeper = LeaseKeeper(current_app._get_current_object()).start()
     try:
         while not stop.is_set():
             started, failed = time.monotonic(), False
@@ -210,3 +274,5 @@ def run_until_stopped(
             stop.wait(interval)
     except KeyboardInterrupt:
         pass
+    finally:
+        keeper.stop()

@@ -9,10 +9,11 @@ a change that rolls back mails nobody. Request mail is composed when it is sent,
 closure's after-photo (attached after the closing event, in the same transaction) is in
 it, and the "fixed / not fixed" links are fresh.
 
-Sending: ``deliver_due`` claims due e-mail rows (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL), opens ONE SMTP connection per claimed batch and sends every message over
-it. 2xx → ``sent``; 4xx, a dropped connection or an unreachable server → retried with
-exponential backoff; 5xx → ``failed`` with the server's words kept, and a refused
+Sending: ``deliver_due`` claims due e-mail rows (``claims.claim_due``: a one-minute
+lease the worker's heartbeat renews), fixes each message's Message-ID on its row,
+sends them over a few reused SMTP connections and commits each outcome as its answer
+arrives. 2xx → ``sent``; 4xx, a dropped connection or an unreachable server → retried
+with exponential backoff; 5xx → ``failed`` with the server's words kept, and a refused
 recipient (5xx on RCPT) marks the address as bounced so it gets no more mail. Every row
 stays as the delivery log staff see on the workbench.
 """
@@ -20,10 +21,13 @@ stays as the delivery log staff see on the workbench.
 from __future__ import annotations
 
 import contextlib
+import queue
 import smtplib
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 from email.utils import make_msgid, parseaddr
@@ -34,14 +38,14 @@ from flask_babel import gettext as _
 from flask_mailman import EmailMultiAlternatives
 from flask_mailman.backends.smtp import EmailBackend as SMTPBackend
 from flask_mailman.message import sanitize_address
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
 from webapp.domain.input_rules import normalise_address
-from webapp.domain.notifications import mail_caps, mail_loops, notify
-from webapp.domain.notifications.push import backoff_seconds, claim_due
+from webapp.domain.notifications import claims, mail_caps, mail_loops, notify
+from webapp.domain.notifications.push import backoff_seconds
 from webapp.domain.people import links
 from webapp.i18n import reporter_locale
 from webapp.models import (
@@ -71,6 +75,9 @@ PHOTO_CID = "after-photo"
 # The Message-ID domain of acknowledgements sent before they went through the outbox;
 # replies to them are still recognised.
 LEGACY_MESSAGE_ID_DOMAIN = "civic311.local"
+# Links in e-mail when no public address is set (debug and tests only: production
+# refuses to start without one).
+FALLBACK_PUBLIC_URL = "http://localhost:5000"
 
 
 # --- addresses ---------------------------------------------------------------------
@@ -140,7 +147,7 @@ def unsubscribe(address: str, request_id: int | None = None) -> None:
 def base_url() -> str:
     """The public address links in e-mail start with (see ``webapp.jobs.mail``)."""
     provider = current_app.extensions.get("civic311_public_url")
-    return provider() if provider else "http://localhost:5000"
+    return provider() if provider else FALLBACK_PUBLIC_URL
 
 
 def unsubscribe_url(
@@ -441,11 +448,13 @@ def compose(row: NotificationOutbox) -> EmailMultiAlternatives:
         subject, text, html, images = _request_message(row)
     else:
         subject, text, html = payload["subject"], payload["text"], payload.get("html")
-    headers = {
-        "Auto-Submitted": "auto-generated",
-        "Message-ID": make_msgid(domain=message_id_domain()),
-        **payload.get("headers", {}),
-    }
+    headers = {"Auto-Submitted": "auto-generated", **payload.get("headers", {})}
+    # Chosen once and kept on the row: a resend after a crash carries the same
+    # Message-ID, so the resident's mail program shows it once.
+    row.message_id = (
+        headers.get("Message-ID") or row.message_id or make_msgid(domain=message_id_domain())
+    )
+    headers["Message-ID"] = row.message_id
     if payload.get("unsubscribe"):
         headers["List-Unsubscribe"] = f"<{payload['unsubscribe']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -468,16 +477,29 @@ def compose(row: NotificationOutbox) -> EmailMultiAlternatives:
 # --- sending -----------------------------------------------------------------------
 
 
-def _retry(row: NotificationOutbox, error: str, now: datetime) -> str:
+@dataclass(frozen=True)
+class Claimed:
+    """What recording one claimed message's outcome needs, read before sending (every
+    commit expires the ORM rows; reloading each would cost a query per message)."""
 
-    if row.attempts >= MAX_ATTEMPTS:
-        row.state = FAILED
-        row.last_error = f"gave up after {row.attempts} attempts: {error}"[:1000]
-        return FAILED
-    row.state = PENDING
-    row.last_error = error[:1000]
-    row.next_attempt_at = now + timedelta(seconds=backoff_seconds(row.attempts))
-    return PENDING
+    id: int
+    claim_token: str | None
+    attempts: int
+    email_to: str
+
+
+def _retry(message: Claimed, error: str, now: datetime) -> dict:
+    """Back off and try again later, or give up after MAX_ATTEMPTS and say why."""
+    if message.attempts >= MAX_ATTEMPTS:
+        return {
+            "state": FAILED,
+            "last_error": f"gave up after {message.attempts} attempts: {error}"[:1000],
+        }
+    return {
+        "state": PENDING,
+        "last_error": error[:1000],
+        "next_attempt_at": now + timedelta(seconds=backoff_seconds(message.attempts)),
+    }
 
 
 def _smtp_words(code: int, text: bytes | str) -> str:
@@ -485,30 +507,40 @@ def _smtp_words(code: int, text: bytes | str) -> str:
     return f"{code} {words}".strip()
 
 
-def _outcome(row: NotificationOutbox, error: Exception | None, now: datetime) -> str:
-    """Record what the mail server said about one message; returns the new state."""
+def _outcome(message: Claimed, error: Exception | None, now: datetime) -> dict:
+    """What the mail server's answer about one message means for its row (a refused
+    address is marked bounced on the way)."""
     if error is None:
-        row.state = SENT
-        row.sent_at = now
-        row.last_error = None
-        return SENT
+        return {"state": SENT, "sent_at": now, "last_error": None}
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(error.recipients.values()))
         words = _smtp_words(code, text)
         if 500 <= code < 600:
-            row.state = FAILED
-            row.last_error = f"mail server refused the address: {words}"[:1000]
-            mark_bounced(row.email_to, words)
-            return FAILED
-        return _retry(row, f"mail server answered {words}", now)
+            mark_bounced(message.email_to, words)
+            return {"state": FAILED, "last_error": f"mail server refused the address: {words}"}
+        return _retry(message, f"mail server answered {words}", now)
     if isinstance(error, smtplib.SMTPResponseException):
         words = _smtp_words(error.smtp_code, error.smtp_error)
         if 500 <= error.smtp_code < 600:
-            row.state = FAILED
-            row.last_error = f"mail server refused the message: {words}"[:1000]
-            return FAILED
-        return _retry(row, f"mail server answered {words}", now)
-    return _retry(row, f"mail server unreachable: {type(error).__name__}: {error}", now)
+            return {"state": FAILED, "last_error": f"mail server refused the message: {words}"}
+        return _retry(message, f"mail server answered {words}", now)
+    return _retry(message, f"mail server unreachable: {type(error).__name__}: {error}", now)
+
+
+def record(message: Claimed, values: dict) -> bool:
+    """Write one message's outcome and commit it at once, while the claim is still this
+    worker's; returns whether it was written (False: the lease ran out and another
+    worker took the message over)."""
+    if values.get("last_error"):
+        values = {**values, "last_error": values["last_error"][:1000]}
+    written = db.session.execute(
+        update(NotificationOutbox)
+        .where(claims.still_mine(message.id, message.claim_token))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return written.rowcount == 1
 
 
 def _broken(error: Exception) -> bool:
@@ -521,6 +553,7 @@ def _broken(error: Exception) -> bool:
 
 
 Outgoing = tuple[str, list[str], bytes]
+Answer = tuple[int, Exception | None]
 PRELOADED_PHOTOS = "civic311_mail_photos"
 
 
@@ -612,16 +645,34 @@ def _reconnect(connection: SMTPBackend) -> None:
         _open(connection)
 
 
-def _send_share(connection: SMTPBackend, share: list[Outgoing]) -> list[Exception | None]:
+def _send_share(
+    connection: SMTPBackend,
+    share: list[tuple[int, Outgoing]],
+    report: Callable[[Answer], None],
+    turn: threading.Event,
+    stop: threading.Event,
+) -> None:
     """Send a share of a batch over ONE connection (runs on a sending thread; no database
-    work). Returns the error of each message, None when the server took it."""
+    work), reporting ``(index, error)`` for each message as soon as the server answered
+    it (error None when the server took it).
+
+    Each message waits for ``turn``, given back once the previous answer was recorded,
+    so at most one message per connection is sent but not yet recorded (the ones a
+    crash leaves in doubt). ``stop`` (the recording thread is gone) sends no more.
+    """
     try:
         _open(connection)
     except (OSError, smtplib.SMTPException) as error:
-        return [error] * len(share)
-    errors: list[Exception | None] = []
+        for index, _outgoing in share:
+            report((index, error))
+        return
+    done = 0
     try:
-        for sender, recipients, data in share:
+        for index, (sender, recipients, data) in share:
+            turn.wait()
+            if stop.is_set():
+                return
+            turn.clear()
             error: Exception | None = None
             try:
                 if connection.connection is None:
@@ -629,13 +680,16 @@ def _send_share(connection: SMTPBackend, share: list[Outgoing]) -> list[Exceptio
                 connection.connection.sendmail(sender, recipients, data)
             except (OSError, smtplib.SMTPException) as failure:
                 error = failure
-            errors.append(error)
+            report((index, error))
+            done += 1
             if error is not None and _broken(error):
                 _reconnect(connection)
+    except Exception as failure:  # never leave the recording thread waiting for an answer
+        for index, _outgoing in share[done:]:
+            report((index, failure))
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.close()
-    return errors
 
 
 def _shares(count: int, connections: int) -> list[range]:
@@ -646,61 +700,92 @@ def _shares(count: int, connections: int) -> list[range]:
     return [range(start, min(count, start + size)) for start in range(0, count, size)]
 
 
+def _answers(
+    messages: list[EmailMultiAlternatives], connections: int | None
+) -> Iterator[Answer]:
+    """Send ``messages`` and yield each one's ``(index, error)`` as its answer arrives.
+
+    Over SMTP: at most ``connections`` connections in parallel on the sending threads,
+    each reused for its whole share; the answers come back through a queue, so this
+    (database) thread records each one while the others are still being sent, and a
+    connection sends its next message only once its last answer was recorded. The
+    ``.eml`` files of the embedded default are written here, one by one.
+    """
+    backend = mailman.get_connection()
+    if not isinstance(backend, SMTPBackend):
+        for index, message in enumerate(messages):
+            try:
+                backend.send_messages([message])
+                yield index, None
+            except OSError as error:
+                yield index, error
+        return
+    outgoing = [_raw(message) for message in messages]
+    shares = _shares(len(outgoing), connections or SEND_CONNECTIONS)
+    backends = [backend] + [mailman.get_connection() for _ in shares[1:]]
+    answers: queue.SimpleQueue[Answer] = queue.SimpleQueue()
+    stop = threading.Event()
+    turns: dict[int, threading.Event] = {}
+    pool = _sending_pool()
+    for connection, share in zip(backends, shares, strict=True):
+        turn = threading.Event()
+        turn.set()
+        for index in share:
+            turns[index] = turn
+        pool.submit(
+            _send_share, connection, [(i, outgoing[i]) for i in share], answers.put, turn, stop
+        )
+    try:
+        for _message in outgoing:
+            index, error = answers.get()
+            yield index, error
+            turns[index].set()  # recorded: that connection may send its next message
+    finally:
+        stop.set()
+        for turn in turns.values():
+            turn.set()
+
+
 def send_batch(
     rows: list[NotificationOutbox], now: datetime | None = None, connections: int | None = None
 ) -> int:
-    """Send claimed rows and record each outcome (caller commits); returns how many sent.
+    """Send claimed rows, recording and committing each outcome as its answer arrives;
+    returns how many were sent.
 
-    Messages are composed here (with the database), then sent over at most
-    ``SEND_CONNECTIONS`` SMTP connections in parallel, each reused for its whole share
-    of the batch. A connection the server dropped (421, disconnect) is reopened; when
-    the server cannot be reached at all, every row is rescheduled with backoff.
+    Messages are composed first (with the database) and their Message-IDs committed
+    before anything goes out, so a message resent after a crash is the same message.
+    A connection the server dropped (421, disconnect) is reopened; when the server
+    cannot be reached at all, every row is rescheduled with backoff. ``now`` dates the
+    outcomes (the current time of each answer when omitted).
     """
-    now = now or utcnow()
     blocked = _blocked_reasons(rows)
     kept = _preload(rows)
-    ready: list[tuple[NotificationOutbox, EmailMultiAlternatives]] = []
+    ready: list[tuple[Claimed, EmailMultiAlternatives]] = []
+    stopped: list[tuple[Claimed, dict]] = []
     for row in rows:
+        claimed = Claimed(row.id, row.claim_token, row.attempts, row.email_to)
         reason = blocked.get((row.email_to.lower(), row.request_id))
         if reason:
-            row.state, row.last_error = DEAD, f"not sent: {reason}"
+            stopped.append((claimed, {"state": DEAD, "last_error": f"not sent: {reason}"}))
             continue
         try:
-            ready.append((row, compose(row)))
+            ready.append((claimed, compose(row)))
         except Exception as error:  # a broken template or a missing photo file
             current_app.logger.exception("could not compose e-mail %s", row.id)
-            row.state, row.last_error = FAILED, f"could not compose: {error}"[:1000]
+            stopped.append((claimed, {"state": FAILED, "last_error": f"could not compose: {error}"}))
     db.session.info.pop(PRELOADED_PHOTOS, None)
     del kept
-    if not ready:
-        return 0
-    backend = mailman.get_connection()
-    if not isinstance(backend, SMTPBackend):  # the .eml files of the embedded default
-        errors: list[Exception | None] = []
-        for _row, message in ready:
-            try:
-                backend.send_messages([message])
-                errors.append(None)
-            except OSError as error:
-                errors.append(error)
-    else:
-        outgoing = [_raw(message) for _row, message in ready]
-        shares = _shares(len(outgoing), connections or SEND_CONNECTIONS)
-        backends = [backend] + [mailman.get_connection() for _ in shares[1:]]
-        if len(shares) == 1:
-            results = [_send_share(backend, outgoing)]
-        else:
-            pool = _sending_pool()
-            futures = [
-                pool.submit(_send_share, conn, [outgoing[i] for i in share])
-                for conn, share in zip(backends, shares, strict=True)
-            ]
-            results = [future.result() for future in futures]
-        errors = [error for result in results for error in result]
+    db.session.commit()  # the Message-IDs and unsubscribe links, before any send
+    for claimed, values in stopped:
+        record(claimed, values)
     sent = 0
-    for (row, _message), error in zip(ready, errors, strict=True):
-        if _outcome(row, error, now) == SENT:
-            sent += 1
+    messages = [message for _claimed, message in ready]
+    with contextlib.closing(_answers(messages, connections)) as answers:
+        for index, error in answers:
+            claimed = ready[index][0]
+            values = _outcome(claimed, error, now or utcnow())
+            if record(claimed, values) and values["state"] == SENT:
+                sent += 1
     return sent
 
 
@@ -720,13 +805,15 @@ def _sending_pool() -> ThreadPoolExecutor:
 
 
 def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
-    """Drain due e-mail rows batch by batch (SMTP connections reused across each batch);
-    returns how many were sent. Each batch's outcomes are committed together, so a
-    crash mid-batch may send a batch's messages twice, never lose them."""
+    """Drain due e-mail rows batch by batch: claim (``claims.claim_due``), send (SMTP
+    connections reused across each batch), record each outcome as it arrives; returns
+    how many were sent. A crash loses nothing already answered; the messages then in
+    flight are sent once more, with the same Message-ID, when their lease runs out.
 
+    ``now`` fixes the clock for the whole run (what is due, the lease, the outcomes)."""
     sent = 0
     while True:
-        ids = claim_due(limit, now, channel=EMAIL)
+        ids = claims.claim_due(limit, now, channel=EMAIL)
         if not ids:
             return sent
         rows = db.session.scalars(
@@ -734,8 +821,7 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
             .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
             .order_by(NotificationOutbox.id)
         ).all()
-        sent += send_batch(list(rows))
-        db.session.commit()
+        sent += send_batch(list(rows), now)
 
 
 # --- the delivery log --------------------------------------------------------------

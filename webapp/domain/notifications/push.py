@@ -1,11 +1,14 @@
 """Web Push delivery: claim due outbox rows, send them with pywebpush, record the outcome.
 
 Rows are written by ``notify.on_event`` in the same transaction as the change, so a
-change that rolls back never reaches this module. A worker claims due rows in one
-statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the single-writer lock on
-SQLite), marks them ``sending`` with a lease, commits, then sends each one and commits
-its outcome at once, so several workers never send the same row. A worker that dies
-mid-batch leaves ``sending`` rows whose lease expires; another worker picks them up.
+change that rolls back never reaches this module. A worker claims due rows
+(``claims.claim_due``: ``sending``, its claim token, a one-minute lease its heartbeat
+keeps renewing), commits, then sends each one and commits its outcome as soon as the
+answer arrives, so several workers never send the same row and a crash loses nothing
+that was already answered. A worker that dies mid-batch leaves ``sending`` rows whose
+lease runs out within about a minute; another worker picks them up and sends them
+with the same ``Topic`` (kept on the row; one is given at claim time when missing), so
+a message that went out just before the crash replaces itself at the push service.
 
 Outcomes: 2xx → ``sent``; 404/410 → the subscription is deleted and the row is
 ``dead``; 429, 5xx and network errors → retried with exponential backoff (honouring
@@ -26,7 +29,8 @@ import random
 import threading
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -38,9 +42,9 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask, current_app
 from py_vapid import Vapid
 from pywebpush import WebPusher
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 
-from webapp.domain.notifications import push_endpoints
+from webapp.domain.notifications import claims, push_endpoints
 from webapp.models import NotificationOutbox, PushSubscription, utcnow
 from webapp.plumbing.extensions import db
 
@@ -50,7 +54,7 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
 RETRY_AFTER_MAX_SECONDS = 24 * 3600
 CLAIM_BATCH = 50
-LEASE = timedelta(minutes=15)
+LEASE = claims.LEASE
 SEND_TIMEOUT_SECONDS = 10
 SEND_CONCURRENCY = 8  # sends in flight at once per worker
 VAPID_LIFETIME_SECONDS = 12 * 3600
@@ -140,6 +144,7 @@ class Message:
     endpoint: str | None
     p256dh: str | None
     auth: str | None
+    claim_token: str | None = None
 
 
 @dataclass
@@ -257,43 +262,13 @@ def public_key(app: Flask | None = None) -> str:
 
 
 def claim_due(
-    limit: int = CLAIM_BATCH, now: datetime | None = None, channel: str = "push"
+    limit: int = CLAIM_BATCH,
+    now: datetime | None = None,
+    channel: str = "push",
+    token: str | None = None,
 ) -> list[int]:
-    """Claim up to ``limit`` due rows of ``channel`` (push or email) for this worker and
-    commit; returns their ids.
-
-    Due means pending and ``next_attempt_at <= now``, or ``sending`` with an expired lease
-    (a worker died). One UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) …
-    RETURNING claims them: on PostgreSQL concurrent workers skip each other's rows; on
-    SQLite the statement holds the single write lock.
-    """
-    now = now or utcnow()
-    due = (
-        select(NotificationOutbox.id)
-        .where(
-            NotificationOutbox.channel == channel,
-            or_(NotificationOutbox.state == PENDING, NotificationOutbox.state == SENDING),
-            NotificationOutbox.next_attempt_at <= now,
-        )
-        .order_by(NotificationOutbox.next_attempt_at, NotificationOutbox.id)
-        .limit(limit)
-    )
-    if db.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = db.session.execute(
-        update(NotificationOutbox)
-        .where(NotificationOutbox.id.in_(due.scalar_subquery()))
-        .values(
-            state=SENDING,
-            next_attempt_at=now + LEASE,
-            attempts=NotificationOutbox.attempts + 1,
-        )
-        .returning(NotificationOutbox.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = sorted(claimed.scalars())
-    db.session.commit()
-    return ids
+    """Claim up to ``limit`` due rows of ``channel`` and commit (``claims.claim_due``)."""
+    return claims.claim_due(limit, now, channel, token)
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
@@ -338,6 +313,7 @@ def claimed_messages(ids: list[int]) -> list[Message]:
             PushSubscription.endpoint,
             PushSubscription.p256dh,
             PushSubscription.auth,
+            NotificationOutbox.claim_token,
         )
         .outerjoin(PushSubscription, PushSubscription.id == NotificationOutbox.subscription_id)
         .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
@@ -350,7 +326,7 @@ def _record(message: Message, **values) -> None:
     """Write the outcome on the row, only while it is still this worker's claim."""
     db.session.execute(
         update(NotificationOutbox)
-        .where(NotificationOutbox.id == message.id, NotificationOutbox.state == SENDING)
+        .where(claims.still_mine(message.id, message.claim_token))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -495,10 +471,11 @@ def deliver_due(
     """Drain due rows batch by batch until none are due; returns how many were sent.
 
     A claimed batch is sent on up to ``concurrency`` threads at once (a push service
-    is a network round trip away; waiting for each in turn wastes the worker), while
-    all database work stays on this thread. Each outcome is committed as soon as its
-    answer arrives, so a crash costs at most the messages then in flight (re-sent
-    once their lease expires).
+    is a network round trip away; waiting for each in turn wastes the worker), never
+    more than ``concurrency`` ahead of what is recorded, while all database work stays
+    on this thread. Each outcome is committed as soon as its
+    answer arrives, so a crash costs at most the messages then in flight (sent once
+    more, with the same ``Topic``, when their lease runs out).
 
     ``now`` fixes the clock for the whole run (what is due, and when a retry comes back);
     omitted, each reading is the current time. ``rng`` is the random source of the jitter.
@@ -517,15 +494,38 @@ def deliver_due(
         live = [
             m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)
         ]
-        if concurrency <= 1:
-            attempts = ((m, send(m, sender)) for m in live)
-        else:
-            futures = {_sending_pool(concurrency).submit(send, m, sender): m for m in live}
-            attempts = ((futures[f], f.result()) for f in as_completed(futures))
-        for message, attempt in attempts:
+        for message, attempt in _answers(live, sender, concurrency):
             if record_outcome(message, attempt, sender, now, rng) == SENT:
                 sent += 1
             db.session.commit()
+
+
+def _answers(
+    messages: list[Message], sender: Pusher, concurrency: int
+) -> Iterator[tuple[Message, Attempt]]:
+    """Send ``messages``, at most ``concurrency`` at once, yielding each with its answer
+    as it arrives. A new send starts only when an answer was handed back (and so
+    recorded by the caller): the messages sent but not yet recorded — the ones a crash
+    leaves in doubt — are never more than ``concurrency``."""
+    if concurrency <= 1:
+        yield from ((message, send(message, sender)) for message in messages)
+        return
+    pool = _sending_pool(concurrency)
+    waiting = iter(messages)
+    in_flight: dict[Future, Message] = {}
+
+    def start_next() -> None:
+        message = next(waiting, None)
+        if message is not None:
+            in_flight[pool.submit(send, message, sender)] = message
+
+    for _slot in range(concurrency):
+        start_next()
+    while in_flight:
+        done, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield in_flight.pop(future), future.result()
+            start_next()
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}

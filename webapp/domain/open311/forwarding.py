@@ -45,7 +45,7 @@ from xml.etree import ElementTree
 import requests as http
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, true, update
 
 from webapp.domain.errors import DomainError
 from webapp.domain.open311 import open311_statuses, photo_links, updates
@@ -64,7 +64,11 @@ from webapp.models import (
 from webapp.plumbing.extensions import db
 
 FAILED = "failed"
-LEASE = timedelta(minutes=2)
+# An attempt makes at most a lookup and a send, each cut off at FORWARD_TIMEOUT (10 s by
+# default), so a live worker finishes well inside the lease; a dead one's row is due
+# again a minute later, and the Idempotency-Key and the lookup keep it from being
+# made twice at the CRM.
+LEASE = timedelta(seconds=60)
 FIRST_WAIT = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 PULL_OVERLAP = timedelta(minutes=5)
@@ -178,7 +182,17 @@ def backoff(attempts: int) -> timedelta:
 
 def _claim(model: type[Forwarding] | type[ForwardedUpdate], row_id: int, now: datetime) -> bool:
     """Take the lease on one due row (a forwarding or a resident's update); False when
-    another worker holds it."""
+    another worker holds it.
+
+    A lease still set when the row is claimed again ran out: its worker died during
+    an attempt whose outcome was never recorded, so the request may be at the CRM
+    already and this attempt looks for it before sending again (never blind twice).
+    """
+    values: dict = {"claimed_until": now + LEASE}
+    if model is Forwarding:
+        values["lookup_needed"] = case(
+            (model.claimed_until.is_not(None), true()), else_=model.lookup_needed
+        )
     taken = db.session.execute(
         update(model)
         .where(
@@ -186,7 +200,7 @@ def _claim(model: type[Forwarding] | type[ForwardedUpdate], row_id: int, now: da
             model.state == ForwardState.PENDING,
             or_(model.claimed_until.is_(None), model.claimed_until < now),
         )
-        .values(claimed_until=now + LEASE)
+        .values(**values)
     )
     db.session.commit()
     return taken.rowcount == 1
