@@ -18,6 +18,7 @@ from sqlalchemy import select
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.intake import contacts
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import timeline
 from webapp.domain.people import accounts
 from webapp.models import (
     Channel,
@@ -144,7 +145,7 @@ def add_supporter(
         db.session.add(Follow(request=request, supporter=True))
         db.session.flush()
         request.supporters_count = requests_domain._count_supporters(request)
-    requests_domain._record(
+    timeline.record(
         request,
         EventKind.PRIVATE_NOTE,
         actor=handler,

@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from webapp.domain.input_rules import (
     column_length,
     normalise_address,
 )
+from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION, normalise_text, record
 from webapp.models import (
     ApiKey,
     Channel,
@@ -51,7 +51,6 @@ from webapp.models import (
 )
 from webapp.plumbing.extensions import db
 
-MAX_DESCRIPTION = 4000
 MAX_PHOTOS = 3
 PUBLIC_ID_PREFIX = "311-"
 PUBLIC_ID_TEXT = re.compile(r"^[\x20-\x7e]{1,20}$")
@@ -107,11 +106,6 @@ class SubmitResult:
 
     request: ServiceRequest
     created: bool
-
-
-def normalise_text(text: str | None) -> str:
-    """Trimmed text with every line ending as ``\n`` (clients send ``\r\n`` and ``\r``)."""
-    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def normalise_client_uuid(value: str | None) -> str:
@@ -384,7 +378,7 @@ def submit(sub: Submission) -> SubmitResult:
         request.public_id = f"{PUBLIC_ID_PREFIX}{request.id:06d}"
         for item in processed:
             written.extend(photo_pipeline.attach(request, item))
-        _record(
+        record(
             request,
             EventKind.CREATED,
             actor=sub.logged_by or sub.requester,
@@ -446,55 +440,6 @@ def get_public_by_public_id(public_id: str) -> ServiceRequest:
     return request
 
 
-def _record(
-    request: ServiceRequest,
-    kind: str,
-    *,
-    actor: User | None = None,
-    from_status: str | None = None,
-    to_status: str | None = None,
-    note: str | None = None,
-    public: bool = True,
-    data: dict | None = None,
-    announce: Callable[[RequestEvent], events.RequestChanged] | None = None,
-) -> RequestEvent:
-    """Write one timeline entry and publish it (``announce`` builds the event; by
-    default the entry's kind chooses it), inside the caller's transaction."""
-    event = RequestEvent(
-        request=request,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        public=public,
-        data=data or {},
-        created_at=utcnow(),
-    )
-    db.session.add(event)
-    request.updated_at = event.created_at
-    db.session.flush()
-    events.publish((announce or _announcement)(event))
-    return event
-
-
-_ANNOUNCED_AS: dict[str, type[events.RequestChanged]] = {
-    EventKind.CREATED: events.Created,
-    EventKind.ACKNOWLEDGED: events.Transitioned,
-    EventKind.STATUS_CHANGED: events.Transitioned,
-    EventKind.PUBLIC_NOTE: events.Noted,
-    EventKind.PRIVATE_NOTE: events.Noted,
-    EventKind.ASSIGNED: events.Assigned,
-    EventKind.MERGED: events.Merged,
-    EventKind.REOPENED: events.Reopened,
-}
-
-
-def _announcement(entry: RequestEvent) -> events.RequestChanged:
-    """The event an entry of this kind publishes when its writer names none."""
-    return _ANNOUNCED_AS.get(entry.kind, events.RequestChanged)(entry)
-
-
 def _require_note(note: str | None, what: str) -> str:
     note = (note or "").strip()
     if not note:
@@ -544,7 +489,7 @@ def transition(
         request.status = "open"
         kind = EventKind.ACKNOWLEDGED if target == Status.ACKNOWLEDGED else EventKind.STATUS_CHANGED
         clean = (note or "").strip() or None
-        return _record(
+        return record(
             request,
             kind,
             actor=actor,
@@ -586,7 +531,7 @@ def transition(
     request.resolution = outcome
     request.resolution_note = clean_note
     request.closed_at = now
-    return _record(
+    return record(
         request,
         EventKind.STATUS_CHANGED,
         actor=actor,
@@ -610,7 +555,7 @@ def place(request: ServiceRequest, actor: User, lat: float, long: float) -> Requ
     request.neighborhood = places.neighborhood_for(lat, long)
     if not request.address:
         request.geocode_state = GeocodeState.PENDING
-    return _record(
+    return record(
         request,
         EventKind.PRIVATE_NOTE,
         actor=actor,
@@ -629,7 +574,7 @@ def add_note(request: ServiceRequest, actor: User, note: str, *, public: bool) -
     if len(clean) > MAX_DESCRIPTION:
         raise DomainError(_("The note is too long."), field="note")
     kind = EventKind.PUBLIC_NOTE if public else EventKind.PRIVATE_NOTE
-    return _record(request, kind, actor=actor, note=clean, public=public)
+    return record(request, kind, actor=actor, note=clean, public=public)
 
 
 def assign(
@@ -654,7 +599,7 @@ def assign(
         "assignee": assignee.display_name if assignee else None,
     }
     newly_assigned = assignee if assignee is not None and assignee.id != previous else None
-    return _record(
+    return record(
         request,
         EventKind.ASSIGNED,
         actor=actor,
@@ -715,7 +660,7 @@ def merge(
         resolution=Resolution.DUPLICATE,
         duplicate_of=survivor,
     )
-    _record(
+    record(
         survivor,
         EventKind.MERGED,
         actor=actor,
@@ -770,7 +715,7 @@ def reopen(
     request.referred_to = None
     request.duplicate_of = None
     request.closed_at = None
-    event = _record(
+    event = record(
         request,
         EventKind.REOPENED,
         actor=user,
@@ -800,7 +745,7 @@ def answer_survey(
         raise DomainError(_("Please choose a rating from 1 to 5."), field="rating")
     if survey_rating(request) is not None:
         raise NotAllowed(_("Thank you, you already rated this request."), field="rating")
-    return _record(
+    return record(
         request,
         EventKind.SURVEY_ANSWERED,
         actor=user,
@@ -849,7 +794,7 @@ def confirm_fixed(
         raise NotAllowed(_("This request is still open."))
     if confirmed_fixed(request):
         raise NotAllowed(_("You already confirmed that this is fixed. Thank you!"))
-    return _record(request, EventKind.CONFIRMED_FIXED, actor=user)
+    return record(request, EventKind.CONFIRMED_FIXED, actor=user)
 
 
 def response_templates(service_id: int | None, status: str | None = None) -> list:

@@ -12,6 +12,7 @@ from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.input_rules import normalise_address
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import timeline
 from webapp.models import (
     Device,
     EmailOptOut,
@@ -47,7 +48,7 @@ def follow_instead(
     """
     clean = (comment or "").strip()
     photos = [data for data in (photos or []) if data]
-    if len(clean) > requests_domain.MAX_DESCRIPTION:
+    if len(clean) > timeline.MAX_DESCRIPTION:
         raise DomainError(_("The note is too long."), field="comment")
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("You can add up to %(n)d photos.", n=MAX_PHOTOS), field="photo")
@@ -60,7 +61,7 @@ def follow_instead(
         _remember_address(request, address, user=user, device=device)
     if not clean and not processed:
         return followed, None, []
-    event = requests_domain._record(
+    event = timeline.record(
         request,
         EventKind.SUPPORTER_COMMENT,
         actor=user,
