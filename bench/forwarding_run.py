@@ -60,6 +60,7 @@ from tests.fakes import serve  # noqa: E402
 from tests.fakes.georeport import StrictGeoReport  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.domain.lifecycle import requests as rules  # noqa: E402
+from webapp.domain.lifecycle import submission  # noqa: E402
 from webapp.domain.open311 import forwarding  # noqa: E402
 from webapp.domain.people import api_keys, devices  # noqa: E402
 from webapp.models import (  # noqa: E402
@@ -299,7 +300,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
     counts = Counts()
     try:
         with here.app_context():
-            department = rules.find_service("graffiti").department
+            department = submission.find_service("graffiti").department
             db.session.add(ForwardTarget(name="City CRM", department=department,
                                          endpoint=crm.endpoint, jurisdiction_id=crm.jurisdiction,
                                          api_key=crm.key, active=True))
@@ -310,7 +311,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
                 photo = [jpeg_bytes(((n * 37) % 255, 90, 160))] if n % 3 == 0 else []
                 email = f"resident{n}@example.net" if n % 3 == 1 else None
                 if n % 5 == 4:
-                    item = rules.submit(rules.Submission(
+                    item = submission.submit(submission.Submission(
                         service_code="graffiti", lat=None, long=None, device=device,
                         landmark=f"Under bridge number {n}", description=f"Tag {n}",
                         contact_email=email, channel="pwa")).request

@@ -21,6 +21,7 @@ from tests.fakes.push_service import FakePushService
 from webapp import create_app
 from webapp.domain.intake import routing
 from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import submission
 from webapp.domain.notifications import notify
 from webapp.domain.open311 import forwarding
 from webapp.domain.people import api_keys, devices
@@ -237,8 +238,8 @@ def test_a_landmark_only_request_is_sent_as_not_pinpointed(here, crm):
     here.config["FORWARD_NOT_PINPOINTED"] = "fixmystreet"
     city = factories.gen_city()
     _target(crm.endpoint, city["department"], key=crm.key)
-    result = rules.submit(
-        rules.Submission(service_code="graffiti", lat=None, long=None,
+    result = submission.submit(
+        submission.Submission(service_code="graffiti", lat=None, long=None,
                          landmark="Under the Market St bridge", description="Big tag")
     )
     assert forwarding.send_due() == 1
@@ -572,7 +573,7 @@ def test_forwarding_follows_the_department_routing_chose_on_create(here, fake_cr
     factories.gen_city()
     parks = factories.gen_department("Parks")
     target = _target(endpoint, parks)
-    graffiti = rules.find_service("graffiti")
+    graffiti = submission.find_service("graffiti")
     routing.save_rule(department_id=parks.id, service_id=graffiti.id)
     db.session.commit()
     item = factories.gen_request("graffiti")
@@ -594,7 +595,7 @@ def test_a_recategorised_request_is_queued_for_its_new_crm_once(here, fake_crm):
     db.session.commit()
     assert item.department_id == parks.id
     assert forwarding.for_request(item) is not None
-    routing.recategorise(item, rules.find_service("graffiti"), staff)
+    routing.recategorise(item, submission.find_service("graffiti"), staff)
     routing.recategorise(item, trees, staff)
     db.session.commit()
     assert db.session.query(Forwarding).count() == 1
@@ -608,14 +609,14 @@ def test_a_request_without_coordinates_is_routed_by_rules_for_any_place(here, fa
     parks = factories.gen_department("Parks")
     streets = factories.gen_department("Streets")
     _target(endpoint, streets)
-    graffiti = rules.find_service("graffiti")
+    graffiti = submission.find_service("graffiti")
     routing.save_rule(
         department_id=parks.id, service_id=graffiti.id, area_geojson=_square(35.0, -85.4, 35.1, -85.2)
     )
     routing.save_rule(department_id=streets.id, service_id=graffiti.id)
     db.session.commit()
-    item = rules.submit(
-        rules.Submission(
+    item = submission.submit(
+        submission.Submission(
             service_code="graffiti",
             lat=None,
             long=None,

@@ -19,6 +19,7 @@ from tests.api.test_open311 import jpeg_bytes
 from tests.fakes import serve
 from tests.fakes.georeport import StrictGeoReport
 from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import submission
 from webapp.domain.open311 import forwarding, photo_links
 from webapp.domain.people import devices
 from webapp.models import (
@@ -224,7 +225,7 @@ def test_photos_reach_both_crms_through_signed_links(here, served, crm, strict):
     crm.app.config["MEDIA_FETCH_ALLOW_HOSTS"] = "127.0.0.1"
     _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     pothole_dept = factories.gen_department("Roads")
-    pothole = rules.find_service("pothole")
+    pothole = submission.find_service("pothole")
     pothole.department_id = pothole_dept.id
     db.session.commit()
     _target(endpoint, pothole_dept)
@@ -471,8 +472,8 @@ def test_a_request_without_coordinates_goes_as_a_strict_crm_accepts_it(here, str
     here.config["FORWARD_CITY_CENTRE"] = "35.0456,-85.3097"
     city = factories.gen_city()
     _target(endpoint, city["department"])
-    rules.submit(
-        rules.Submission(service_code="graffiti", lat=None, long=None,
+    submission.submit(
+        submission.Submission(service_code="graffiti", lat=None, long=None,
                          landmark="Under the Market St bridge", description="Big tag")
     )
     assert forwarding.send_due() == 1

@@ -7,6 +7,7 @@ import pytest
 from tests import factories
 from webapp.domain.figures import exports
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission
 from webapp.domain.notifications.push_endpoints import (
     DEFAULT_PUSH_SERVICES,
     endpoint_allowed,
@@ -85,8 +86,8 @@ def test_public_hosts():
 def test_a_key_holders_submission_never_gets_a_requester(app, city):
     resident = factories.gen_user("resident")
     _, key = api_keys.issue("Partner")
-    result = requests_domain.submit(
-        requests_domain.Submission(
+    result = submission.submit(
+        submission.Submission(
             service_code="graffiti",
             lat=factories.INSIDE[0],
             long=factories.INSIDE[1],

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.geo import geocoding
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.lifecycle import timeline
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import api_keys

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.intake import contacts
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import timeline
+from webapp.domain.lifecycle import submission, timeline
 from webapp.domain.people import accounts
 from webapp.models import (
     Channel,
@@ -75,7 +75,7 @@ def log_request(
     client_uuid: str | None = None,
     photos: list[bytes] | None = None,
     confirm_by_email: bool = False,
-) -> requests_domain.SubmitResult:
+) -> submission.SubmitResult:
     """A new request for this caller, by the app's own rules; committed.
 
     A caller whose e-mail belongs to an account becomes the requester (they see it
@@ -94,8 +94,8 @@ def log_request(
             field="caller_email",
         )
     requester = accounts.find_by_email(caller.email) if caller.email else None
-    result = requests_domain.submit(
-        requests_domain.Submission(
+    result = submission.submit(
+        submission.Submission(
             service_code=service_code,
             lat=lat,
             long=long,

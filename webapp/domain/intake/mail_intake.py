@@ -41,7 +41,7 @@ from webapp.domain.errors import DomainError
 from webapp.domain.geo import geocoding, places
 from webapp.domain.intake import contacts, mail_language, mail_quotes, mail_service_choice
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.lifecycle import timeline
 from webapp.domain.notifications import mail, mail_loops
 from webapp.models import (

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from webapp.domain import events
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.lifecycle import timeline
 from webapp.models import (
     Department,
