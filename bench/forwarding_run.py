@@ -60,7 +60,7 @@ from tests.fakes import serve  # noqa: E402
 from tests.fakes.georeport import StrictGeoReport  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.domain.lifecycle import requests as rules  # noqa: E402
-from webapp.domain.lifecycle import submission  # noqa: E402
+from webapp.domain.lifecycle import submission, workflow  # noqa: E402
 from webapp.domain.open311 import forwarding  # noqa: E402
 from webapp.domain.people import api_keys, devices  # noqa: E402
 from webapp.models import (  # noqa: E402
@@ -218,7 +218,7 @@ class Civic311Crm:
             from webapp.models import User
 
             item = rules.get_by_public_id(external_id)
-            event = rules.transition(item, status, db.session.get(User, self.staff_id),
+            event = workflow.transition(item, status, db.session.get(User, self.staff_id),
                                      note=note, resolution=resolution)
             if seconds_ago:
                 event.created_at = utcnow() - timedelta(seconds=seconds_ago)
@@ -409,7 +409,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
             # extension cannot take them, and staff must see that.
             staff_member = factories.gen_user("staff")
             for request_id in items[:2]:
-                rules.add_note(db.session.get(ServiceRequest, request_id), staff_member,
+                workflow.add_note(db.session.get(ServiceRequest, request_id), staff_member,
                                "We asked the owner too.", public=True)
             db.session.commit()
             _rounds(1)

@@ -14,6 +14,7 @@ from tests import factories
 from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import api_keys, devices
 from webapp.models import Device, Follow, NotificationOutbox, PushSubscription, ServiceRequest
@@ -102,7 +103,7 @@ def test_the_worker_never_connects_to_an_endpoint_no_longer_allowed(make_app, pu
         keys = push_service.subscription()
         notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
         db.session.commit()
-        requests_domain.transition(service_request, "closed", staff, note="Done", resolution="fixed")
+        workflow.transition(service_request, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
         app.config["PUSH_SERVICES"] = ["fcm.googleapis.com"]
         assert push.deliver_due() == 0
@@ -138,7 +139,7 @@ def test_a_private_requests_closing_note_reaches_only_its_requester(app, city):
         keys = FakePushService(base_url="http://127.0.0.1:9").subscription()
         notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
     db.session.commit()
-    requests_domain.transition(service_request, "closed", staff, note="Done", resolution="fixed")
+    workflow.transition(service_request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     rows = db.session.scalars(select(NotificationOutbox)).all()
     owners = {db.session.get(PushSubscription, r.subscription_id).device_id for r in rows}
@@ -292,7 +293,7 @@ def test_a_redirect_from_a_push_service_is_never_followed(make_app):
             keys = FakePushService(base_url=pusher.url).subscription()
             notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
             db.session.commit()
-            requests_domain.transition(
+            workflow.transition(
                 service_request, "closed", staff, note="Done", resolution="fixed"
             )
             db.session.commit()

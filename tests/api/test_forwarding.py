@@ -20,8 +20,8 @@ from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp import create_app
 from webapp.domain.intake import routing
+from webapp.domain.lifecycle import assignment, submission, workflow
 from webapp.domain.lifecycle import requests as rules
-from webapp.domain.lifecycle import submission
 from webapp.domain.notifications import notify
 from webapp.domain.open311 import forwarding
 from webapp.domain.people import api_keys, devices
@@ -105,13 +105,13 @@ class Crm:
         with self.app.app_context():
             staff = factories.gen_user("staff")
             item = rules.get_by_public_id(external_id)
-            rules.transition(item, "closed", staff, note=note, resolution=resolution)
+            workflow.transition(item, "closed", staff, note=note, resolution=resolution)
             db.session.commit()
 
     def acknowledge(self, external_id: str, note: str) -> None:
         with self.app.app_context():
             staff = factories.gen_user("staff")
-            rules.transition(rules.get_by_public_id(external_id), "acknowledged", staff, note=note)
+            workflow.transition(rules.get_by_public_id(external_id), "acknowledged", staff, note=note)
             db.session.commit()
 
 
@@ -492,12 +492,12 @@ def test_a_request_moved_to_a_department_with_a_crm_is_queued_then(here, fake_cr
     item = factories.gen_request("graffiti")
     assert forwarding.for_request(item) is None
     staff = factories.gen_user("staff")
-    rules.assign(item, staff, department_id=parks.id)
+    assignment.assign(item, staff, department_id=parks.id)
     db.session.commit()
     assert forwarding.send_due() == 1
     assert forwarding.for_request(item).external_id == "CRM-1"
-    rules.assign(item, staff, department_id=city["department"].id)
-    rules.assign(item, staff, department_id=parks.id)
+    assignment.assign(item, staff, department_id=city["department"].id)
+    assignment.assign(item, staff, department_id=parks.id)
     db.session.commit()
     assert db.session.query(Forwarding).count() == 1
 
@@ -537,8 +537,8 @@ def test_a_residents_note_waits_until_the_request_reached_the_crm(here, fake_crm
     _target(endpoint, city["department"])
     item = _followed_request()
     staff = factories.gen_user("staff")
-    rules.add_note(item, staff, "We asked the owner too.", public=True)
-    rules.add_note(item, staff, "Private: owner is difficult", public=False)
+    workflow.add_note(item, staff, "We asked the owner too.", public=True)
+    workflow.add_note(item, staff, "Private: owner is difficult", public=False)
     db.session.commit()
     assert forwarding.send_due_updates() == 0
     assert fake.updates == []

@@ -19,7 +19,7 @@ from tests.api.test_open311 import jpeg_bytes
 from tests.fakes import serve
 from tests.fakes.georeport import StrictGeoReport
 from webapp.domain.lifecycle import requests as rules
-from webapp.domain.lifecycle import submission
+from webapp.domain.lifecycle import submission, workflow
 from webapp.domain.open311 import forwarding, photo_links
 from webapp.domain.people import devices
 from webapp.models import (
@@ -346,7 +346,7 @@ def test_a_reopening_the_crm_does_not_carry_out_is_shown_to_staff(app, auth, cli
         item = _followed_request()
         assert forwarding.send_due() == 1
         staff = factories.gen_user("staff")
-        rules.transition(item, "closed", staff, note="Done", resolution="fixed")
+        workflow.transition(item, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
         rules.reopen(item, "Not done at all", device=item.device)
         db.session.commit()
@@ -396,7 +396,7 @@ def test_a_note_a_strict_crm_cannot_take_is_shown_to_staff_as_not_accepted(app, 
     item = _followed_request()
     assert forwarding.send_due() == 1
     staff = factories.gen_user("staff")
-    rules.add_note(item, staff, "We asked the owner too.", public=True)
+    workflow.add_note(item, staff, "We asked the owner too.", public=True)
     db.session.commit()
     assert forwarding.send_due_updates() == 0
     auth.login("staff")
@@ -455,7 +455,7 @@ def test_where_the_crm_referred_a_request_is_shown_not_the_crms_name(here, crm):
     external_id = forwarding.for_request(item).external_id
     with crm.app.app_context():
         staff = factories.gen_user("staff")
-        rules.transition(
+        workflow.transition(
             rules.get_by_public_id(external_id), "closed", staff,
             note="The railway owns that bridge.", resolution="referred", referred_to="TVA Rail",
         )

@@ -15,6 +15,7 @@ import pytest
 from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, jpeg_bytes, parse_xml, requests_of
 from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import workflow
 from webapp.domain.people import api_keys
 from webapp.models import EventKind, Photo, PhotoKind, RequestEvent, Status, utcnow
 from webapp.plumbing.extensions import db
@@ -104,13 +105,13 @@ def worked(app, city):
         made[outcome] = factories.gen_request("graffiti", description=outcome)
     survivor = factories.gen_request("pothole")
     made["open"] = survivor
-    rules.transition(survivor, "acknowledged", staff)
-    rules.transition(survivor, "in_progress", staff, note="Crew on the way.")
-    rules.add_note(survivor, staff, "Private: overtime", public=False)
+    workflow.transition(survivor, "acknowledged", staff)
+    workflow.transition(survivor, "in_progress", staff, note="Crew on the way.")
+    workflow.add_note(survivor, staff, "Private: overtime", public=False)
     for outcome, item in made.items():
         if outcome == "open":
             continue
-        rules.transition(
+        workflow.transition(
             item,
             "closed",
             staff,
@@ -121,7 +122,7 @@ def worked(app, city):
         )
     hidden = factories.gen_service("hidden", public=False)
     secret = factories.gen_request(hidden.service_code, channel="phone")
-    rules.transition(secret, "acknowledged", staff, note="hidden note")
+    workflow.transition(secret, "acknowledged", staff, note="hidden note")
     db.session.commit()
     made["secret"] = secret
     return made
@@ -297,7 +298,7 @@ def _closed(key, requester_email="ada@example.net", days_ago=0, **made):
         api_key=record,
         **made,
     )
-    rules.transition(item, "closed", staff, note="Painted over.", resolution="fixed")
+    workflow.transition(item, "closed", staff, note="Painted over.", resolution="fixed")
     if days_ago:
         item.closed_at = utcnow() - timedelta(days=days_ago)
     db.session.commit()
@@ -441,7 +442,7 @@ def test_the_server_may_always_send_extended_statuses(make_app):
         factories.gen_city()
         item = factories.gen_request("graffiti")
         staff = factories.gen_user("staff")
-        rules.transition(item, "closed", staff, note="Dup.", resolution="no_action_needed")
+        workflow.transition(item, "closed", staff, note="Dup.", resolution="no_action_needed")
         db.session.commit()
         body = app.test_client().get(f"{BASE}/requests.json").get_json()
         assert body[0]["status"] == "NO_FURTHER_ACTION"

@@ -10,7 +10,7 @@ import pytest
 
 from tests import factories
 from webapp.domain.figures import stats
-from webapp.domain.lifecycle import queue, submission, timeline, waiting
+from webapp.domain.lifecycle import queue, submission, timeline, waiting, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify
 from webapp.models import EventKind, Service, ServiceRequest
@@ -56,7 +56,7 @@ def sla_app(make_app, friday):
 @pytest.fixture
 def clock(monkeypatch, friday):
     found = Clock(friday.astimezone(UTC))
-    for rules in (requests_domain, submission, timeline, waiting):
+    for rules in (requests_domain, submission, timeline, waiting, workflow):
         monkeypatch.setattr(rules, "utcnow", found)
     return found
 

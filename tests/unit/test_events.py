@@ -8,6 +8,7 @@ import pytest
 
 from tests import factories
 from webapp.domain import events, subscriptions
+from webapp.domain.lifecycle import assignment, location, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import EventKind, RequestEvent
 from webapp.plumbing.extensions import db
@@ -51,10 +52,10 @@ def test_each_change_publishes_its_own_event(app, city, heard):
     request = factories.gen_request("graffiti")
     other = factories.gen_request("graffiti")
     heard.clear()
-    requests_domain.transition(request, "acknowledged", staff)
-    requests_domain.add_note(request, staff, "On our list", public=True)
-    requests_domain.place(request, staff, factories.INSIDE[0], factories.INSIDE[1])
-    requests_domain.assign(request, staff, department_id=request.department_id)
+    workflow.transition(request, "acknowledged", staff)
+    workflow.add_note(request, staff, "On our list", public=True)
+    location.place(request, staff, factories.INSIDE[0], factories.INSIDE[1])
+    assignment.assign(request, staff, department_id=request.department_id)
     requests_domain.merge(other, request, staff)
     assert kinds(heard, "now") == [
         "Transitioned",
@@ -73,12 +74,12 @@ def test_after_commit_subscribers_run_only_when_the_change_commits(app, city, he
     heard.clear()
     later = []
     events.subscribe(events.Noted, later.append, when=events.AFTER_COMMIT)
-    requests_domain.add_note(request, staff, "Rolled back", public=False)
+    workflow.add_note(request, staff, "Rolled back", public=False)
     assert later == []
     db.session.rollback()
     db.session.commit()
     assert later == []
-    requests_domain.add_note(request, staff, "Kept", public=False)
+    workflow.add_note(request, staff, "Kept", public=False)
     assert later == []
     db.session.commit()
     assert [event.entry.note for event in later] == ["Kept"]
@@ -106,7 +107,7 @@ def test_a_failing_subscriber_fails_the_change(app, city, monkeypatch):
 
     events.subscribe(events.Noted, broken)
     with pytest.raises(RuntimeError):
-        requests_domain.add_note(request, staff, "Never stored", public=True)
+        workflow.add_note(request, staff, "Never stored", public=True)
     db.session.rollback()
     notes = db.session.query(RequestEvent).filter_by(note="Never stored").count()
     assert notes == 0

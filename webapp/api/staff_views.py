@@ -18,6 +18,7 @@ from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, operation
 from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import assignment, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import Department, User, w3c
 from webapp.plumbing.access import roles_required
@@ -72,7 +73,7 @@ def staff_transition(public_id: str):
     survivor = None
     if data.duplicate_of:
         survivor = requests_domain.get_by_public_id(data.duplicate_of)
-    requests_domain.transition(
+    workflow.transition(
         req,
         data.status,
         current_user,
@@ -98,7 +99,7 @@ def staff_assign(public_id: str):
     assignee = db.session.get(User, assignee_id) if assignee_id is not None else None
     if assignee_id is not None and assignee is None:
         raise DomainError(_("That person does not exist."), field="assignee_id")
-    requests_domain.assign(req, current_user, department_id=department_id, assignee=assignee)
+    assignment.assign(req, current_user, department_id=department_id, assignee=assignee)
     return _done(req)
 
 
@@ -109,7 +110,7 @@ def staff_note(public_id: str):
     """Staff: add a note; ``public`` true shows it to the resident, otherwise staff only."""
     data = body()
     req = requests_domain.get_by_public_id(public_id)
-    requests_domain.add_note(req, current_user, data.note, public=data.public)
+    workflow.add_note(req, current_user, data.note, public=data.public)
     return _done(req)
 
 

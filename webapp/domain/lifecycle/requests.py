@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
-from webapp.domain import events, service_levels
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
-from webapp.domain.geo import places
-from webapp.domain.input_rules import (
-    InputError,
-    clean_text,
-    column_length,
-)
 from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION, normalise_text, record
+from webapp.domain.lifecycle.workflow import transition
 from webapp.models import (
     Device,
     DeviceEmail,
     EventKind,
     Follow,
-    GeocodeState,
     RequestEvent,
     Resolution,
     ServiceRequest,
@@ -42,14 +34,6 @@ from webapp.plumbing.extensions import db
 
 PUBLIC_ID_PREFIX = "311-"
 PUBLIC_ID_TEXT = re.compile(r"^[\x20-\x7e]{1,20}$")
-ALLOWED_TRANSITIONS: dict[str, set[str]] = {
-    Status.SUBMITTED: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.CLOSED},
-    Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.CLOSED},
-    Status.IN_PROGRESS: {Status.ACKNOWLEDGED, Status.CLOSED},
-    Status.CLOSED: set(),
-}
-
-
 def public_id_from_number(raw: str | None) -> str | None:
     """The public id a person typed, in any of its forms (``311-000123``, ``#123``,
     ``000123``, ``123``), or None when it is not one.
@@ -83,177 +67,6 @@ def get_public_by_public_id(public_id: str) -> ServiceRequest:
     if not request.service.public:
         raise NotFound(_("We could not find that request."))
     return request
-
-
-def _require_note(note: str | None, what: str) -> str:
-    note = (note or "").strip()
-    if not note:
-        raise DomainError(
-            _("Please write a public note for the resident before you %(what)s.", what=what),
-            field="note",
-        )
-    if len(note) > MAX_DESCRIPTION:
-        raise DomainError(_("The note is too long."), field="note")
-    return note
-
-
-def transition(
-    request: ServiceRequest,
-    to_status: str,
-    actor: User,
-    *,
-    note: str | None = None,
-    resolution: str | None = None,
-    referred_to: str | None = None,
-    duplicate_of: ServiceRequest | None = None,
-    origin: dict | None = None,
-) -> RequestEvent:
-    """Move a request along the workflow; refuse moves the workflow does not allow.
-
-    Closing needs a resolution and a public note; ``duplicate`` needs the surviving
-    request and ``referred`` needs where it was referred to. ``origin`` is recorded on
-    the timeline entry before it is published (a change from the city's CRM says so,
-    and the channels that listen can tell).
-    """
-    try:
-        target = Status(to_status)
-    except ValueError:
-        raise DomainError(_("That is not a status we know."), field="status") from None
-    current = request.detailed_status
-    if target not in ALLOWED_TRANSITIONS[current]:
-        raise NotAllowed(
-            _(
-                "A request that is %(current_replace)s cannot move to %(target_replace)s.",
-                current_replace=current.replace("_", " "),
-                target_replace=target.replace("_", " "),
-            ),
-            field="status",
-        )
-    if target != Status.CLOSED:
-        request.detailed_status = target
-        request.status = "open"
-        kind = EventKind.ACKNOWLEDGED if target == Status.ACKNOWLEDGED else EventKind.STATUS_CHANGED
-        clean = (note or "").strip() or None
-        return record(
-            request,
-            kind,
-            actor=actor,
-            from_status=current,
-            to_status=target,
-            note=clean,
-            data=dict(origin or {}),
-        )
-
-    clean_note = _require_note(note, "close it")
-    try:
-        outcome = Resolution(resolution or "")
-    except ValueError:
-        raise DomainError(
-            _("Please choose how the request was resolved."), field="resolution"
-        ) from None
-    data: dict[str, Any] = {**(origin or {}), "resolution": outcome.value}
-    if outcome == Resolution.DUPLICATE:
-        if duplicate_of is None or duplicate_of.id == request.id:
-            raise DomainError(
-                _("Please say which request this one duplicates."), field="duplicate_of"
-            )
-        request.duplicate_of = duplicate_of
-        data["duplicate_of"] = duplicate_of.public_id
-    if outcome == Resolution.REFERRED:
-        if not (referred_to or "").strip():
-            raise DomainError(_("Please say where the request was referred."), field="referred_to")
-        try:
-            request.referred_to = clean_text(
-                referred_to.strip(), max_length=column_length(ServiceRequest.referred_to)
-            )
-        except InputError as error:
-            raise DomainError(f"referred_to {error.message}.", field="referred_to") from None
-        data["referred_to"] = request.referred_to
-    now = utcnow()
-    service_levels.resume(request, now)  # a close while waiting on the resident ends the pause
-    request.detailed_status = Status.CLOSED
-    request.status = "closed"
-    request.resolution = outcome
-    request.resolution_note = clean_note
-    request.closed_at = now
-    return record(
-        request,
-        EventKind.STATUS_CHANGED,
-        actor=actor,
-        from_status=current,
-        to_status=Status.CLOSED,
-        note=clean_note,
-        data=data,
-    )
-
-
-def place(request: ServiceRequest, actor: User, lat: float, long: float) -> RequestEvent:
-    """Staff put a request that needs a location on the map (a private timeline entry).
-
-    The point must be inside the city; the address is then looked up after commit.
-    """
-    if not (-90 <= lat <= 90 and -180 <= long <= 180):
-        raise DomainError(_("That is not a position on the map."), field="lat")
-    places.check_inside_city(lat, long)
-    request.lat, request.long = lat, long
-    request.needs_location = False
-    request.neighborhood = places.neighborhood_for(lat, long)
-    if not request.address:
-        request.geocode_state = GeocodeState.PENDING
-    return record(
-        request,
-        EventKind.PRIVATE_NOTE,
-        actor=actor,
-        note=_("Location set on the map."),
-        public=False,
-        data={"lat": lat, "long": long},
-        announce=events.Moved,
-    )
-
-
-def add_note(request: ServiceRequest, actor: User, note: str, *, public: bool) -> RequestEvent:
-    """Add a public note (the resident sees it) or a private one (staff only)."""
-    clean = (note or "").strip()
-    if not clean:
-        raise DomainError(_("The note is empty."), field="note")
-    if len(clean) > MAX_DESCRIPTION:
-        raise DomainError(_("The note is too long."), field="note")
-    kind = EventKind.PUBLIC_NOTE if public else EventKind.PRIVATE_NOTE
-    return record(request, kind, actor=actor, note=clean, public=public)
-
-
-def assign(
-    request: ServiceRequest,
-    actor: User,
-    *,
-    department_id: int | None = None,
-    assignee: User | None = None,
-) -> RequestEvent:
-    """Give the request to a department and/or a person (a private timeline entry)."""
-    if request.is_closed:
-        raise NotAllowed(_("A closed request cannot be assigned."))
-    if assignee is not None and not assignee.is_staff:
-        raise DomainError(_("Requests can only be assigned to city staff."), field="assignee")
-    moved = department_id is not None and department_id != request.department_id
-    previous = request.assignee_id
-    if department_id is not None:
-        request.department_id = department_id
-    request.assignee = assignee
-    data = {
-        "department_id": request.department_id,
-        "assignee": assignee.display_name if assignee else None,
-    }
-    newly_assigned = assignee if assignee is not None and assignee.id != previous else None
-    return record(
-        request,
-        EventKind.ASSIGNED,
-        actor=actor,
-        public=False,
-        data=data,
-        announce=lambda entry: events.Assigned(
-            entry, moved=moved, newly_assigned=newly_assigned
-        ),
-    )
 
 
 def merge(
@@ -440,22 +253,6 @@ def confirm_fixed(
     if confirmed_fixed(request):
         raise NotAllowed(_("You already confirmed that this is fixed. Thank you!"))
     return record(request, EventKind.CONFIRMED_FIXED, actor=user)
-
-
-def response_templates(service_id: int | None, status: str | None = None) -> list:
-    """Canned notes for a service and target status; generic ones (no service) too."""
-    from sqlalchemy import or_
-
-    from webapp.models import ResponseTemplate
-
-    query = select(ResponseTemplate).where(
-        or_(ResponseTemplate.service_id.is_(None), ResponseTemplate.service_id == service_id)
-    )
-    if status is not None:
-        query = query.where(
-            or_(ResponseTemplate.status.is_(None), ResponseTemplate.status == status)
-        )
-    return list(db.session.scalars(query.order_by(ResponseTemplate.title)))
 
 
 def is_requester(request: ServiceRequest, user: User | None, device: Device | None) -> bool:

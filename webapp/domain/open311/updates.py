@@ -29,7 +29,7 @@ from sqlalchemy import select
 from webapp.domain import glossary
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import timeline
+from webapp.domain.lifecycle import timeline, workflow
 from webapp.domain.open311 import open311_statuses as statuses
 from webapp.models import (
     EventKind,
@@ -385,7 +385,7 @@ def _move(
                 note=note,
                 data={**data, "resolution": Resolution.DUPLICATE.value},
             )
-        event = requests_domain.transition(
+        event = workflow.transition(
             request,
             Status.CLOSED,
             None,
@@ -416,8 +416,8 @@ def _move(
             note=text or _("The city opened this request again."),
             data=data,
         )
-    if wanted.status == current or wanted.status not in requests_domain.ALLOWED_TRANSITIONS[current]:
+    if wanted.status == current or wanted.status not in workflow.ALLOWED_TRANSITIONS[current]:
         return None
-    return requests_domain.transition(
+    return workflow.transition(
         request, wanted.status, None, note=text or None, origin=data
     )
