@@ -10,8 +10,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.domain.lifecycle import assignment, crew_work, workflow
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import assignment as requests_domain
+from webapp.domain.lifecycle import crew_work, merging, workflow
 from webapp.models import EventKind, RequestEvent, StaffAction
 from webapp.plumbing.extensions import db
 
@@ -24,7 +24,7 @@ def _jpeg() -> bytes:
 
 def _assigned(me, lat, long):
     req = factories.gen_request("graffiti", lat=lat, long=long)
-    assignment.assign(req, me, assignee=me)
+    requests_domain.assign(req, me, assignee=me)
     db.session.commit()
     return req
 
@@ -58,7 +58,7 @@ def test_my_work_lists_mine_and_my_crews_in_nearest_next_order(app, city, auth, 
     crew = factories.gen_request("graffiti", lat=35.01, long=-85.34)  # routed to my department
     someone = factories.gen_user("staff")
     theirs = factories.gen_request("graffiti")
-    assignment.assign(theirs, someone, assignee=someone)
+    requests_domain.assign(theirs, someone, assignee=someone)
     db.session.commit()
 
     data = client.get("/staff/work/data?lat=35.045&long=-85.31").get_json()
@@ -118,8 +118,8 @@ def test_conflicts_are_refused_with_the_reason_and_answered_the_same_on_resend(
     merged_meanwhile = _assigned(me, 35.05, -85.32)
     survivor = factories.gen_request("graffiti")
     workflow.transition(closed_meanwhile, "closed", other, note="Done", resolution="fixed")
-    assignment.assign(reassigned_meanwhile, other, assignee=other)
-    requests_domain.merge(merged_meanwhile, survivor, other)
+    requests_domain.assign(reassigned_meanwhile, other, assignee=other)
+    merging.merge(merged_meanwhile, survivor, other)
     db.session.commit()
 
     key = str(uuid.uuid4())

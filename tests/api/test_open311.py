@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from tests import factories
+from webapp.domain.lifecycle import merging, workflow
 from webapp.domain.lifecycle import requests as rules
-from webapp.domain.lifecycle import workflow
 from webapp.domain.people import api_keys
 from webapp.models import Follow, Photo, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
@@ -636,7 +636,7 @@ def test_extensions_add_extended_attributes(client, city, fmt):
     staff = factories.gen_user("staff")
     workflow.add_note(created, staff, "Crew on the way.", public=True)
     workflow.add_note(created, staff, "Private remark", public=False)
-    rules.merge(created, survivor, staff, note="Same wall as the other report.")
+    merging.merge(created, survivor, staff, note="Same wall as the other report.")
     db.session.commit()
     plain = requests_of(client.get(f"{BASE}/requests/{created.public_id}.{fmt}"), fmt)[0]
     assert "extended_attributes" not in plain

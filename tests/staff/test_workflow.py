@@ -10,7 +10,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.staff.conftest import jpeg_bytes
 from webapp.domain.errors import DomainError, NotAllowed
-from webapp.domain.lifecycle import assignment, workflow
+from webapp.domain.lifecycle import assignment, merging, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.people import devices
 from webapp.models import EventKind, Follow, PhotoKind, RequestEvent, Status
@@ -105,7 +105,7 @@ def test_merge_moves_followers_and_supporters_and_closes_the_duplicate(city, sta
     requests_domain.follow(duplicate, device=phone)
     db.session.commit()
     assert duplicate.supporters_count == 1
-    requests_domain.merge(duplicate, survivor, staff)
+    merging.merge(duplicate, survivor, staff)
     db.session.commit()
     followers = db.session.scalars(select(Follow).where(Follow.request_id == survivor.id)).all()
     assert {f.user_id for f in followers if f.user_id} == {resident_a.id, resident_b.id}
@@ -122,9 +122,9 @@ def test_merge_into_itself_or_a_closed_request_is_refused(staff):
     workflow.transition(second, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     with pytest.raises(DomainError):
-        requests_domain.merge(first, first, staff)
+        merging.merge(first, first, staff)
     with pytest.raises(NotAllowed):
-        requests_domain.merge(first, second, staff)
+        merging.merge(first, second, staff)
 
 
 def _closed_by(staff, requester=None, device=None, days_ago=0):

@@ -8,8 +8,8 @@ import pytest
 
 from tests import factories
 from webapp.domain import events, subscriptions
-from webapp.domain.lifecycle import assignment, location, workflow
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import assignment, location, merging
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.models import EventKind, RequestEvent
 from webapp.plumbing.extensions import db
 
@@ -52,11 +52,11 @@ def test_each_change_publishes_its_own_event(app, city, heard):
     request = factories.gen_request("graffiti")
     other = factories.gen_request("graffiti")
     heard.clear()
-    workflow.transition(request, "acknowledged", staff)
-    workflow.add_note(request, staff, "On our list", public=True)
+    requests_domain.transition(request, "acknowledged", staff)
+    requests_domain.add_note(request, staff, "On our list", public=True)
     location.place(request, staff, factories.INSIDE[0], factories.INSIDE[1])
     assignment.assign(request, staff, department_id=request.department_id)
-    requests_domain.merge(other, request, staff)
+    merging.merge(other, request, staff)
     assert kinds(heard, "now") == [
         "Transitioned",
         "Noted",
@@ -74,12 +74,12 @@ def test_after_commit_subscribers_run_only_when_the_change_commits(app, city, he
     heard.clear()
     later = []
     events.subscribe(events.Noted, later.append, when=events.AFTER_COMMIT)
-    workflow.add_note(request, staff, "Rolled back", public=False)
+    requests_domain.add_note(request, staff, "Rolled back", public=False)
     assert later == []
     db.session.rollback()
     db.session.commit()
     assert later == []
-    workflow.add_note(request, staff, "Kept", public=False)
+    requests_domain.add_note(request, staff, "Kept", public=False)
     assert later == []
     db.session.commit()
     assert [event.entry.note for event in later] == ["Kept"]
@@ -107,7 +107,7 @@ def test_a_failing_subscriber_fails_the_change(app, city, monkeypatch):
 
     events.subscribe(events.Noted, broken)
     with pytest.raises(RuntimeError):
-        workflow.add_note(request, staff, "Never stored", public=True)
+        requests_domain.add_note(request, staff, "Never stored", public=True)
     db.session.rollback()
     notes = db.session.query(RequestEvent).filter_by(note="Never stored").count()
     assert notes == 0

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from tests import factories
 from webapp.domain.figures import map_grid, mapread
-from webapp.domain.lifecycle import location, workflow
+from webapp.domain.lifecycle import location, merging, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.models import MapCellRollup, Service, ServiceRequest, Status, utcnow
 from webapp.plumbing.extensions import db
@@ -80,7 +80,7 @@ def test_counts_follow_create_close_reopen_merge_move_and_delete(app, city):
     rules.reopen(first, "Still there", user=resident)
     _assert_matches_a_recount()
 
-    rules.merge(second, first, staff, note="Same wall")
+    merging.merge(second, first, staff, note="Same wall")
     _assert_matches_a_recount()
 
     location.place(third, staff, 35.08, -85.26)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.figures import rollups, stats
+from webapp.domain.lifecycle import merging, workflow
 from webapp.domain.lifecycle import requests as rules
-from webapp.domain.lifecycle import workflow
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationRollup,
@@ -135,7 +135,7 @@ def test_rollups_follow_create_close_reopen_and_merge(app, city):
     figures = _figures("graffiti")
     assert figures.closed == 0 and figures.reopened_share == round(1 / 3, 3)
 
-    rules.merge(second, third, staff, note="Same wall")
+    merging.merge(second, third, staff, note="Same wall")
     db.session.commit()
     _assert_matches_a_rebuild()
     assert _figures("graffiti").closed == 1
@@ -241,7 +241,7 @@ def test_month_and_week_rollups_equal_a_count_through_create_close_reopen_and_me
     db.session.commit()
     _assert_month_and_week_match_a_count()
 
-    rules.merge(second, third, staff, note="Same place")
+    merging.merge(second, third, staff, note="Same place")
     db.session.commit()
     _assert_month_and_week_match_a_count()
 

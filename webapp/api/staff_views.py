@@ -18,7 +18,7 @@ from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, operation
 from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
-from webapp.domain.lifecycle import assignment, workflow
+from webapp.domain.lifecycle import assignment, merging, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import Department, User, w3c
 from webapp.plumbing.access import roles_required
@@ -124,5 +124,5 @@ def staff_merge(public_id: str):
     if not data.survivor.strip():
         raise DomainError(_("Please give the request to keep."), field="survivor")
     survivor = requests_domain.get_by_public_id(data.survivor.strip())
-    requests_domain.merge(req, survivor, current_user, note=data.note)
+    merging.merge(req, survivor, current_user, note=data.note)
     return _done(req)

@@ -27,7 +27,7 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
-from webapp.domain.lifecycle import assignment, location, queue, waiting, workflow
+from webapp.domain.lifecycle import assignment, location, merging, queue, waiting, workflow
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import staff_alerts
@@ -327,7 +327,7 @@ def merge(public_id: str):
         if not target:
             raise DomainError(_("Please give the number of the request to keep."))
         survivor = requests_domain.get_by_public_id(target)
-        requests_domain.merge(req, survivor, current_user, note=request.form.get("note"))
+        merging.merge(req, survivor, current_user, note=request.form.get("note"))
         return _("Merged into %(survivor)s.", survivor=survivor.public_id)
 
     return _act(public_id, act)

@@ -17,14 +17,12 @@ from sqlalchemy import and_, func, or_, select
 
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
 from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION, normalise_text, record
-from webapp.domain.lifecycle.workflow import transition
 from webapp.models import (
     Device,
     DeviceEmail,
     EventKind,
     Follow,
     RequestEvent,
-    Resolution,
     ServiceRequest,
     Status,
     User,
@@ -67,64 +65,6 @@ def get_public_by_public_id(public_id: str) -> ServiceRequest:
     if not request.service.public:
         raise NotFound(_("We could not find that request."))
     return request
-
-
-def merge(
-    duplicate: ServiceRequest, survivor: ServiceRequest, actor: User, note: str | None = None
-) -> RequestEvent:
-    """Close ``duplicate`` as a duplicate of ``survivor``; its followers move over."""
-    if duplicate.id == survivor.id:
-        raise DomainError(_("A request cannot be merged into itself."), field="survivor")
-    if duplicate.is_closed:
-        raise NotAllowed(_("This request is already closed."), field="survivor")
-    if survivor.is_closed:
-        raise NotAllowed(_("Merge into an open request."), field="survivor")
-    moved = 0
-    for follow in db.session.scalars(select(Follow).where(Follow.request_id == duplicate.id)):
-        if not _following(survivor, follow.user_id, follow.device_id):
-            db.session.add(
-                Follow(
-                    request=survivor,
-                    user_id=follow.user_id,
-                    device_id=follow.device_id,
-                    supporter=True,
-                )
-            )
-            moved += 1
-    if duplicate.requester_id or duplicate.device_id:
-        if not _following(survivor, duplicate.requester_id, duplicate.device_id) and (
-            duplicate.requester_id != survivor.requester_id
-            or duplicate.device_id != survivor.device_id
-        ):
-            db.session.add(
-                Follow(
-                    request=survivor,
-                    user_id=duplicate.requester_id,
-                    device_id=duplicate.device_id,
-                    supporter=True,
-                )
-            )
-            moved += 1
-    db.session.flush()
-    survivor.supporters_count = _count_supporters(survivor)
-    message = (note or "").strip() or _(
-        "Merged into %(survivor)s, which reports the same problem.", survivor=survivor.public_id
-    )
-    event = transition(
-        duplicate,
-        Status.CLOSED,
-        actor,
-        note=message,
-        resolution=Resolution.DUPLICATE,
-        duplicate_of=survivor,
-    )
-    record(
-        survivor,
-        EventKind.MERGED,
-        actor=actor,
-        data={"merged": duplicate.public_id, "followers_moved": moved},
-    )
-    return event
 
 
 def reopen(
