@@ -59,8 +59,8 @@ from tests.conftest import _config_dict  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes.georeport import StrictGeoReport  # noqa: E402
 from webapp import create_app  # noqa: E402
+from webapp.domain.lifecycle import after_closure, submission, workflow  # noqa: E402
 from webapp.domain.lifecycle import requests as rules  # noqa: E402
-from webapp.domain.lifecycle import submission, workflow  # noqa: E402
 from webapp.domain.open311 import forwarding  # noqa: E402
 from webapp.domain.people import api_keys, devices  # noqa: E402
 from webapp.models import (  # noqa: E402
@@ -375,7 +375,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
             without = [i for i in items if not closed_here[i].contact_email][:5]
             reopened = with_mail + without
             for request_id in reopened:
-                rules.reopen(closed_here[request_id], f"Still there ({request_id})",
+                after_closure.reopen(closed_here[request_id], f"Still there ({request_id})",
                              device=devices_of[request_id])
                 db.session.commit()
             counts.reopenings = len(reopened)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.conftest import AuthActions
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import after_closure as requests_domain
 from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import mail
 from webapp.domain.people import devices

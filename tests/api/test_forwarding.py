@@ -20,7 +20,7 @@ from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp import create_app
 from webapp.domain.intake import routing
-from webapp.domain.lifecycle import assignment, submission, workflow
+from webapp.domain.lifecycle import after_closure, assignment, submission, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.notifications import notify
 from webapp.domain.open311 import forwarding
@@ -513,7 +513,7 @@ def test_a_residents_reopening_here_reaches_the_crm_once_and_is_not_echoed_back(
     db.session.refresh(item)
     assert item.status == "closed"
 
-    rules.reopen(item, "The tag is back\r\nbigger than before", device=item.device)
+    after_closure.reopen(item, "The tag is back\r\nbigger than before", device=item.device)
     db.session.commit()
     assert forwarding.send_due_updates() == 1
     assert forwarding.send_due_updates() == 0

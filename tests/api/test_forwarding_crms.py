@@ -18,8 +18,8 @@ from tests.api.test_forwarding import CRM_JURISDICTION, FakeCrm, _followed_reque
 from tests.api.test_open311 import jpeg_bytes
 from tests.fakes import serve
 from tests.fakes.georeport import StrictGeoReport
+from webapp.domain.lifecycle import after_closure, submission, workflow
 from webapp.domain.lifecycle import requests as rules
-from webapp.domain.lifecycle import submission, workflow
 from webapp.domain.open311 import forwarding, photo_links
 from webapp.domain.people import devices
 from webapp.models import (
@@ -113,7 +113,7 @@ def test_an_update_older_than_the_crms_last_one_adds_words_but_does_not_move(her
     assert forwarding.pull(target) == 1
     db.session.refresh(item)
     assert item.status == "closed"
-    rules.reopen(item, "Still there", device=item.device)
+    after_closure.reopen(item, "Still there", device=item.device)
     db.session.commit()
     # A late echo of the closure, stamped before the last update we applied.
     fake.act(row.external_id, "closed", "Late copy of the closure.", at=clock.now - timedelta(hours=1))
@@ -328,7 +328,7 @@ def test_a_reopening_without_an_email_reopens_the_civic311_crms_request(here, cr
     crm.close(row.external_id, "fixed", "Painted over.")
     assert forwarding.pull(target) == 1
     db.session.refresh(item)
-    rules.reopen(item, "Still there", device=device)
+    after_closure.reopen(item, "Still there", device=device)
     db.session.commit()
     assert forwarding.send_due_updates() == 1
     remote = crm.requests()[0]
@@ -348,7 +348,7 @@ def test_a_reopening_the_crm_does_not_carry_out_is_shown_to_staff(app, auth, cli
         staff = factories.gen_user("staff")
         workflow.transition(item, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
-        rules.reopen(item, "Not done at all", device=item.device)
+        after_closure.reopen(item, "Not done at all", device=item.device)
         db.session.commit()
         fake.closed.add("CRM-1")
         assert forwarding.send_due_updates() == 0
@@ -375,7 +375,7 @@ def test_a_strict_crm_gets_a_reopening_as_a_new_request_and_its_closure_comes_ba
     fake.act(first, "closed", "Painted over.")
     assert forwarding.pull(target) == 1
     db.session.refresh(item)
-    rules.reopen(item, "The tag is back", device=item.device)
+    after_closure.reopen(item, "The tag is back", device=item.device)
     db.session.commit()
     assert forwarding.send_due_updates() == 1
     db.session.refresh(row)

@@ -14,8 +14,8 @@ import pytest
 
 from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, jpeg_bytes, parse_xml, requests_of
-from webapp.domain.lifecycle import requests as rules
-from webapp.domain.lifecycle import workflow
+from webapp.domain.lifecycle import after_closure
+from webapp.domain.lifecycle import workflow as rules
 from webapp.domain.people import api_keys
 from webapp.models import EventKind, Photo, PhotoKind, RequestEvent, Status, utcnow
 from webapp.plumbing.extensions import db
@@ -105,13 +105,13 @@ def worked(app, city):
         made[outcome] = factories.gen_request("graffiti", description=outcome)
     survivor = factories.gen_request("pothole")
     made["open"] = survivor
-    workflow.transition(survivor, "acknowledged", staff)
-    workflow.transition(survivor, "in_progress", staff, note="Crew on the way.")
-    workflow.add_note(survivor, staff, "Private: overtime", public=False)
+    rules.transition(survivor, "acknowledged", staff)
+    rules.transition(survivor, "in_progress", staff, note="Crew on the way.")
+    rules.add_note(survivor, staff, "Private: overtime", public=False)
     for outcome, item in made.items():
         if outcome == "open":
             continue
-        workflow.transition(
+        rules.transition(
             item,
             "closed",
             staff,
@@ -122,7 +122,7 @@ def worked(app, city):
         )
     hidden = factories.gen_service("hidden", public=False)
     secret = factories.gen_request(hidden.service_code, channel="phone")
-    workflow.transition(secret, "acknowledged", staff, note="hidden note")
+    rules.transition(secret, "acknowledged", staff, note="hidden note")
     db.session.commit()
     made["secret"] = secret
     return made
@@ -219,7 +219,7 @@ def test_bad_update_queries_are_refused_in_the_spec_shape(client, city, fmt, que
 
 def test_a_reopening_is_an_open_update(client, worked):
     closed = worked["fixed"]
-    rules.reopen(closed, "Still there", user=None, device=None, proven=True)
+    after_closure.reopen(closed, "Still there", user=None, device=None, proven=True)
     db.session.commit()
     items = updates_of(client.get(f"{BASE}/servicerequestupdates.json"), "json")
     last = [i for i in items if i["service_request_id"] == closed.public_id][-1]
@@ -298,7 +298,7 @@ def _closed(key, requester_email="ada@example.net", days_ago=0, **made):
         api_key=record,
         **made,
     )
-    workflow.transition(item, "closed", staff, note="Painted over.", resolution="fixed")
+    rules.transition(item, "closed", staff, note="Painted over.", resolution="fixed")
     if days_ago:
         item.closed_at = utcnow() - timedelta(days=days_ago)
     db.session.commit()
@@ -442,7 +442,7 @@ def test_the_server_may_always_send_extended_statuses(make_app):
         factories.gen_city()
         item = factories.gen_request("graffiti")
         staff = factories.gen_user("staff")
-        workflow.transition(item, "closed", staff, note="Dup.", resolution="no_action_needed")
+        rules.transition(item, "closed", staff, note="Dup.", resolution="no_action_needed")
         db.session.commit()
         body = app.test_client().get(f"{BASE}/requests.json").get_json()
         assert body[0]["status"] == "NO_FURTHER_ACTION"

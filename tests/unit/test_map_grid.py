@@ -13,8 +13,8 @@ from sqlalchemy import insert, select
 
 from tests import factories
 from webapp.domain.figures import map_grid, mapread
+from webapp.domain.lifecycle import after_closure as rules
 from webapp.domain.lifecycle import location, merging, workflow
-from webapp.domain.lifecycle import requests as rules
 from webapp.models import MapCellRollup, Service, ServiceRequest, Status, utcnow
 from webapp.plumbing.extensions import db
 

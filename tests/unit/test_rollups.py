@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.figures import rollups, stats
-from webapp.domain.lifecycle import merging, workflow
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import after_closure, merging
+from webapp.domain.lifecycle import workflow as rules
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationRollup,
@@ -122,14 +122,14 @@ def test_rollups_follow_create_close_reopen_and_merge(app, city):
     assert _figures("graffiti").this_month == 3
     assert dict(stats.by_channel(stats.windows().year_start)) == {"web": 1, "pwa": 1, "phone": 1}
 
-    workflow.transition(first, "closed", staff, note="Painted over", resolution="fixed")
+    rules.transition(first, "closed", staff, note="Painted over", resolution="fixed")
     db.session.commit()
     _assert_matches_a_rebuild()
     figures = _figures("graffiti")
     assert figures.closed == 1 and figures.within_sla_share == 1.0
     assert figures.median_days_to_close == 0.0
 
-    rules.reopen(first, "Still there", user=resident)
+    after_closure.reopen(first, "Still there", user=resident)
     db.session.commit()
     _assert_matches_a_rebuild()
     figures = _figures("graffiti")
@@ -155,8 +155,8 @@ def test_late_closures_count_against_the_sla_in_the_week_they_closed(app, city):
     for request in (late, on_time):
         request.expected_at = request.received_at + timedelta(days=7)
     db.session.commit()
-    workflow.transition(late, "closed", staff, note="Fixed", resolution="fixed")
-    workflow.transition(on_time, "closed", staff, note="Fixed", resolution="fixed")
+    rules.transition(late, "closed", staff, note="Fixed", resolution="fixed")
+    rules.transition(on_time, "closed", staff, note="Fixed", resolution="fixed")
     db.session.commit()
     _assert_matches_a_rebuild()
     figures = _figures("streetlight")
@@ -233,11 +233,11 @@ def test_month_and_week_rollups_equal_a_count_through_create_close_reopen_and_me
     _assert_month_and_week_match_a_count()
 
     for request in (old, first):
-        workflow.transition(request, "closed", staff, note="Done", resolution="fixed")
+        rules.transition(request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     _assert_month_and_week_match_a_count()
 
-    rules.reopen(first, "Still there", user=resident)
+    after_closure.reopen(first, "Still there", user=resident)
     db.session.commit()
     _assert_month_and_week_match_a_count()
 
@@ -245,7 +245,7 @@ def test_month_and_week_rollups_equal_a_count_through_create_close_reopen_and_me
     db.session.commit()
     _assert_month_and_week_match_a_count()
 
-    workflow.transition(first, "closed", staff, note="Done again", resolution="fixed")
+    rules.transition(first, "closed", staff, note="Done again", resolution="fixed")
     first.closed_at = first.received_at + timedelta(days=2, hours=13)
     db.session.commit()
     _assert_month_and_week_match_a_count()
@@ -257,7 +257,7 @@ def test_the_migration_sums_the_daily_rollups_into_months_and_weeks(app, city):
     staff = factories.gen_user("staff")
     for age, code in ((70, "pothole"), (40, "graffiti"), (12, "graffiti"), (0, "streetlight")):
         request = factories.gen_request(code, age_days=age)
-        workflow.transition(request, "closed", staff, note="Done", resolution="fixed")
+        rules.transition(request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     kept = _month_and_week_tables()
     assert kept == _counted_from_scratch()

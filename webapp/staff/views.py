@@ -27,7 +27,15 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
-from webapp.domain.lifecycle import assignment, location, merging, queue, waiting, workflow
+from webapp.domain.lifecycle import (
+    after_closure,
+    assignment,
+    location,
+    merging,
+    queue,
+    waiting,
+    workflow,
+)
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import staff_alerts
@@ -157,7 +165,7 @@ def workbench(public_id: str):
         Status=Status,
         is_overdue=queue.is_overdue(req),
         standing=service_levels.standing(req),
-        rating=requests_domain.survey_rating(req),
+        rating=after_closure.survey_rating(req),
         forwarding=forwarded,
         forwarded_updates=forwarding.updates_of(forwarded) if forwarded else [],
         **_choices(),
