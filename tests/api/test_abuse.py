@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
+from webapp.domain.lifecycle import following, workflow
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import api_keys, devices
 from webapp.models import Device, Follow, NotificationOutbox, PushSubscription, ServiceRequest
@@ -165,7 +165,7 @@ def test_an_api_key_cannot_attach_a_request_to_a_resident_by_email(client, city)
     assert response.status_code == 201, response.get_data(as_text=True)
     stored = db.session.scalars(select(ServiceRequest)).one()
     assert stored.requester_id is None and stored.contact_email == "resident@example.net"
-    assert not requests_domain.is_following(stored, user=resident)
+    assert not following.is_following(stored, user=resident)
     client.post("/auth/sign-in", data={"email": resident.email, "password": factories.PASSWORD})
     assert stored.public_id not in client.get("/my").get_data(as_text=True)
 

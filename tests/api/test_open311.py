@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from tests import factories
-from webapp.domain.lifecycle import merging, workflow
+from webapp.domain.lifecycle import following, merging, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.people import api_keys
 from webapp.models import Follow, Photo, ServiceRequest, utcnow
@@ -285,7 +285,7 @@ def test_post_with_a_residents_email_does_not_reach_their_account(client, city, 
     assert stored.requester_id is None
     assert stored.contact_email == "Resident@Example.net"
     assert db.session.query(Follow).filter_by(request_id=stored.id).all() == []
-    assert not rules.is_following(stored, user=resident)
+    assert not following.is_following(stored, user=resident)
 
 
 def test_post_takes_multi_value_attributes(client, city, api_key):

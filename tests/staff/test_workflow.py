@@ -10,8 +10,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.staff.conftest import jpeg_bytes
 from webapp.domain.errors import DomainError, NotAllowed
-from webapp.domain.lifecycle import after_closure, assignment, merging, workflow
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import after_closure as requests_domain
+from webapp.domain.lifecycle import assignment, following, merging, workflow
 from webapp.domain.people import devices
 from webapp.models import EventKind, Follow, PhotoKind, RequestEvent, Status
 from webapp.plumbing.extensions import db
@@ -102,7 +102,7 @@ def test_merge_moves_followers_and_supporters_and_closes_the_duplicate(city, sta
     db.session.commit()
     survivor = factories.gen_request(requester=resident_a)
     duplicate = factories.gen_request(requester=resident_b)
-    requests_domain.follow(duplicate, device=phone)
+    following.follow(duplicate, device=phone)
     db.session.commit()
     assert duplicate.supporters_count == 1
     merging.merge(duplicate, survivor, staff)
@@ -138,7 +138,7 @@ def _closed_by(staff, requester=None, device=None, days_ago=0):
 def test_requester_reopens_within_the_window_and_it_is_flagged(staff):
     resident = factories.gen_user("resident")
     req = _closed_by(staff, requester=resident, days_ago=29)
-    after_closure.reopen(req, "Still a hole", user=resident, photos=[jpeg_bytes()])
+    requests_domain.reopen(req, "Still a hole", user=resident, photos=[jpeg_bytes()])
     db.session.commit()
     assert req.reopened and req.reopen_count == 1
     assert req.detailed_status == Status.ACKNOWLEDGED and req.status == "open"
@@ -150,7 +150,7 @@ def test_reopen_after_the_window_is_refused(staff):
     resident = factories.gen_user("resident")
     req = _closed_by(staff, requester=resident, days_ago=31)
     with pytest.raises(NotAllowed):
-        after_closure.reopen(req, "Still a hole", user=resident, window_days=30)
+        requests_domain.reopen(req, "Still a hole", user=resident, window_days=30)
     db.session.rollback()
     assert req.is_closed and not req.reopened
 
@@ -161,32 +161,32 @@ def test_reopen_by_someone_else_is_refused(staff):
     _token, phone = devices.create()
     req = _closed_by(staff, requester=resident)
     with pytest.raises(NotAllowed) as refused:
-        after_closure.reopen(req, "Not fixed", user=stranger, device=phone)
+        requests_domain.reopen(req, "Not fixed", user=stranger, device=phone)
     assert refused.value.status == 403
     with pytest.raises(NotAllowed):
-        after_closure.reopen(req, "Not fixed", user=staff)
+        requests_domain.reopen(req, "Not fixed", user=staff)
 
 
 def test_reopen_needs_a_comment(staff):
     resident = factories.gen_user("resident")
     req = _closed_by(staff, requester=resident)
     with pytest.raises(DomainError) as refused:
-        after_closure.reopen(req, "  ", user=resident)
+        requests_domain.reopen(req, "  ", user=resident)
     assert refused.value.field == "comment"
 
 
 def test_anonymous_device_can_confirm_and_rate_once(staff):
     _token, phone = devices.create()
     req = _closed_by(staff, device=phone)
-    after_closure.confirm_fixed(req, device=phone)
-    after_closure.answer_survey(req, 4, "Quick work", device=phone)
+    requests_domain.confirm_fixed(req, device=phone)
+    requests_domain.answer_survey(req, 4, "Quick work", device=phone)
     db.session.commit()
-    assert after_closure.confirmed_fixed(req)
-    assert after_closure.survey_rating(req) == 4
+    assert requests_domain.confirmed_fixed(req)
+    assert requests_domain.survey_rating(req) == 4
     with pytest.raises(NotAllowed):
-        after_closure.confirm_fixed(req, device=phone)
+        requests_domain.confirm_fixed(req, device=phone)
     with pytest.raises(NotAllowed):
-        after_closure.answer_survey(req, 5, None, device=phone)
+        requests_domain.answer_survey(req, 5, None, device=phone)
     survey = events(req, EventKind.SURVEY_ANSWERED)[0]
     assert survey.public is False
 
@@ -196,7 +196,7 @@ def test_ratings_outside_one_to_five_are_refused(staff, rating):
     resident = factories.gen_user("resident")
     req = _closed_by(staff, requester=resident)
     with pytest.raises(DomainError):
-        after_closure.answer_survey(req, rating, None, user=resident)
+        requests_domain.answer_survey(req, rating, None, user=resident)
 
 
 def test_private_notes_and_assignments_are_not_public_events(staff):

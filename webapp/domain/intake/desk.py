@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.intake import contacts
-from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import submission, timeline
+from webapp.domain.lifecycle import following, timeline
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.people import accounts
 from webapp.models import (
     Channel,
@@ -75,7 +75,7 @@ def log_request(
     client_uuid: str | None = None,
     photos: list[bytes] | None = None,
     confirm_by_email: bool = False,
-) -> submission.SubmitResult:
+) -> requests_domain.SubmitResult:
     """A new request for this caller, by the app's own rules; committed.
 
     A caller whose e-mail belongs to an account becomes the requester (they see it
@@ -94,8 +94,8 @@ def log_request(
             field="caller_email",
         )
     requester = accounts.find_by_email(caller.email) if caller.email else None
-    result = submission.submit(
-        submission.Submission(
+    result = requests_domain.submit(
+        requests_domain.Submission(
             service_code=service_code,
             lat=lat,
             long=long,
@@ -140,11 +140,11 @@ def add_supporter(
     caller = caller.cleaned()
     account = accounts.find_by_email(caller.email) if caller.email else None
     if account is not None:
-        requests_domain.follow(request, user=account)
+        following.follow(request, user=account)
     else:
         db.session.add(Follow(request=request, supporter=True))
         db.session.flush()
-        request.supporters_count = requests_domain._count_supporters(request)
+        request.supporters_count = following.count_supporters(request)
     timeline.record(
         request,
         EventKind.PRIVATE_NOTE,

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.domain.errors import DomainError, NotAllowed
-from webapp.domain.lifecycle.requests import _count_supporters, _following
+from webapp.domain.lifecycle.following import count_supporters, has_follower
 from webapp.domain.lifecycle.timeline import record
 from webapp.domain.lifecycle.workflow import transition
 from webapp.models import EventKind, Follow, RequestEvent, Resolution, ServiceRequest, Status, User
@@ -31,7 +31,7 @@ def merge(
         raise NotAllowed(_("Merge into an open request."), field="survivor")
     moved = 0
     for follow in db.session.scalars(select(Follow).where(Follow.request_id == duplicate.id)):
-        if not _following(survivor, follow.user_id, follow.device_id):
+        if not has_follower(survivor, follow.user_id, follow.device_id):
             db.session.add(
                 Follow(
                     request=survivor,
@@ -42,7 +42,7 @@ def merge(
             )
             moved += 1
     if duplicate.requester_id or duplicate.device_id:
-        if not _following(survivor, duplicate.requester_id, duplicate.device_id) and (
+        if not has_follower(survivor, duplicate.requester_id, duplicate.device_id) and (
             duplicate.requester_id != survivor.requester_id
             or duplicate.device_id != survivor.device_id
         ):
@@ -56,7 +56,7 @@ def merge(
             )
             moved += 1
     db.session.flush()
-    survivor.supporters_count = _count_supporters(survivor)
+    survivor.supporters_count = count_supporters(survivor)
     message = (note or "").strip() or _(
         "Merged into %(survivor)s, which reports the same problem.", survivor=survivor.public_id
     )

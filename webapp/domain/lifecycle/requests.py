@@ -1,10 +1,9 @@
-"""The life of a service request: submit (idempotent), move through the workflow,
-merge duplicates, follow, and reopen when it was not really fixed.
+"""Finding requests: one by its public number, as a person types it or a link carries it,
+and the ones a caller made.
 
-Workflow: submitted → acknowledged → in_progress → closed(resolution). Every change
-writes a RequestEvent and publishes it (``webapp.domain.events``); whoever subscribed
-(notifications, forwarding, area alerts, routing) acts in the same transaction. Callers
-commit; on a DomainError they roll back.
+Read-only: nothing here writes. The rest of the request's life is in its own modules
+(``submission``, ``workflow``, ``assignment``, ``location``, ``merging``, ``after_closure``,
+``following``), each writing its change through ``timeline``; see the package docstring.
 """
 
 from __future__ import annotations
@@ -14,18 +13,14 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 
-from webapp.domain.errors import DomainError, NotFound
-from webapp.models import (
-    Device,
-    DeviceEmail,
-    Follow,
-    ServiceRequest,
-    User,
-)
+from webapp.domain.errors import NotFound
+from webapp.models import Device, DeviceEmail, ServiceRequest, User
 from webapp.plumbing.extensions import db
 
 PUBLIC_ID_PREFIX = "311-"
 PUBLIC_ID_TEXT = re.compile(r"^[\x20-\x7e]{1,20}$")
+
+
 def public_id_from_number(raw: str | None) -> str | None:
     """The public id a person typed, in any of its forms (``311-000123``, ``#123``,
     ``000123``, ``123``), or None when it is not one.
@@ -106,98 +101,3 @@ def owned_by(user: User | None, device: Device | None):
             )
         )
     return or_(*conditions) if conditions else None
-
-
-def _following(request: ServiceRequest, user_id: int | None, device_id: int | None) -> bool:
-    query = select(Follow.id).where(Follow.request_id == request.id)
-    if user_id is not None:
-        if db.session.scalars(query.where(Follow.user_id == user_id)).first():
-            return True
-    if device_id is not None:
-        if db.session.scalars(query.where(Follow.device_id == device_id)).first():
-            return True
-    return False
-
-
-def _count_supporters(request: ServiceRequest) -> int:
-    return (
-        db.session.scalar(
-            select(func.count(Follow.id)).where(
-                Follow.request_id == request.id, Follow.supporter.is_(True)
-            )
-        )
-        or 0
-    )
-
-
-def _add_follow(
-    request: ServiceRequest, user: User | None, device: Device | None, *, supporter: bool
-) -> Follow:
-    item = Follow(
-        request=request,
-        # A signed-in person follows as themselves; the device is only for the anonymous.
-        device_id=device.id if device and not user else None,
-        user_id=user.id if user else None,
-        supporter=supporter,
-    )
-    db.session.add(item)
-    db.session.flush()
-    return item
-
-
-def _as_caller(user: User | None, device: Device | None) -> tuple[User | None, Device | None]:
-    """A signed-in person acts as themselves; the device speaks only for the anonymous."""
-    return (user, None) if user is not None else (None, device)
-
-
-def follow(
-    request: ServiceRequest, *, user: User | None = None, device: Device | None = None
-) -> bool:
-    """Follow a request ("me too"); returns False when already following.
-
-    Someone who did not report the request counts once as a supporter.
-    """
-    if not request.service.public:
-        raise NotFound(_("We could not find that request."))
-    user, device = _as_caller(user, device)
-    if user is None and device is None:
-        raise DomainError(
-            _("Sign in or use this app on your device to follow requests."), status=401
-        )
-    if _following(request, user.id if user else None, device.id if device else None):
-        return False
-    _add_follow(request, user, device, supporter=not is_requester(request, user, device))
-    request.supporters_count = _count_supporters(request)
-    return True
-
-
-def unfollow(
-    request: ServiceRequest, *, user: User | None = None, device: Device | None = None
-) -> bool:
-    """Stop following; returns False when there was nothing to stop."""
-    user, device = _as_caller(user, device)
-    conditions = []
-    if user is not None:
-        conditions.append(Follow.user_id == user.id)
-    if device is not None:
-        conditions.append(Follow.device_id == device.id)
-    if not conditions:
-        return False
-    from sqlalchemy import or_
-
-    follows = db.session.scalars(
-        select(Follow).where(Follow.request_id == request.id, or_(*conditions))
-    ).all()
-    for item in follows:
-        db.session.delete(item)
-    db.session.flush()
-    request.supporters_count = _count_supporters(request)
-    return bool(follows)
-
-
-def is_following(
-    request: ServiceRequest, *, user: User | None = None, device: Device | None = None
-) -> bool:
-    """True when the caller (the signed-in user, else the device) follows the request."""
-    user, device = _as_caller(user, device)
-    return _following(request, user.id if user else None, device.id if device else None)

@@ -28,7 +28,8 @@ from webapp.domain.errors import Conflict, DomainError
 from webapp.domain.geo import places
 from webapp.domain.input_rules import check_fields, normalise_address
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle.requests import PUBLIC_ID_PREFIX, _add_follow
+from webapp.domain.lifecycle.following import add_follow
+from webapp.domain.lifecycle.requests import PUBLIC_ID_PREFIX
 from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION, normalise_text, record
 from webapp.models import (
     ApiKey,
@@ -371,7 +372,7 @@ def submit(sub: Submission) -> SubmitResult:
             ),
         )
         if sub.follow and (sub.requester or sub.device):
-            _add_follow(request, sub.requester, sub.device, supporter=False)
+            add_follow(request, sub.requester, sub.device, supporter=False)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.input_rules import normalise_address
+from webapp.domain.lifecycle import following as requests_domain
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import timeline
 from webapp.models import (
     Device,
