@@ -1,4 +1,4 @@
-"""The status workflow rules in webapp.domain.lifecycle.requests, tested without a request."""
+"""The status workflow rules in webapp.domain.lifecycle, tested without a request."""
 
 from __future__ import annotations
 

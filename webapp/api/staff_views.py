@@ -1,6 +1,6 @@
 """Staff actions through the JSON API: transition, assign, note, merge (DESIGN §7).
 
-The same rules as the staff console (``webapp.domain.lifecycle.requests``); refusals come back
+The same rules as the staff console (``webapp.domain.lifecycle.workflow`` and its neighbors); refusals come back
 in the API's one error shape (the central DomainError handler rolls back). Answers
 carry the staff view of the request, including private fields, since only staff call
 these routes.

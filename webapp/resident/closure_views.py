@@ -3,7 +3,7 @@ within the reopen window, and a one-question 1–5 rating. Before closure, they 
 the city's question when it waits on them ("needs information").
 
 Only the requester (their account or the device they reported from) may do these;
-the rules in ``webapp.domain.lifecycle.requests`` refuse anyone else with a 403. Other refusals
+the rules in ``webapp.domain.lifecycle.after_closure`` refuse anyone else with a 403. Other refusals
 (outside the window, empty comment) come back as a flash on the status page.
 """
 

@@ -1,6 +1,6 @@
 """Staff console: the queue, the request workbench and its actions, the staff export.
 
-Views are thin: parse the form, call a rule in ``webapp.domain.lifecycle.requests``, then
+Views are thin: parse the form, call a rule in ``webapp.domain.lifecycle`` (``workflow``, ``assignment`` …), then
 redirect back to the workbench with a flash. A refused action (DomainError) is rolled
 back and explained in a flash message, never a 500.
 """
