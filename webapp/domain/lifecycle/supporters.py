@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.input_rules import normalise_address
-from webapp.domain.lifecycle import following as requests_domain
+from webapp.domain.lifecycle import following, timeline
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import timeline
 from webapp.models import (
     Device,
     EmailOptOut,
@@ -56,7 +55,7 @@ def follow_instead(
         raise NotAllowed(_("This request is closed. Please send a new report instead."))
     address = _checked_address(email) if (email or "").strip() else None
     processed = [photo_pipeline.process(data) for data in photos]
-    followed = requests_domain.follow(request, user=user, device=device)
+    followed = following.follow(request, user=user, device=device)
     if address:
         _remember_address(request, address, user=user, device=device)
     if not clean and not processed:
@@ -125,7 +124,7 @@ def email_outcome_to(
     clean = _checked_address(address)
     if request.is_closed:
         raise NotAllowed(_("This request is closed. Please send a new report instead."))
-    requests_domain.follow(request, user=user, device=device)
+    following.follow(request, user=user, device=device)
     _remember_address(request, clean, user=user, device=device)
     return clean
 

@@ -28,8 +28,7 @@ from sqlalchemy import select
 
 from webapp.domain import glossary
 from webapp.domain.errors import DomainError
-from webapp.domain.lifecycle import after_closure, workflow
-from webapp.domain.lifecycle import timeline as requests_domain
+from webapp.domain.lifecycle import after_closure, timeline, workflow
 from webapp.domain.open311 import open311_statuses as statuses
 from webapp.models import (
     EventKind,
@@ -224,8 +223,8 @@ def accept_comment(
             status=400,
             field="status",
         )
-    text = requests_domain.normalise_text(comment.text)
-    if len(text) > requests_domain.MAX_DESCRIPTION:
+    text = timeline.normalise_text(comment.text)
+    if len(text) > timeline.MAX_DESCRIPTION:
         raise DomainError(_("The comment is too long."), status=400, field="description")
     if not text and not comment.photos and not comment.media_urls:
         raise DomainError(
@@ -258,7 +257,7 @@ def accept_comment(
         )
         event.data = {**(event.data or {}), **data}
     else:
-        event = requests_domain.record(
+        event = timeline.record(
             request,
             EventKind.PUBLIC_NOTE,
             note=text or _("A photo was added."),
@@ -322,7 +321,7 @@ def apply_remote_update(
     if find_by_external_id(external_id) is not None:
         return None
     wanted = statuses.incoming(update.status)
-    text = requests_domain.normalise_text(update.description)[: requests_domain.MAX_DESCRIPTION]
+    text = timeline.normalise_text(update.description)[: timeline.MAX_DESCRIPTION]
     data = {"source": "crm", "remote_status": update.status or ""}
     if update.external_status_code:
         data["external_status_code"] = update.external_status_code[:60]
@@ -338,7 +337,7 @@ def apply_remote_update(
     if event is None:
         if not text:
             return None
-        event = requests_domain.record(request, EventKind.PUBLIC_NOTE, note=text, data=data)
+        event = timeline.record(request, EventKind.PUBLIC_NOTE, note=text, data=data)
     event.external_id = external_id
     db.session.flush()
     return event
@@ -377,7 +376,7 @@ def _move(
             request.resolution = Resolution.DUPLICATE
             request.resolution_note = note
             request.closed_at = now
-            return requests_domain.record(
+            return timeline.record(
                 request,
                 EventKind.STATUS_CHANGED,
                 from_status=current,
@@ -408,7 +407,7 @@ def _move(
         request.resolution = None
         request.resolution_note = None
         request.closed_at = None
-        return requests_domain.record(
+        return timeline.record(
             request,
             EventKind.REOPENED,
             from_status=previous,
