@@ -1,9 +1,10 @@
 """Merging duplicates: two reports of the same problem become one.
 
 The duplicate is closed as a duplicate of the survivor (a ``Transitioned`` to closed with
-the resolution "duplicate"); everyone who followed it, and whoever reported it, follows the
-survivor instead as a supporter, so the survivor's count of neighbors who care is right
-and they hear of the outcome. The survivor's timeline says what was merged (``Merged``).
+the resolution "duplicate"); everyone who followed it, and whoever reported it, now
+follows the survivor too, once, as a supporter: the survivor's count of neighbors who care
+is right and they hear of the outcome. The survivor's timeline says what was merged
+(``Merged``).
 """
 
 from __future__ import annotations

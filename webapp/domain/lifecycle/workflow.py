@@ -1,10 +1,11 @@
 """The workflow staff move a request along, and the notes they write on its timeline.
 
 submitted → acknowledged → in_progress → closed(resolution): ``ALLOWED_TRANSITIONS`` says
-which moves exist, and nothing else changes a request's status (reopening is the
-requester's, in ``after_closure``). Closing needs a resolution and a public note for the
-resident; the canned notes staff start from are the response templates. Every move and
-note is one timeline entry, published to whoever listens; callers commit.
+which moves exist and ``transition`` makes them, for staff, for a merge and for the city's
+CRM alike (reopening is the requester's, in ``after_closure``). Closing needs a resolution
+and a public note for the resident; the canned notes staff start from are the response
+templates. Every move and note is one timeline entry, published to whoever listens;
+callers commit.
 """
 
 from __future__ import annotations
