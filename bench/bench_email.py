@@ -92,7 +92,7 @@ def build(count: int, folder: Path, port: int):
 
     from tests import factories
     from webapp import create_app
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import workflow as requests_domain
     from webapp.models import NotificationOutbox
     from webapp.plumbing.config import TestingConfig
     from webapp.plumbing.extensions import db

@@ -37,7 +37,7 @@ from tests import factories  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes.push_service import FakePushService  # noqa: E402
 from webapp import create_app  # noqa: E402
-from webapp.domain.lifecycle import requests as requests_domain  # noqa: E402
+from webapp.domain.lifecycle import workflow as requests_domain  # noqa: E402
 from webapp.domain.notifications import notify, push  # noqa: E402
 from webapp.domain.people import devices  # noqa: E402
 from webapp.models import Follow, NotificationOutbox, utcnow  # noqa: E402

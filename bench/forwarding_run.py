@@ -59,6 +59,7 @@ from tests.conftest import _config_dict  # noqa: E402
 from tests.fakes import serve  # noqa: E402
 from tests.fakes.georeport import StrictGeoReport  # noqa: E402
 from webapp import create_app  # noqa: E402
+from webapp.domain.lifecycle import after_closure, submission, workflow  # noqa: E402
 from webapp.domain.lifecycle import requests as rules  # noqa: E402
 from webapp.domain.open311 import forwarding  # noqa: E402
 from webapp.domain.people import api_keys, devices  # noqa: E402
@@ -217,7 +218,7 @@ class Civic311Crm:
             from webapp.models import User
 
             item = rules.get_by_public_id(external_id)
-            event = rules.transition(item, status, db.session.get(User, self.staff_id),
+            event = workflow.transition(item, status, db.session.get(User, self.staff_id),
                                      note=note, resolution=resolution)
             if seconds_ago:
                 event.created_at = utcnow() - timedelta(seconds=seconds_ago)
@@ -299,7 +300,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
     counts = Counts()
     try:
         with here.app_context():
-            department = rules.find_service("graffiti").department
+            department = submission.find_service("graffiti").department
             db.session.add(ForwardTarget(name="City CRM", department=department,
                                          endpoint=crm.endpoint, jurisdiction_id=crm.jurisdiction,
                                          api_key=crm.key, active=True))
@@ -310,7 +311,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
                 photo = [jpeg_bytes(((n * 37) % 255, 90, 160))] if n % 3 == 0 else []
                 email = f"resident{n}@example.net" if n % 3 == 1 else None
                 if n % 5 == 4:
-                    item = rules.submit(rules.Submission(
+                    item = submission.submit(submission.Submission(
                         service_code="graffiti", lat=None, long=None, device=device,
                         landmark=f"Under bridge number {n}", description=f"Tag {n}",
                         contact_email=email, channel="pwa")).request
@@ -374,7 +375,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
             without = [i for i in items if not closed_here[i].contact_email][:5]
             reopened = with_mail + without
             for request_id in reopened:
-                rules.reopen(closed_here[request_id], f"Still there ({request_id})",
+                after_closure.reopen(closed_here[request_id], f"Still there ({request_id})",
                              device=devices_of[request_id])
                 db.session.commit()
             counts.reopenings = len(reopened)
@@ -408,7 +409,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
             # extension cannot take them, and staff must see that.
             staff_member = factories.gen_user("staff")
             for request_id in items[:2]:
-                rules.add_note(db.session.get(ServiceRequest, request_id), staff_member,
+                workflow.add_note(db.session.get(ServiceRequest, request_id), staff_member,
                                "We asked the owner too.", public=True)
             db.session.commit()
             _rounds(1)

@@ -6,7 +6,7 @@ import itertools
 import uuid
 from datetime import timedelta
 
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.people import accounts
 from webapp.models import (
     CityBoundary,

@@ -191,7 +191,7 @@ def setup(database_url: str, instance: Path, count_requests: int) -> tuple[str, 
     from flask_migrate import upgrade
 
     from webapp import create_app
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import assignment as requests_domain
     from webapp.plumbing.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_DIR": str(instance),

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
+from webapp.domain.lifecycle import following, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import api_keys, devices
@@ -102,7 +103,7 @@ def test_the_worker_never_connects_to_an_endpoint_no_longer_allowed(make_app, pu
         keys = push_service.subscription()
         notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
         db.session.commit()
-        requests_domain.transition(service_request, "closed", staff, note="Done", resolution="fixed")
+        workflow.transition(service_request, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
         app.config["PUSH_SERVICES"] = ["fcm.googleapis.com"]
         assert push.deliver_due() == 0
@@ -138,7 +139,7 @@ def test_a_private_requests_closing_note_reaches_only_its_requester(app, city):
         keys = FakePushService(base_url="http://127.0.0.1:9").subscription()
         notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
     db.session.commit()
-    requests_domain.transition(service_request, "closed", staff, note="Done", resolution="fixed")
+    workflow.transition(service_request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     rows = db.session.scalars(select(NotificationOutbox)).all()
     owners = {db.session.get(PushSubscription, r.subscription_id).device_id for r in rows}
@@ -164,7 +165,7 @@ def test_an_api_key_cannot_attach_a_request_to_a_resident_by_email(client, city)
     assert response.status_code == 201, response.get_data(as_text=True)
     stored = db.session.scalars(select(ServiceRequest)).one()
     assert stored.requester_id is None and stored.contact_email == "resident@example.net"
-    assert not requests_domain.is_following(stored, user=resident)
+    assert not following.is_following(stored, user=resident)
     client.post("/auth/sign-in", data={"email": resident.email, "password": factories.PASSWORD})
     assert stored.public_id not in client.get("/my").get_data(as_text=True)
 
@@ -292,7 +293,7 @@ def test_a_redirect_from_a_push_service_is_never_followed(make_app):
             keys = FakePushService(base_url=pusher.url).subscription()
             notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
             db.session.commit()
-            requests_domain.transition(
+            workflow.transition(
                 service_request, "closed", staff, note="Done", resolution="fixed"
             )
             db.session.commit()

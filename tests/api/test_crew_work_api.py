@@ -10,8 +10,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.domain.lifecycle import crew_work
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import assignment as requests_domain
+from webapp.domain.lifecycle import crew_work, merging, workflow
 from webapp.models import EventKind, RequestEvent, StaffAction
 from webapp.plumbing.extensions import db
 
@@ -117,9 +117,9 @@ def test_conflicts_are_refused_with_the_reason_and_answered_the_same_on_resend(
     reassigned_meanwhile = _assigned(me, 35.05, -85.31)
     merged_meanwhile = _assigned(me, 35.05, -85.32)
     survivor = factories.gen_request("graffiti")
-    requests_domain.transition(closed_meanwhile, "closed", other, note="Done", resolution="fixed")
+    workflow.transition(closed_meanwhile, "closed", other, note="Done", resolution="fixed")
     requests_domain.assign(reassigned_meanwhile, other, assignee=other)
-    requests_domain.merge(merged_meanwhile, survivor, other)
+    merging.merge(merged_meanwhile, survivor, other)
     db.session.commit()
 
     key = str(uuid.uuid4())

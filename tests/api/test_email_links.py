@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.conftest import AuthActions
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import after_closure as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import mail
 from webapp.domain.people import devices
 from webapp.models import EventKind, NotificationOutbox, Photo, ServiceRequest, utcnow
@@ -31,7 +32,7 @@ def closed_request(mail_app, smtp_server):
     staff = factories.gen_user("staff")
     request = factories.gen_request("pothole", contact_email="rita@example.net")
     db.session.commit()
-    requests_domain.transition(request, "closed", staff, note="Patched it.", resolution="fixed")
+    workflow.transition(request, "closed", staff, note="Patched it.", resolution="fixed")
     db.session.commit()
     assert mail.deliver_due() == 2
     return request

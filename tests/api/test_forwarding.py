@@ -20,6 +20,7 @@ from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp import create_app
 from webapp.domain.intake import routing
+from webapp.domain.lifecycle import after_closure, assignment, submission, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.notifications import notify
 from webapp.domain.open311 import forwarding
@@ -104,13 +105,13 @@ class Crm:
         with self.app.app_context():
             staff = factories.gen_user("staff")
             item = rules.get_by_public_id(external_id)
-            rules.transition(item, "closed", staff, note=note, resolution=resolution)
+            workflow.transition(item, "closed", staff, note=note, resolution=resolution)
             db.session.commit()
 
     def acknowledge(self, external_id: str, note: str) -> None:
         with self.app.app_context():
             staff = factories.gen_user("staff")
-            rules.transition(rules.get_by_public_id(external_id), "acknowledged", staff, note=note)
+            workflow.transition(rules.get_by_public_id(external_id), "acknowledged", staff, note=note)
             db.session.commit()
 
 
@@ -237,8 +238,8 @@ def test_a_landmark_only_request_is_sent_as_not_pinpointed(here, crm):
     here.config["FORWARD_NOT_PINPOINTED"] = "fixmystreet"
     city = factories.gen_city()
     _target(crm.endpoint, city["department"], key=crm.key)
-    result = rules.submit(
-        rules.Submission(service_code="graffiti", lat=None, long=None,
+    result = submission.submit(
+        submission.Submission(service_code="graffiti", lat=None, long=None,
                          landmark="Under the Market St bridge", description="Big tag")
     )
     assert forwarding.send_due() == 1
@@ -491,12 +492,12 @@ def test_a_request_moved_to_a_department_with_a_crm_is_queued_then(here, fake_cr
     item = factories.gen_request("graffiti")
     assert forwarding.for_request(item) is None
     staff = factories.gen_user("staff")
-    rules.assign(item, staff, department_id=parks.id)
+    assignment.assign(item, staff, department_id=parks.id)
     db.session.commit()
     assert forwarding.send_due() == 1
     assert forwarding.for_request(item).external_id == "CRM-1"
-    rules.assign(item, staff, department_id=city["department"].id)
-    rules.assign(item, staff, department_id=parks.id)
+    assignment.assign(item, staff, department_id=city["department"].id)
+    assignment.assign(item, staff, department_id=parks.id)
     db.session.commit()
     assert db.session.query(Forwarding).count() == 1
 
@@ -512,7 +513,7 @@ def test_a_residents_reopening_here_reaches_the_crm_once_and_is_not_echoed_back(
     db.session.refresh(item)
     assert item.status == "closed"
 
-    rules.reopen(item, "The tag is back\r\nbigger than before", device=item.device)
+    after_closure.reopen(item, "The tag is back\r\nbigger than before", device=item.device)
     db.session.commit()
     assert forwarding.send_due_updates() == 1
     assert forwarding.send_due_updates() == 0
@@ -536,8 +537,8 @@ def test_a_residents_note_waits_until_the_request_reached_the_crm(here, fake_crm
     _target(endpoint, city["department"])
     item = _followed_request()
     staff = factories.gen_user("staff")
-    rules.add_note(item, staff, "We asked the owner too.", public=True)
-    rules.add_note(item, staff, "Private: owner is difficult", public=False)
+    workflow.add_note(item, staff, "We asked the owner too.", public=True)
+    workflow.add_note(item, staff, "Private: owner is difficult", public=False)
     db.session.commit()
     assert forwarding.send_due_updates() == 0
     assert fake.updates == []
@@ -572,7 +573,7 @@ def test_forwarding_follows_the_department_routing_chose_on_create(here, fake_cr
     factories.gen_city()
     parks = factories.gen_department("Parks")
     target = _target(endpoint, parks)
-    graffiti = rules.find_service("graffiti")
+    graffiti = submission.find_service("graffiti")
     routing.save_rule(department_id=parks.id, service_id=graffiti.id)
     db.session.commit()
     item = factories.gen_request("graffiti")
@@ -594,7 +595,7 @@ def test_a_recategorised_request_is_queued_for_its_new_crm_once(here, fake_crm):
     db.session.commit()
     assert item.department_id == parks.id
     assert forwarding.for_request(item) is not None
-    routing.recategorise(item, rules.find_service("graffiti"), staff)
+    routing.recategorise(item, submission.find_service("graffiti"), staff)
     routing.recategorise(item, trees, staff)
     db.session.commit()
     assert db.session.query(Forwarding).count() == 1
@@ -608,14 +609,14 @@ def test_a_request_without_coordinates_is_routed_by_rules_for_any_place(here, fa
     parks = factories.gen_department("Parks")
     streets = factories.gen_department("Streets")
     _target(endpoint, streets)
-    graffiti = rules.find_service("graffiti")
+    graffiti = submission.find_service("graffiti")
     routing.save_rule(
         department_id=parks.id, service_id=graffiti.id, area_geojson=_square(35.0, -85.4, 35.1, -85.2)
     )
     routing.save_rule(department_id=streets.id, service_id=graffiti.id)
     db.session.commit()
-    item = rules.submit(
-        rules.Submission(
+    item = submission.submit(
+        submission.Submission(
             service_code="graffiti",
             lat=None,
             long=None,

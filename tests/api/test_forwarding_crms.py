@@ -18,6 +18,7 @@ from tests.api.test_forwarding import CRM_JURISDICTION, FakeCrm, _followed_reque
 from tests.api.test_open311 import jpeg_bytes
 from tests.fakes import serve
 from tests.fakes.georeport import StrictGeoReport
+from webapp.domain.lifecycle import after_closure, submission, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.open311 import forwarding, photo_links
 from webapp.domain.people import devices
@@ -112,7 +113,7 @@ def test_an_update_older_than_the_crms_last_one_adds_words_but_does_not_move(her
     assert forwarding.pull(target) == 1
     db.session.refresh(item)
     assert item.status == "closed"
-    rules.reopen(item, "Still there", device=item.device)
+    after_closure.reopen(item, "Still there", device=item.device)
     db.session.commit()
     # A late echo of the closure, stamped before the last update we applied.
     fake.act(row.external_id, "closed", "Late copy of the closure.", at=clock.now - timedelta(hours=1))
@@ -224,7 +225,7 @@ def test_photos_reach_both_crms_through_signed_links(here, served, crm, strict):
     crm.app.config["MEDIA_FETCH_ALLOW_HOSTS"] = "127.0.0.1"
     _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     pothole_dept = factories.gen_department("Roads")
-    pothole = rules.find_service("pothole")
+    pothole = submission.find_service("pothole")
     pothole.department_id = pothole_dept.id
     db.session.commit()
     _target(endpoint, pothole_dept)
@@ -327,7 +328,7 @@ def test_a_reopening_without_an_email_reopens_the_civic311_crms_request(here, cr
     crm.close(row.external_id, "fixed", "Painted over.")
     assert forwarding.pull(target) == 1
     db.session.refresh(item)
-    rules.reopen(item, "Still there", device=device)
+    after_closure.reopen(item, "Still there", device=device)
     db.session.commit()
     assert forwarding.send_due_updates() == 1
     remote = crm.requests()[0]
@@ -345,9 +346,9 @@ def test_a_reopening_the_crm_does_not_carry_out_is_shown_to_staff(app, auth, cli
         item = _followed_request()
         assert forwarding.send_due() == 1
         staff = factories.gen_user("staff")
-        rules.transition(item, "closed", staff, note="Done", resolution="fixed")
+        workflow.transition(item, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
-        rules.reopen(item, "Not done at all", device=item.device)
+        after_closure.reopen(item, "Not done at all", device=item.device)
         db.session.commit()
         fake.closed.add("CRM-1")
         assert forwarding.send_due_updates() == 0
@@ -374,7 +375,7 @@ def test_a_strict_crm_gets_a_reopening_as_a_new_request_and_its_closure_comes_ba
     fake.act(first, "closed", "Painted over.")
     assert forwarding.pull(target) == 1
     db.session.refresh(item)
-    rules.reopen(item, "The tag is back", device=item.device)
+    after_closure.reopen(item, "The tag is back", device=item.device)
     db.session.commit()
     assert forwarding.send_due_updates() == 1
     db.session.refresh(row)
@@ -395,7 +396,7 @@ def test_a_note_a_strict_crm_cannot_take_is_shown_to_staff_as_not_accepted(app, 
     item = _followed_request()
     assert forwarding.send_due() == 1
     staff = factories.gen_user("staff")
-    rules.add_note(item, staff, "We asked the owner too.", public=True)
+    workflow.add_note(item, staff, "We asked the owner too.", public=True)
     db.session.commit()
     assert forwarding.send_due_updates() == 0
     auth.login("staff")
@@ -454,7 +455,7 @@ def test_where_the_crm_referred_a_request_is_shown_not_the_crms_name(here, crm):
     external_id = forwarding.for_request(item).external_id
     with crm.app.app_context():
         staff = factories.gen_user("staff")
-        rules.transition(
+        workflow.transition(
             rules.get_by_public_id(external_id), "closed", staff,
             note="The railway owns that bridge.", resolution="referred", referred_to="TVA Rail",
         )
@@ -471,8 +472,8 @@ def test_a_request_without_coordinates_goes_as_a_strict_crm_accepts_it(here, str
     here.config["FORWARD_CITY_CENTRE"] = "35.0456,-85.3097"
     city = factories.gen_city()
     _target(endpoint, city["department"])
-    rules.submit(
-        rules.Submission(service_code="graffiti", lat=None, long=None,
+    submission.submit(
+        submission.Submission(service_code="graffiti", lat=None, long=None,
                          landmark="Under the Market St bridge", description="Big tag")
     )
     assert forwarding.send_due() == 1

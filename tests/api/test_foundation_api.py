@@ -49,7 +49,7 @@ def test_request_detail_has_public_timeline_and_no_private_fields(client, city):
 def test_request_list_filters_by_bbox_status_and_service(client, city):
     west = factories.gen_request("graffiti", lat=35.05, long=-85.32)
     east = factories.gen_request("streetlight", lat=35.05, long=-85.27)
-    from webapp.domain.lifecycle import requests as rules
+    from webapp.domain.lifecycle import workflow as rules
     from webapp.plumbing.extensions import db
 
     staff = factories.gen_user("staff")

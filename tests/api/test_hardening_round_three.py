@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select
 from tests import factories
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import contacts, routing
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import accounts, links

@@ -304,7 +304,7 @@ def _endpoint(app, path: str) -> str | None:
 def fuzz_world(app):
     """A city with requests in both states, one of each object the admin pages edit,
     and the four personas."""
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import workflow as requests_domain
     from webapp.domain.people import api_keys
 
     city = factories.gen_city()

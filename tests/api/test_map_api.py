@@ -9,7 +9,7 @@ import pytest
 
 from tests import factories
 from webapp.domain.figures import mapread
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import workflow as rules
 from webapp.models import utcnow
 from webapp.plumbing.extensions import db
 

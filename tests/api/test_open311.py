@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from tests import factories
+from webapp.domain.lifecycle import following, merging, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.people import api_keys
 from webapp.models import Follow, Photo, ServiceRequest, utcnow
@@ -284,7 +285,7 @@ def test_post_with_a_residents_email_does_not_reach_their_account(client, city, 
     assert stored.requester_id is None
     assert stored.contact_email == "Resident@Example.net"
     assert db.session.query(Follow).filter_by(request_id=stored.id).all() == []
-    assert not rules.is_following(stored, user=resident)
+    assert not following.is_following(stored, user=resident)
 
 
 def test_post_takes_multi_value_attributes(client, city, api_key):
@@ -476,8 +477,8 @@ def test_round_trip_create_close_and_read_back_closed_with_the_note(client, city
         public_id = parse_xml(response).find("request/service_request_id").text
     staff = factories.gen_user("staff")
     stored = rules.get_by_public_id(public_id)
-    rules.add_note(stored, staff, "Internal: crew B", public=False)
-    rules.transition(stored, "closed", staff, note="Patched this morning.", resolution="fixed")
+    workflow.add_note(stored, staff, "Internal: crew B", public=False)
+    workflow.transition(stored, "closed", staff, note="Patched this morning.", resolution="fixed")
     db.session.commit()
 
     entry = requests_of(client.get(f"{BASE}/requests/{public_id}.{fmt}"), fmt)[0]
@@ -494,9 +495,9 @@ def test_round_trip_create_close_and_read_back_closed_with_the_note(client, city
 def test_status_notes_is_the_latest_public_note(client, city):
     created = factories.gen_request("graffiti")
     staff = factories.gen_user("staff")
-    rules.transition(created, "acknowledged", staff, note="We have it on the list.")
-    rules.add_note(created, staff, "Crew scheduled for Tuesday.", public=True)
-    rules.add_note(created, staff, "Private: owner is difficult", public=False)
+    workflow.transition(created, "acknowledged", staff, note="We have it on the list.")
+    workflow.add_note(created, staff, "Crew scheduled for Tuesday.", public=True)
+    workflow.add_note(created, staff, "Private: owner is difficult", public=False)
     db.session.commit()
     entry = requests_of(client.get(f"{BASE}/requests/{created.public_id}.json"), "json")[0]
     assert entry["status_notes"] == "Crew scheduled for Tuesday."
@@ -526,7 +527,7 @@ def test_list_filters_by_service_codes_and_status(client, city):
     light = factories.gen_request("streetlight")
     pothole = factories.gen_request("pothole")
     staff = factories.gen_user("staff")
-    rules.transition(light, "closed", staff, note="Bulb replaced.", resolution="fixed")
+    workflow.transition(light, "closed", staff, note="Bulb replaced.", resolution="fixed")
     db.session.commit()
 
     def ids(query):
@@ -564,13 +565,13 @@ def test_list_filters_by_updated_after_and_before(client, city):
     quiet = factories.gen_request("graffiti", age_days=30)
     busy = factories.gen_request("graffiti", age_days=30)
     staff = factories.gen_user("staff")
-    rules.add_note(busy, staff, "Still on the list.", public=True)
+    workflow.add_note(busy, staff, "Still on the list.", public=True)
     db.session.commit()
     since = quote((utcnow() - timedelta(days=1)).isoformat())
     assert ids_of(client.get(f"{BASE}/requests.json?updated_after={since}")) == [busy.public_id]
     assert ids_of(client.get(f"{BASE}/requests.json?updated_before={since}")) == [quiet.public_id]
     ancient = factories.gen_request("graffiti", age_days=400)
-    staff_note_on_ancient = rules.add_note(ancient, staff, "Revisited.", public=True)
+    staff_note_on_ancient = workflow.add_note(ancient, staff, "Revisited.", public=True)
     db.session.commit()
     assert staff_note_on_ancient.id
     found = ids_of(client.get(f"{BASE}/requests.json?updated_after={since}"))
@@ -633,9 +634,9 @@ def test_extensions_add_extended_attributes(client, city, fmt):
     created = factories.gen_request("graffiti", photos=[jpeg_bytes()])
     survivor = factories.gen_request("graffiti")
     staff = factories.gen_user("staff")
-    rules.add_note(created, staff, "Crew on the way.", public=True)
-    rules.add_note(created, staff, "Private remark", public=False)
-    rules.merge(created, survivor, staff, note="Same wall as the other report.")
+    workflow.add_note(created, staff, "Crew on the way.", public=True)
+    workflow.add_note(created, staff, "Private remark", public=False)
+    merging.merge(created, survivor, staff, note="Same wall as the other report.")
     db.session.commit()
     plain = requests_of(client.get(f"{BASE}/requests/{created.public_id}.{fmt}"), fmt)[0]
     assert "extended_attributes" not in plain

@@ -14,7 +14,8 @@ import pytest
 
 from tests import factories
 from tests.api.test_open311 import BASE, FORMATS, error_of, jpeg_bytes, parse_xml, requests_of
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import after_closure
+from webapp.domain.lifecycle import workflow as rules
 from webapp.domain.people import api_keys
 from webapp.models import EventKind, Photo, PhotoKind, RequestEvent, Status, utcnow
 from webapp.plumbing.extensions import db
@@ -218,7 +219,7 @@ def test_bad_update_queries_are_refused_in_the_spec_shape(client, city, fmt, que
 
 def test_a_reopening_is_an_open_update(client, worked):
     closed = worked["fixed"]
-    rules.reopen(closed, "Still there", user=None, device=None, proven=True)
+    after_closure.reopen(closed, "Still there", user=None, device=None, proven=True)
     db.session.commit()
     items = updates_of(client.get(f"{BASE}/servicerequestupdates.json"), "json")
     last = [i for i in items if i["service_request_id"] == closed.public_id][-1]

@@ -8,7 +8,7 @@ import pytest
 
 from tests import factories
 from webapp.domain.geo import geocoding
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import workflow as rules
 from webapp.plumbing.extensions import db
 
 WRITE = {"X-Requested-With": "civic311"}

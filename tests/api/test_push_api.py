@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.fakes.push_service import FakePushService
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import push
 from webapp.models import Follow, NotificationOutbox, PushSubscription
 from webapp.plumbing.extensions import db

@@ -10,13 +10,15 @@ import pytest
 
 from tests import factories
 from webapp.domain.figures import stats
-from webapp.domain.lifecycle import queue, waiting
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import after_closure, queue, submission, timeline, waiting, workflow
 from webapp.domain.notifications import notify
 from webapp.models import EventKind, Service, ServiceRequest
 from webapp.plumbing.extensions import db
 
 NY = ZoneInfo("America/New_York")
+# The request's life reads the time in these modules: submitting, the timeline, closing
+# and reopening.
+CLOCKED_RULES = (submission, timeline, workflow, after_closure)
 
 
 class Clock:
@@ -56,8 +58,8 @@ def sla_app(make_app, friday):
 @pytest.fixture
 def clock(monkeypatch, friday):
     found = Clock(friday.astimezone(UTC))
-    monkeypatch.setattr(requests_domain, "utcnow", found)
-    monkeypatch.setattr(waiting, "utcnow", found)
+    for rules in (*CLOCKED_RULES, waiting):
+        monkeypatch.setattr(rules, "utcnow", found)
     return found
 
 
@@ -158,7 +160,8 @@ def test_due_time_pause_open311_and_stats_agree(sla_app, clock, friday):
 
 def test_queue_is_ordered_by_due_time_and_flags_at_risk(app, city, auth, monkeypatch):
     clock = Clock(datetime(2026, 3, 10, 14, 0, tzinfo=UTC))
-    monkeypatch.setattr(requests_domain, "utcnow", clock)
+    for rules in CLOCKED_RULES:
+        monkeypatch.setattr(rules, "utcnow", clock)
     soon = factories.gen_request("graffiti")
     soon.expected_at = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
     later = factories.gen_request("streetlight")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from tests import factories
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.domain.people import accounts
 from webapp.models import ServiceRequest, User
 from webapp.plumbing.extensions import db
@@ -125,7 +126,7 @@ def test_on_a_shared_phone_the_next_person_sees_nothing_of_the_last(app, client,
     assert "civic_device=" in signed_out.headers.get("Set-Cookie", "")
 
     service_request = requests_domain.get_by_public_id(public_id)
-    requests_domain.transition(service_request, "closed", staff, note="Done", resolution="fixed")
+    workflow.transition(service_request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
 
     # B, on the same browser, with the app still sending A's old token from its storage

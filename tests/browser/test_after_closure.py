@@ -9,6 +9,7 @@ import uuid
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.plumbing.extensions import db
 
 CREATE = """async (key) => {
@@ -32,7 +33,7 @@ def closed_request(page, app) -> str:
     with app.app_context():
         staff = factories.gen_user("staff")
         request = requests_domain.get_by_public_id(public_id)
-        requests_domain.transition(
+        workflow.transition(
             request, "closed", staff, note="Painted over this morning.", resolution="fixed"
         )
         db.session.commit()

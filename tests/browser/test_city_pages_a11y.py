@@ -8,7 +8,7 @@ import pytest
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.signing_in import sign_in
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import submission as rules
 from webapp.domain.open311 import forwarding
 from webapp.models import ForwardState, ForwardTarget
 from webapp.plumbing.extensions import db

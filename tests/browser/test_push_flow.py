@@ -12,6 +12,7 @@ from tests import factories
 from tests.browser.conftest import registration_id
 from tests.browser.worker import service_worker_ready
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import push
 from webapp.models import PushSubscription
 from webapp.plumbing.extensions import db
@@ -118,7 +119,7 @@ def test_resident_is_notified_by_the_service_worker_when_staff_closes_the_reques
         assert subscription.endpoint == keys.endpoint
         assert subscription.device_id is not None
         service_request = requests_domain.get_by_public_id(public_id)
-        requests_domain.transition(
+        workflow.transition(
             service_request,
             "closed",
             db.session.get(type(staff), staff_id),

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.signing_in import sign_in
 from tests.browser.worker import service_worker_ready
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import assignment as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.models import EventKind, Photo, RequestEvent, ServiceRequest, StaffAction
 from webapp.plumbing.extensions import db
 
@@ -109,7 +110,7 @@ def test_crew_works_offline_and_each_action_arrives_once_in_order(
     conflicted = order[2]
     with live_app.app_context():
         req = db.session.scalars(select(ServiceRequest).where(ServiceRequest.public_id == conflicted)).one()
-        requests_domain.transition(req, "closed", db.session.get(type(crew), other_id), note="Done already.", resolution="fixed")
+        workflow.transition(req, "closed", db.session.get(type(crew), other_id), note="Done already.", resolution="fixed")
         db.session.commit()
         db.session.remove()
 

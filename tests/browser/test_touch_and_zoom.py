@@ -15,6 +15,7 @@ from tests.browser.pwa.conftest import answer_no_nearby, photo_file  # noqa: F40
 from tests.browser.pwa.test_liaison_and_sync import sign_in
 from tests.browser.targets import small_targets
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.models import Neighborhood
 from webapp.plumbing.extensions import db
 from webapp.seed.answers import seed_answers
@@ -78,7 +79,7 @@ def made_here(page, app, *, close: bool) -> str:
         with app.app_context():
             staff = factories.gen_user("staff")
             request = requests_domain.get_by_public_id(public_id)
-            requests_domain.transition(
+            workflow.transition(
                 request, "closed", staff, note="Patched.", resolution="fixed"
             )
             db.session.commit()

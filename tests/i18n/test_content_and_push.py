@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.content_i18n import localized, missing_fields, set_translation
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import devices
 from webapp.models import Device

@@ -23,7 +23,7 @@ from tests import factories
 from tests.conftest import AuthActions
 from webapp.content_i18n import CONTENT_FIELDS, set_translation
 from webapp.domain.intake import answers as answers_domain
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.people import devices
 from webapp.i18n import locale_name
 from webapp.models import Answer, Department, Neighborhood, ResponseTemplate, User

@@ -49,7 +49,7 @@ def _fill_a_city() -> None:
         )
     db.session.commit()
     first = db.session.query(ServiceRequest).order_by(ServiceRequest.id).first()
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import workflow as requests_domain
 
     requests_domain.transition(first, "closed", staff, note="Painted over.", resolution="fixed")
     db.session.commit()

@@ -52,7 +52,7 @@ with app.app_context():
     out["read_new"] = client.get(f"/api/v1/requests/{sys.argv[2]}").status_code
     out["list"] = client.get("/api/v1/requests").status_code
     from webapp.domain.notifications import mail
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import workflow as requests_domain
     from webapp.models import ServiceRequest, User
     staff = db.session.get(User, int(sys.argv[3]))
     request = db.session.query(ServiceRequest).filter_by(public_id=public_id).one()

@@ -12,7 +12,7 @@ from PIL import Image
 
 from tests import factories
 from webapp.domain.intake import answers, routing
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.people import api_keys
 from webapp.models import ResponseTemplate
 from webapp.plumbing.extensions import db

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.intake import answers
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.models import Contact, Follow, ServiceRequest
 from webapp.plumbing.extensions import db
 

@@ -1,4 +1,4 @@
-"""The status workflow rules in webapp.domain.lifecycle.requests, tested without a request."""
+"""The status workflow rules in webapp.domain.lifecycle, tested without a request."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import select
 from tests import factories
 from tests.staff.conftest import jpeg_bytes
 from webapp.domain.errors import DomainError, NotAllowed
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import after_closure as requests_domain
+from webapp.domain.lifecycle import assignment, following, merging, workflow
 from webapp.domain.people import devices
 from webapp.models import EventKind, Follow, PhotoKind, RequestEvent, Status
 from webapp.plumbing.extensions import db
@@ -50,13 +51,13 @@ def events(req, kind):
 def test_illegal_transitions_are_refused_and_write_nothing(staff, start, target):
     req = factories.gen_request()
     if start == "closed":
-        requests_domain.transition(req, "closed", staff, note="Done", resolution="fixed")
+        workflow.transition(req, "closed", staff, note="Done", resolution="fixed")
     elif start != "submitted":
-        requests_domain.transition(req, start, staff)
+        workflow.transition(req, start, staff)
     db.session.commit()
     before = len(req.events)
     with pytest.raises(DomainError):
-        requests_domain.transition(req, target, staff)
+        workflow.transition(req, target, staff)
     db.session.rollback()
     assert req.detailed_status == start
     assert len(req.events) == before
@@ -64,9 +65,9 @@ def test_illegal_transitions_are_refused_and_write_nothing(staff, start, target)
 
 def test_each_legal_transition_writes_an_event(staff):
     req = factories.gen_request()
-    requests_domain.transition(req, "acknowledged", staff)
-    requests_domain.transition(req, "in_progress", staff, note="Crew on the way")
-    requests_domain.transition(req, "closed", staff, note="Painted over", resolution="fixed")
+    workflow.transition(req, "acknowledged", staff)
+    workflow.transition(req, "in_progress", staff, note="Crew on the way")
+    workflow.transition(req, "closed", staff, note="Painted over", resolution="fixed")
     db.session.commit()
     kinds = [(e.kind, e.to_status) for e in req.events]
     assert kinds[1:] == [
@@ -81,7 +82,7 @@ def test_each_legal_transition_writes_an_event(staff):
 def test_closing_without_a_public_note_is_refused(staff, note):
     req = factories.gen_request()
     with pytest.raises(DomainError) as refused:
-        requests_domain.transition(req, "closed", staff, note=note, resolution="fixed")
+        workflow.transition(req, "closed", staff, note=note, resolution="fixed")
     assert refused.value.field == "note"
     db.session.rollback()
     assert req.detailed_status == Status.SUBMITTED
@@ -90,7 +91,7 @@ def test_closing_without_a_public_note_is_refused(staff, note):
 def test_closing_needs_a_known_resolution(staff):
     req = factories.gen_request()
     with pytest.raises(DomainError) as refused:
-        requests_domain.transition(req, "closed", staff, note="Done", resolution="vanished")
+        workflow.transition(req, "closed", staff, note="Done", resolution="vanished")
     assert refused.value.field == "resolution"
 
 
@@ -101,10 +102,10 @@ def test_merge_moves_followers_and_supporters_and_closes_the_duplicate(city, sta
     db.session.commit()
     survivor = factories.gen_request(requester=resident_a)
     duplicate = factories.gen_request(requester=resident_b)
-    requests_domain.follow(duplicate, device=phone)
+    following.follow(duplicate, device=phone)
     db.session.commit()
     assert duplicate.supporters_count == 1
-    requests_domain.merge(duplicate, survivor, staff)
+    merging.merge(duplicate, survivor, staff)
     db.session.commit()
     followers = db.session.scalars(select(Follow).where(Follow.request_id == survivor.id)).all()
     assert {f.user_id for f in followers if f.user_id} == {resident_a.id, resident_b.id}
@@ -118,17 +119,17 @@ def test_merge_moves_followers_and_supporters_and_closes_the_duplicate(city, sta
 def test_merge_into_itself_or_a_closed_request_is_refused(staff):
     first = factories.gen_request()
     second = factories.gen_request()
-    requests_domain.transition(second, "closed", staff, note="Done", resolution="fixed")
+    workflow.transition(second, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     with pytest.raises(DomainError):
-        requests_domain.merge(first, first, staff)
+        merging.merge(first, first, staff)
     with pytest.raises(NotAllowed):
-        requests_domain.merge(first, second, staff)
+        merging.merge(first, second, staff)
 
 
 def _closed_by(staff, requester=None, device=None, days_ago=0):
     req = factories.gen_request(requester=requester, device=device)
-    requests_domain.transition(req, "closed", staff, note="Fixed it", resolution="fixed")
+    workflow.transition(req, "closed", staff, note="Fixed it", resolution="fixed")
     req.closed_at = req.closed_at - timedelta(days=days_ago)
     db.session.commit()
     return req
@@ -200,8 +201,8 @@ def test_ratings_outside_one_to_five_are_refused(staff, rating):
 
 def test_private_notes_and_assignments_are_not_public_events(staff):
     req = factories.gen_request()
-    requests_domain.add_note(req, staff, "Internal", public=False)
-    requests_domain.assign(req, staff, assignee=staff)
+    workflow.add_note(req, staff, "Internal", public=False)
+    assignment.assign(req, staff, assignee=staff)
     db.session.commit()
     private = [e for e in req.events if not e.public]
     assert {e.kind for e in private} == {EventKind.PRIVATE_NOTE, EventKind.ASSIGNED}
@@ -220,5 +221,5 @@ def test_response_templates_match_service_and_status(city):
         ]
     )
     db.session.commit()
-    titles = [t.title for t in requests_domain.response_templates(city["pothole"].id, "closed")]
+    titles = [t.title for t in workflow.response_templates(city["pothole"].id, "closed")]
     assert titles == ["Generic", "Pothole fixed"]

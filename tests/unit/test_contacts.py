@@ -31,7 +31,7 @@ def test_lookup_finds_requests_and_contacts_by_phone_email_name_and_address(city
         contact_name="Ada Caller",
         contact_email="ada@example.org",
     )
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import workflow as requests_domain
 
     requests_domain.transition(closed, "closed", staff, note="Cleaned.", resolution="fixed")
     still_open = factories.gen_request("pothole", contact_phone="423-555-0199")

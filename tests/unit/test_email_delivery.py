@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.errors import DomainError
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.people import devices
 from webapp.models import NotificationOutbox, PhotoKind, utcnow

@@ -8,7 +8,8 @@ import pytest
 
 from tests import factories
 from webapp.domain import events, subscriptions
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import assignment, location, merging
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.models import EventKind, RequestEvent
 from webapp.plumbing.extensions import db
 
@@ -53,9 +54,9 @@ def test_each_change_publishes_its_own_event(app, city, heard):
     heard.clear()
     requests_domain.transition(request, "acknowledged", staff)
     requests_domain.add_note(request, staff, "On our list", public=True)
-    requests_domain.place(request, staff, factories.INSIDE[0], factories.INSIDE[1])
-    requests_domain.assign(request, staff, department_id=request.department_id)
-    requests_domain.merge(other, request, staff)
+    location.place(request, staff, factories.INSIDE[0], factories.INSIDE[1])
+    assignment.assign(request, staff, department_id=request.department_id)
+    merging.merge(other, request, staff)
     assert kinds(heard, "now") == [
         "Transitioned",
         "Noted",

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.errors import DomainError, NotAllowed
-from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import supporters
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import mail
 from webapp.models import EmailOptOut, NotificationOutbox
 from webapp.plumbing.extensions import db

@@ -8,7 +8,7 @@ import pytest
 from tests import factories
 from webapp.api.serialize import request_json
 from webapp.domain import glossary
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import notify
 from webapp.models import EventKind, Status
 from webapp.plumbing.extensions import db

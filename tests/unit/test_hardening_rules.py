@@ -6,7 +6,8 @@ import pytest
 
 from tests import factories
 from webapp.domain.figures import exports
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import following
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.notifications.push_endpoints import (
     DEFAULT_PUSH_SERVICES,
     endpoint_allowed,
@@ -97,4 +98,4 @@ def test_a_key_holders_submission_never_gets_a_requester(app, city):
         )
     )
     assert result.request.requester_id is None
-    assert not requests_domain.is_following(result.request, user=resident)
+    assert not following.is_following(result.request, user=resident)

@@ -71,12 +71,12 @@ def test_the_request_life_importing_a_channel_breaks_the_contracts(copy_of_the_t
 def test_a_back_import_inside_a_function_is_a_cycle(copy_of_the_tree):
     add_line(
         copy_of_the_tree / "webapp" / "domain" / "geo" / "places.py",
-        "def _back():\n    from webapp.domain.lifecycle import requests\n\n    return requests",
+        "def _back():\n    from webapp.domain.lifecycle import submission\n\n    return submission",
     )
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1, result.stdout
     assert "No import cycle anywhere in webapp/" in result.stdout
-    assert "webapp.domain.geo.places -> webapp.domain.lifecycle.requests" in result.stdout
+    assert "webapp.domain.geo.places -> webapp.domain.lifecycle.submission" in result.stdout
 
 
 def test_a_view_imported_by_the_rules_breaks_the_layers(copy_of_the_tree):

@@ -13,7 +13,8 @@ from sqlalchemy import insert, select
 
 from tests import factories
 from webapp.domain.figures import map_grid, mapread
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import after_closure as rules
+from webapp.domain.lifecycle import location, merging, workflow
 from webapp.models import MapCellRollup, Service, ServiceRequest, Status, utcnow
 from webapp.plumbing.extensions import db
 
@@ -73,16 +74,16 @@ def test_counts_follow_create_close_reopen_merge_move_and_delete(app, city):
     _assert_matches_a_recount()
     assert _fine_total() == 3
 
-    rules.transition(first, "closed", staff, note="Painted over", resolution="fixed")
+    workflow.transition(first, "closed", staff, note="Painted over", resolution="fixed")
     _assert_matches_a_recount()
 
     rules.reopen(first, "Still there", user=resident)
     _assert_matches_a_recount()
 
-    rules.merge(second, first, staff, note="Same wall")
+    merging.merge(second, first, staff, note="Same wall")
     _assert_matches_a_recount()
 
-    rules.place(third, staff, 35.08, -85.26)
+    location.place(third, staff, 35.08, -85.26)
     _assert_matches_a_recount()
 
     third.service = db.session.scalar(select(Service).where(Service.service_code == "graffiti"))

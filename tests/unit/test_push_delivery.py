@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import devices
 from webapp.models import Follow, NotificationOutbox, PushSubscription, utcnow

@@ -10,7 +10,7 @@ from py_vapid import Vapid
 
 from tests import factories
 from tests.fakes.push_service import FakePushService, verify_vapid
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import notify, push
 from webapp.domain.people import devices
 from webapp.jobs import runner as workers

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests import factories
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import workflow as rules
 from webapp.domain.open311 import updates
 from webapp.models import EventKind, RequestEvent, Status, utcnow
 from webapp.plumbing.extensions import db

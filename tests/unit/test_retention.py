@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests import factories
-from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import retention
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.models import Contact, NotificationOutbox, ServiceRequest, Status
 from webapp.plumbing.extensions import db
 

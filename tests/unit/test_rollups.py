@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain.figures import rollups, stats
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import after_closure, merging
+from webapp.domain.lifecycle import workflow as rules
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationRollup,
@@ -128,13 +129,13 @@ def test_rollups_follow_create_close_reopen_and_merge(app, city):
     assert figures.closed == 1 and figures.within_sla_share == 1.0
     assert figures.median_days_to_close == 0.0
 
-    rules.reopen(first, "Still there", user=resident)
+    after_closure.reopen(first, "Still there", user=resident)
     db.session.commit()
     _assert_matches_a_rebuild()
     figures = _figures("graffiti")
     assert figures.closed == 0 and figures.reopened_share == round(1 / 3, 3)
 
-    rules.merge(second, third, staff, note="Same wall")
+    merging.merge(second, third, staff, note="Same wall")
     db.session.commit()
     _assert_matches_a_rebuild()
     assert _figures("graffiti").closed == 1
@@ -236,11 +237,11 @@ def test_month_and_week_rollups_equal_a_count_through_create_close_reopen_and_me
     db.session.commit()
     _assert_month_and_week_match_a_count()
 
-    rules.reopen(first, "Still there", user=resident)
+    after_closure.reopen(first, "Still there", user=resident)
     db.session.commit()
     _assert_month_and_week_match_a_count()
 
-    rules.merge(second, third, staff, note="Same place")
+    merging.merge(second, third, staff, note="Same place")
     db.session.commit()
     _assert_month_and_week_match_a_count()
 

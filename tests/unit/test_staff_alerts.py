@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests import factories
 from webapp.domain import service_levels
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import assignment as requests_domain
 from webapp.domain.notifications import push, staff_alerts
 from webapp.models import NotificationOutbox, PushSubscription
 from webapp.plumbing.extensions import db

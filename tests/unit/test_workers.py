@@ -6,7 +6,7 @@ import pytest
 
 from tests import factories
 from webapp.domain.errors import DomainError
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.jobs import runner as workers
 from webapp.plumbing.extensions import db
 

@@ -22,7 +22,7 @@ from webapp.api.schema import body, inputs, operation
 from webapp.api.staff_views import staff_request_json
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import desk
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.plumbing.access import roles_required
 
 TRUE_WORDS = ("1", "true", "yes", "on")

@@ -16,9 +16,9 @@ from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import geocoding, places
+from webapp.domain.lifecycle import following, supporters
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import supporters
 from webapp.models import Service
 from webapp.plumbing import limits
 from webapp.plumbing.access import public
@@ -82,7 +82,7 @@ def nearby_requests():
 def _follow_state(service_request) -> dict:
     """What the follow button needs: whether the caller follows, and the count."""
     return {
-        "following": requests_domain.is_following(
+        "following": following.is_following(
             service_request, user=current_account(), device=current_device()
         ),
         "supporters_count": service_request.supporters_count,
@@ -160,6 +160,6 @@ def follow_request(public_id: str):
 def unfollow_request(public_id: str):
     """Stop following a request; a supporter stops counting."""
     service_request = _visible(public_id)
-    requests_domain.unfollow(service_request, user=current_account(), device=current_device())
+    following.unfollow(service_request, user=current_account(), device=current_device())
     db.session.commit()
     return envelope(_follow_state(service_request))

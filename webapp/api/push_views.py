@@ -13,6 +13,7 @@ from webapp.api.responses import (
 )
 from webapp.api.schema import body, operation
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle.following import follow
 from webapp.domain.notifications import notify, push
 from webapp.plumbing import limits
 from webapp.plumbing.access import public
@@ -58,7 +59,7 @@ def push_subscribe():
     if sent.request:
         followed = requests_domain.get_public_by_public_id(sent.request)
         # Only a device the browser kept is a supporter; a fresh one would be a new "person".
-        requests_domain.follow(followed, user=account, device=kept)
+        follow(followed, user=account, device=kept)
         following = followed.public_id
     db.session.commit()
     return envelope(

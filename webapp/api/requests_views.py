@@ -21,7 +21,8 @@ from webapp.api.responses import RequestList, RequestOne
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
+from webapp.domain.lifecycle.requests import get_by_public_id
 from webapp.domain.people import device_handover
 from webapp.models import Channel, Role
 from webapp.plumbing import limits
@@ -43,7 +44,7 @@ def list_requests():
 @operation(tags=["requests"], path=PUBLIC_ID_PATH, returns=RequestOne)
 def get_request(public_id: str):
     """One request with its public timeline."""
-    service_request = requests_domain.get_by_public_id(public_id)
+    service_request = get_by_public_id(public_id)
     if not service_request.service.public:
         raise DomainError(_("We could not find that request."), status=404)
     return envelope(request_json(service_request, timeline=True))

@@ -1,6 +1,6 @@
 """Staff actions through the JSON API: transition, assign, note, merge (DESIGN §7).
 
-The same rules as the staff console (``webapp.domain.lifecycle.requests``); refusals come back
+The same rules as the staff console (``webapp.domain.lifecycle.workflow`` and its neighbors); refusals come back
 in the API's one error shape (the central DomainError handler rolls back). Answers
 carry the staff view of the request, including private fields, since only staff call
 these routes.
@@ -18,6 +18,7 @@ from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, operation
 from webapp.api.serialize import request_json
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import assignment, merging, workflow
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import Department, User, w3c
 from webapp.plumbing.access import roles_required
@@ -72,7 +73,7 @@ def staff_transition(public_id: str):
     survivor = None
     if data.duplicate_of:
         survivor = requests_domain.get_by_public_id(data.duplicate_of)
-    requests_domain.transition(
+    workflow.transition(
         req,
         data.status,
         current_user,
@@ -98,7 +99,7 @@ def staff_assign(public_id: str):
     assignee = db.session.get(User, assignee_id) if assignee_id is not None else None
     if assignee_id is not None and assignee is None:
         raise DomainError(_("That person does not exist."), field="assignee_id")
-    requests_domain.assign(req, current_user, department_id=department_id, assignee=assignee)
+    assignment.assign(req, current_user, department_id=department_id, assignee=assignee)
     return _done(req)
 
 
@@ -109,7 +110,7 @@ def staff_note(public_id: str):
     """Staff: add a note; ``public`` true shows it to the resident, otherwise staff only."""
     data = body()
     req = requests_domain.get_by_public_id(public_id)
-    requests_domain.add_note(req, current_user, data.note, public=data.public)
+    workflow.add_note(req, current_user, data.note, public=data.public)
     return _done(req)
 
 
@@ -123,5 +124,5 @@ def staff_merge(public_id: str):
     if not data.survivor.strip():
         raise DomainError(_("Please give the request to keep."), field="survivor")
     survivor = requests_domain.get_by_public_id(data.survivor.strip())
-    requests_domain.merge(req, survivor, current_user, note=data.note)
+    merging.merge(req, survivor, current_user, note=data.note)
     return _done(req)

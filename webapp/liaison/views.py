@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.domain.geo import neighborhoods
-from webapp.domain.lifecycle import queue
+from webapp.domain.lifecycle import following, queue
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.liaison.blueprint import bp
 from webapp.models import Follow, Neighborhood
@@ -66,10 +66,10 @@ def follow(public_id: str):
     if not neighborhoods.may_watch(current_user, req):
         abort(403)
     if request.form.get("action") == "unfollow":
-        requests_domain.unfollow(req, user=current_user)
+        following.unfollow(req, user=current_user)
         message = _("You no longer follow %(id)s.", id=req.public_id)
     else:
-        requests_domain.follow(req, user=current_user)
+        following.follow(req, user=current_user)
         message = _("You now follow %(id)s.", id=req.public_id)
     db.session.commit()
     flash(message)

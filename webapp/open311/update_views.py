@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission
 from webapp.domain.open311 import updates
 from webapp.domain.people import api_keys
 from webapp.models import utcnow, w3c
@@ -95,7 +96,7 @@ def post_update(fmt: str):
     params.w3c_datetime(request.form.get("updated_datetime"), "updated_datetime")
     photos = [f.read() for f in request.files.getlist("media") if f.filename or f.mimetype]
     urls = media_urls()
-    fetched, records = fetch_media(urls, requests_domain.MAX_PHOTOS - len(photos))
+    fetched, records = fetch_media(urls, submission.MAX_PHOTOS - len(photos))
     names = [(request.form.get(n) or "").strip() for n in ("first_name", "last_name")]
     comment = updates.Comment(
         text=request.form.get("description", ""),

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.geo import geocoding
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
+from webapp.domain.lifecycle import timeline
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import api_keys
 from webapp.models import Channel, EventKind, utcnow
@@ -298,7 +299,7 @@ def _described_place(address: str | None) -> str:
     line of its description (FixMyStreet puts the report's title there)."""
     if address:
         return address
-    first = requests_domain.normalise_text(request.form.get("description")).split("\n", 1)[0]
+    first = timeline.normalise_text(request.form.get("description")).split("\n", 1)[0]
     return first[:255]
 
 

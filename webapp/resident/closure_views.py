@@ -3,7 +3,7 @@ within the reopen window, and a one-question 1–5 rating. Before closure, they 
 the city's question when it waits on them ("needs information").
 
 Only the requester (their account or the device they reported from) may do these;
-the rules in ``webapp.domain.lifecycle.requests`` refuse anyone else with a 403. Other refusals
+the rules in ``webapp.domain.lifecycle.after_closure`` refuse anyone else with a 403. Other refusals
 (outside the window, empty comment) come back as a flash on the status page.
 """
 
@@ -13,8 +13,8 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import after_closure, waiting
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import waiting
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import db
 from webapp.plumbing.inputs import number_arg
@@ -38,9 +38,9 @@ def after_closure_state(req) -> dict:
     window = reopen_window_days()
     return {
         "show": True,
-        "confirmed": requests_domain.confirmed_fixed(req),
-        "can_reopen": requests_domain.can_reopen(req, window),
-        "rating": requests_domain.survey_rating(req),
+        "confirmed": after_closure.confirmed_fixed(req),
+        "can_reopen": after_closure.can_reopen(req, window),
+        "rating": after_closure.survey_rating(req),
         "window_days": window,
     }
 
@@ -83,7 +83,7 @@ def confirm_fixed(public_id: str):
     """The requester confirms the problem is fixed."""
 
     def act(req, account, device):
-        requests_domain.confirm_fixed(req, user=account, device=device)
+        after_closure.confirm_fixed(req, user=account, device=device)
 
     return _run(public_id, act, _("Thank you for confirming!"))
 
@@ -96,7 +96,7 @@ def reopen(public_id: str):
     photos = [f.read() for f in uploads[:MAX_REOPEN_PHOTOS]]
 
     def act(req, account, device):
-        requests_domain.reopen(
+        after_closure.reopen(
             req,
             request.form.get("comment", ""),
             user=account,
@@ -115,7 +115,7 @@ def rate(public_id: str):
 
     def act(req, account, device):
         rating = number_arg(request.form, "rating", minimum=0, maximum=5, default=0, status=422)
-        requests_domain.answer_survey(
+        after_closure.answer_survey(
             req, rating, request.form.get("comment"), user=account, device=device
         )
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import after_closure
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import alerts, email_actions, mail
 from webapp.domain.people import links
@@ -80,7 +81,7 @@ def email_not_fixed(token: str):
                 "resident/email_link.html",
                 state="confirm_not_fixed",
                 req=req,
-                can_reopen=requests_domain.can_reopen(req, _window_days()),
+                can_reopen=after_closure.can_reopen(req, _window_days()),
                 window_days=_window_days(),
             )
         uploads = [f for f in request.files.getlist("photo") if f.filename or f.mimetype]
@@ -96,7 +97,7 @@ def email_not_fixed(token: str):
                 "resident/email_link.html",
                 state="confirm_not_fixed",
                 req=req,
-                can_reopen=requests_domain.can_reopen(req, _window_days()),
+                can_reopen=after_closure.can_reopen(req, _window_days()),
                 window_days=_window_days(),
                 error=error.message,
                 comment=request.form.get("comment", ""),

@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 from webapp.content_i18n import localized, localized_group
 from webapp.domain.figures import mapread
 from webapp.domain.geo import places
+from webapp.domain.lifecycle import following, supporters
 from webapp.domain.lifecycle import my_requests as my_requests_domain
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.lifecycle import supporters
 from webapp.domain.lifecycle.storage import photo_store
 from webapp.models import Role, Service, utcnow
 from webapp.plumbing.access import public
@@ -90,7 +90,7 @@ def request_page(public_id: str):
     return render_template(
         "resident/request.html",
         req=service_request,
-        following=requests_domain.is_following(service_request, user=account, device=device),
+        following=following.is_following(service_request, user=account, device=device),
         is_requester=requests_domain.is_requester(service_request, account, device),
         follow_email=supporters.outcome_address(service_request, user=account, device=device),
     )

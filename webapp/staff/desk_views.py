@@ -18,6 +18,7 @@ from webapp.domain.errors import DomainError
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import contacts, desk, routing
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission
 from webapp.models import Channel, Service
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db
@@ -185,7 +186,7 @@ def change_service(public_id: str):
     """Move the request to another service; the routing rules decide its department again."""
     try:
         req = requests_domain.get_by_public_id(public_id)
-        service = requests_domain.find_service(
+        service = submission.find_service(
             request.form.get("service_code"), include_private=True
         )
         routing.recategorise(req, service, current_user)

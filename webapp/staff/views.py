@@ -1,6 +1,6 @@
 """Staff console: the queue, the request workbench and its actions, the staff export.
 
-Views are thin: parse the form, call a rule in ``webapp.domain.lifecycle.requests``, then
+Views are thin: parse the form, call a rule in ``webapp.domain.lifecycle`` (``workflow``, ``assignment`` …), then
 redirect back to the workbench with a flash. A refused action (DomainError) is rolled
 back and explained in a flash message, never a 500.
 """
@@ -27,8 +27,16 @@ from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.figures import exports
 from webapp.domain.geo import places
 from webapp.domain.glossary import status_word
+from webapp.domain.lifecycle import (
+    after_closure,
+    assignment,
+    location,
+    merging,
+    queue,
+    waiting,
+    workflow,
+)
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import queue, waiting
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import staff_alerts
 from webapp.domain.open311 import forwarding
@@ -134,7 +142,7 @@ def workbench(public_id: str):
             for item in places.nearby_open_requests(req.lat, req.long, radius_m=NEARBY_RADIUS_M)
             if item.request.id != req.id
         ]
-    templates = requests_domain.response_templates(req.service_id)
+    templates = workflow.response_templates(req.service_id)
     chosen = None
     template_id = _int_arg("template")
     if template_id:
@@ -153,11 +161,11 @@ def workbench(public_id: str):
         chosen=chosen,
         staff_members=staff,
         resolutions=list(Resolution),
-        allowed=requests_domain.ALLOWED_TRANSITIONS[req.detailed_status],
+        allowed=workflow.ALLOWED_TRANSITIONS[req.detailed_status],
         Status=Status,
         is_overdue=queue.is_overdue(req),
         standing=service_levels.standing(req),
-        rating=requests_domain.survey_rating(req),
+        rating=after_closure.survey_rating(req),
         forwarding=forwarded,
         forwarded_updates=forwarding.updates_of(forwarded) if forwarded else [],
         **_choices(),
@@ -175,7 +183,7 @@ def set_location(public_id: str):
             long = float(request.form.get("long", ""))
         except ValueError:
             raise DomainError(_("Please give a latitude and a longitude."), field="lat") from None
-        requests_domain.place(req, current_user, lat, long)
+        location.place(req, current_user, lat, long)
         return _("The location is set.")
 
     return _act(public_id, act)
@@ -219,7 +227,7 @@ def change_status(public_id: str):
         target = "invalid"
 
     def act(req):
-        requests_domain.transition(req, target, current_user, note=request.form.get("note"))
+        workflow.transition(req, target, current_user, note=request.form.get("note"))
         return _("Status: %(status)s.", status=status_word(target))
 
     return _act(public_id, act)
@@ -243,7 +251,7 @@ def assign(public_id: str):
         department = number_arg(request.form, "department", status=422)
         if department is not None and db.session.get(Department, department) is None:
             raise DomainError(_("That department does not exist."), field="department")
-        requests_domain.assign(req, current_user, department_id=department, assignee=assignee)
+        assignment.assign(req, current_user, department_id=department, assignee=assignee)
         if assignee is not None:
             return _("Assigned to %(name)s.", name=assignee.display_name)
         return _("Assignment saved.")
@@ -282,7 +290,7 @@ def note(public_id: str):
     public = request.form.get("visibility") == "public"
 
     def act(req):
-        requests_domain.add_note(req, current_user, request.form.get("note", ""), public=public)
+        workflow.add_note(req, current_user, request.form.get("note", ""), public=public)
         return _("Public note added.") if public else _("Private note added.")
 
     return _act(public_id, act)
@@ -301,7 +309,7 @@ def close(public_id: str):
         if request.form.get("resolution") == Resolution.DUPLICATE and duplicate_of:
             survivor = requests_domain.get_by_public_id(duplicate_of)
         processed = photo_pipeline.process(data) if data else None
-        event = requests_domain.transition(
+        event = workflow.transition(
             req,
             Status.CLOSED,
             current_user,
@@ -327,7 +335,7 @@ def merge(public_id: str):
         if not target:
             raise DomainError(_("Please give the number of the request to keep."))
         survivor = requests_domain.get_by_public_id(target)
-        requests_domain.merge(req, survivor, current_user, note=request.form.get("note"))
+        merging.merge(req, survivor, current_user, note=request.form.get("note"))
         return _("Merged into %(survivor)s.", survivor=survivor.public_id)
 
     return _act(public_id, act)

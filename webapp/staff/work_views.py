@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import crew_actions, crew_work
-from webapp.domain.lifecycle.requests import UUID_PATTERN
+from webapp.domain.lifecycle.submission import UUID_PATTERN
 from webapp.models import Resolution, utcnow, w3c
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db

@@ -15,7 +15,7 @@ from PIL import Image
 from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from tests.browser.signing_in import sign_in
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import mail
 from webapp.models import User
 from webapp.plumbing.extensions import db

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow as requests_domain
 from webapp.domain.notifications import mail
 from webapp.models import Follow, ServiceRequest
 from webapp.plumbing.extensions import db

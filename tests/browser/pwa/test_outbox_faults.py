@@ -17,6 +17,7 @@ from tests.browser.test_push_flow import FAKE_SUBSCRIBE
 from tests.browser.worker import service_worker_ready
 from tests.fakes.silent_server import SilentServer
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import push
 from webapp.models import Follow, PushSubscription
 from webapp.plumbing.extensions import db
@@ -191,7 +192,7 @@ def test_the_phone_keeps_its_first_report_when_the_answer_to_it_is_lost(
             select(Follow.device_id).where(Follow.request_id == service_request.id)
         ).all() == [service_request.device_id]
         staff = factories.gen_user("staff")
-        requests_domain.transition(
+        workflow.transition(
             service_request, "closed", staff, note="Painted over.", resolution="fixed"
         )
         db.session.commit()

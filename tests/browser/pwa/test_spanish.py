@@ -132,7 +132,7 @@ def test_spanish_resident_reports_follows_and_goes_offline(
     # Closed by an English-speaking staff member: the resident is asked in Spanish.
     with live_app.app_context():
         from tests import factories
-        from webapp.domain.lifecycle import requests as requests_domain
+        from webapp.domain.lifecycle import workflow as requests_domain
         from webapp.models import ServiceRequest
 
         staff = factories.gen_user("staff")

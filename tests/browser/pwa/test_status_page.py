@@ -2,7 +2,7 @@
 
 from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
-from webapp.domain.lifecycle import requests as rules
+from webapp.domain.lifecycle import workflow as rules
 from webapp.models import ServiceRequest
 from webapp.plumbing.extensions import db
 

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.intake import contacts
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import following, timeline
+from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.people import accounts
 from webapp.models import (
     Channel,
@@ -139,12 +140,12 @@ def add_supporter(
     caller = caller.cleaned()
     account = accounts.find_by_email(caller.email) if caller.email else None
     if account is not None:
-        requests_domain.follow(request, user=account)
+        following.follow(request, user=account)
     else:
         db.session.add(Follow(request=request, supporter=True))
         db.session.flush()
-        request.supporters_count = requests_domain._count_supporters(request)
-    requests_domain._record(
+        request.supporters_count = following.count_supporters(request)
+    timeline.record(
         request,
         EventKind.PRIVATE_NOTE,
         actor=handler,

@@ -41,7 +41,8 @@ from webapp.domain.errors import DomainError
 from webapp.domain.geo import geocoding, places
 from webapp.domain.intake import contacts, mail_language, mail_quotes, mail_service_choice
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
+from webapp.domain.lifecycle import timeline
 from webapp.domain.notifications import mail, mail_loops
 from webapp.models import (
     Channel,
@@ -56,7 +57,7 @@ from webapp.plumbing.extensions import db
 
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS_READ = 10
-MAX_BODY = requests_domain.MAX_DESCRIPTION
+MAX_BODY = timeline.MAX_DESCRIPTION
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f0c5c1e-0d0b-4a53-9a7e-2b8f3c5d9e11")
 # A Message-ID of one of our acknowledgements: ``make_msgid(idstring=<public id>, …)``
 # on one of ``mail.message_id_domains()`` (checked in ``_referenced_request``).
@@ -450,7 +451,7 @@ def _comment(target, message_id, sender, subject, text, notes) -> Outcome:
     if not body:
         notes.append("The reply had no new text.")
         return _triage(message_id, sender, subject, text, notes)
-    requests_domain._record(
+    timeline.record(
         target, EventKind.PUBLIC_NOTE, note=body[:MAX_BODY], public=True, data={"via": "email"}
     )
     contact = contacts.record(

@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from webapp.domain import events
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
 from webapp.domain.geo import places
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import submission as requests_domain
+from webapp.domain.lifecycle import timeline
 from webapp.models import (
     Department,
     EventKind,
@@ -101,7 +102,7 @@ def recategorise(request: ServiceRequest, service: Service, actor: User) -> None
     request.service = service
     request.expected_at = requests_domain.expected_datetime(service, request.received_at)
     rule = route(request)
-    requests_domain._record(
+    timeline.record(
         request,
         EventKind.ASSIGNED,
         actor=actor,

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import assignment, workflow
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import (
@@ -115,22 +116,22 @@ def _apply(request: ServiceRequest, action: QueuedAction, user: User):
     """Make the change with the usual rules; returns the timeline event."""
     if action.kind == "acknowledge":
         if request.detailed_status == Status.SUBMITTED:
-            return requests_domain.transition(request, Status.ACKNOWLEDGED, user, note=action.note)
+            return workflow.transition(request, Status.ACKNOWLEDGED, user, note=action.note)
         return None  # already acknowledged or in progress: nothing to do
     if action.kind == "note":
-        return requests_domain.add_note(request, user, action.note, public=action.public)
+        return workflow.add_note(request, user, action.note, public=action.public)
     if action.kind == "photo":
         if not action.photo:
             raise DomainError(_("Please add a photo."), field="photo")
         processed = photo_pipeline.process(action.photo)
-        event = requests_domain.add_note(
+        event = workflow.add_note(
             request, user, action.note or _("After photo"), public=action.public
         )
         photo_pipeline.attach(request, processed, kind=PhotoKind.CLOSURE, event=event)
         return event
     if action.kind == "close":
         processed = photo_pipeline.process(action.photo) if action.photo else None
-        event = requests_domain.transition(
+        event = workflow.transition(
             request,
             Status.CLOSED,
             user,
@@ -144,7 +145,7 @@ def _apply(request: ServiceRequest, action: QueuedAction, user: User):
         assignee = db.session.get(User, action.assignee_id) if action.assignee_id else None
         if assignee is None:
             raise DomainError(_("That person does not exist."), field="assignee")
-        return requests_domain.assign(request, user, assignee=assignee)
+        return assignment.assign(request, user, assignee=assignee)
     raise DomainError(_("That is not an action we know."), field="kind")
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.input_rules import normalise_address
+from webapp.domain.lifecycle import following, timeline
 from webapp.domain.lifecycle import photos as photo_pipeline
-from webapp.domain.lifecycle import requests as requests_domain
 from webapp.models import (
     Device,
     EmailOptOut,
@@ -47,7 +47,7 @@ def follow_instead(
     """
     clean = (comment or "").strip()
     photos = [data for data in (photos or []) if data]
-    if len(clean) > requests_domain.MAX_DESCRIPTION:
+    if len(clean) > timeline.MAX_DESCRIPTION:
         raise DomainError(_("The note is too long."), field="comment")
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("You can add up to %(n)d photos.", n=MAX_PHOTOS), field="photo")
@@ -55,12 +55,12 @@ def follow_instead(
         raise NotAllowed(_("This request is closed. Please send a new report instead."))
     address = _checked_address(email) if (email or "").strip() else None
     processed = [photo_pipeline.process(data) for data in photos]
-    followed = requests_domain.follow(request, user=user, device=device)
+    followed = following.follow(request, user=user, device=device)
     if address:
         _remember_address(request, address, user=user, device=device)
     if not clean and not processed:
         return followed, None, []
-    event = requests_domain._record(
+    event = timeline.record(
         request,
         EventKind.SUPPORTER_COMMENT,
         actor=user,
@@ -124,7 +124,7 @@ def email_outcome_to(
     clean = _checked_address(address)
     if request.is_closed:
         raise NotAllowed(_("This request is closed. Please send a new report instead."))
-    requests_domain.follow(request, user=user, device=device)
+    following.follow(request, user=user, device=device)
     _remember_address(request, clean, user=user, device=device)
     return clean
 

@@ -15,13 +15,14 @@ from flask_babel import gettext as _
 from webapp.domain import service_levels
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import timeline
 from webapp.models import Device, EventKind, RequestEvent, ServiceRequest, User, utcnow
 
-MAX_TEXT = requests_domain.MAX_DESCRIPTION
+MAX_TEXT = timeline.MAX_DESCRIPTION
 
 
 def _clean(text: str | None, field: str) -> str:
-    clean = requests_domain.normalise_text(text)
+    clean = timeline.normalise_text(text)
     if not clean:
         raise DomainError(_("Please write something first."), field=field)
     if len(clean) > MAX_TEXT:
@@ -52,7 +53,7 @@ def ask_resident(
         raise NotAllowed(_("This request is already waiting on the resident."))
     clean = _clean(text, "question")
     service_levels.pause(request, now or utcnow())
-    return requests_domain._record(
+    return timeline.record(
         request, EventKind.INFO_REQUESTED, actor=actor, note=clean, public=True
     )
 
@@ -72,7 +73,7 @@ def resident_answers(
         raise NotAllowed(_("The city is not waiting for an answer on this request."))
     clean = _clean(text, "answer")
     service_levels.resume(request, now or utcnow())
-    return requests_domain._record(
+    return timeline.record(
         request, EventKind.INFO_PROVIDED, actor=user, note=clean, public=False
     )
 
@@ -84,8 +85,8 @@ def resume_clock(
     if not is_waiting(request):
         raise NotAllowed(_("The city is not waiting for an answer on this request."))
     service_levels.resume(request, now or utcnow())
-    clean = requests_domain.normalise_text(note) or None
-    return requests_domain._record(
+    clean = timeline.normalise_text(note) or None
+    return timeline.record(
         request, EventKind.INFO_PROVIDED, actor=actor, note=clean, public=False,
         data={"by": "staff"},
     )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from webapp.domain.errors import DomainError
 from webapp.domain.input_rules import normalise_address
+from webapp.domain.lifecycle import after_closure
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import mail
 from webapp.domain.people import links
@@ -37,7 +38,7 @@ def confirm_fixed(token: str) -> ServiceRequest:
     link = links.read(links.FIXED, token)
     request = request_for(link)
     links.use(link)
-    requests_domain.confirm_fixed(request, proven=True)
+    after_closure.confirm_fixed(request, proven=True)
     return request
 
 
@@ -55,9 +56,9 @@ def reopen(token: str, comment: str, photos: list[bytes], window_days: int) -> S
     """
     link = links.read(links.NOT_FIXED, token)
     request = request_for(link)
-    if requests_domain.confirmed_fixed(request):
+    if after_closure.confirmed_fixed(request):
         raise links.LinkError("used")
-    requests_domain.reopen(request, comment, photos=photos, window_days=window_days, proven=True)
+    after_closure.reopen(request, comment, photos=photos, window_days=window_days, proven=True)
     links.use(link)
     return request
 

@@ -503,9 +503,9 @@ def _send(row: Forwarding) -> None:
 
 def _record(row: Forwarding, note: str) -> None:
     """A private timeline entry for staff: where the request went, or what failed."""
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import timeline
 
-    requests_domain._record(
+    timeline.record(
         row.request,
         EventKind.PRIVATE_NOTE,
         note=note,

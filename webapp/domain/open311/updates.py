@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from webapp.domain import glossary
 from webapp.domain.errors import DomainError
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import after_closure, timeline, workflow
 from webapp.domain.open311 import open311_statuses as statuses
 from webapp.models import (
     EventKind,
@@ -223,8 +223,8 @@ def accept_comment(
             status=400,
             field="status",
         )
-    text = requests_domain.normalise_text(comment.text)
-    if len(text) > requests_domain.MAX_DESCRIPTION:
+    text = timeline.normalise_text(comment.text)
+    if len(text) > timeline.MAX_DESCRIPTION:
         raise DomainError(_("The comment is too long."), status=400, field="description")
     if not text and not comment.photos and not comment.media_urls:
         raise DomainError(
@@ -245,10 +245,10 @@ def accept_comment(
         and wanted.reopen
         and request.is_closed
         and _speaks_as_requester(request, comment.email, api_key_id)
-        and requests_domain.can_reopen(request, window_days, now)
+        and after_closure.can_reopen(request, window_days, now)
     )
     if reopen:
-        event = requests_domain.reopen(
+        event = after_closure.reopen(
             request,
             text or _("Reopened with a photo."),
             window_days=window_days,
@@ -257,7 +257,7 @@ def accept_comment(
         )
         event.data = {**(event.data or {}), **data}
     else:
-        event = requests_domain._record(
+        event = timeline.record(
             request,
             EventKind.PUBLIC_NOTE,
             note=text or _("A photo was added."),
@@ -321,7 +321,7 @@ def apply_remote_update(
     if find_by_external_id(external_id) is not None:
         return None
     wanted = statuses.incoming(update.status)
-    text = requests_domain.normalise_text(update.description)[: requests_domain.MAX_DESCRIPTION]
+    text = timeline.normalise_text(update.description)[: timeline.MAX_DESCRIPTION]
     data = {"source": "crm", "remote_status": update.status or ""}
     if update.external_status_code:
         data["external_status_code"] = update.external_status_code[:60]
@@ -337,7 +337,7 @@ def apply_remote_update(
     if event is None:
         if not text:
             return None
-        event = requests_domain._record(request, EventKind.PUBLIC_NOTE, note=text, data=data)
+        event = timeline.record(request, EventKind.PUBLIC_NOTE, note=text, data=data)
     event.external_id = external_id
     db.session.flush()
     return event
@@ -376,7 +376,7 @@ def _move(
             request.resolution = Resolution.DUPLICATE
             request.resolution_note = note
             request.closed_at = now
-            return requests_domain._record(
+            return timeline.record(
                 request,
                 EventKind.STATUS_CHANGED,
                 from_status=current,
@@ -384,7 +384,7 @@ def _move(
                 note=note,
                 data={**data, "resolution": Resolution.DUPLICATE.value},
             )
-        event = requests_domain.transition(
+        event = workflow.transition(
             request,
             Status.CLOSED,
             None,
@@ -407,7 +407,7 @@ def _move(
         request.resolution = None
         request.resolution_note = None
         request.closed_at = None
-        return requests_domain._record(
+        return timeline.record(
             request,
             EventKind.REOPENED,
             from_status=previous,
@@ -415,8 +415,8 @@ def _move(
             note=text or _("The city opened this request again."),
             data=data,
         )
-    if wanted.status == current or wanted.status not in requests_domain.ALLOWED_TRANSITIONS[current]:
+    if wanted.status == current or wanted.status not in workflow.ALLOWED_TRANSITIONS[current]:
         return None
-    return requests_domain.transition(
+    return workflow.transition(
         request, wanted.status, None, note=text or None, origin=data
     )
