@@ -155,7 +155,7 @@ def fill(app, push: FakePushService, closures: int) -> None:
     from sqlalchemy import delete, text
 
     from tests import factories
-    from webapp.domain.lifecycle import requests as requests_domain
+    from webapp.domain.lifecycle import workflow
     from webapp.domain.notifications import notify
     from webapp.domain.people import devices
     from webapp.models import NotificationOutbox
@@ -182,7 +182,7 @@ def fill(app, push: FakePushService, closures: int) -> None:
         db.session.execute(delete(NotificationOutbox))
         db.session.commit()
         for request in requests:
-            requests_domain.transition(
+            workflow.transition(
                 request, "closed", staff, note="Cleaned off this morning.", resolution="fixed"
             )
         db.session.commit()

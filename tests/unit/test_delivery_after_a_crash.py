@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.api.test_email_links import AuthActions
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import claims, mail, notify, push
 from webapp.domain.open311 import forwarding
 from webapp.domain.people import devices
@@ -49,7 +49,7 @@ def queue_pushes(push_service, count: int):
         requests.append(request)
     db.session.commit()
     for request in requests:
-        requests_domain.transition(request, "closed", staff, note="Done", resolution="fixed")
+        workflow.transition(request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
     return requests
 

@@ -6,14 +6,14 @@ the outcome. ``message_id`` is an e-mail's Message-ID, chosen before its first s
 so a resend after a crash carries the same one. Both are new nullable columns: the
 previous release ignores them (expand only).
 
-Revision ID: 0020_h21_delivery
+Revision ID: 0020
 Revises: 0019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_h21_delivery"
+revision = "0020"
 down_revision = "0019"
 branch_labels = None
 depends_on = None
