@@ -342,6 +342,9 @@ def _sign_in(client, user) -> None:
     assert response.status_code == 302
 
 
+# About 2,000 requests: half a minute on a quiet machine, minutes on a loaded one. The
+# suite's timeout is there to catch a hang, not a slow machine.
+@pytest.mark.timeout(1200)
 def test_every_html_form_answers_hostile_values_without_a_server_error(
     app, fuzz_world, database_backend
 ):
