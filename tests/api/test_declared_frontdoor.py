@@ -98,7 +98,7 @@ def _call(**extra):
         ({"caller_name": "Pat\x00"}, 422, "caller_name"),
         ({"description": "x" * 4001}, 422, "description"),
         ({"address": "a\x07b"}, 422, "address"),
-        ({"lat": "NaN"}, 400, "lat"),
+        ({"lat": "NaN"}, 422, "lat"),
         ({"extra": "field"}, 422, "extra"),
     ],
 )

@@ -82,7 +82,8 @@ def test_request_list_pages(client, city):
     "query, field",
     [
         ("bbox=1,2,3", "bbox"),
-        ("bbox=10,50,5,40", "bbox"),
+        ("bbox=10,91,5,40", "bbox"),
+        ("bbox=1e1,50,5,40", "bbox"),
         ("page=0", "page"),
         ("page_size=1000", "page_size"),
         ("status=maybe", "status"),
@@ -131,9 +132,16 @@ def test_every_error_path_keeps_the_one_error_shape(app, client, city, auth):
     response = client.post(
         "/api/v1/requests",
         headers={**WRITE, "Idempotency-Key": "0b7d8a52-2c1e-4f55-9c57-3f7f5d2b9a11"},
-        data={"service_code": "nope", "lat": "35.05", "long": "-85.3"},
+        data={"service_code": "pothole", "lat": "35.05", "long": "-85.3"},
     )
     _assert_error_shape(response, 422)
+    # 404: the document allows the code, but it names no service
+    response = client.post(
+        "/api/v1/requests",
+        headers={**WRITE, "Idempotency-Key": "0b7d8a52-2c1e-4f55-9c57-3f7f5d2b9a12"},
+        data={"service_code": "nope", "lat": "35.05", "long": "-85.3"},
+    )
+    _assert_error_shape(response, 404)
     assert response.get_json()["error"]["details"]["field"] == "service_code"
 
 

@@ -146,14 +146,19 @@ def test_nearby_is_not_taken_for_a_request_id(client, city):
         ("lat=95&long=-85.31", "lat"),
         ("lat=35.045&long=-85.31&radius=5000", "radius"),
         ("lat=35.045&long=-85.31&radius=0", "radius"),
-        ("lat=35.045&long=-85.31&service_code=unicorns", "service_code"),
-        ("lat=35.045&long=-85.31&service_code=internal", "service_code"),
     ],
 )
 def test_nearby_refuses_bad_parameters_with_400(client, neighbourhood, query, field):
     response = client.get(f"/api/v1/requests/nearby?{query}")
     assert response.status_code == 400
     assert response.get_json()["error"]["details"]["field"] == field
+
+
+@pytest.mark.parametrize("service_code", ["unicorns", "internal"])
+def test_nearby_for_a_service_the_public_cannot_see_is_404(client, neighbourhood, service_code):
+    response = client.get(f"/api/v1/requests/nearby?lat=35.045&long=-85.31&service_code={service_code}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["details"]["field"] == "service_code"
 
 
 def test_new_routes_are_documented(client):

@@ -132,7 +132,6 @@ def test_missing_anti_forgery_header_is_refused(client, city):
     "overrides, expected",
     [
         ({"lat": "36.16", "long": "-86.78"}, "outside the city"),
-        ({"service_code": "nope"}, "We do not take reports"),
         ({"service_code": "pothole"}, "How big is it?"),
         ({"description": "x" * 4001}, "too long"),
     ],
@@ -141,6 +140,18 @@ def test_invalid_reports_get_a_clear_422(client, city, overrides, expected):
     response = post(client, form(**overrides))
     assert response.status_code == 422
     assert expected in response.get_json()["error"]["message"]
+    assert count_requests() == 0
+
+
+@pytest.mark.parametrize("service_code", ["nope", "hidden"])
+def test_a_service_code_that_names_no_open_service_is_404(client, city, service_code):
+    """The document allows any code; one that names no service the public may report is
+    a thing that is not there, as the document declares."""
+    factories.gen_service("hidden", public=False)
+    db.session.commit()
+    response = post(client, form(service_code=service_code))
+    assert response.status_code == 404
+    assert "We do not take reports" in response.get_json()["error"]["message"]
     assert count_requests() == 0
 
 

@@ -19,6 +19,7 @@ from webapp.api.envelope import envelope
 from webapp.api.inputs import StaffLogBody, StaffLogForm, StaffLogHeaders
 from webapp.api.responses import StaffRequestAnswer
 from webapp.api.schema import body, inputs, operation
+from webapp.api.services_views import known_service
 from webapp.api.staff_views import staff_request_json
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import desk
@@ -76,6 +77,7 @@ def _number(raw: float | str | None, name: str) -> float | None:
 def staff_create_request():
     """Staff: log a request for a caller (phone, walk-in or e-mail); the contact is private."""
     data = body()
+    known_service(data.service_code, include_private=True)
     photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
     key = inputs().headers.idempotency_key
     result = desk.log_request(

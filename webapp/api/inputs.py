@@ -13,13 +13,14 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from webapp.api.schema import Input
-from webapp.domain.figures.mapread import MAX_ZOOM
+from webapp.domain.figures.mapread import CURSOR_PATTERN, MAX_ZOOM
 from webapp.domain.geo import geocoding
 from webapp.domain.intake.desk import STAFF_CHANNELS
 from webapp.domain.notifications.notify import MAX_ENDPOINT, OPTIONAL_KINDS
@@ -36,6 +37,7 @@ from webapp.models import (
 from webapp.plumbing.inputs import (
     LONG_TEXT,
     MAX_PAGE,
+    MULTI_LINE_PATTERN,
     InputError,
     Text,
     WholeNumber,
@@ -49,10 +51,33 @@ MAX_PAGE_SIZE = 200
 PUBLIC_ID_PATH = {"public_id": "Public request id, e.g. 311-000123"}
 STATUS_FILTERS = ("open", "closed", *[s.value for s in Status])
 
+# A latitude or longitude written in decimal degrees, within range (a box's corners).
+LATITUDE_TEXT = r"-?(?:90(?:\.0{1,15})?|[1-8]?[0-9](?:\.[0-9]{1,15})?)"
+LONGITUDE_TEXT = r"-?(?:180(?:\.0{1,15})?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]{1,15})?)"
+BBOX_PATTERN = f"^{LONGITUDE_TEXT},{LATITUDE_TEXT},{LONGITUDE_TEXT},{LATITUDE_TEXT}$"
+# A coordinate sent as text (a form, or a desk program that sends strings).
+DECIMAL_PATTERN = r"^-?[0-9]{1,3}(?:\.[0-9]{1,15})?$"
+# Form fields beyond the declared ones (answers to a service's questions).
+FORM_EXTRA_NAME = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]+$", "maxLength": 200}
+FORM_EXTRA_VALUE = {"type": "string", "maxLength": LONG_TEXT, "pattern": MULTI_LINE_PATTERN}
+FORM_EXTRAS = {
+    "propertyNames": FORM_EXTRA_NAME,
+    "additionalProperties": {
+        "anyOf": [FORM_EXTRA_VALUE, {"type": "array", "items": FORM_EXTRA_VALUE}]
+    },
+}
+# The browser's push keys in base64url: a 65-byte uncompressed point (0x04, x, y) and
+# a 16-byte secret.
+P256DH_PATTERN = r"^B[A-P][A-Za-z0-9_-]{84}[AEIMQUYcgkosw048]=?$"
+AUTH_PATTERN = r"^[A-Za-z0-9_-]{21}[AQgw](?:==)?$"
+# Answers to a service's questions, as the text of a JSON object.
+ATTRIBUTES_TEXT = {"contentMediaType": "application/json", "pattern": "^\\{"}
+
 PublicId = Text(ServiceRequest.public_id, description="Public request id, e.g. 311-000123")
 ServiceCode = Text(Service.service_code)
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+FormNumber = Annotated[float, Field(allow_inf_nan=False)]
 OptionalId = Annotated[WholeNumber() | None, BeforeValidator(blank_is_none)]
 
 
@@ -64,7 +89,16 @@ def _as_list(value: Any) -> Any:
 Photos = Annotated[
     list[Any],
     BeforeValidator(_as_list),
-    Field(json_schema_extra={"items": {"type": "string", "format": "binary"}, "maxItems": 3}),
+    Field(
+        json_schema_extra={
+            "items": {
+                "type": "string",
+                "format": "binary",
+                "description": "A JPEG, PNG or WebP photo (a file part)",
+            },
+            "maxItems": 3,
+        }
+    ),
 ]
 
 
@@ -89,12 +123,20 @@ def _check_extra_fields(model: Input) -> None:
 class MapFilterQuery(Input):
     """The filters every map read shares: the box, status, service and time."""
 
-    bbox: Text(100, description="minLon,minLat,maxLon,maxLat") | None = None
+    bbox: Text(
+        100,
+        description="Two opposite corners: minLon,minLat,maxLon,maxLat (in either order)",
+        pattern=BBOX_PATTERN,
+    ) | None = None
     status: Literal[STATUS_FILTERS] | None = Field(  # type: ignore[valid-type]
         None, description="open, closed, or a detailed status"
     )
     service_code: ServiceCode | None = Field(None, description="Only this service")
-    since: Text(40, description="Only requests received since (ISO 8601)") | None = None
+    since: Text(
+        40,
+        description="Only requests received since (a date, or a date and time with its offset)",
+        anyOf=[{"format": "date"}, {"format": "date-time"}],
+    ) | None = None
 
     BLANK_IS_ABSENT = ("bbox", "status", "service_code", "since")
 
@@ -109,9 +151,17 @@ class MapFilterQuery(Input):
             raise PydanticCustomError(
                 "bbox", "must be four numbers: minLon,minLat,maxLon,maxLat"
             ) from None
-        if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-            raise PydanticCustomError("bbox", "corners are out of order or out of range")
-        return (min_lon, min_lat, max_lon, max_lat)
+        if not (min(min_lon, max_lon) >= -180 and max(min_lon, max_lon) <= 180):
+            raise PydanticCustomError("bbox", "corners are out of range")
+        if not (min(min_lat, max_lat) >= -90 and max(min_lat, max_lat) <= 90):
+            raise PydanticCustomError("bbox", "corners are out of range")
+        # Any two opposite corners name the same box.
+        return (
+            min(min_lon, max_lon),
+            min(min_lat, max_lat),
+            max(min_lon, max_lon),
+            max(min_lat, max_lat),
+        )
 
 
 class RequestListQuery(MapFilterQuery):
@@ -119,7 +169,9 @@ class RequestListQuery(MapFilterQuery):
 
     page: WholeNumber(1, MAX_PAGE, description="Page number from 1") = 1
     page_size: WholeNumber(1, MAX_PAGE_SIZE, description="1..200 (default 50)") = DEFAULT_PAGE_SIZE
-    after: Text(200, description="meta.next_after of the previous page") | None = None
+    after: Text(
+        40, description="meta.next_after of the previous page", pattern=CURSOR_PATTERN
+    ) | None = None
 
     BLANK_IS_ABSENT = (*MapFilterQuery.BLANK_IS_ABSENT, "after", "page", "page_size")
 
@@ -150,17 +202,10 @@ class CreateRequestForm(Input):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
-        json_schema_extra={
-            "additionalProperties": {
-                "anyOf": [
-                    {"type": "string", "maxLength": LONG_TEXT},
-                    {"type": "array", "items": {"type": "string", "maxLength": LONG_TEXT}},
-                ]
-            }
-        },
+        json_schema_extra=FORM_EXTRAS,
     )
 
-    service_code: ServiceCode = ""
+    service_code: Text(Service.service_code, min_length=1)
     lat: Latitude | None = None
     long: Longitude | None = None
     accuracy: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = Field(
@@ -169,7 +214,9 @@ class CreateRequestForm(Input):
     description: Text(LONG_TEXT, multiline=True) = ""
     landmark: Text(ServiceRequest.landmark) = ""
     address: Text(ServiceRequest.address) = ""
-    attributes: Text(20_000, multiline=True, description="JSON object of answers") = ""
+    attributes: Text(
+        20_000, multiline=True, description="JSON object of answers", **ATTRIBUTES_TEXT
+    ) = ""
     contact_name: Text(ServiceRequest.contact_name) = ""
     contact_email: Text(ServiceRequest.contact_email) = ""
     contact_phone: Text(ServiceRequest.contact_phone) = ""
@@ -239,8 +286,13 @@ class FollowForm(Input):
 class SubscriptionKeys(Input):
     """The browser's encryption keys."""
 
-    p256dh: Text(PushSubscription.p256dh, description="base64url P-256 public point")
-    auth: Text(PushSubscription.auth, description="base64url 16-byte secret")
+    p256dh: Text(
+        PushSubscription.p256dh,
+        description="base64url P-256 public point (65 bytes, uncompressed)",
+        pattern=P256DH_PATTERN,
+        format="webpush-p256dh",
+    )
+    auth: Text(PushSubscription.auth, description="base64url 16-byte secret", pattern=AUTH_PATTERN)
 
 
 class SubscribeBody(Input):
@@ -334,20 +386,24 @@ class StaffLogHeaders(Input):
 class StaffLogBody(Input):
     """POST /staff/requests: a request logged for a caller (JSON).
 
-    ``lat``/``long`` may be numbers or their decimal text; anything else answers 400
-    (as a malformed filter does). The caller's contact fields are private.
+    ``lat``/``long`` may be numbers or their decimal text; anything else is refused
+    like any other wrong field (422). The caller's contact fields are private.
     """
 
     channel: Literal[tuple(str(c) for c in STAFF_CHANNELS)] = Field(  # type: ignore[valid-type]
         description="How the caller reached the city"
     )
-    service_code: ServiceCode = ""
-    lat: float | Text(40) | None = Field(None, description="Latitude (a number)")
-    long: float | Text(40) | None = Field(None, description="Longitude (a number)")
+    service_code: Text(Service.service_code, min_length=1)
+    lat: StrictFloat | Text(40, pattern=DECIMAL_PATTERN) | None = Field(
+        None, description="Latitude (a number, or its decimal text)"
+    )
+    long: StrictFloat | Text(40, pattern=DECIMAL_PATTERN) | None = Field(
+        None, description="Longitude (a number, or its decimal text)"
+    )
     address: Text(ServiceRequest.address) | None = None
     landmark: Text(ServiceRequest.landmark) | None = None
     description: Text(LONG_TEXT, multiline=True) | None = None
-    attributes: dict[str, Any] | Text(20_000, multiline=True) | None = Field(
+    attributes: dict[str, Any] | Text(20_000, multiline=True, **ATTRIBUTES_TEXT) | None = Field(
         None, description="Answers to the service's questions: a JSON object (as text in a form)"
     )
     caller_name: Text(ServiceRequest.contact_name) | None = None
@@ -365,16 +421,16 @@ class StaffLogForm(StaffLogBody):
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
-        json_schema_extra={
-            "additionalProperties": {
-                "anyOf": [
-                    {"type": "string", "maxLength": LONG_TEXT},
-                    {"type": "array", "items": {"type": "string", "maxLength": LONG_TEXT}},
-                ]
-            }
-        },
+        json_schema_extra=FORM_EXTRAS,
     )
 
+    # A form carries every number as its text ("1e-05" too).
+    lat: FormNumber | Text(40, pattern=DECIMAL_PATTERN) | None = Field(
+        None, description="Latitude (a number, or its decimal text)"
+    )
+    long: FormNumber | Text(40, pattern=DECIMAL_PATTERN) | None = Field(
+        None, description="Longitude (a number, or its decimal text)"
+    )
     photos: Photos = Field(default_factory=list)
 
     @model_validator(mode="after")

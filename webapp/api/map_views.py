@@ -9,7 +9,8 @@ the caller's language, so the ETag holds the language and the answer varies on i
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, time
 
 from flask import Response, request
 from flask_babel import get_locale
@@ -30,18 +31,27 @@ from webapp.plumbing.sessions import current_account
 PUBLIC_MAX_AGE = 30
 
 
+# What the document declares: a date, or a date and time with its offset (RFC 3339).
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
 def _since(raw: str | None) -> datetime | None:
+    """``since`` as an aware time: a date is its midnight in UTC."""
     if not raw:
         return None
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if DATE.fullmatch(raw):
+            return datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
+        if DATE_TIME.fullmatch(raw):
+            return datetime.fromisoformat(raw.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise DomainError(
-            _("since must be an ISO 8601 date or date and time."), status=400, field="since"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+        pass
+    raise DomainError(
+        _("since must be an ISO 8601 date or date and time."), status=400, field="since"
+    )
 
 
 def map_filters(query: MapFilterQuery) -> mapread.MapFilters:

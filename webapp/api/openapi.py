@@ -8,6 +8,7 @@ operation's declared models (``webapp.api.schema.operation``). A test checks tha
 from __future__ import annotations
 
 import copy
+import functools
 import re
 
 from flask import current_app, jsonify
@@ -31,15 +32,14 @@ WRITE_HEADER = {
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 
 
+
 def _without_null(schema: dict) -> dict:
     """A parameter is absent or a string: drop pydantic's ``null`` branch of optionals."""
     branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
-    if len(branches) == 1 and len(schema["anyOf"]) == 2:
-        schema = {
-            **{k: v for k, v in schema.items() if k not in ("anyOf", "default")},
-            **branches[0],
-        }
-    return schema
+    if len(branches) == len(schema.get("anyOf", [])):
+        return schema
+    kept = {k: v for k, v in schema.items() if k not in ("anyOf", "default")}
+    return {**kept, **branches[0]} if len(branches) == 1 else {**kept, "anyOf": branches}
 
 
 def _optional_bodies(document: dict) -> None:
@@ -53,6 +53,59 @@ def _optional_bodies(document: dict) -> None:
             declared_operation = document["paths"].get(path, {}).get(method.lower(), {})
             if "requestBody" in declared_operation:
                 declared_operation["requestBody"]["required"] = False
+
+
+def _form_schema(schema: dict, components: dict) -> dict:
+    """A form cannot send ``null``: a form body's optional fields are absent or a value."""
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    schema = copy.deepcopy(schema)
+    properties = schema.get("properties", {})
+    for name, field in properties.items():
+        properties[name] = _without_null(field)
+    return schema
+
+
+def _form_bodies(document: dict) -> None:
+    """Each form body inline, without ``null``."""
+    components = document.get("components", {}).get("schemas", {})
+    for operations in document["paths"].values():
+        for declared in operations.values():
+            content = declared.get("requestBody", {}).get("content", {})
+            form = content.get("multipart/form-data")
+            if form is None:
+                continue
+            form["schema"] = _form_schema(form["schema"], components)
+
+
+def _push_endpoints(document: dict) -> None:
+    """The subscription's endpoint: a URL on one of this city's push services."""
+    endpoint = document["components"]["schemas"]["SubscribeBody"]["properties"]["endpoint"]
+    endpoint["pattern"] = endpoint_pattern(current_app.config["PUSH_SERVICES"])
+
+
+# A host name label, a port, and the characters of a URL's path and query.
+_LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_PORT = "(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+_REST = "(?:[/?][A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?"
+
+
+def endpoint_pattern(services) -> str:
+    """The endpoints the push-service rule accepts (``PUSH_SERVICES``, see
+    ``webapp.domain.notifications.push_endpoints``) as a regular expression. ``*`` (any
+    public host) is wider than a pattern can say: then the document says https only."""
+    hosts = []
+    for entry in services:
+        entry = entry.strip().lower()
+        if entry == "*":
+            return "^https://"
+        if entry.startswith("http://"):
+            hosts.append("http://" + re.escape(entry[len("http://") :].rstrip("/")))
+        elif entry.startswith("*."):
+            hosts.append(f"https://(?:{_LABEL}\\.)+" + re.escape(entry[2:]))
+        else:
+            hosts.append("https://" + re.escape(entry))
+    return "^(?:" + "|".join(hosts) + ")" + _PORT + _REST + "$"
 
 
 def _finish(document: dict) -> dict:
@@ -72,15 +125,24 @@ def _finish(document: dict) -> dict:
                 parameters.insert(0, WRITE_HEADER)
             declared["parameters"] = parameters
     _optional_bodies(document)
+    _form_bodies(document)
+    _push_endpoints(document)
     document["servers"] = [{"url": "/"}]
     return document
+
+
+@functools.cache
+def _generated() -> dict:
+    """spectree's document, generated once per process: a second generation leaves out
+    the nested models (it moves them out of the models' schemas the first time)."""
+    return spec._generate_spec()
 
 
 def document() -> dict:
     """The whole OpenAPI document (built once per app)."""
     cached = current_app.extensions.get("civic311.openapi")
     if cached is None:
-        cached = _finish(copy.deepcopy(spec._generate_spec()))
+        cached = _finish(copy.deepcopy(_generated()))
         current_app.extensions["civic311.openapi"] = cached
     return cached
 

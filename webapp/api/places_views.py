@@ -68,7 +68,7 @@ def nearby_requests():
         )
         if service_id is None:
             raise DomainError(
-                _("We do not know that kind of problem."), status=400, field="service_code"
+                _("We do not know that kind of problem."), status=404, field="service_code"
             )
     found = places.nearby_open_requests(
         lat, long, radius, service_id=service_id, limit=limit, public_only=True

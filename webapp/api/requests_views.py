@@ -20,6 +20,7 @@ from webapp.api.inputs import (
 from webapp.api.responses import RequestList, RequestOne
 from webapp.api.schema import inputs, operation
 from webapp.api.serialize import request_json
+from webapp.api.services_views import known_service
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.lifecycle.requests import get_by_public_id
@@ -142,7 +143,10 @@ def create_request():
     key was used for a different report; 400 when the key is missing or malformed.
     """
     client_uuid = requests_domain.normalise_client_uuid(inputs().headers.idempotency_key)
-    checked = inputs().form or CreateRequestForm()
+    checked = inputs().form
+    if checked is None:
+        raise DomainError(_("Please choose what kind of problem this is."), field="service_code")
+    known_service(checked.service_code)
     photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
     account = current_account()
     liaison = account if account is not None and account.role == Role.LIAISON else None

@@ -12,7 +12,9 @@ names the first wrong field in ``field`` and every wrong field in ``fields``.
 
 from __future__ import annotations
 
+import json as _json
 from collections.abc import Callable, Iterable
+from functools import wraps
 from typing import Any, ClassVar
 
 from flask import current_app, request
@@ -27,6 +29,8 @@ from webapp.domain.errors import DomainError
 QUERY_STATUS = 400
 BODY_STATUS = 422
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+# A blank form or query value: "not chosen".
+BLANK = {"type": "string", "pattern": "^\\s*$"}
 
 
 class Input(BaseModel):
@@ -39,6 +43,22 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     BLANK_IS_ABSENT: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):  # noqa: ANN001 - pydantic's hook
+        """The document says so too: each of ``BLANK_IS_ABSENT`` may also be blank."""
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        for name in cls.BLANK_IS_ABSENT:
+            field = properties.get(name)
+            if field is None:
+                continue
+            if "anyOf" in field:
+                field["anyOf"].append(dict(BLANK))
+            else:
+                kept = {k: field.pop(k) for k in ("title", "description", "default") if k in field}
+                properties[name] = {**kept, "anyOf": [field, dict(BLANK)]}
+        return schema
 
     @model_validator(mode="before")
     @classmethod
@@ -82,9 +102,21 @@ class DocumentedResponses(Response):
         return None
 
 
+# The names pydantic gives the branches of a union in an error's location (``lat.float``).
+UNION_BRANCHES = ("float", "int", "str", "bool", "none", "constrained-str", "constrained-float")
+
+
+def _branch(part: object) -> bool:
+    """True for a part of an error's location that names a union's branch, not a field."""
+    text = str(part)
+    return text in UNION_BRANCHES or "[" in text or text.startswith("function-")
+
+
 def _message(error: dict) -> tuple[str, str]:
     """(field name, plain message) for one pydantic error."""
-    field = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+    field = ".".join(
+        str(part) for part in error.get("loc", ()) if part != "__root__" and not _branch(part)
+    )
     kind = error.get("type", "")
     context = error.get("ctx") or {}
     name = field or _("The body")
@@ -217,12 +249,53 @@ def operation(
     )
 
     def decorate(view: Callable) -> Callable:
-        checked = validate(view)
+        checked = validate(_sent_body_is_declared(view, json=json, form=form))
         checked.declared_body = json  # spectree leaves DELETE bodies unchecked
         checked.body_optional = not body_required
         return checked
 
     return decorate
+
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _refuse_undeclared_body(json: type[BaseModel] | None, form: type[BaseModel] | None) -> None:
+    """A body the operation does not declare is refused, never read as "nothing sent".
+
+    spectree reads a body that is not JSON (or a JSON value that is not an object) as
+    ``{}``, which an operation whose fields are all optional would accept: a form sent to
+    a JSON-only operation answers 415, bytes that do not parse 400, ``[]`` or ``null`` 422.
+    """
+    if request.method in ("GET", "HEAD", "DELETE") or not request.get_data(cache=True):
+        return
+    if request.mimetype in FORM_TYPES:
+        if form is None:
+            raise DomainError(_("Please send a JSON object."), status=415)
+        return
+    if json is None:
+        raise DomainError(_("Please send the fields as a form."), status=415)
+    if not request.is_json:
+        raise DomainError(_("Please send a JSON object."), status=415)
+    try:
+        sent = _json.loads(request.get_data(cache=True))
+    except ValueError:
+        raise DomainError(_("Please send a JSON object."), status=400) from None
+    if not isinstance(sent, dict):
+        raise DomainError(_("%(name)s must be a JSON object.", name=_("The body")), status=422)
+
+
+def _sent_body_is_declared(view: Callable, *, json, form) -> Callable:
+    """Run ``_refuse_undeclared_body`` before the declared input is validated."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        _refuse_undeclared_body(json, form)
+        return view(*args, **kwargs)
+
+    if json is None and form is None:
+        return view
+    return checked
 
 
 class Checked:

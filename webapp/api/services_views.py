@@ -1,5 +1,6 @@
 """GET /api/v1/services: the categories a resident can report, with their questions."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -8,6 +9,7 @@ from webapp.api.envelope import envelope
 from webapp.api.responses import ServiceList
 from webapp.api.schema import operation
 from webapp.api.serialize import service_json
+from webapp.domain.errors import DomainError
 from webapp.models import Service
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import db
@@ -25,3 +27,22 @@ def list_services():
         .order_by(Service.group, Service.name)
     ).all()
     return envelope([service_json(s) for s in services], meta={"count": len(services)})
+
+
+def known_service(service_code: str, *, include_private: bool = False) -> Service:
+    """The service a call names, or 404: a code the document allows may name no service.
+
+    The same test as submitting (active; public unless staff log it); the rules then
+    run again inside the submission.
+    """
+    service = db.session.scalars(
+        select(Service).where(Service.service_code == service_code)
+    ).first()
+    if service is None or not service.active or (not service.public and not include_private):
+        raise DomainError(
+            _("We do not take reports of that kind. Please choose another category."),
+            status=404,
+            field="service_code",
+            details={"service_code": service_code},
+        )
+    return service

@@ -20,6 +20,7 @@ Refusals raise ``InputError`` (a ``ValueError``) here; the callers turn them int
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -69,15 +70,20 @@ def Text(  # noqa: N802 - reads like a type in model declarations
     multiline: bool = False,
     min_length: int | None = None,
     description: str | None = None,
+    pattern: str | None = None,
     **extra: Any,
 ) -> Any:
     """A text field type: ``Text(ServiceRequest.address)`` or ``Text(120)``.
 
-    Give a model column to take its length from the database.
+    Give a model column to take its length from the database. A ``pattern`` (anchored,
+    of plain characters) is enforced as well as documented; without one the document
+    states the character rules.
     """
     if not isinstance(max_length, int):
         max_length = column_length(max_length)
-    pattern = MULTI_LINE_PATTERN if multiline else SINGLE_LINE_PATTERN
+    documented = {"pattern": MULTI_LINE_PATTERN if multiline else SINGLE_LINE_PATTERN}
+    if pattern is not None:
+        documented = {"pattern": pattern}
     return Annotated[
         str,
         BeforeValidator(_text_validator(max_length, multiline)),
@@ -85,15 +91,24 @@ def Text(  # noqa: N802 - reads like a type in model declarations
             max_length=max_length,
             min_length=min_length,
             description=description,
-            json_schema_extra={"pattern": pattern, **extra},
+            pattern=pattern,
+            json_schema_extra={**documented, **extra},
         ),
     ]
+
+
+# A whole number written with a zero fraction ("3.0"): JSON Schema's integers include it.
+ZERO_FRACTION = re.compile(r"([0-9]+)\.0+")
 
 
 def _number_validator(minimum: int, maximum: int):
     def check(value: Any) -> Any:
         if value is None:
             return value
+        if isinstance(value, str) and (whole := ZERO_FRACTION.fullmatch(value)):
+            value = whole.group(1)
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
         try:
             return whole_number(value, minimum=minimum, maximum=maximum)
         except InputError as error:
