@@ -156,6 +156,9 @@ def fuzz_app(make_app, nominatim):
     geocoding.reset()
 
 
+# A minute of work on a quiet machine, several on a loaded one: the suite's timeout is
+# there to catch a hang, not a slow machine.
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("persona", ["resident", "staff"])
 def test_api_answers_every_generated_call_within_its_document(
     fuzz_app, persona, database_backend
