@@ -24,6 +24,8 @@ ROWS = (
     "C-1,Pothole in Street,2025-03-01 09:30:00,,Open,35.05,-85.32,1 Main St,Deep hole,\n"
     "C-2,Graffiti Removal,2025-03-02 08:00:00,2025-03-04 16:15:00,Closed,35.05,-85.32,"
     "2 Main St,Tag on the wall,Painted over by the graffiti crew\n"
+    "C-3,Pothole in Street,2025-03-03 18:00:00,2025-03-03 17:00:00,Closed,35.05,-85.32,"
+    "3 Main St,Closed before it was opened,\n"
 )
 
 
@@ -52,7 +54,7 @@ def test_csv_requests_get_their_opening_and_closing_entries_once(app, city, city
     data, mapping = old_csv
     result = city_cli("import-requests", "--csv", str(data), "--mapping", str(mapping))
     assert result.exit_code == 0, result.output
-    assert "3 timeline entries written" in result.output
+    assert "5 timeline entries written" in result.output
 
     [opened] = _timeline("C-1")
     assert opened.kind == EventKind.CREATED and opened.to_status == Status.SUBMITTED
@@ -67,6 +69,11 @@ def test_csv_requests_get_their_opening_and_closing_entries_once(app, city, city
     assert closed.note == "Painted over by the graffiti crew"
     assert closed.data == {"imported": "legacy-crm", "resolution": "fixed"}
 
+    # A closing time before the report (a slipped clock) is put at the report's time, with
+    # no note when the old system gave none.
+    received, closed = _timeline("C-3")
+    assert closed.created_at == received.created_at and closed.note is None
+
     page = client.get("/requests/OLD-C-2").get_data(as_text=True)
     timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
     assert "Report received" in timeline and "Fixed" in timeline
@@ -80,7 +87,7 @@ def test_csv_requests_get_their_opening_and_closing_entries_once(app, city, city
                      "--restart")
     assert again.exit_code == 0, again.output
     assert "0 timeline entries written" in again.output
-    assert _events() == before == 3
+    assert _events() == before == 5
 
 
 def test_a_rerun_gives_earlier_imports_their_missing_timeline(app, city, old_csv):
@@ -90,7 +97,7 @@ def test_a_rerun_gives_earlier_imports_their_missing_timeline(app, city, old_csv
     db.session.execute(delete(RequestEvent))  # as imported before requests had a timeline
     db.session.commit()
     report = imports.import_csv(data, rules, restart=True)
-    assert report.imported == 0 and report.already == 2 and report.timeline == 3
+    assert report.imported == 0 and report.already == 3 and report.timeline == 5
     assert [e.kind for e in _timeline("C-2")] == [EventKind.CREATED, EventKind.STATUS_CHANGED]
 
 

@@ -58,7 +58,8 @@ def _entries(request, source: str) -> list[dict]:
             "public": True,
             "data": {**marked, "resolution": request.resolution},
             "external_id": external_id(source, request.remote_id, "closed"),
-            "created_at": request.closed_at or request.updated_at,
+            # Never before the report: old systems' clocks and time zones slip.
+            "created_at": max(request.closed_at or request.updated_at, request.received_at),
         })
     return entries
 
