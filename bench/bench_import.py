@@ -88,7 +88,7 @@ def run(cmd, env) -> None:
 
 def bench(rows: int, database_url: str, folder: Path) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url, "INSTANCE_DIR": str(folder / "inst"),
-           "BACKGROUND_WORKER": "off"}
+           "BACKGROUND_WORKER": "off", "PUBLIC_URL": "http://localhost"}
     if database_url.startswith("postgresql"):
         from sqlalchemy import create_engine, text
 
