@@ -4,15 +4,23 @@ Run ``python tools/make_icons.py`` after changing the art; the PNGs it writes un
 ``webapp/static/icons/`` are committed. The mark is a white map pin on the brand green,
 the same shape as ``icon.svg``. Screenshots are flat mockups of the report screen, kept
 small (few colours, palette PNG) because the manifest ships them to app stores.
+
+A city's own icons are drawn when its pack is applied (``webapp/citypack/icons.py``, the
+same files and sizes). To look at them first::
+
+    python tools/make_icons.py --from examples/evanston/icon.png --colour "#4e2a84" --out /tmp/icons
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the city preview draws with the app's own code
 ICONS = ROOT / "webapp" / "static" / "icons"
 BRAND = (11, 92, 74)
 BRAND_DARK = (7, 61, 49)
@@ -111,8 +119,36 @@ def save_png(image: Image.Image, name: str, *, palette: bool = False) -> Path:
     return path
 
 
+def city_preview(image: Path, colour: str, out: Path) -> list[Path]:
+    """Draw a city's icons from ``image`` on ``colour`` into ``out``, as applying its pack
+    would."""
+    from webapp.citypack import branding, icons
+
+    rgb = branding.parse_hex(colour)
+    if rgb is None:
+        raise SystemExit(f"{colour!r} is not a colour like #4e2a84")
+    try:
+        drawn = icons.draw_all(image.read_bytes(), rgb)
+    except (OSError, icons.IconError) as error:
+        raise SystemExit(f"{image}: {error}") from None
+    icons.write(out, drawn)
+    return [out / name for name in drawn]
+
+
 def main() -> None:
-    """Write every icon and screenshot the manifest and base template refer to."""
+    """Write every icon and screenshot the manifest and base template refer to (or, with
+    ``--from``, preview a city's icons)."""
+    parser = argparse.ArgumentParser(description="Draw the app icons.")
+    parser.add_argument("--from", dest="image", type=Path,
+                        help="a city's square image: preview its icons instead")
+    parser.add_argument("--colour", default="#0b5c4a", help="the city's primary colour")
+    parser.add_argument("--out", type=Path, default=Path("city-icons"),
+                        help="where the preview goes")
+    args = parser.parse_args()
+    if args.image:
+        for path in city_preview(args.image, args.colour, args.out):
+            print(f"{path}  {path.stat().st_size:>7} bytes")
+        return
     written = [
         save_png(icon(192), "icon-192.png"),
         save_png(icon(512), "icon-512.png"),

@@ -47,6 +47,7 @@ MATRIX: dict[str, set[str]] = {
     "POST auth.set_password": EVERYONE,
     "GET city.brand_css": EVERYONE,
     "GET city.brand_logo": EVERYONE,
+    "GET city.brand_icon": EVERYONE,
     "GET api.openapi_document": EVERYONE,
     "GET api.list_services": EVERYONE,
     "GET api.list_requests": EVERYONE,

@@ -1,9 +1,10 @@
 """Apply a checked city pack to the database in one transaction, saying what changed.
 
 Same pack twice: nothing changes. A changed pack: each change is listed. Any failure
-rolls everything back; the logo is written to the instance folder only after the
-database committed, and set-your-password e-mails leave through the outbox, which the
-mail worker sends only once the transaction is committed.
+rolls everything back; the logo and the app icons drawn from the pack are written to
+the instance folder only after the database committed, and set-your-password e-mails
+leave through the outbox, which the mail worker sends only once the transaction is
+committed.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
-from webapp.citypack import catalogue
+from webapp.citypack import catalogue, icons
 from webapp.citypack.problems import PackError, Problem
 from webapp.citypack.reader import Pack
 from webapp.domain.errors import DomainError
@@ -54,7 +55,11 @@ class Report:
 
 def _settings(pack: Pack, report: Report) -> None:
     row = db.session.get(CitySettings, 1)
-    data = {**pack.settings, "logo": pack.logo[0] if pack.logo else None}
+    data = {
+        **pack.settings,
+        "logo": pack.logo[0] if pack.logo else None,
+        "icons": icons.version_of(pack.icons) if pack.icons else None,
+    }
     if row is None:
         db.session.add(
             CitySettings(id=1, data=data, fingerprint=pack.fingerprint, revision=1,
@@ -254,6 +259,11 @@ def apply_pack(pack: Pack, *, dry_run: bool = False) -> Report:
         logo_changed = _logo_changed(pack)
         if logo_changed:
             report.add(f"logo {pack.logo[0]}: written")
+        icons_changed = bool(pack.icons) and icons.changed(icons.folder(branding_dir()),
+                                                           pack.icons)
+        if icons_changed:
+            source = pack.settings.get("icon") or pack.logo[0]
+            report.add(f"app icons: drawn from {source} ({', '.join(pack.icons)})")
         if dry_run:
             db.session.rollback()
             return report
@@ -269,6 +279,8 @@ def apply_pack(pack: Pack, *, dry_run: bool = False) -> Report:
         folder = branding_dir()
         folder.mkdir(parents=True, exist_ok=True)
         (folder / pack.logo[0]).write_bytes(pack.logo[1])
+    if icons_changed:
+        icons.write(icons.folder(branding_dir()), pack.icons)
     from webapp.citypack import settings as city_settings
 
     city_settings.refresh(current_app, force=True)

@@ -78,8 +78,9 @@ def import_services_command(url: str, jurisdiction: str | None, department: str 
 
 def _print_import(report) -> None:
     click.echo(f"{report.source}: {report.imported:,} imported, {report.already:,} already "
-               f"there, {report.rejected:,} rejected; /stats and the map counts rebuilt from "
-               f"{report.rollups_from:,} requests.")
+               f"there, {report.rejected:,} rejected; {report.timeline:,} timeline entries "
+               f"written; /stats and the map counts rebuilt from {report.rollups_from:,} "
+               "requests.")
     for reason in report.reasons:
         click.echo(f"  rejected: {reason}")
     if report.stopped:

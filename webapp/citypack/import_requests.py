@@ -6,7 +6,9 @@ Rows are written in batches straight to the table, each batch committed with the
 import's cursor, so memory stays bounded whatever the size of the history and a
 crashed import resumes after its last batch. Every imported request carries its
 source and the old system's id, unique together: a rerun, or an overlapping window,
-never inserts one twice. The /stats rollups and map counts are rebuilt at the end.
+never inserts one twice. Each imported request gets its timeline (opening entry, and the
+closing entry with the old system's date and note when it is closed; see
+``import_timeline``). The /stats rollups and map counts are rebuilt at the end.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from webapp.citypack import import_timeline
 from webapp.citypack.problems import PackError, Problem
 from webapp.citypack.remote import RemoteError, get_json
 from webapp.models import (
@@ -61,6 +64,7 @@ class ImportReport:
     imported: int = 0
     already: int = 0
     rejected: int = 0
+    timeline: int = 0
     reasons: list[str] = field(default_factory=list)
     stopped: str | None = None
     rollups_from: int = 0
@@ -159,6 +163,9 @@ class Writer:
             # Rows skipped as already there return nothing: the count is exact on both
             # databases (a bulk rowcount is not).
             inserted = len(db.session.execute(statement, rows).all())
+            report.timeline += import_timeline.write_for(
+                self.source, [row["remote_id"] for row in rows], self.insert
+            )
             report.imported += inserted
             report.already += len(rows) - inserted
             self.run.imported += inserted
@@ -384,6 +391,10 @@ def import_csv(path: str | Path, mapping: Mapping, *, restart: bool = False,
                 locator=locator, detailed_status=status, closed_at=closed, updated_at=updated,
                 lat=lat, long=long,
                 description=record.get(cols.get("description", "")),
+                resolution_note=(
+                    (record.get(cols.get("note", "")) or "").strip()[:5000] or None
+                    if status == Status.CLOSED else None
+                ),
                 address=(record.get(cols.get("address", "")) or "").strip(),
                 zipcode=(record.get(cols.get("zipcode", "")) or "").strip(),
             ))

@@ -11,6 +11,8 @@ Layout (see docs/city-packs.md)::
     answers/<slug>.md       knowledge answers (TOML front matter between +++ lines),
     answers/<slug>.es.md    and the same answer in another language
     staff.csv               staff and liaison accounts (no passwords)
+    logo, icon              the logo (.svg or .png) and the square image app icons are
+                            drawn from (a PNG logo serves when no icon is named)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from webapp.citypack import branding, geometry
+from webapp.citypack import branding, geometry, icons
 from webapp.citypack.problems import Collector
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -52,6 +54,7 @@ class Pack:
     answers: list[dict]
     staff: list[dict]
     logo: tuple[str, bytes] | None = None
+    icons: dict[str, bytes] | None = None
     fingerprint: str = ""
     files: list[str] = field(default_factory=list)
 
@@ -221,6 +224,14 @@ def _settings(raw: bytes, found: Collector, supported_locales) -> tuple[dict, li
         )
     if not departments:
         found.add(name, "list at least one [[departments]]", field="departments")
+    open311 = data.get("open311", {})
+    if not isinstance(open311, dict):
+        found.add(name, "a table [open311] is expected", field="open311")
+        open311 = {}
+    for key in open311:
+        if key not in ("contact", "key_service"):
+            found.add(name, f"unknown key {key!r}: [open311] knows contact and key_service",
+                      field=f"open311.{key}")
     settings = {
         "name": str(data.get("name", "")).strip(),
         "jurisdiction_id": str(data.get("jurisdiction_id", "")).strip(),
@@ -234,15 +245,45 @@ def _settings(raw: bytes, found: Collector, supported_locales) -> tuple[dict, li
             "on_primary": colours.get("on_primary", "#ffffff"),
         },
         "logo": data.get("logo") or None,
+        "icon": data.get("icon") or None,
         "map": {"tile_url": tile_url, "attribution": map_.get("attribution", "")},
         "geocoder": {k: str(v) for k, v in (data.get("geocoder") or {}).items()
                      if k in ("domain", "scheme", "user_agent")},
         "reopen_window_days": reopen,
+        "open311": {k: str(open311[k]).strip() for k in ("contact", "key_service")
+                    if str(open311.get(k, "")).strip()},
         "hours": hours,
         "neighborhood_name_property": (data.get("neighborhoods") or {}).get("name_property",
                                                                             "name"),
     }
     return settings, departments
+
+
+def _icons(root: Path, found: Collector, settings: dict,
+           logo: tuple[str, bytes] | None) -> dict[str, bytes] | None:
+    """The app icons drawn from the pack's ``icon`` (or its PNG logo), or None."""
+    icon_name = settings.get("icon")
+    if icon_name:
+        icon_name = str(icon_name)
+        if "/" in icon_name or "\\" in icon_name or not icon_name.lower().endswith(
+            (".png", ".jpg", ".jpeg", ".webp")
+        ):
+            found.add("city.toml", "the icon is a square .png (or .jpg, .webp) file beside "
+                      "city.toml", field="icon")
+            return None
+        source, data = icon_name, _read_bytes(root, icon_name, found, required=True)
+    elif logo is not None and logo[0].lower().endswith(".png"):
+        source, data = logo
+    else:
+        return None
+    colour = branding.parse_hex((settings.get("colours") or {}).get("primary"))
+    if data is None or colour is None:
+        return None
+    try:
+        return icons.draw_all(data, colour)
+    except icons.IconError as error:
+        found.add(source, str(error), field="icon" if icon_name else "logo")
+        return None
 
 
 # --- geography -----------------------------------------------------------------------
@@ -658,6 +699,7 @@ def read_pack(root: str | Path, supported_locales=("en", "es")) -> Pack:
             data = _read_bytes(root, logo_name, found, required=True)
             if data is not None:
                 logo = (logo_name, data)
+    icons = _icons(root, found, settings, logo)
     found.raise_if_any()
     fingerprint, files = _fingerprint(root)
     return Pack(
@@ -670,6 +712,7 @@ def read_pack(root: str | Path, supported_locales=("en", "es")) -> Pack:
         answers=answers,
         staff=staff,
         logo=logo,
+        icons=icons,
         fingerprint=fingerprint,
         files=files,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 
 from flask import Flask, appcontext_pushed, current_app
 from sqlalchemy import select
@@ -47,8 +48,9 @@ def _kept(app: Flask) -> set[str]:
     return keeps | {k for k in MAPPED if os.environ.get(ENV_NAMES.get(k, k))}
 
 
-def lay_over(app: Flask, data: dict | None) -> None:
-    """Set the configuration from the pack's ``data`` (None: back to the defaults)."""
+def lay_over(app: Flask, data: dict | None, applied_at: datetime | None = None) -> None:
+    """Set the configuration from the pack's ``data`` (None: back to the defaults);
+    ``applied_at`` is when the pack last changed anything (Open311 discovery's changeset)."""
     state = app.extensions.setdefault(STATE, {"defaults": None, "revision": None, "at": None})
     if state["defaults"] is None:
         state["defaults"] = {k: app.config.get(k) for k in MAPPED}
@@ -67,6 +69,7 @@ def lay_over(app: Flask, data: dict | None) -> None:
     app.config["CITY_CONTACT"] = {"en": data.get("contact") or "", "es": data.get("contact_es")
                                   or ""}
     app.config["CITY_PACK"] = data or None
+    app.config["CITY_PACK_APPLIED_AT"] = applied_at if data else None
 
 
 def refresh(app: Flask, *, force: bool = False) -> None:
@@ -84,16 +87,19 @@ def refresh(app: Flask, *, force: bool = False) -> None:
     try:
         with db.engine.connect() as connection:
             row = connection.execute(
-                select(CitySettings.revision, CitySettings.fingerprint, CitySettings.data).where(
-                    CitySettings.id == 1
-                )
+                select(
+                    CitySettings.revision,
+                    CitySettings.fingerprint,
+                    CitySettings.data,
+                    CitySettings.applied_at,
+                ).where(CitySettings.id == 1)
             ).first()
     except SQLAlchemyError:  # not migrated yet
         return
     key = (row.revision, row.fingerprint) if row else None
     if key != state["revision"] or force:
         state["revision"] = key
-        lay_over(app, row.data if row else None)
+        lay_over(app, row.data if row else None, row.applied_at if row else None)
 
 
 def init_app(app: Flask) -> None:

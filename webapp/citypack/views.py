@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, send_from_directory
 
-from webapp.citypack import branding
+from webapp.citypack import branding, icons
 from webapp.plumbing.access import public
 
 bp = Blueprint("city", __name__)
@@ -49,3 +49,23 @@ def brand_logo():
     if name.endswith(".svg"):
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+@bp.get("/brand/icons/<name>")
+@public
+def brand_icon(name: str):
+    """An app icon drawn from the city pack (404 when the pack has none). The manifest
+    names it with a version, so a long cache is safe."""
+    from webapp.citypack.apply import branding_dir
+
+    if not (current_app.config.get("CITY_PACK") or {}).get("icons") or (
+        name not in icons.ICON_FILES
+    ):
+        abort(404)
+    return send_from_directory(icons.folder(branding_dir()), name, max_age=86400)
+
+
+@bp.app_template_global("brand_icon")
+def brand_icon_src(static_name: str) -> str | None:
+    """In templates: the URL of an app icon, the city's own when its pack drew them."""
+    return icons.icon_src(static_name)

@@ -65,22 +65,42 @@ def check_jurisdiction() -> None:
 @bp.get(f"/discovery.{FORMATS}")
 @public
 def discovery(fmt: str):
-    """Where and how to talk to this server (GeoReport v2 service discovery)."""
+    """Where and how to talk to this server (GeoReport v2 service discovery).
+
+    The spec's discovery has no field for the jurisdiction; Open311 endpoint
+    directories record one per endpoint (the city's web domain), so the jurisdiction is
+    given beside the standard fields, at the top and on the endpoint, where clients that
+    build such a directory look for it. With a city pack applied, the contact and
+    key service come from its ``[open311]`` table (else its contact line) and the
+    changeset is when the pack last changed something.
+    """
+    config = current_app.config
+    pack = config.get("CITY_PACK") or {}
+    offered = pack.get("open311") or {}
+    applied_at = config.get("CITY_PACK_APPLIED_AT")
+    changeset = applied_at.isoformat(timespec="seconds") if applied_at else CHANGESET
+    jurisdiction = config["JURISDICTION_ID"]
     endpoint_url = url_for("open311.discovery", fmt="json", _external=True).rsplit("/", 1)[0]
+    contact = offered.get("contact") or _(
+        "%(city)s 311. Ask the city's 311 office for an API key to submit requests.",
+        city=config["CITY_NAME"],
+    )
+    if not offered.get("contact") and pack.get("contact"):
+        contact = f"{contact} {pack['contact']}"
     body = {
-        "changeset": CHANGESET,
-        "contact": _(
-            "%(city)s 311. Ask the city's 311 office for an API key to submit requests.",
-            city=current_app.config["CITY_NAME"],
-        ),
-        "key_service": _("API keys are issued by the city's 311 administrators."),
+        "changeset": changeset,
+        "contact": contact,
+        "key_service": offered.get("key_service")
+        or _("API keys are issued by the city's 311 administrators."),
+        "jurisdiction_id": jurisdiction,
         "endpoints": [
             {
                 "specification": SPECIFICATION,
                 "url": endpoint_url,
-                "changeset": CHANGESET,
+                "changeset": changeset,
                 "type": "production",
                 "formats": ["text/xml", "application/json"],
+                "jurisdiction_id": jurisdiction,
             }
         ],
     }

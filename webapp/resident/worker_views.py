@@ -22,6 +22,7 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from webapp.citypack.icons import icon_src
 from webapp.i18n import normalise, render_in_locale, supported_locales
 from webapp.plumbing.access import public
 from webapp.plumbing.assets import file_hash
@@ -76,7 +77,8 @@ def app_short_name() -> str:
 
 
 def web_app_manifest() -> dict:
-    """The Web App Manifest: names, scope, colours, icons, screenshots, shortcuts."""
+    """The Web App Manifest: names, scope, colours, icons, screenshots, shortcuts (the
+    city's own icons when its pack drew them)."""
     return {
         "id": "/",
         "name": app_name(),
@@ -95,8 +97,9 @@ def web_app_manifest() -> dict:
         "background_color": "#f3f5f4",
         "categories": ["government", "utilities"],
         "icons": [
-            {"src": url_for("static", filename=f), "sizes": s, "type": t, "purpose": p}
+            {"src": src, "sizes": s, "type": t, "purpose": p}
             for f, s, t, p in ICONS
+            if (src := icon_src(f))
         ],
         "screenshots": [
             {
@@ -113,14 +116,14 @@ def web_app_manifest() -> dict:
                 "name": _("Report a problem"),
                 "url": url_for("resident.home"),
                 "icons": [
-                    {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192"}
+                    {"src": icon_src("icons/icon-192.png"), "sizes": "192x192"}
                 ],
             },
             {
                 "name": _("My requests"),
                 "url": url_for("resident.my_requests"),
                 "icons": [
-                    {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192"}
+                    {"src": icon_src("icons/icon-192.png"), "sizes": "192x192"}
                 ],
             },
         ],

@@ -1,7 +1,8 @@
 """A second city, set up from nothing with ``flask city apply examples/evanston``: a
 resident's report at phone size refused outside Evanston's boundary and accepted
 inside, in one of its neighborhoods, with its catalogue's questions and its colours;
-Open311 discovery is its own and only its jurisdiction is answered; /stats is its own."""
+Open311 discovery is its own and only its jurisdiction is answered; /stats is its own; the
+app installs with the icons drawn from the pack."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import CHROMIUM_ARGS, PHONE, chromium_path
 from tests.browser.pwa.conftest import stored_requests, wait_for
+from tests.browser.worker import service_worker_ready
 from webapp.plumbing.extensions import db
 
 EVANSTON = Path(__file__).resolve().parents[3] / "examples" / "evanston"
@@ -65,6 +68,7 @@ def test_evanston_resident_journey_discovery_and_stats(live_app, page, flow, scr
 
     discovery = page.request.get("/open311/v2/discovery.json").json()
     assert discovery["contact"].startswith("Evanston 311")
+    assert discovery["jurisdiction_id"] == "cityofevanston.org"
     assert discovery["endpoints"][0]["url"].endswith("/open311/v2")
     services = page.request.get(
         "/open311/v2/services.json?jurisdiction_id=cityofevanston.org").json()
@@ -77,3 +81,32 @@ def test_evanston_resident_journey_discovery_and_stats(live_app, page, flow, scr
     assert page.locator("text=Pothole").first.is_visible()
     screenshot("stats")
     assert [e for e in page.console.errors if "422" not in e] == []  # only the refusal
+
+
+def test_evanston_app_installs_with_the_icons_drawn_from_its_pack(playwright_instance,
+                                                                   live_server, tmp_path):
+    context = playwright_instance.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=chromium_path(),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        base_url=live_server.base_url,
+        service_workers="allow",
+        viewport=PHONE,
+    )
+    try:
+        page = context.pages[0] if context.pages else context.new_page()
+        page.goto("/")
+        service_worker_ready(page)
+        page.wait_for_function("!!navigator.serviceWorker.controller")
+        cdp = page.context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == []
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+        icons = page.request.get("/manifest.webmanifest").json()["icons"]
+        assert icons and all(i["src"].startswith("/brand/icons/") for i in icons)
+        for icon in icons:
+            answer = page.request.get(icon["src"])
+            assert answer.status == 200 and answer.headers["content-type"] == "image/png"
+    finally:
+        context.close()
