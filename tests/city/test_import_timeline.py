@@ -13,7 +13,7 @@ from tests.api.test_forwarding import _crm_database
 from tests.city.test_import_requests import HEADER, MAPPING
 from tests.fakes import serve
 from webapp.citypack import import_requests as imports
-from webapp.domain.lifecycle import requests as requests_domain
+from webapp.domain.lifecycle import workflow
 from webapp.models import EventKind, RequestEvent, ServiceRequest, Status
 from webapp.plumbing.extensions import db
 
@@ -114,7 +114,7 @@ def old_system(make_app, database_backend):
         made = [factories.gen_request("pothole", description=f"Old report {n}")
                 for n in range(3)]
         crew = factories.gen_user("staff")
-        requests_domain.transition(made[0], Status.CLOSED, crew, note="Patched with asphalt",
+        workflow.transition(made[0], Status.CLOSED, crew, note="Patched with asphalt",
                                    resolution="fixed")
         db.session.commit()
         closed_id = made[0].public_id
