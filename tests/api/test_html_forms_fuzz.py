@@ -102,7 +102,7 @@ CONDITIONAL_FORMS = {
 }
 EXTRA_PAGES = ["/admin/translations?locale=es", "/staff/desk?q=pothole"]
 # Pages that are not forms (files, scripts, exports) are not opened.
-NOT_PAGES = ("/static", "/sw", "/strings/", "/export/", "/staff/export/", "/photos/")
+NOT_PAGES = ("/static", "/sw", "/strings/", "/export/", "/staff/export/", "/photos/", "/brand/")
 
 
 class FormReader(HTMLParser):

@@ -142,6 +142,30 @@ def _slots() -> threading.BoundedSemaphore:
     return slots
 
 
+def _once(action):
+    """``action`` wrapped so that only its first call does anything."""
+    lock = threading.Lock()
+    done = False
+
+    def run_once():
+        nonlocal done
+        with lock:
+            if done:
+                return
+            done = True
+        action()
+
+    return run_once
+
+
+def _then(body, finish):
+    """Yield ``body``, then call ``finish`` (also when the stream stops early)."""
+    try:
+        yield from body
+    finally:
+        finish()
+
+
 def _busy() -> Response:
     """Refuse an on-the-spot pull while this process computes as many as it may."""
     message = _(
@@ -182,10 +206,11 @@ def export(kind: str):
         return _busy()
     rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
     body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
-    response = Response(stream_with_context(body), mimetype=MIMETYPES[kind])
-    # The server closes every response, streamed to the end, cut short or never read
-    # (HEAD): the permit is given back exactly once, whichever happens.
-    response.call_on_close(slots.release)
+    release = _once(slots.release)
+    response = Response(stream_with_context(_then(body, release)), mimetype=MIMETYPES[kind])
+    # The permit is given back exactly once: when the last row is sent, or when the server
+    # closes a response cut short or never read (HEAD), whichever comes first.
+    response.call_on_close(release)
     response.headers["Content-Disposition"] = f'attachment; filename="requests.{kind}"'
     return response
 
