@@ -34,6 +34,9 @@ def test_offline_state_review_wording_number_and_my_requests(
     if locale == "es":
         page.click(".language-switch button[lang=es]")
         page.wait_for_function("document.documentElement.lang === 'es'")
+        # The Spanish page shows its steps as one plain form until its script is ready;
+        # the step counter, written by that script, says it is.
+        page.wait_for_selector("#step-progress:has-text('Paso 1')")
     assert page.is_hidden("#connection-state")
     flow.photo()
     flow.category("graffiti")
