@@ -1,6 +1,5 @@
 """GET /api/v1/services: the categories a resident can report, with their questions."""
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -9,7 +8,7 @@ from webapp.api.envelope import envelope
 from webapp.api.responses import ServiceList
 from webapp.api.schema import operation
 from webapp.api.serialize import service_json
-from webapp.domain.errors import DomainError
+from webapp.domain.lifecycle import submission
 from webapp.models import Service
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import db
@@ -35,14 +34,7 @@ def known_service(service_code: str, *, include_private: bool = False) -> Servic
     The same test as submitting (active; public unless staff log it); the rules then
     run again inside the submission.
     """
-    service = db.session.scalars(
-        select(Service).where(Service.service_code == service_code)
-    ).first()
-    if service is None or not service.active or (not service.public and not include_private):
-        raise DomainError(
-            _("We do not take reports of that kind. Please choose another category."),
-            status=404,
-            field="service_code",
-            details={"service_code": service_code},
-        )
+    service = submission.active_service(service_code, include_private=include_private)
+    if service is None:
+        raise submission.unknown_service(service_code, status=404)
     return service

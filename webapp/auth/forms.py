@@ -14,37 +14,38 @@ class SignInForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class SignUpForm(FlaskForm):
-    """A new resident account."""
-
-    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(
-        _l("Password"),
+def new_password_field(label) -> PasswordField:
+    """A new password, held to the same minimum wherever one is chosen."""
+    return PasswordField(
+        label,
         validators=[
             DataRequired(),
             Length(min=10, max=200, message=_l("Use at least 10 characters.")),
         ],
     )
-    confirm = PasswordField(
+
+
+def password_again_field() -> PasswordField:
+    """The new password typed again, to catch a slip."""
+    return PasswordField(
         _l("Password again"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class SignUpForm(FlaskForm):
+    """A new resident account."""
+
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = new_password_field(_l("Password"))
+    confirm = password_again_field()
     submit = SubmitField(_l("Create account"))
 
 
 class SetPasswordForm(FlaskForm):
     """A new password, from the link an account's welcome e-mail carries."""
 
-    password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(min=10, max=200, message=_l("Use at least 10 characters.")),
-        ],
-    )
-    confirm = PasswordField(
-        _l("Password again"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
-    )
+    password = new_password_field(_l("New password"))
+    confirm = password_again_field()
     submit = SubmitField(_l("Set my password"))

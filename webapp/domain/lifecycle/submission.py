@@ -133,19 +133,34 @@ def fingerprint(sub: Submission) -> str:
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
-def find_service(service_code: str | None, *, include_private: bool = False) -> Service:
-    """The active service with that code, or a clear 422."""
-    if not service_code:
-        raise DomainError(_("Please choose what kind of problem this is."), field="service_code")
+def active_service(service_code: str, *, include_private: bool = False) -> Service | None:
+    """The service with that code when it takes reports from this caller (active, and
+    public unless staff log it), else None."""
     service = db.session.scalars(
         select(Service).where(Service.service_code == service_code)
     ).first()
     if service is None or not service.active or (not service.public and not include_private):
-        raise DomainError(
-            _("We do not take reports of that kind. Please choose another category."),
-            field="service_code",
-            details={"service_code": service_code},
-        )
+        return None
+    return service
+
+
+def unknown_service(service_code: str, *, status: int = 422) -> DomainError:
+    """The refusal for a code that names no service taking reports."""
+    return DomainError(
+        _("We do not take reports of that kind. Please choose another category."),
+        status=status,
+        field="service_code",
+        details={"service_code": service_code},
+    )
+
+
+def find_service(service_code: str | None, *, include_private: bool = False) -> Service:
+    """The active service with that code, or a clear 422."""
+    if not service_code:
+        raise DomainError(_("Please choose what kind of problem this is."), field="service_code")
+    service = active_service(service_code, include_private=include_private)
+    if service is None:
+        raise unknown_service(service_code)
     return service
 
 
