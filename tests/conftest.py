@@ -14,8 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from flask import g, has_app_context
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 
 from tests import factories
@@ -30,6 +31,31 @@ from webapp.plumbing.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept for the whole test process.
+
+    Every test builds a fresh app, and each app's Jinja environment would parse and compile
+    every template it renders again (a tenth of a second per page). The cache is keyed by
+    template and file, and Jinja checks the source's checksum before using an entry, so an
+    edited template is compiled afresh."""
+
+    def __init__(self):
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket):
+        """Fill the bucket from a template compiled earlier in this process, if any."""
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        """Keep a freshly compiled template for the next app."""
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()}
 
 
 def pytest_addoption(parser):

@@ -124,3 +124,22 @@ def test_api_writes_need_the_anti_forgery_header(client, city):
         "Idempotency-Key": "0b7d8a52-2c1e-4f55-9c57-3f7f5d2b9a10"}, data={})
     assert response.status_code == 400
     assert response.get_json()["error"]["details"]["field"] == "X-Requested-With"
+
+
+def test_passwords_in_service_use_scrypt_at_full_strength(app):
+    """The suite's cheap work factor is read only while testing: an app in service hashes
+    with werkzeug's scrypt at n=32768, and a hash made cheaply still checks."""
+    from webapp.domain.people import accounts
+
+    assert accounts.password_method() == "scrypt:1024:8:1"
+    user = factories.gen_user("resident")
+    assert user.password_hash.startswith("scrypt:1024:8:1$")
+    assert accounts.authenticate(user.email, factories.PASSWORD) == user
+    assert accounts.authenticate(user.email, "not the password at all") is None
+    app.testing = False
+    try:
+        assert accounts.password_method() == accounts.PASSWORD_METHOD == "scrypt"
+        accounts.set_password(user, "a brand new passphrase 2026")
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+    finally:
+        app.testing = True

@@ -207,6 +207,9 @@ class TestingConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    # scrypt with a small work factor: the suite makes and checks thousands of passwords
+    # (read only when TESTING is on; see domain.people.accounts.password_method).
+    TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
     BACKGROUND_WORKER = "off"

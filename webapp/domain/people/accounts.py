@@ -37,8 +37,30 @@ def site_words() -> list[str]:
             value = str(current_app.config.get(setting) or "").lower()
             words += [value, *re.split(r"[^a-z0-9]+", value)]
     return [w for w in words if w]
-# A real hash so that a sign-in for an unknown email costs as much as a real check.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
+# Real hashes, one per work factor, so that a sign-in for an unknown email costs as much
+# as a real check.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def password_method() -> str:
+    """The key-derivation settings for new password hashes.
+
+    In service always werkzeug's scrypt (n=32768, about a third of a second here). A test
+    run may ask for a smaller work factor (``TEST_PASSWORD_METHOD``): the suite signs in
+    thousands of times, and a hash names its own parameters, so checking one follows the
+    same code whatever factor made it."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and current_app.testing:
+        return current_app.config.get("TEST_PASSWORD_METHOD") or PASSWORD_METHOD
+    return PASSWORD_METHOD
+
+
+def _dummy_hash() -> str:
+    method = password_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def normalise_email(email: str) -> str:
@@ -100,7 +122,7 @@ def create_user(
         email=normalise_email(email),
         display_name=display_name.strip(),
         role=role,
-        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        password_hash=generate_password_hash(password, method=password_method()),
         neighborhood_id=neighborhood_id,
         department_id=department_id,
     )
@@ -113,7 +135,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same cost either way)."""
     user = find_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
@@ -128,5 +150,5 @@ def end_sessions(user: User) -> None:
 def set_password(user: User, password: str) -> None:
     """Replace a user's password and end every session made with the old one."""
     check_password(password, email=user.email, display_name=user.display_name)
-    user.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    user.password_hash = generate_password_hash(password, method=password_method())
     end_sessions(user)
