@@ -170,10 +170,33 @@ def _config_dict() -> dict:
 
 
 def _empty_postgres(app) -> None:
+    """Empty every table the last test wrote to and restart every sequence it used, so
+    each test starts as if on a freshly migrated database (ids from 1).
+
+    ``TRUNCATE`` of all forty tables costs most of a second on PostgreSQL whatever they
+    hold; a test touches a handful, and deleting a few rows from those is quick. Foreign
+    keys are not checked while emptying (the session acts as a replica), since every
+    table that holds a row is emptied in the same transaction."""
     with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        names = [t.name for t in db.metadata.sorted_tables]
+        probe = " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in names
+        )
         with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            written = connection.execute(text(probe)).scalars().all()
+            if written:
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+                for name in written:
+                    connection.execute(text(f'DELETE FROM "{name}"'))
+            used = connection.execute(
+                text(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                    "FROM pg_sequences WHERE schemaname = current_schema() "
+                    "AND last_value IS NOT NULL"
+                )
+            ).scalars().all()
+            for sequence in used:
+                connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 class FreshGlobalsClient(FlaskClient):
