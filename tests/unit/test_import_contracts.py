@@ -41,6 +41,15 @@ def copy_of_the_tree(tmp_path):
     return tmp_path
 
 
+def broken_contracts(result: subprocess.CompletedProcess) -> list[str]:
+    """The names of the contracts lint-imports reported as BROKEN (kept ones print KEPT)."""
+    return [
+        line.removesuffix(" BROKEN").strip()
+        for line in result.stdout.splitlines()
+        if line.endswith(" BROKEN")
+    ]
+
+
 def add_line(path: Path, line: str) -> None:
     path.write_text(path.read_text() + "\n" + line + "\n")
 
@@ -49,6 +58,7 @@ def test_the_real_tree_keeps_every_contract():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout
+    assert broken_contracts(result) == []
 
 
 def test_the_copy_keeps_them_too_so_the_failures_below_are_the_added_lines(copy_of_the_tree):
@@ -64,8 +74,8 @@ def test_the_request_life_importing_a_channel_breaks_the_contracts(copy_of_the_t
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1, result.stdout
     assert "webapp.domain.lifecycle.requests -> webapp.domain.notifications.notify" in result.stdout
-    assert "The request's life imports no channel" in result.stdout
-    assert "BROKEN" in result.stdout
+    assert any(name.startswith("The request's life imports no channel")
+               for name in broken_contracts(result)), result.stdout
 
 
 def test_a_back_import_inside_a_function_is_a_cycle(copy_of_the_tree):
@@ -75,7 +85,8 @@ def test_a_back_import_inside_a_function_is_a_cycle(copy_of_the_tree):
     )
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1, result.stdout
-    assert "No import cycle anywhere in webapp/" in result.stdout
+    assert "No import cycle anywhere in webapp/, counting imports inside functions" in (
+        broken_contracts(result)), result.stdout
     assert "webapp.domain.geo.places -> webapp.domain.lifecycle.submission" in result.stdout
 
 
@@ -87,3 +98,5 @@ def test_a_view_imported_by_the_rules_breaks_the_layers(copy_of_the_tree):
     result = lint_imports(copy_of_the_tree)
     assert result.returncode == 1, result.stdout
     assert "webapp.domain is not allowed to import webapp.opendata" in result.stdout
+    assert "Views call the rules, the rules use the models: never the other way" in (
+        broken_contracts(result)), result.stdout
