@@ -1,0 +1,83 @@
+"""One chat as Server-Sent Events, for the resident's page and the call-taker's desk.
+
+Why SSE: the shipped gunicorn runs threaded workers (gthread), where a WebSocket would
+need another worker class and a long-lived socket per chat; an EventSource is plain
+HTTP that every proxy passes, and the browser reconnects by itself with
+``Last-Event-ID``. So a stream is kept short (``CHAT_STREAM_SECONDS``, 25 s): it sends
+the lines after the last one the browser has, waits for announcements (Redis) or polls
+the database, and ends; the browser comes back from its last line. A thread is never
+held for ever and a dropped connection loses nothing.
+
+The stream holds no database connection while it waits: each read closes the session.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Response, current_app, request, stream_with_context
+
+from webapp.domain.intake import chat as chat_domain
+from webapp.models import Chat
+from webapp.plumbing import chat_bus
+from webapp.plumbing.extensions import db
+
+RETRY_MS = 1000
+HEARTBEAT_SECONDS = 10.0
+
+
+def resume_point() -> int:
+    """The last line the browser has: ``Last-Event-ID`` on a reconnect, ``?after=`` first."""
+    raw = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    try:
+        return max(0, min(int(raw), 2**62))
+    except ValueError:
+        return 0
+
+
+def _read(chat_id: int, after: int) -> tuple[list[dict], bool]:
+    """The new lines as dicts and whether the chat is over; the session is then closed."""
+    try:
+        chat = db.session.get(Chat, chat_id)
+        if chat is None:
+            return [], True
+        lines = [chat_domain.as_dict(m, chat) for m in chat_domain.lines_after(chat, after)]
+        return lines, chat.status == "closed"
+    finally:
+        db.session.close()
+
+
+def _event(line: dict) -> str:
+    return f"id: {line['id']}\nevent: line\ndata: {json.dumps(line, ensure_ascii=False)}\n\n"
+
+
+def stream(chat: Chat) -> Response:
+    """The SSE response for ``chat``, from the browser's resume point, for a short while."""
+    chat_id, after = chat.id, resume_point()
+    seconds = float(current_app.config.get("CHAT_STREAM_SECONDS", 25))
+    db.session.close()
+
+    def generate():
+        listener = chat_bus.Listener(chat_id)
+        last = after
+        try:
+            yield f"retry: {RETRY_MS}\n\n"
+            deadline = time.monotonic() + seconds
+            while True:
+                lines, over = _read(chat_id, last)
+                for line in lines:
+                    last = line["id"]
+                    yield _event(line)
+                left = deadline - time.monotonic()
+                if over or left <= 0:
+                    break
+                if not listener.wait(min(left, HEARTBEAT_SECONDS)):
+                    yield ": still here\n\n"
+        finally:
+            listener.close()
+
+    response = Response(stream_with_context(generate()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
