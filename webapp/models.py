@@ -324,7 +324,9 @@ class ServiceRequest(db.Model):
     geocode_state: Mapped[str] = mapped_column(String(12), default=GeocodeState.PENDING)
     geocode_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
-    status: Mapped[str] = mapped_column(String(8), default="open", index=True, active_history=True)
+    status: Mapped[str] = mapped_column(
+        String(8), default="open", index=True, active_history=True
+    )
     detailed_status: Mapped[str] = mapped_column(
         String(16), default=Status.SUBMITTED, active_history=True
     )
@@ -773,7 +775,9 @@ class ForwardTarget(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), unique=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), unique=True
+    )
     service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"), unique=True)
     endpoint: Mapped[str] = mapped_column(String(500))
     jurisdiction_id: Mapped[str | None] = mapped_column(String(120))
@@ -916,7 +920,7 @@ class DeviceEmail(db.Model):
 
 
 class AreaAlert(db.Model):
-    """ "E-mail me about new reports near here / in my neighborhood": a circle or a
+    """"E-mail me about new reports near here / in my neighborhood": a circle or a
     neighborhood, sent at once or as a daily digest; active once the address confirmed."""
 
     __tablename__ = "area_alerts"

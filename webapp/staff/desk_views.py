@@ -233,7 +233,9 @@ def change_service(public_id: str):
     """Move the request to another service; the routing rules decide its department again."""
     try:
         req = requests_domain.get_by_public_id(public_id)
-        service = submission.find_service(request.form.get("service_code"), include_private=True)
+        service = submission.find_service(
+            request.form.get("service_code"), include_private=True
+        )
         routing.recategorise(req, service, current_user)
         db.session.commit()
     except DomainError as error:
