@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from webapp.domain.errors import DomainError, NotFound
 from webapp.domain.intake import chat as chat_domain
-from webapp.models import Chat, ChatStatus, utcnow
+from webapp.models import Chat, ChatStatus
 from webapp.plumbing import limits
 from webapp.plumbing.access import public, wants_json
 from webapp.plumbing.extensions import db, limiter
@@ -63,7 +63,7 @@ def chat_start_page():
     account = current_account()
     return render_template(
         "resident/chat_start.html",
-        desk_open=chat_domain.desk_open(utcnow(), current_app.config),
+        desk_open=chat_domain.desk_open(chat_domain.clock(), current_app.config),
         started_from=request.args.get("from", "help")[:20],
         service_code=(request.args.get("service") or "")[:64],
         account=account,
@@ -86,7 +86,7 @@ def chat_start():
                 phone=request.form.get("phone"),
             ),
             request.form.get("body", ""),
-            now=utcnow(),
+            now=chat_domain.clock(),
             locale=str(get_locale() or "en"),
             started_from=request.form.get("started_from", "help"),
             service_code=request.form.get("service_code"),
@@ -127,7 +127,7 @@ def chat_write(key: str):
     """The resident's next line: 201 with the line (JSON), or back to the page."""
     chat = _mine(key)
     try:
-        message = chat_domain.resident_writes(chat, request.form.get("body", ""), now=utcnow())
+        message = chat_domain.resident_writes(chat, request.form.get("body", ""), now=chat_domain.clock())
     except DomainError as error:
         db.session.rollback()
         if wants_json():
@@ -156,7 +156,7 @@ def chat_events(key: str):
 def chat_close(key: str):
     """The resident ends the chat."""
     chat = _mine(key)
-    chat_domain.close(chat, now=utcnow())
+    chat_domain.close(chat, now=chat_domain.clock())
     if wants_json():
         return jsonify({"status": chat.status})
     return redirect(url_for("resident.chat_page", key=key)), 303

@@ -13,7 +13,6 @@ from flask_login import current_user
 
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import chat as chat_domain
-from webapp.models import utcnow
 from webapp.plumbing.access import roles_required, wants_json
 from webapp.plumbing.extensions import db
 from webapp.resident import chat_stream
@@ -51,7 +50,7 @@ def chat_take(chat_id: int):
     """Take the chat and open it on the desk, with the resident's record beside it."""
     chat = chat_domain.by_id(chat_id)
     try:
-        chat_domain.take(chat, current_user, now=utcnow())
+        chat_domain.take(chat, current_user, now=chat_domain.clock())
     except DomainError as error:
         db.session.rollback()
         if wants_json():
@@ -70,7 +69,7 @@ def chat_answer(chat_id: int):
     chat = chat_domain.by_id(chat_id)
     try:
         message = chat_domain.staff_writes(
-            chat, current_user, request.form.get("body", ""), now=utcnow()
+            chat, current_user, request.form.get("body", ""), now=chat_domain.clock()
         )
     except DomainError as error:
         db.session.rollback()
@@ -100,7 +99,7 @@ def chat_events(chat_id: int):
 def chat_close(chat_id: int):
     """End the chat from the desk."""
     chat = chat_domain.by_id(chat_id)
-    chat_domain.close(chat, now=utcnow())
+    chat_domain.close(chat, now=chat_domain.clock())
     if wants_json():
         return jsonify({"status": chat.status})
     flash(_("Chat ended. The transcript is on the resident's record."))

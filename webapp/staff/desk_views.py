@@ -20,7 +20,7 @@ from webapp.domain.intake import chat as chat_domain
 from webapp.domain.intake import contacts, desk, routing
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import submission
-from webapp.models import Channel, Chat, Service, utcnow
+from webapp.models import Channel, Chat, Service
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db
 from webapp.resident.views import _map_settings
@@ -179,7 +179,7 @@ def desk_new_request():
         return _back(caller.phone or caller.email or caller.name)
     number = result.request.public_id
     if chat is not None and result.created:
-        chat_domain.request_made(chat, result.request, current_user, now=utcnow())
+        chat_domain.request_made(chat, result.request, current_user, now=chat_domain.clock())
     flash(_("Logged %(number)s. Read the number to the caller.", number=number))
     return _back(caller.phone or caller.email or caller.name or number, created=number)
 

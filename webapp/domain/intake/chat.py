@@ -39,6 +39,7 @@ from webapp.models import (
     Device,
     ServiceRequest,
     User,
+    utcnow,
 )
 from webapp.plumbing import chat_bus
 from webapp.plumbing.extensions import db
@@ -60,6 +61,12 @@ class Resident:
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+
+
+def clock() -> datetime:
+    """The time the chat rules run at: ``CHAT_CLOCK`` (a callable a test injects) or now."""
+    injected = current_app.config.get("CHAT_CLOCK")
+    return injected() if injected else utcnow()
 
 
 def desk_open(now: datetime, config) -> bool:
