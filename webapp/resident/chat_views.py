@@ -1,7 +1,8 @@
 """The resident's side of live chat: start one, write, read it live, end it.
 
-A chat belongs to the browser that started it: its key is kept in the signed session,
-and any other key answers 404 (as if it did not exist). Works without JavaScript (the
+A chat belongs to the browser that started it (its key is kept in the signed session)
+and to the account signed in when it started; anyone else gets 404, as if it did not
+exist. Works without JavaScript (the
 page lists the lines and a plain form posts the next one); chat.js adds the live
 stream. The rules live in ``webapp.domain.intake.chat``.
 """
@@ -36,10 +37,13 @@ def _remember(chat: Chat) -> None:
 
 
 def _mine(key: str) -> Chat:
-    """The chat with ``key`` when this browser started it; 404 for anyone else's."""
-    if key not in _my_keys():
-        raise NotFound(_("We could not find that chat."))
-    return chat_domain.by_key(key)
+    """The chat with ``key`` when this browser (or this signed-in account) started it;
+    404 for anyone else's, as if it did not exist."""
+    chat = chat_domain.by_key(key)
+    account = current_account()
+    if key in _my_keys() or (account is not None and chat.user_id == account.id):
+        return chat
+    raise NotFound(_("We could not find that chat."))
 
 
 def _current_open_chat() -> Chat | None:
