@@ -36,7 +36,7 @@ def _client():
     if url not in clients:
         import redis
 
-        clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+        clients[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=30)
     return clients[url]
 
 
@@ -82,8 +82,14 @@ class Listener:
         if self._pubsub is None:
             time.sleep(min(seconds, self.poll))
             return True
+        # get_message also returns None for the subscription's own confirmation, so
+        # wait on until an announcement or the end of the time given.
+        end = time.monotonic() + seconds
         try:
-            return self._pubsub.get_message(timeout=seconds) is not None
+            while (left := end - time.monotonic()) > 0:
+                if self._pubsub.get_message(timeout=left) is not None:
+                    return True
+            return False
         except Exception as error:  # noqa: BLE001 - Redis went away: poll from now on
             log.warning("chat stream lost Redis, polling instead: %s", error)
             self.close()
