@@ -8,7 +8,8 @@ the lines after the last one the browser has, waits for announcements (Redis) or
 the database, and ends; the browser comes back from its last line. A thread is never
 held for ever and a dropped connection loses nothing.
 
-The stream holds no database connection while it waits: each read closes the session.
+The stream holds no database connection while it waits: each read has a session of
+its own, closed at once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import time
 
 from flask import Response, current_app, request, stream_with_context
+from sqlalchemy.orm import Session
 
 from webapp.domain.intake import chat as chat_domain
 from webapp.models import Chat
@@ -37,15 +39,9 @@ def resume_point() -> int:
 
 
 def _read(chat_id: int, after: int) -> tuple[list[dict], bool]:
-    """The new lines as dicts and whether the chat is over; the session is then closed."""
-    try:
-        chat = db.session.get(Chat, chat_id)
-        if chat is None:
-            return [], True
-        lines = [chat_domain.as_dict(m, chat) for m in chat_domain.lines_after(chat, after)]
-        return lines, chat.status == "closed"
-    finally:
-        db.session.close()
+    """The new lines and whether the chat is over, read in a session of the stream's own."""
+    with Session(db.engine) as session:
+        return chat_domain.read_after(session, chat_id, after)
 
 
 def _event(line: dict) -> str:
@@ -56,7 +52,7 @@ def stream(chat: Chat) -> Response:
     """The SSE response for ``chat``, from the browser's resume point, for a short while."""
     chat_id, after = chat.id, resume_point()
     seconds = float(current_app.config.get("CHAT_STREAM_SECONDS", 25))
-    db.session.close()
+    db.session.commit()  # nothing was written: this only gives the connection back
 
     def generate():
         listener = chat_bus.Listener(chat_id)

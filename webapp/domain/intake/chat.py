@@ -236,6 +236,24 @@ def lines_after(chat: Chat, after_id: int, limit: int = 500) -> list[ChatMessage
     )
 
 
+def read_after(session, chat_id: int, after_id: int) -> tuple[list[dict], bool]:
+    """For a stream: the lines after ``after_id`` as dicts, and whether the chat is over.
+
+    Read through ``session`` (the stream's own, short-lived one), so a stream never
+    holds the request's session or a database connection while it waits.
+    """
+    chat = session.get(Chat, chat_id)
+    if chat is None:
+        return [], True
+    found = session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.chat_id == chat_id, ChatMessage.id > after_id)
+        .order_by(ChatMessage.id)
+        .limit(500)
+    )
+    return [as_dict(m, chat) for m in found], chat.status == ChatStatus.CLOSED
+
+
 def by_key(key: str) -> Chat:
     """The resident's chat by its public key, or NotFound."""
     chat = db.session.scalars(select(Chat).where(Chat.key == (key or "")[:32])).first()
