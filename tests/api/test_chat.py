@@ -212,3 +212,23 @@ def test_a_chat_counts_once_as_assisted_in_the_channel_figures(client, desk, cit
     assert figures.totals.get("chat") == 1 and "chat" in figures.channels
     assert figures.self_service_share == 0.0  # a call-taker's channel
     assert "Live chat" in client.get("/stats").get_data(as_text=True)
+
+
+def test_streams_beyond_the_seats_send_what_is_new_and_end_so_the_browser_polls(make_app):
+    app = make_app(CHAT_MAX_STREAMS=1, CHAT_STREAM_SECONDS=60.0, CHAT_POLL_SECONDS=0.05)
+    with app.app_context():
+        from tests import factories
+
+        factories.gen_city()
+        client = app.test_client()
+        key = _start(client)
+        held = client.get(f"/chat/{key}/events", buffered=False)
+        chunks = iter(held.response)
+        assert next(chunks).startswith(b"retry: 1000")  # this stream has the one seat
+        busy = client.get(f"/chat/{key}/events")  # answered at once, not held
+        assert busy.get_data(as_text=True).startswith("retry: 3000")
+        assert [line["author"] for line in _events(busy)] == ["resident", "system"]
+        held.close()  # the seat is given back when the stream ends
+        again = client.get(f"/chat/{key}/events?after=999999", buffered=False)
+        assert next(iter(again.response)).startswith(b"retry: 1000")
+        again.close()

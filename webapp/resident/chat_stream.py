@@ -8,6 +8,10 @@ the lines after the last one the browser has, waits for announcements (Redis) or
 the database, and ends; the browser comes back from its last line. A thread is never
 held for ever and a dropped connection loses nothing.
 
+At most ``CHAT_MAX_STREAMS`` streams stay open at once in one worker process, so streams
+never take every thread from ordinary pages: a stream beyond that sends what is new and
+ends at once, and the browser comes back a little later (it polls instead of waiting).
+
 The stream holds no database connection while it waits: each read has a session of
 its own, closed at once.
 """
@@ -15,6 +19,7 @@ its own, closed at once.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from flask import Response, current_app, request, stream_with_context
@@ -26,7 +31,20 @@ from webapp.plumbing import chat_bus
 from webapp.plumbing.extensions import db
 
 RETRY_MS = 1000
+BUSY_RETRY_MS = 3000
 HEARTBEAT_SECONDS = 10.0
+_SEATS_KEY = "civic311_chat_stream_seats"
+_SEATS_LOCK = threading.Lock()
+
+
+def _seats() -> threading.BoundedSemaphore:
+    """This process's open-stream seats (one set per app)."""
+    with _SEATS_LOCK:
+        seats = current_app.extensions.get(_SEATS_KEY)
+        if seats is None:
+            size = max(1, int(current_app.config.get("CHAT_MAX_STREAMS", 16)))
+            seats = current_app.extensions[_SEATS_KEY] = threading.BoundedSemaphore(size)
+        return seats
 
 
 def resume_point() -> int:
@@ -52,14 +70,16 @@ def stream(chat: Chat) -> Response:
     """The SSE response for ``chat``, from the browser's resume point, for a short while."""
     chat_id, after = chat.id, resume_point()
     seconds = float(current_app.config.get("CHAT_STREAM_SECONDS", 25))
+    seats = _seats()
     db.session.commit()  # nothing was written: this only gives the connection back
 
     def generate():
-        listener = chat_bus.Listener(chat_id)
+        seated = seats.acquire(blocking=False)
+        listener = chat_bus.Listener(chat_id) if seated else None
         last = after
         try:
-            yield f"retry: {RETRY_MS}\n\n"
-            deadline = time.monotonic() + seconds
+            yield f"retry: {RETRY_MS if seated else BUSY_RETRY_MS}\n\n"
+            deadline = time.monotonic() + (seconds if seated else 0)
             while True:
                 lines, over = _read(chat_id, last)
                 for line in lines:
@@ -71,7 +91,9 @@ def stream(chat: Chat) -> Response:
                 if not listener.wait(min(left, HEARTBEAT_SECONDS)):
                     yield ": still here\n\n"
         finally:
-            listener.close()
+            if seated:
+                listener.close()
+                seats.release()
 
     response = Response(stream_with_context(generate()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"

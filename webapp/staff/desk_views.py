@@ -6,6 +6,7 @@ Also the staff action that moves a request to another service (routing runs agai
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
@@ -26,6 +27,7 @@ from webapp.plumbing.extensions import db
 from webapp.resident.views import _map_settings
 from webapp.staff.blueprint import bp
 
+CHAT_ID = re.compile(r"[0-9]{1,9}", re.ASCII)
 DESK_CHANNELS = [(Channel.PHONE, "Phone"), (Channel.WALK_IN, "Walk-in")]
 
 
@@ -83,7 +85,7 @@ def _prefill(record: contacts.CallerRecord, query: str) -> dict:
 def _open_chat() -> Chat | None:
     """The chat the desk shows (``?chat=<id>``), if any."""
     raw = request.args.get("chat") or ""
-    return chat_domain.by_id(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    return chat_domain.by_id(int(raw)) if CHAT_ID.fullmatch(raw) else None
 
 
 def _chat_prefill(chat: Chat, prefill: dict) -> dict:
@@ -142,7 +144,7 @@ def _chat_of_form() -> Chat | None:
     """The chat a desk request is made from; the chat channel needs one."""
     raw = request.form.get("chat_id") or ""
     if raw:
-        if not raw.isdigit() or len(raw) > 9:
+        if not CHAT_ID.fullmatch(raw):
             raise DomainError(_("That is not a chat we know."), field="chat_id")
         chat = chat_domain.by_id(int(raw))
         chat_domain.check_can_become_request(chat)
