@@ -232,3 +232,16 @@ def test_streams_beyond_the_seats_send_what_is_new_and_end_so_the_browser_polls(
         again = client.get(f"/chat/{key}/events?after=999999", buffered=False)
         assert next(iter(again.response)).startswith(b"retry: 1000")
         again.close()
+
+
+def test_a_chat_from_before_you_report_brings_its_category_to_the_desk(client, desk, city):
+    page = client.get("/chat?from=report&service=pothole").get_data(as_text=True)
+    assert 'name="started_from" value="report"' in page
+    assert 'name="service_code" value="pothole"' in page
+    _start(client, started_from="report", service_code="pothole", email="kim@example.org")
+    chat = db.session.scalars(select(Chat)).one()
+    assert (chat.started_from, chat.service_code) == ("report", "pothole")
+    desk_page = desk.get(f"/staff/desk?chat={chat.id}").get_data(as_text=True)
+    assert '<option value="pothole" selected>' in desk_page
+    assert '<option value="chat">' in desk_page  # the request's channel is the chat
+    assert "Live chat" in desk_page  # the chat is on the resident's record already

@@ -117,6 +117,7 @@ def test_a_resident_and_a_call_taker_chat_and_the_chat_becomes_a_request(
     assert desk.input_value("#caller-email") == RESIDENT_EMAIL
     assert "deep pothole" in desk.input_value("#desk-description")
     resident.wait_for_selector("#chat-lines:has-text('A call-taker has joined')")
+    assert serious_axe_violations(desk) == [], format_violations(serious_axe_violations(desk))
 
     # A knowledge answer with one key: search, "1" puts the first one in, Enter sends it.
     desk.keyboard.press("Alt+a")
