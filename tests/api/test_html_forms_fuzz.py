@@ -210,7 +210,7 @@ def _path_values(city: dict, closed, open_request) -> dict[str, str]:
         "target_id": first_id(ForwardTarget),
         "mail_id": first_id(InboundMail),
         "direction": "up",
-        "key": db.session.scalar(db.select(Chat.key).order_by(Chat.id)),
+        "chat_key": db.session.scalar(db.select(Chat.key).order_by(Chat.id)),
         "chat_id": first_id(Chat),
     }
 
@@ -307,8 +307,8 @@ def _endpoint(app, path: str) -> str | None:
 def fuzz_world(app):
     """A city with requests in both states, one of each object the admin pages edit,
     and the four personas."""
-    from webapp.domain.lifecycle import workflow as requests_domain
     from webapp.domain.intake import chat as chat_domain
+    from webapp.domain.lifecycle import workflow as requests_domain
     from webapp.domain.people import api_keys
 
     city = factories.gen_city()

@@ -216,7 +216,7 @@ SAMPLE_ARGS = {
     "mail_id": "1",
     "target_id": "1",
     "locale": "es",
-    "key": "0" * 32,
+    "chat_key": "0" * 32,
     "chat_id": "1",
 }
 

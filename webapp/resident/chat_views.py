@@ -63,7 +63,7 @@ def chat_start_page():
     """The start form (name, e-mail, first message); an open chat of this browser instead."""
     chat = _current_open_chat()
     if chat is not None:
-        return redirect(url_for("resident.chat_page", key=chat.key))
+        return redirect(url_for("resident.chat_page", chat_key=chat.key))
     account = current_account()
     return render_template(
         "resident/chat_start.html",
@@ -103,18 +103,18 @@ def chat_start():
         return redirect(url_for("resident.chat_start_page"))
     _remember(chat)
     if wants_json():
-        response = jsonify({"key": chat.key, "url": url_for("resident.chat_page", key=chat.key)})
+        response = jsonify({"key": chat.key, "url": url_for("resident.chat_page", chat_key=chat.key)})
         response.status_code = 201
-        response.headers["Location"] = url_for("resident.chat_page", key=chat.key)
+        response.headers["Location"] = url_for("resident.chat_page", chat_key=chat.key)
         return response
-    return redirect(url_for("resident.chat_page", key=chat.key))
+    return redirect(url_for("resident.chat_page", chat_key=chat.key))
 
 
-@bp.get("/chat/<key>")
+@bp.get("/chat/<chat_key>")
 @public
-def chat_page(key: str):
+def chat_page(chat_key: str):
     """The chat: every line so far (a reload keeps everything), the form for the next."""
-    chat = _mine(key)
+    chat = _mine(chat_key)
     lines = chat_domain.lines_after(chat, 0)
     return render_template(
         "resident/chat.html",
@@ -125,11 +125,11 @@ def chat_page(key: str):
     )
 
 
-@bp.post("/chat/<key>/messages")
+@bp.post("/chat/<chat_key>/messages")
 @public
-def chat_write(key: str):
+def chat_write(chat_key: str):
     """The resident's next line: 201 with the line (JSON), or back to the page."""
-    chat = _mine(key)
+    chat = _mine(chat_key)
     try:
         message = chat_domain.resident_writes(chat, request.form.get("body", ""), now=chat_domain.clock())
     except DomainError as error:
@@ -137,17 +137,17 @@ def chat_write(key: str):
         if wants_json():
             raise
         flash(error.message, "error")
-        return redirect(url_for("resident.chat_page", key=key)), 303
+        return redirect(url_for("resident.chat_page", chat_key=chat_key)), 303
     if wants_json():
         return jsonify(chat_domain.as_dict(message, chat)), 201
-    return redirect(url_for("resident.chat_page", key=key)), 303
+    return redirect(url_for("resident.chat_page", chat_key=chat_key)), 303
 
 
-@bp.get("/chat/<key>/events")
+@bp.get("/chat/<chat_key>/events")
 @public
-def chat_events(key: str):
+def chat_events(chat_key: str):
     """The chat's lines as Server-Sent Events, from the browser's last line."""
-    chat = _mine(key)
+    chat = _mine(chat_key)
     if chat.status == ChatStatus.CLOSED and not chat_domain.lines_after(
         chat, chat_stream.resume_point(), limit=1
     ):
@@ -155,12 +155,12 @@ def chat_events(key: str):
     return chat_stream.stream(chat)
 
 
-@bp.post("/chat/<key>/close")
+@bp.post("/chat/<chat_key>/close")
 @public
-def chat_close(key: str):
+def chat_close(chat_key: str):
     """The resident ends the chat."""
-    chat = _mine(key)
+    chat = _mine(chat_key)
     chat_domain.close(chat, now=chat_domain.clock())
     if wants_json():
         return jsonify({"status": chat.status})
-    return redirect(url_for("resident.chat_page", key=key)), 303
+    return redirect(url_for("resident.chat_page", chat_key=chat_key)), 303
