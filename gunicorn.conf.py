@@ -7,6 +7,14 @@ not a whole worker, and the worker keeps telling the arbiter it is alive, so
 ``timeout`` never kills a response that is still streaming. ``timeout`` then only
 catches a worker that is truly stuck.
 
+Live chat: each open chat page holds one thread for a short stream (Server-Sent
+Events, at most ``CHAT_STREAM_SECONDS``, 25 s, then the browser reconnects). So each
+worker runs 24 threads, of which at most ``CHAT_MAX_STREAMS`` (16) hold streams and at
+least 8 always serve pages and the API: 2 workers hold 32 streams, 16 chats with both
+the resident and the call-taker watching. Streams hold no database connection while
+they wait. More chats: raise ``GUNICORN_THREADS`` and ``CHAT_MAX_STREAMS`` together, or
+run more servers with ``REDIS_URL`` (docs/chat.md).
+
 Long request lines: Open311 clients such as FixMyStreet sync a city's backlog with one
 ``GET requests.xml?service_request_id=<every open id>``: thousands of ids in one
 request line. gunicorn refuses lines over 4,094 bytes by default (at most 8,190 can
@@ -20,7 +28,7 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "24"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 60
 keepalive = 5

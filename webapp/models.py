@@ -98,6 +98,7 @@ class Channel(enum.StrEnum):
     PHONE = "phone"
     WALK_IN = "walk_in"
     EMAIL = "email"
+    CHAT = "chat"
 
 
 class EventKind(enum.StrEnum):
@@ -1124,3 +1125,76 @@ class ImportRun(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChatStatus(enum.StrEnum):
+    """Where a live chat stands."""
+
+    WAITING = "waiting"  # the resident wrote; no call-taker has taken it yet
+    ACTIVE = "active"  # a call-taker took it and answers live
+    MESSAGE = "message"  # written outside desk hours: answered later by e-mail
+    CLOSED = "closed"
+
+
+class ChatAuthor(enum.StrEnum):
+    """Who wrote one chat line."""
+
+    RESIDENT = "resident"
+    STAFF = "staff"
+    SYSTEM = "system"
+
+
+class Chat(db.Model):
+    """A live chat between a resident and a call-taker (or a message left out of hours).
+
+    ``key`` is the chat's unguessable public id; the resident's browser holds it in its
+    signed session. The transcript is also kept as a contact (``contact_id``) on the
+    resident's record, channel ``chat``.
+    """
+
+    __tablename__ = "chats"
+    __table_args__ = (Index("ix_chats_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default=ChatStatus.WAITING)
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    started_from: Mapped[str] = mapped_column(String(20), default="help")
+    service_code: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="SET NULL")
+    )
+    resident_name: Mapped[str | None] = mapped_column(String(120))
+    resident_email: Mapped[str | None] = mapped_column(String(254))
+    resident_phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    request: Mapped[ServiceRequest | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    messages: Mapped[list[ChatMessage]] = relationship(
+        back_populates="chat", order_by="ChatMessage.id", cascade="all, delete-orphan"
+    )
+
+
+class ChatMessage(db.Model):
+    """One line of a chat, stored before anyone is told of it (the id orders the chat)."""
+
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_chat_id_id", "chat_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(10))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    chat: Mapped[Chat] = relationship(back_populates="messages")

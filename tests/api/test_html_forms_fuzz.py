@@ -26,6 +26,7 @@ from webapp.domain.people import links
 from webapp.models import (
     Answer,
     ApiKey,
+    Chat,
     ForwardTarget,
     InboundMail,
     ResponseTemplate,
@@ -100,7 +101,7 @@ CONDITIONAL_FORMS = {
     ),
     "admin.translations": ("admin", "open", {"locale": "es"}),
 }
-EXTRA_PAGES = ["/admin/translations?locale=es", "/staff/desk?q=pothole"]
+EXTRA_PAGES = ["/admin/translations?locale=es", "/staff/desk?q=pothole", "/staff/desk?chat=1"]
 # Pages that are not forms (files, scripts, exports) are not opened.
 NOT_PAGES = ("/static", "/sw", "/strings/", "/export/", "/staff/export/", "/photos/", "/brand/")
 
@@ -209,6 +210,8 @@ def _path_values(city: dict, closed, open_request) -> dict[str, str]:
         "target_id": first_id(ForwardTarget),
         "mail_id": first_id(InboundMail),
         "direction": "up",
+        "chat_key": db.session.scalar(db.select(Chat.key).order_by(Chat.id)),
+        "chat_id": first_id(Chat),
     }
 
 
@@ -304,6 +307,7 @@ def _endpoint(app, path: str) -> str | None:
 def fuzz_world(app):
     """A city with requests in both states, one of each object the admin pages edit,
     and the four personas."""
+    from webapp.domain.intake import chat as chat_domain
     from webapp.domain.lifecycle import workflow as requests_domain
     from webapp.domain.people import api_keys
 
@@ -323,6 +327,10 @@ def fuzz_world(app):
             ForwardTarget(name="CRM", endpoint="https://crm.example/open311/v2"),
             InboundMail(message_id="<m1@example.net>", sender="a@example.net", outcome="review"),
         ]
+    )
+    # A live chat the resident started: its page (theirs) and the desk's side of it.
+    chat_domain.start(
+        chat_domain.Resident(user=resident), "A pothole by my house", now=factories.utcnow()
     )
     db.session.commit()
     return {

@@ -134,6 +134,7 @@ def resident_pages(page, app):
         ("help", "/help"),
         ("help-topic", "/help?topic=streets"),
         ("help-answer", "/help/how-potholes-are-repaired"),
+        ("chat-start", "/chat"),
         ("stats", "/stats"),
         ("alerts", "/alerts"),
         ("find", "/find"),

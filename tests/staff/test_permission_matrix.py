@@ -152,6 +152,19 @@ MATRIX: dict[str, set[str]] = {
     "POST admin.move_rule": ADMIN,
     "POST admin.delete_rule": ADMIN,
     "GET staff.contact_figures": STAFF,
+    # Live chat: anyone may start one; a chat's pages answer only the browser that
+    # started it (404 for anyone else); the desk's side is the call-takers'.
+    "GET resident.chat_start_page": EVERYONE,
+    "POST resident.chat_start": EVERYONE,
+    "GET resident.chat_page": EVERYONE,
+    "POST resident.chat_write": EVERYONE,
+    "GET resident.chat_events": EVERYONE,
+    "POST resident.chat_close": EVERYONE,
+    "GET staff.chat_list": STAFF,
+    "POST staff.chat_take": STAFF,
+    "POST staff.chat_answer": STAFF,
+    "GET staff.chat_events": STAFF,
+    "POST staff.chat_close": STAFF,
     "GET staff.contacts_export": STAFF,
     "GET opendata.contacts_export": EVERYONE,
     "GET admin.mail_intake": ADMIN,
@@ -203,6 +216,8 @@ SAMPLE_ARGS = {
     "mail_id": "1",
     "target_id": "1",
     "locale": "es",
+    "chat_key": "0" * 32,
+    "chat_id": "1",
 }
 
 

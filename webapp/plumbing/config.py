@@ -141,6 +141,21 @@ class Config:
 
     REOPEN_WINDOW_DAYS = _env_int("REOPEN_WINDOW_DAYS", 30)
 
+    # Live chat (see docs/chat.md). Desk hours in city time ("always" for a 24/7 desk;
+    # unset: the business hours). A stream is held at most CHAT_STREAM_SECONDS, then the
+    # browser reconnects from its last line; without REDIS_URL a stream reads the
+    # database every CHAT_POLL_SECONDS. Announcements go to <CHAT_CHANNEL_PREFIX>chat:<id>.
+    CHAT_DESK_HOURS = _env("CHAT_DESK_HOURS")
+    CHAT_DESK_DAYS = _env("CHAT_DESK_DAYS")
+    CHAT_STREAM_SECONDS = float(_env("CHAT_STREAM_SECONDS", "25"))
+    CHAT_POLL_SECONDS = float(_env("CHAT_POLL_SECONDS", "1"))
+    # Streams held open at once per worker process (beyond: the browser polls instead).
+    CHAT_MAX_STREAMS = _env_int("CHAT_MAX_STREAMS", 16)
+    CHAT_MAX_MESSAGE = _env_int("CHAT_MAX_MESSAGE", 2000)
+    CHAT_MESSAGES_PER_MINUTE = _env_int("CHAT_MESSAGES_PER_MINUTE", 20)
+    CHAT_CHANNEL_PREFIX = _env("CHAT_CHANNEL_PREFIX", "civic311:")
+    RATELIMIT_CHAT_START = _env("RATELIMIT_CHAT_START", "10 per hour")
+
     # The phone's outbox gives up on one send after this many seconds (plus upload time
     # for its photos) and retries it with backoff, so a silent server cannot stall it.
     OUTBOX_SEND_TIMEOUT = float(_env("OUTBOX_SEND_TIMEOUT", "30"))
@@ -233,3 +248,8 @@ class TestingConfig(Config):
     IMPORT_TIMEOUT = 2.0
     # Small enough that a test reaches it with a few dozen requests.
     EXPORT_MAX_ROWS = 50
+    # The chat desk is always open unless a test closes it; a stream sends what it has
+    # and ends (a test that needs a live stream sets CHAT_STREAM_SECONDS itself).
+    CHAT_DESK_HOURS = "always"
+    CHAT_STREAM_SECONDS = 0.0
+    CHAT_POLL_SECONDS = 0.05

@@ -79,3 +79,13 @@ def export_limit() -> str:
 def export_address_key() -> str:
     """The caller's address, for the on-the-spot open-data pulls."""
     return f"export-address:{request.remote_addr}"
+
+
+def chat_start_limit() -> str:
+    """New live chats per address (a chat's own lines are limited per chat by its rules)."""
+    return current_app.config["RATELIMIT_CHAT_START"]
+
+
+def chat_start_key() -> str:
+    """The caller's address, for starting live chats."""
+    return f"chat-start-address:{request.remote_addr}"

@@ -1,6 +1,7 @@
 """Resident pages: report, a request's status, my requests, the public map, photos."""
 
 from webapp.resident import (  # noqa: E402,F401
+    chat_views,
     closure_views,
     email_views,
     language_views,

@@ -6,6 +6,7 @@ Also the staff action that moves a request to another service (routing runs agai
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
@@ -16,15 +17,17 @@ from sqlalchemy.orm import selectinload
 
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import answers as answers_domain
+from webapp.domain.intake import chat as chat_domain
 from webapp.domain.intake import contacts, desk, routing
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import submission
-from webapp.models import Channel, Service
+from webapp.models import Channel, Chat, Service
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db
 from webapp.resident.views import _map_settings
 from webapp.staff.blueprint import bp
 
+CHAT_ID = re.compile(r"[0-9]{1,9}", re.ASCII)
 DESK_CHANNELS = [(Channel.PHONE, "Phone"), (Channel.WALK_IN, "Walk-in")]
 
 
@@ -79,25 +82,53 @@ def _prefill(record: contacts.CallerRecord, query: str) -> dict:
     }
 
 
+def _open_chat() -> Chat | None:
+    """The chat the desk shows (``?chat=<id>``), if any."""
+    raw = request.args.get("chat") or ""
+    return chat_domain.by_id(int(raw)) if CHAT_ID.fullmatch(raw) else None
+
+
+def _chat_prefill(chat: Chat, prefill: dict) -> dict:
+    """The request form from the chat: the resident's own details first, then their words."""
+    return {
+        **prefill,
+        "caller_name": chat.resident_name or prefill.get("caller_name", ""),
+        "caller_email": chat.resident_email or prefill.get("caller_email", ""),
+        "caller_phone": chat.resident_phone or prefill.get("caller_phone", ""),
+        "description": chat_domain.resident_words(chat),
+        "service_code": chat.service_code or "",
+    }
+
+
 @bp.get("/desk")
 @roles_required("staff")
 def desk_page():
-    """Lookup, the caller's record, answer search, new request and information-only call."""
+    """Lookup, the caller's record, answer search, new request and information-only call;
+    the live chats waiting, and the chat being answered beside the resident's record."""
+    chat = _open_chat()
     query = (request.args.get("q") or "").strip()[:200]
+    if chat is not None and not query:
+        query = chat_domain.record_query(chat) or ""
     answer_query = (request.args.get("aq") or "").strip()[:200]
     record = contacts.lookup(query) if query else None
+    prefill = _prefill(record, query) if record else {}
+    if chat is not None:
+        prefill = _chat_prefill(chat, prefill)
     return render_template(
         "staff/desk.html",
         query=query,
         record=record,
-        prefill=_prefill(record, query) if record else {},
+        prefill=prefill,
+        chat=chat,
+        chat_lines=chat_domain.lines_after(chat, 0) if chat else [],
+        chats=chat_domain.desk_list(current_user),
         answer_query=answer_query,
         found_answers=[
             (a, answers_domain.render(a.body))
             for a in (answers_domain.search(answer_query, limit=8) if answer_query else [])
         ],
         services=_services(),
-        channels=DESK_CHANNELS,
+        channels=[(Channel.CHAT, "Chat")] if chat else DESK_CHANNELS,
         client_uuid=str(uuid.uuid4()),
         map_settings=_map_settings(),
         created=request.args.get("created"),
@@ -105,7 +136,22 @@ def desk_page():
 
 
 def _back(query: str | None, **extra):
-    return redirect(url_for("staff.desk_page", q=query or None, **extra))
+    chat = request.form.get("chat_id") or None
+    return redirect(url_for("staff.desk_page", q=query or None, chat=chat, **extra))
+
+
+def _chat_of_form() -> Chat | None:
+    """The chat a desk request is made from; the chat channel needs one."""
+    raw = request.form.get("chat_id") or ""
+    if raw:
+        if not CHAT_ID.fullmatch(raw):
+            raise DomainError(_("That is not a chat we know."), field="chat_id")
+        chat = chat_domain.by_id(int(raw))
+        chat_domain.check_can_become_request(chat)
+        return chat
+    if request.form.get("channel") == Channel.CHAT:
+        raise DomainError(_("A chat request is made from its chat."), field="channel")
+    return None
 
 
 @bp.post("/desk/requests")
@@ -114,9 +160,10 @@ def desk_new_request():
     """Log a new request for the caller (phone or walk-in), by the app's rules."""
     caller = _caller_from_form()
     try:
+        chat = _chat_of_form()
         result = desk.log_request(
             current_user,
-            channel=request.form.get("channel", Channel.PHONE),
+            channel=Channel.CHAT if chat else request.form.get("channel", Channel.PHONE),
             service_code=request.form.get("service_code", ""),
             lat=_float("lat"),
             long=_float("long"),
@@ -133,6 +180,8 @@ def desk_new_request():
         flash(error.message, "error")
         return _back(caller.phone or caller.email or caller.name)
     number = result.request.public_id
+    if chat is not None and result.created:
+        chat_domain.request_made(chat, result.request, current_user, now=chat_domain.clock())
     flash(_("Logged %(number)s. Read the number to the caller.", number=number))
     return _back(caller.phone or caller.email or caller.name or number, created=number)
 

@@ -2,7 +2,7 @@
 
 Self-service is what residents did on their own: the app and the website (reports,
 and answers that resolved a question). Assisted is what took a person at the city:
-phone, walk-in and e-mail. Liaison and Open311 contacts are counted per channel but in
+phone, walk-in, e-mail and live chat (a call-taker answers it). Liaison and Open311 contacts are counted per channel but in
 neither side of the share. Counts are grouped by day in SQL (both databases), then
 into ISO weeks (Monday first) here. The public figures carry no personal data.
 """
@@ -21,7 +21,7 @@ from webapp.models import Channel, Contact, ContactKind, utcnow
 from webapp.plumbing.extensions import db
 
 SELF_SERVICE = (Channel.PWA, Channel.WEB)
-ASSISTED = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL)
+ASSISTED = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL, Channel.CHAT)
 CHANNEL_ORDER = [c.value for c in Channel]
 DEFAULT_WEEKS = 12
 

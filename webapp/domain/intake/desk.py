@@ -31,7 +31,8 @@ from webapp.models import (
 )
 from webapp.plumbing.extensions import db
 
-STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL)
+# A chat's request is logged at the desk too (the desk view checks it has a chat).
+STAFF_CHANNELS = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL, Channel.CHAT)
 
 
 @dataclass

@@ -112,9 +112,20 @@ function placeUnder(serviceCode) {
   }
 }
 
+/* "Ask a person" opens a live chat that knows the chosen category. */
+function pointChatAt(serviceCode) {
+  const link = document.getElementById("report-answers-chat");
+  if (link) {
+    const url = new URL(link.href, window.location.href);
+    url.searchParams.set("service", serviceCode);
+    link.href = url.pathname + url.search;
+  }
+}
+
 async function showFor(serviceCode) {
   currentService = serviceCode;
   placeUnder(serviceCode);
+  pointChatAt(serviceCode);
   THANKS.hidden = true;
   SKIP.hidden = false;
   try {

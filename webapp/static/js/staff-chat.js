@@ -1,0 +1,94 @@
+/* The desk's live chat: the waiting list refreshes itself, the open chat's lines arrive
+   live, Enter sends the answer, and one key (1–9, outside a text box) puts a found
+   knowledge answer into the answer box. */
+import { drawLine, follow, send } from "./chat-core.js";
+
+const LIST = document.getElementById("chat-lines");
+const REPLY_FORM = document.getElementById("chat-reply-form");
+const ERROR = document.getElementById("chat-error");
+const QUEUE = document.getElementById("chat-queue");
+const CHATS = document.getElementById("desk-chats");
+const STRINGS = JSON.parse(document.getElementById("chat-strings").textContent);
+const NEWS = document.getElementById("chat-queue-news");
+const QUEUE_EVERY_MS = 10000;
+
+function insertAnswer(button) {
+  const box = REPLY_FORM.elements.body;
+  box.value = box.value ? `${box.value}\n${button.dataset.answerText}` : button.dataset.answerText;
+  box.focus();
+}
+
+function isTyping(target) {
+  return target.closest("input, textarea, select, [contenteditable]") !== null;
+}
+
+function insertByKey(event) {
+  if (event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) {
+    return;
+  }
+  if (!/^[1-9]$/.test(event.key)) {
+    return;
+  }
+  const button = document.querySelector(`[data-insert-answer="${event.key}"]`);
+  if (button) {
+    event.preventDefault();
+    insertAnswer(button);
+  }
+}
+
+async function sendAnswer(event) {
+  event.preventDefault();
+  ERROR.hidden = true;
+  try {
+    drawLine(LIST, await send(REPLY_FORM), STRINGS);
+    REPLY_FORM.elements.body.value = "";
+  } catch (error) {
+    ERROR.textContent = error.message;
+    ERROR.hidden = false;
+  }
+  REPLY_FORM.elements.body.focus();
+}
+
+function sendOnEnter(event) {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    REPLY_FORM.requestSubmit();
+  }
+}
+
+/* A chat that arrived since the desk was drawn is announced (the list is redrawn on the
+   next visit, where its Take button is a real form). */
+async function refreshQueue() {
+  try {
+    const response = await fetch(CHATS.dataset.listUrl, { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      return;
+    }
+    const known = new Set([...QUEUE.querySelectorAll("[data-chat]")].map((item) => item.dataset.chat));
+    const fresh = (await response.json()).filter((chat) => !known.has(String(chat.id)));
+    NEWS.textContent = fresh.length ? STRINGS.news.replace("{n}", fresh.length) : "";
+    NEWS.hidden = fresh.length === 0;
+  } catch (error) {
+    /* the list stays as it is until the next round */
+  }
+}
+
+function wire() {
+  if (LIST) {
+    follow(LIST, (line) => drawLine(LIST, line, STRINGS));
+    LIST.dataset.live = "1";
+  }
+  if (REPLY_FORM) {
+    REPLY_FORM.addEventListener("submit", sendAnswer);
+    REPLY_FORM.elements.body.addEventListener("keydown", sendOnEnter);
+    document.addEventListener("keydown", insertByKey);
+    document.querySelectorAll("[data-insert-answer]").forEach((button) => {
+      button.addEventListener("click", () => insertAnswer(button));
+    });
+  }
+  if (CHATS) {
+    window.setInterval(refreshQueue, QUEUE_EVERY_MS);
+  }
+}
+
+wire();
