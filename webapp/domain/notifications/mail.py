@@ -813,15 +813,16 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
     ``now`` fixes the clock for the whole run (what is due, the lease, the outcomes)."""
     sent = 0
     while True:
-        ids = claims.claim_due(limit, now, channel=EMAIL)
-        if not ids:
-            return sent
-        rows = db.session.scalars(
-            select(NotificationOutbox)
-            .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
-            .order_by(NotificationOutbox.id)
-        ).all()
-        sent += send_batch(list(rows), now)
+        with claims.abandoned_on_error():  # the database went away: due again a lease later
+            ids = claims.claim_due(limit, now, channel=EMAIL)
+            if not ids:
+                return sent
+            rows = db.session.scalars(
+                select(NotificationOutbox)
+                .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
+                .order_by(NotificationOutbox.id)
+            ).all()
+            sent += send_batch(list(rows), now)
 
 
 # --- the delivery log --------------------------------------------------------------
