@@ -23,7 +23,7 @@ that never arrived. Scenario two does the same with the SMTP server down for
 On PostgreSQL (``--database postgres``) the run gets a cluster of its own
 (``tools/private_postgres.py``: ``initdb`` in a temporary folder, a free port), never a
 shared server, and ``--restart-database`` stops it (``pg_ctl stop -m fast``: every
-connection cut) when 40 % of the messages have arrived, keeps it down for
+connection cut) when 40 % of the messages have arrived (``--restart-at``), keeps it down for
 ``--database-down`` seconds, and starts it again, while the worker keeps running. The
 rows still ``sending`` just before the stop count as in flight at the restart (the worker
 cannot record an answer while the database is down, so only these can go out twice).
@@ -305,7 +305,8 @@ def database_restart(app, cluster, down_seconds: float, result: Result, arrived:
 
 
 def run(name: str, closures: int, database_url: str | None, smtp_down: float,
-        deadline_seconds: float, cluster=None, database_down: float = 0) -> Result:
+        deadline_seconds: float, cluster=None, database_down: float = 0,
+        restart_at: float = RESTART_DATABASE_AT) -> Result:
     """One scenario, from an empty database to the counts. With ``cluster`` (a
     ``PrivateCluster``) and ``database_down`` > 0 the database is restarted mid-run."""
     work = Path(tempfile.mkdtemp(prefix="chaos-notifications-"))
@@ -337,7 +338,7 @@ def run(name: str, closures: int, database_url: str | None, smtp_down: float,
     try:
         for share in KILL_AT:
             while arrived() < share * total:
-                if restart_pending and arrived() >= RESTART_DATABASE_AT * total:
+                if restart_pending and arrived() >= restart_at * total:
                     restart_pending = False
                     database_back = database_restart(
                         app, cluster, database_down, result, arrived(), name
@@ -361,6 +362,10 @@ def run(name: str, closures: int, database_url: str | None, smtp_down: float,
             if smtp.controller is None and time.monotonic() >= smtp_up_at:
                 smtp.start()
                 print(f"[{name}] SMTP server back up", flush=True)
+            if restart_pending and arrived() >= restart_at * total:
+                restart_pending = False
+                database_back = database_restart(app, cluster, database_down, result,
+                                                 arrived(), name)
             rows = outbox(app)
             if all(state in ("sent", "dead", "failed") for _c, state, _m, _e in rows):
                 result.seconds_after_last_restart = time.monotonic() - last_restart
@@ -408,6 +413,8 @@ def main() -> int:
                         help="stop and start the private PostgreSQL mid-run (--database postgres)")
     parser.add_argument("--database-down", type=float, default=15,
                         help="seconds the database stays down with --restart-database")
+    parser.add_argument("--restart-at", type=float, default=RESTART_DATABASE_AT,
+                        help="share of the messages arrived when the database is stopped")
     parser.add_argument("--only", choices=("kills", "smtp-down"))
     args = parser.parse_args()
     if args.restart_database and args.database != "postgres":
@@ -425,11 +432,12 @@ def main() -> int:
     try:
         if args.only in (None, "kills"):
             results.append(run(f"worker killed 3 times{restarted}", args.closures,
-                               args.database_url, 0, args.deadline, cluster, down))
+                               args.database_url, 0, args.deadline, cluster, down,
+                               args.restart_at))
         if args.only in (None, "smtp-down"):
             results.append(run(f"worker killed 3 times{restarted}, SMTP down "
                                f"{args.smtp_down:.0f} s", args.closures, args.database_url,
-                               args.smtp_down, args.deadline, cluster, down))
+                               args.smtp_down, args.deadline, cluster, down, args.restart_at))
     finally:
         if cluster is not None:
             cluster.remove()

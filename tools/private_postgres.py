@@ -89,11 +89,8 @@ class PrivateCluster:
 
     def url(self, database: str = "civic311", driver: str = "postgresql+psycopg") -> str:
         """The SQLAlchemy URL of ``database`` on this cluster (created when missing)."""
-        found = self._run("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                          "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{database}'")
-        if found.stdout.strip() != "1":
-            self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                      database)
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  database, check=False)  # refused when it exists already: fine
         return f"{driver}://postgres@127.0.0.1:{self.port}/{database}"
 
     def remove(self) -> None:
