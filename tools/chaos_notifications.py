@@ -2,7 +2,8 @@
 SIGKILLed three times, restarted, then the counts — messages, delivered, duplicates per
 channel, lost, and how many were in flight at each kill.
 
-Run: ``make chaos`` or ``.venv/bin/python tools/chaos_notifications.py [--closures 500]``
+Run: ``make chaos`` or ``.venv/bin/python tools/chaos_notifications.py [--closures 500]``;
+on a private PostgreSQL restarted mid-run: ``make chaos-postgres``
 (not part of ``make test``: it runs for a few minutes of wall-clock time).
 
 What it sets up: a real SMTP server (aiosmtpd, ``tests/fakes/smtp.py``) and the fake
