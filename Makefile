@@ -12,7 +12,7 @@ PORT ?= 5000
 # this machine unless PUBLIC_URL says otherwise. The tests set their own.
 LOCAL_URL := PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)}
 
-.PHONY: run run-city test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench chaos clean
+.PHONY: run run-city test install lighthouse-tool assets translations messages check-catalogs migrate seed lint test-sqlite test-postgres bench chaos chaos-postgres clean
 
 run: install assets translations migrate seed  ## install, migrate, seed the demo city, serve on :$(PORT) (default 5000)
 	$(LOCAL_URL) $(FLASK) run --host 127.0.0.1 --port $(PORT)
@@ -84,12 +84,15 @@ seed: $(VENV)/.installed
 	$(LOCAL_URL) $(FLASK) seed-demo --if-empty
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py
+	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py tools/private_postgres.py tools/chaos_notifications.py
 	$(VENV)/bin/lint-imports
 
 CHAOS_ARGS ?=
 chaos: install translations  ## kill the notification worker mid-send (not in `make test`; minutes): CHAOS_ARGS="--closures 100"
 	$(PY) tools/chaos_notifications.py $(CHAOS_ARGS)
+
+chaos-postgres: install translations  ## the same on a private PostgreSQL cluster (initdb, free port), restarted mid-run
+	$(PY) tools/chaos_notifications.py --database postgres --restart-database $(CHAOS_ARGS)
 
 bench: install assets  ## benchmarks print figures beside a baseline from the same run
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

@@ -2,7 +2,8 @@
 SIGKILLed three times, restarted, then the counts — messages, delivered, duplicates per
 channel, lost, and how many were in flight at each kill.
 
-Run: ``make chaos`` or ``.venv/bin/python tools/chaos_notifications.py [--closures 500]``
+Run: ``make chaos`` or ``.venv/bin/python tools/chaos_notifications.py [--closures 500]``;
+on a private PostgreSQL restarted mid-run: ``make chaos-postgres``
 (not part of ``make test``: it runs for a few minutes of wall-clock time).
 
 What it sets up: a real SMTP server (aiosmtpd, ``tests/fakes/smtp.py``) and the fake
@@ -20,9 +21,19 @@ same push (same subscription) or of the same e-mail (same Message-ID); lost = a 
 that never arrived. Scenario two does the same with the SMTP server down for
 ``--smtp-down`` seconds from the start.
 
+On PostgreSQL (``--database postgres``) the run gets a cluster of its own
+(``tools/private_postgres.py``: ``initdb`` in a temporary folder, a free port), never a
+shared server, and ``--restart-database`` stops it (``pg_ctl stop -m fast``: every
+connection cut) when 40 % of the messages have arrived (``--restart-at``), keeps it down for
+``--database-down`` seconds, and starts it again, while the worker keeps running. The
+rows still ``sending`` just before the stop count as in flight at the restart (the worker
+cannot record an answer while the database is down, so only these can go out twice).
+While it is down the script asks the app, in this process, for ``/readyz`` (503 expected)
+and the request list API (a JSON error expected), and again once it is back (200).
+
 Exits non-zero unless, in every scenario, 0 are lost, everything arrived, and the
 duplicates of each channel are at most the messages of that channel in flight at the
-kills.
+kills and the database restart.
 """
 
 from __future__ import annotations
@@ -49,6 +60,7 @@ from tests.fakes.push_service import FakePushService  # noqa: E402
 from tests.fakes.smtp import FakeRelay, SMTPServer  # noqa: E402
 
 KILL_AT = (0.25, 0.55, 0.80)
+RESTART_DATABASE_AT = 0.40
 SMTP_LATENCY_SECONDS = 0.02
 PUSH_LATENCY_SECONDS = 0.02
 SECRET = secrets.token_urlsafe(48)  # a strong one, new for every run
@@ -65,10 +77,12 @@ class SlowRelay(FakeRelay):
 
 @dataclass
 class Kill:
-    """One SIGKILL: when, and the rows then claimed but unrecorded, per channel."""
+    """One SIGKILL (or database restart): when, and the rows then claimed but
+    unrecorded, per channel."""
 
     arrived: int
     in_flight: dict[str, int]
+    what: str = "worker SIGKILL"
 
 
 @dataclass
@@ -82,6 +96,9 @@ class Result:
     lost: dict[str, int] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
     seconds_after_last_restart: float | None = None
+    seconds_after_database_back: float | None = None
+    app_during_outage: list[str] = field(default_factory=list)
+    app_ok: bool = True
 
     def ok(self) -> bool:
         """0 lost, and duplicates within what was in flight, per channel."""
@@ -89,23 +106,29 @@ class Result:
             in_flight = sum(kill.in_flight.get(channel, 0) for kill in self.kills)
             if self.lost[channel] or self.duplicates[channel] > in_flight:
                 return False
-        return self.seconds_after_last_restart is not None
+        return self.seconds_after_last_restart is not None and self.app_ok
 
     def print(self) -> None:
         """The counts, one line per channel."""
         print(f"\n== {self.name}")
         for channel in self.messages:
-            in_flight = [kill.in_flight.get(channel, 0) for kill in self.kills]
+            kills = [k.in_flight.get(channel, 0) for k in self.kills if k.what != "database"]
+            restarts = [k.in_flight.get(channel, 0) for k in self.kills if k.what == "database"]
             print(
                 f"{channel:>5}: messages {self.messages[channel]}, "
                 f"delivered {self.delivered[channel]}, duplicates {self.duplicates[channel]}, "
-                f"lost {self.lost[channel]}, in flight at each kill {in_flight}"
+                f"lost {self.lost[channel]}, in flight at each kill {kills}"
+                + (f", at the database restart {restarts}" if restarts else "")
             )
         late = self.seconds_after_last_restart
         print(
             "everything delivered "
-            + (f"{late:.0f} s after the last restart" if late is not None else "NOT in time")
+            + (f"{late:.0f} s after the last worker restart" if late is not None else "NOT in time")
+            + (f", {self.seconds_after_database_back:.0f} s after the database came back"
+               if self.seconds_after_database_back is not None and late is not None else "")
         )
+        for line in self.app_during_outage:
+            print(f"app: {line}")
         print("OK" if self.ok() else "FAILED")
 
 
@@ -242,9 +265,51 @@ class Worker:
                 self.kill()
 
 
+def ask_app(app, label: str, expect_ready: bool) -> tuple[str, bool]:
+    """The app in this process, asked for ``/readyz`` and the request list: with the
+    database down, 503 and a JSON error (never a bare 500 page); back up, 200."""
+    client = app.test_client()
+    ready = client.get("/readyz")
+    listing = client.get("/api/v1/requests?page_size=1", headers={"Accept": "application/json"})
+    json_shape = listing.is_json and isinstance(listing.get_json(), dict)
+    if expect_ready:
+        fine = ready.status_code == 200 and listing.status_code == 200
+    else:
+        fine = ready.status_code == 503 and listing.status_code >= 500 and json_shape
+    failing = ready.get_json().get("failing") if ready.is_json else None
+    line = (f"{label}: /readyz {ready.status_code} (failing {failing}), request list "
+            f"{listing.status_code} {listing.content_type} — {'as expected' if fine else 'WRONG'}")
+    return line, fine
+
+
+def database_restart(app, cluster, down_seconds: float, result: Result, arrived: int,
+                     name: str) -> float:
+    """Stop the private cluster (connections cut), ask the app while it is down, start
+    it again; returns the monotonic time it was back."""
+    in_flight = Counter(channel for channel, state, _m, _e in outbox(app) if state == "sending")
+    result.kills.append(Kill(arrived, dict(in_flight), what="database"))
+    print(f"[{name}] database stopped at {arrived} arrived; in flight {dict(in_flight)}",
+          flush=True)
+    cluster.stop()
+    down_until = time.monotonic() + down_seconds
+    line, fine = ask_app(app, "database down", expect_ready=False)
+    result.app_during_outage.append(line)
+    result.app_ok &= fine
+    time.sleep(max(0.0, down_until - time.monotonic()))
+    cluster.start()
+    back = time.monotonic()
+    print(f"[{name}] database started again after {down_seconds:.0f} s", flush=True)
+    line, fine = ask_app(app, "database back", expect_ready=True)
+    result.app_during_outage.append(line)
+    result.app_ok &= fine
+    return back
+
+
 def run(name: str, closures: int, database_url: str | None, smtp_down: float,
-        deadline_seconds: float) -> Result:
-    """One scenario, from an empty database to the counts."""
+        deadline_seconds: float, cluster=None, database_down: float = 0,
+        restart_at: float = RESTART_DATABASE_AT) -> Result:
+    """One scenario, from an empty database to the counts. With ``cluster`` (a
+    ``PrivateCluster``) and ``database_down`` > 0 the database is restarted mid-run."""
     work = Path(tempfile.mkdtemp(prefix="chaos-notifications-"))
     smtp = SMTPServer()
     smtp.relay = SlowRelay()
@@ -269,9 +334,16 @@ def run(name: str, closures: int, database_url: str | None, smtp_down: float,
         smtp.start()
     worker.start()
     last_restart = time.monotonic()
+    database_back: float | None = None
+    restart_pending = cluster is not None and database_down > 0
     try:
         for share in KILL_AT:
             while arrived() < share * total:
+                if restart_pending and arrived() >= restart_at * total:
+                    restart_pending = False
+                    database_back = database_restart(
+                        app, cluster, database_down, result, arrived(), name
+                    )
                 if smtp.controller is None and time.monotonic() >= smtp_up_at:
                     smtp.start()
                     print(f"[{name}] SMTP server back up", flush=True)
@@ -291,9 +363,15 @@ def run(name: str, closures: int, database_url: str | None, smtp_down: float,
             if smtp.controller is None and time.monotonic() >= smtp_up_at:
                 smtp.start()
                 print(f"[{name}] SMTP server back up", flush=True)
+            if restart_pending and arrived() >= restart_at * total:
+                restart_pending = False
+                database_back = database_restart(app, cluster, database_down, result,
+                                                 arrived(), name)
             rows = outbox(app)
             if all(state in ("sent", "dead", "failed") for _c, state, _m, _e in rows):
                 result.seconds_after_last_restart = time.monotonic() - last_restart
+                if database_back is not None:
+                    result.seconds_after_database_back = time.monotonic() - database_back
                 break
             time.sleep(1)
         time.sleep(1)  # a send answered just before the last check
@@ -330,15 +408,40 @@ def main() -> int:
     parser.add_argument("--smtp-down", type=float, default=60, help="seconds, scenario two")
     parser.add_argument("--deadline", type=float, default=600, help="seconds per scenario")
     parser.add_argument("--database-url", help="a throwaway database (emptied!); SQLite if unset")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite",
+                        help="postgres: a private cluster started for the run (initdb, free port)")
+    parser.add_argument("--restart-database", action="store_true",
+                        help="stop and start the private PostgreSQL mid-run (--database postgres)")
+    parser.add_argument("--database-down", type=float, default=15,
+                        help="seconds the database stays down with --restart-database")
+    parser.add_argument("--restart-at", type=float, default=RESTART_DATABASE_AT,
+                        help="share of the messages arrived when the database is stopped")
     parser.add_argument("--only", choices=("kills", "smtp-down"))
     args = parser.parse_args()
+    if args.restart_database and args.database != "postgres":
+        parser.error("--restart-database needs --database postgres (a private cluster)")
+    cluster = None
+    if args.database == "postgres":
+        sys.path.insert(0, str(ROOT / "tools"))
+        from private_postgres import PrivateCluster
+
+        cluster = PrivateCluster().start()
+        args.database_url = cluster.url("civic311_chaos")
+    down = args.database_down if args.restart_database else 0
+    restarted = f", database restarted ({down:.0f} s down)" if down else ""
     results = []
-    if args.only in (None, "kills"):
-        results.append(run("worker killed 3 times", args.closures, args.database_url, 0,
-                           args.deadline))
-    if args.only in (None, "smtp-down"):
-        results.append(run(f"worker killed 3 times, SMTP down {args.smtp_down:.0f} s",
-                           args.closures, args.database_url, args.smtp_down, args.deadline))
+    try:
+        if args.only in (None, "kills"):
+            results.append(run(f"worker killed 3 times{restarted}", args.closures,
+                               args.database_url, 0, args.deadline, cluster, down,
+                               args.restart_at))
+        if args.only in (None, "smtp-down"):
+            results.append(run(f"worker killed 3 times{restarted}, SMTP down "
+                               f"{args.smtp_down:.0f} s", args.closures, args.database_url,
+                               args.smtp_down, args.deadline, cluster, down, args.restart_at))
+    finally:
+        if cluster is not None:
+            cluster.remove()
     for result in results:
         result.print()
     return 0 if all(result.ok() for result in results) else 1

@@ -114,3 +114,60 @@ def test_the_forwarded_open311_call_carries_the_resident_s_request_id(app, clien
     finally:
         running.stop()
     assert crm.seen == ["lb-forwarded-trace"]
+
+
+def _delivery_lines(caplog) -> list[dict]:
+    formatter = JsonLineFormatter()
+    return [
+        json.loads(formatter.format(record))
+        for record in caplog.records
+        if record.name == "civic311.jobs" and getattr(record, "event", None) == "delivery"
+    ]
+
+
+def test_the_worker_logs_each_e_mail_delivered_with_the_request_id_that_queued_it(
+    mail_app, smtp_server, caplog
+):
+    from webapp.domain.notifications import mail
+
+    with mail_app.test_request_context(headers={"X-Request-ID": "lb-7a1c-mail-trace"}):
+        mail_app.preprocess_request()
+        mail.queue_email("resident@example.net", "Your report", "Thank you")
+        db.session.commit()
+    with caplog.at_level(logging.INFO, logger="civic311.jobs"):
+        assert mail.deliver_due() == 1
+    lines = _delivery_lines(caplog)
+
+    assert [(ln["channel"], ln["state"], ln["request_id"]) for ln in lines] == [
+        ("email", "sent", "lb-7a1c-mail-trace")
+    ]
+    assert "resident@example.net" not in json.dumps(lines)
+
+
+def test_the_worker_logs_each_push_delivered_with_the_request_id_that_queued_it(
+    app, push_service, city, caplog
+):
+    from tests import factories
+    from webapp.domain.lifecycle import workflow
+    from webapp.domain.notifications import notify, push
+    from webapp.domain.people import devices
+
+    _, device = devices.create()
+    request = factories.gen_request("graffiti", device=device)
+    keys = push_service.subscription()
+    notify.subscribe(keys.endpoint, keys.p256dh, keys.auth, user=None, device=device)
+    staff = factories.gen_user("staff")
+    db.session.commit()
+    db.session.query(NotificationOutbox).delete()
+    with app.test_request_context(headers={"X-Request-ID": "lb-9e2d-push-trace"}):
+        app.preprocess_request()
+        workflow.transition(request, "closed", staff, note="Done", resolution="fixed")
+        db.session.commit()
+    with caplog.at_level(logging.INFO, logger="civic311.jobs"):
+        assert push.deliver_due(concurrency=1) == 1
+    lines = _delivery_lines(caplog)
+
+    assert [(ln["channel"], ln["state"], ln["request_id"]) for ln in lines] == [
+        ("push", "sent", "lb-9e2d-push-trace")
+    ]
+    assert keys.endpoint not in json.dumps(lines)

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from tests import factories
 from tests.api.test_email_links import AuthActions
@@ -235,3 +236,70 @@ def test_a_forwarding_whose_worker_died_is_looked_for_at_the_crm_before_resendin
     db.session.expire_all()
     assert (in_doubt.lookup_needed, untouched.lookup_needed) == (True, False)
     assert in_doubt.claimed_until == now + forwarding.LEASE == untouched.claimed_until
+
+
+# --- a worker that lives through a database outage -----------------------------------
+
+
+def _database_gone() -> OperationalError:
+    """What SQLAlchemy raises when the database server goes away mid-batch."""
+    return OperationalError("UPDATE notification_outbox …", {}, Exception("server closed"))
+
+
+def test_a_mail_batch_given_up_in_a_database_outage_is_not_renewed_and_is_sent_later(
+    mail_app, smtp_server, monkeypatch
+):
+    queue_mail(3)
+    real_record = mail.record
+
+    def database_gone_after_the_first(message, values):
+        if rows("email")[0].state == "sent":
+            raise _database_gone()  # the second answer arrived; it cannot be recorded
+        return real_record(message, values)
+
+    monkeypatch.setattr(mail, "record", database_gone_after_the_first)
+    t0 = utcnow() + timedelta(seconds=1)
+    with pytest.raises(OperationalError):
+        mail.deliver_due(now=t0)
+    db.session.rollback()
+    assert [row.state for row in rows()] == ["sent", "sending", "sending"]
+
+    # The worker lives on and keeps beating: the rows it gave up are not renewed …
+    monkeypatch.setattr(mail, "record", real_record)
+    keeper = LeaseKeeper(mail_app, clock=lambda: t0 + timedelta(seconds=45))
+    assert keeper.beat() == 0
+    # … so the next round, a lease later, sends them (the one in doubt with its Message-ID).
+    assert mail.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    final = rows()
+    assert [row.state for row in final] == ["sent"] * 3
+    received = Counter(message["Message-ID"].strip() for message in smtp_server.wait_for(4))
+    assert received == Counter({final[0].message_id: 1, final[1].message_id: 2,
+                                final[2].message_id: 1})
+
+
+def test_a_push_batch_given_up_in_a_database_outage_is_not_renewed_and_is_sent_later(
+    app, push_service, monkeypatch
+):
+    queue_pushes(push_service, 3)
+    real_record, answers = push.record_outcome, []
+
+    def database_gone_at_the_second_answer(message, attempt, *args):
+        answers.append(message.id)
+        if len(answers) == 2:
+            raise _database_gone()
+        return real_record(message, attempt, *args)
+
+    monkeypatch.setattr(push, "record_outcome", database_gone_at_the_second_answer)
+    t0 = utcnow() + timedelta(seconds=1)
+    with pytest.raises(OperationalError):
+        push.deliver_due(now=t0, concurrency=1)
+    db.session.rollback()
+    assert [row.state for row in rows()] == ["sent", "sending", "sending"]
+
+    monkeypatch.setattr(push, "record_outcome", real_record)
+    keeper = LeaseKeeper(app, clock=lambda: t0 + timedelta(seconds=45))
+    assert keeper.beat() == 0
+    assert push.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    assert [row.state for row in rows()] == ["sent"] * 3
+    assert len(push_service.deliveries) == 4  # the second went out twice, same Topic
+    assert len({(d.endpoint, d.topic) for d in push_service.deliveries}) == 3

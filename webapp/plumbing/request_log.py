@@ -180,6 +180,26 @@ def log_job(name: str, done: int, seconds: float, failed: bool = False) -> None:
     )
 
 
+def log_delivery(channel: str, outbox_id: int, state: str, request_id: str | None) -> None:
+    """One line per recorded delivery outcome, carrying the id of the web request that
+    queued the message, so a resident's "I never got the e-mail" can be followed from
+    the request's line to the worker's. Never the address, the endpoint or the server's
+    words (they can name the resident)."""
+    job_logger.info(
+        "%s %s %s",
+        channel,
+        outbox_id,
+        state,
+        extra={
+            "event": "delivery",
+            "channel": channel,
+            "outbox_id": outbox_id,
+            "state": state,
+            "request_id": request_id,
+        },
+    )
+
+
 def _stamp_request_id(_mapper, _connection, target) -> None:
     """A message or forwarding queued during a request carries that request's id."""
     if target.http_request_id is None:

@@ -20,15 +20,26 @@ worker died is in doubt: it is sent once more after the lease runs out, with the
 push ``Topic`` and e-mail ``Message-ID`` (kept on the row), so the duplicate collapses
 where the protocol allows.
 
+A worker that stays alive but gives up on a batch (the database went away while it was
+recording answers, and the round ended with an error) must not keep that batch's lease
+alive: its heartbeat would renew rows nobody is sending any more, and they would never be
+sent while the process lives. A batch is therefore worked on inside ``abandoned_on_error``:
+when it ends with an error the process takes a new claim token, so the heartbeat (which
+renews the current token's rows) stops renewing the abandoned rows, and they are due
+again a lease later — for this worker as for any other. One worker process runs its
+batches one at a time (the runner's loop), so a new token never strands another batch.
+
 Every function takes ``now`` (the clock reading to use) so tests never read the wall
 clock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, String, cast, func, literal, or_, select, update
@@ -53,6 +64,25 @@ def worker_token() -> str:
         host = socket.gethostname()[:16]
         _token = (pid, f"{host}-{pid}-{secrets.token_hex(6)}"[:40])
     return _token[1]
+
+
+def abandon_claims() -> None:
+    """Stop renewing every row this process holds: take a new claim token, so the rows
+    held under the old one are due again once their lease runs out. Needs no database
+    (it is what a worker does when the database has just gone away)."""
+    global _token
+    _token = None
+
+
+@contextlib.contextmanager
+def abandoned_on_error() -> Iterator[None]:
+    """Work on a claimed batch: if it ends with an error, its unrecorded rows are given
+    up (``abandon_claims``) instead of being renewed for as long as the process lives."""
+    try:
+        yield
+    except BaseException:
+        abandon_claims()
+        raise
 
 
 def _topic_when_missing(channel: str) -> ColumnElement | None:

@@ -61,6 +61,7 @@ from webapp.models import (
 )
 from webapp.plumbing.extensions import db
 from webapp.plumbing.extensions import mail as mailman
+from webapp.plumbing.request_log import log_delivery
 
 EMAIL = "email"
 PUSH = "push"
@@ -486,6 +487,7 @@ class Claimed:
     claim_token: str | None
     attempts: int
     email_to: str
+    http_request_id: str | None = None  # the web request that queued it, for the logs
 
 
 def _retry(message: Claimed, error: str, now: datetime) -> dict:
@@ -540,7 +542,10 @@ def record(message: Claimed, values: dict) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return written.rowcount == 1
+    if written.rowcount != 1:
+        return False
+    log_delivery(EMAIL, message.id, values["state"], message.http_request_id)
+    return True
 
 
 def _broken(error: Exception) -> bool:
@@ -763,7 +768,7 @@ def send_batch(
     ready: list[tuple[Claimed, EmailMultiAlternatives]] = []
     stopped: list[tuple[Claimed, dict]] = []
     for row in rows:
-        claimed = Claimed(row.id, row.claim_token, row.attempts, row.email_to)
+        claimed = Claimed(row.id, row.claim_token, row.attempts, row.email_to, row.http_request_id)
         reason = blocked.get((row.email_to.lower(), row.request_id))
         if reason:
             stopped.append((claimed, {"state": DEAD, "last_error": f"not sent: {reason}"}))
@@ -813,15 +818,16 @@ def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
     ``now`` fixes the clock for the whole run (what is due, the lease, the outcomes)."""
     sent = 0
     while True:
-        ids = claims.claim_due(limit, now, channel=EMAIL)
-        if not ids:
-            return sent
-        rows = db.session.scalars(
-            select(NotificationOutbox)
-            .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
-            .order_by(NotificationOutbox.id)
-        ).all()
-        sent += send_batch(list(rows), now)
+        with claims.abandoned_on_error():  # the database went away: due again a lease later
+            ids = claims.claim_due(limit, now, channel=EMAIL)
+            if not ids:
+                return sent
+            rows = db.session.scalars(
+                select(NotificationOutbox)
+                .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
+                .order_by(NotificationOutbox.id)
+            ).all()
+            sent += send_batch(list(rows), now)
 
 
 # --- the delivery log --------------------------------------------------------------

@@ -47,6 +47,7 @@ from sqlalchemy import delete, select, update
 from webapp.domain.notifications import claims, push_endpoints
 from webapp.models import NotificationOutbox, PushSubscription, utcnow
 from webapp.plumbing.extensions import db
+from webapp.plumbing.request_log import log_delivery
 
 PENDING, SENDING, SENT, DEAD, FAILED = "pending", "sending", "sent", "dead", "failed"
 MAX_ATTEMPTS = 8
@@ -145,6 +146,7 @@ class Message:
     p256dh: str | None
     auth: str | None
     claim_token: str | None = None
+    http_request_id: str | None = None  # the web request that queued it, for the logs
 
 
 @dataclass
@@ -314,6 +316,7 @@ def claimed_messages(ids: list[int]) -> list[Message]:
             PushSubscription.p256dh,
             PushSubscription.auth,
             NotificationOutbox.claim_token,
+            NotificationOutbox.http_request_id,
         )
         .outerjoin(PushSubscription, PushSubscription.id == NotificationOutbox.subscription_id)
         .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
@@ -470,6 +473,9 @@ def deliver_due(
 ) -> int:
     """Drain due rows batch by batch until none are due; returns how many were sent.
 
+    A batch that ends with an error (the database went away) is given up, not renewed
+    (``claims.abandoned_on_error``): it is due again a lease later.
+
     A claimed batch is sent on up to ``concurrency`` threads at once (a push service
     is a network round trip away; waiting for each in turn wastes the worker), never
     more than ``concurrency`` ahead of what is recorded, while all database work stays
@@ -483,21 +489,37 @@ def deliver_due(
     sender = pusher()
     sent = 0
     while True:
-        ids = claim_due(limit, now)
-        if not ids:
-            return sent
-        messages = claimed_messages(ids)
-        for message in messages:
-            if message.subscription_id is None or _endpoint_refused(message):
-                deliver_one(message, sender, now, rng)
-                db.session.commit()
-        live = [
-            m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)
-        ]
-        for message, attempt in _answers(live, sender, concurrency):
-            if record_outcome(message, attempt, sender, now, rng) == SENT:
-                sent += 1
+        with claims.abandoned_on_error():
+            ids = claim_due(limit, now)
+            if not ids:
+                return sent
+            sent += _deliver_claimed(ids, sender, now, concurrency, rng)
+
+
+def _deliver_claimed(
+    ids: list[int],
+    sender: Pusher,
+    now: datetime | None,
+    concurrency: int,
+    rng: random.Random | None,
+) -> int:
+    """Send one claimed batch, committing each outcome as its answer arrives; returns
+    how many were sent."""
+    sent = 0
+    messages = claimed_messages(ids)
+    for message in messages:
+        if message.subscription_id is None or _endpoint_refused(message):
+            state = deliver_one(message, sender, now, rng)
             db.session.commit()
+            log_delivery("push", message.id, state, message.http_request_id)
+    live = [m for m in messages if m.subscription_id is not None and not _endpoint_refused(m)]
+    for message, attempt in _answers(live, sender, concurrency):
+        state = record_outcome(message, attempt, sender, now, rng)
+        db.session.commit()
+        log_delivery("push", message.id, state, message.http_request_id)
+        if state == SENT:
+            sent += 1
+    return sent
 
 
 def _answers(
