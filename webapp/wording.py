@@ -77,6 +77,7 @@ def channel_label(channel: str | None) -> str:
         "phone": _("a phone call"),
         "walk_in": _("a visit in person"),
         "email": _("an e-mail"),
+        "text": _("a text message"),
     }
     return words.get(channel or "", _("unknown"))
 
