@@ -428,3 +428,25 @@ def test_a_claimed_text_is_not_sent_twice_after_a_crash(client, sms, monkeypatch
     assert len(sms.sent) == 3
     states = db.session.scalars(select(NotificationOutbox.state)).all()
     assert states == ["sent", "sent", "sent"]
+
+
+# --- the record and the figures -----------------------------------------------------------
+
+
+def test_the_desk_record_and_the_channel_figures_show_text(client, sms):
+    from tests.conftest import AuthActions
+    from webapp.domain.figures import channel_stats
+
+    _replies, request = report_a_pothole(sms, client, "pothole", "101 East 11th Street")
+    say(sms, client, f"STATUS {request.public_id}")
+
+    figures = channel_stats.weekly(now=utcnow())
+    assert figures.totals["text"] == 2 and "text" in figures.channels
+    assert figures.self_service_share == 1.0
+
+    AuthActions(client).login("staff")
+    page = client.get("/staff/desk?q=(423) 555-0123").get_data(as_text=True)
+    assert request.public_id in page and "a text message" in page
+    assert "Status asked by text" in page and "The texts" in page
+    stats = client.get("/stats").get_data(as_text=True)
+    assert "Text message" in stats

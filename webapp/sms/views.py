@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, request
 
 from webapp.domain.texting import inbound
+from webapp.plumbing.access import provider_signed
 from webapp.plumbing.deployment import public_url_setting
 from webapp.plumbing.text_provider import is_configured, provider
 from webapp.sms.blueprint import bp
@@ -42,6 +43,7 @@ def _media(form) -> list[tuple[str, str]]:
 
 
 @bp.post("/incoming")
+@provider_signed
 def incoming():
     """The provider's webhook for a message to the city's number."""
     config = current_app.config
