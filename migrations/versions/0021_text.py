@@ -29,7 +29,7 @@ def upgrade():
         sa.Column("stopped_at", sa.DateTime(), nullable=True),
         sa.Column("locale", sa.String(length=16), nullable=True),
         sa.Column("step", sa.String(length=16), nullable=True),
-        sa.Column("draft", sa.JSON(), nullable=True),
+        sa.Column("draft", sa.JSON(), nullable=False),
         sa.Column("last_message_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
     )
