@@ -160,6 +160,8 @@ def test_pothole_by_text_to_closure_text_and_not_fixed(client, sms, capsys):
     messages, segments = conversation_figures(rows)
     with capsys.disabled():
         print(f"\n[figures] English pothole conversation: {messages} messages, {segments} segments")
+        print("[figures] replies:", [(len(r), sms_segments.segments(r)) for r in replies])
+        print("[figures] closure:", len(closure.body), sms_segments.segments(closure.body))
     assert messages == 6
 
 
@@ -190,6 +192,8 @@ def test_the_same_in_spanish(client, sms, capsys):
     messages, segments = conversation_figures(rows)
     with capsys.disabled():
         print(f"\n[figures] Spanish pothole conversation: {messages} messages, {segments} segments")
+        print("[figures] replies:", [(len(r), sms_segments.segments(r)) for r in replies], replies)
+        print("[figures] closure:", len(closure.body), sms_segments.segments(closure.body))
 
 
 def test_stop_then_a_closure_sends_nothing_until_start(client, sms):
@@ -450,3 +454,18 @@ def test_the_desk_record_and_the_channel_figures_show_text(client, sms):
     assert "Status asked by text" in page and "The texts" in page
     stats = client.get("/stats").get_data(as_text=True)
     assert "Text message" in stats
+
+
+def test_the_place_may_come_with_the_first_message_and_stop_beats_the_flood_limit(client, sms):
+    assert "SKIP" in say(sms, client, "Big pothole at 101 East 11th Street")
+    assert "Thank you" in say(sms, client, "skip")
+    for n in range(12):
+        say(sms, client, f"message {n}")
+    assert "START" in say(sms, client, "STOP")
+    assert db.session.scalars(select(TextNumber)).one().stopped
+
+
+def test_a_short_answer_keeps_the_language_the_texter_chose(client, sms):
+    assert "responda con un numero" in say(sms, client, "ESPAÑOL")
+    assert "donde" in say(sms, client, "1").lower()
+    assert db.session.scalars(select(TextNumber)).one().locale == "es"

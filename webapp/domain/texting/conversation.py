@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
-from webapp.domain.intake import answers, contacts, mail_service_choice
+from webapp.domain.intake import answers, contacts, mail_intake, mail_service_choice
 from webapp.domain.lifecycle import after_closure, submission
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION
@@ -166,9 +166,12 @@ def start(number: TextNumber, text: str, media: list) -> Result:
         return Result("asked", replies.unsure(services))
     draft["service"] = chosen.service_code
     number.step, number.draft = PLACE, draft
-    # "Pothole at 101 E 11th St": the place may already be in the first message.
-    if text.strip() and not text.strip().isdigit():
-        found, _why = location.find(text)
+    # "Pothole at 101 E 11th St": the place may already be in the first message (a
+    # shared location, or a "number … road" line; nothing else is worth a look-up).
+    named = location.shared_point(text) and text
+    named = named or next(iter(mail_intake.address_candidates(text)), None)
+    if named:
+        found, _why = location.find(named)
         if found is not None:
             return _placed(number, found)
     return Result("asked", replies.ask_place(chosen))

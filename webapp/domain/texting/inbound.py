@@ -38,6 +38,7 @@ MAX_STORED = 5000
 MAX_MEDIA = 10
 # A reply over this many segments is cut (a knowledge answer's summary, a long label).
 MAX_REPLY_SEGMENTS = 3
+LANGUAGE_LETTERS = mail_language.MIN_LETTERS
 
 
 @dataclass
@@ -87,8 +88,13 @@ def _language(number: TextNumber, command, text: str) -> None:
         number.locale = "en"
     elif command.spanish:
         number.locale = "es"
-    elif number.step is None and command.kind == "text" and text:
+    elif number.step is None and command.kind == "text" and _letters(text) >= LANGUAGE_LETTERS:
+        # Enough words to tell; a short answer ("1", an address) keeps the language.
         number.locale = mail_language.detect(text)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text or "")
 
 
 def _carrier(number: TextNumber, command, now: datetime) -> conversation.Result | None:
@@ -154,18 +160,15 @@ def _record_contact(number: TextNumber, result, row: TextMessage, since) -> None
     row.contact_id = contact.id
 
 
-def _replay(sid: str) -> str | None:
-    row = db.session.scalars(select(TextMessage).where(TextMessage.provider_sid == sid)).first()
-    return row.reply if row is not None else None
+def _replay_row(sid: str) -> TextMessage | None:
+    return db.session.scalars(select(TextMessage).where(TextMessage.provider_sid == sid)).first()
 
 
-def handle(message: Incoming, now: datetime | None = None) -> str | None:
+def handle(message: Incoming, now: datetime | None = None, *, retried: bool = False) -> str | None:
     """Answer one inbound message exactly once; returns the reply (None: no reply).
     Commits."""
     now = now or utcnow()
-    known = db.session.scalars(
-        select(TextMessage).where(TextMessage.provider_sid == message.sid)
-    ).first()
+    known = _replay_row(message.sid)
     if known is not None:
         return known.reply
     text = clean(message.body)
@@ -184,8 +187,13 @@ def handle(message: Incoming, now: datetime | None = None) -> str | None:
         number = number_for(message.phone, now)
         db.session.flush()
     except IntegrityError:
+        # The same message handled at this moment by another worker, or the number's
+        # first two messages arriving together: answer as the other did, or once more.
         db.session.rollback()
-        return _replay(message.sid)
+        known = _replay_row(message.sid)
+        if known is not None or retried:
+            return known.reply if known is not None else None
+        return handle(message, now, retried=True)
     try:
         result, since = _answer(number, row, text, media, now)
     except DomainError as error:
@@ -206,16 +214,17 @@ def handle(message: Incoming, now: datetime | None = None) -> str | None:
 def _answer(number: TextNumber, row: TextMessage, text: str, media, now: datetime):
     """The result for one message, rendered in the number's language."""
     config = current_app.config
+    command = keywords.read(text)
     limit = int(config.get("TEXT_PER_NUMBER_PER_MINUTE") or 10)
     earlier = _recent(number.phone, now - timedelta(minutes=1)) - 1  # this one is counted
-    if earlier >= limit:
+    # STOP and START are honoured whatever the pace: a carrier keyword is never refused.
+    if earlier >= limit and command.kind not in ("stop", "start"):
         first_over = earlier == limit
         reply = render_in_locale(number.locale, replies.flood) if first_over else None
         return conversation.Result("flood", reply), None
     idle = timedelta(minutes=int(config.get("TEXT_IDLE_MINUTES") or 30))
     if number.step and number.last_message_at and now - number.last_message_at > idle:
         conversation.reset(number)  # an idle conversation starts over
-    command = keywords.read(text)
     _language(number, command, text)
     if number.step is None:
         number.draft = {"started_at": now.isoformat()}
