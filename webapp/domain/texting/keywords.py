@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 
 STOP = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "parar", "detener", "alto"}
-START = {"start", "unstop", "yes", "comenzar", "iniciar"}
+START = {"start", "unstop", "comenzar", "iniciar"}
 HELP = {"help", "info", "ayuda"}
 SPANISH_WORDS = {"parar", "detener", "alto", "comenzar", "iniciar", "ayuda", "espanol", "estado"}
 SPANISH = {"espanol", "spanish"}
