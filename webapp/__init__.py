@@ -52,6 +52,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     from webapp.open311 import bp as open311_bp
     from webapp.opendata import bp as opendata_bp
     from webapp.resident import bp as resident_bp
+    from webapp.sms import bp as sms_bp
     from webapp.staff import bp as staff_bp
 
     for blueprint in (
@@ -65,6 +66,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         opendata_bp,
         help_bp,
         city_bp,
+        sms_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -99,6 +99,8 @@ class Channel(enum.StrEnum):
     WALK_IN = "walk_in"
     EMAIL = "email"
     CHAT = "chat"
+    # A text message (SMS/MMS) conversation with the city's number.
+    TEXT = "text"
 
 
 class EventKind(enum.StrEnum):
@@ -541,6 +543,8 @@ class NotificationOutbox(db.Model):
     claim_token: Mapped[str | None] = mapped_column(String(40))
     # An e-mail's Message-ID, fixed before its first send so a resend carries the same.
     message_id: Mapped[str | None] = mapped_column(String(255))
+    # A text message's number (E.164, channel "text").
+    phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class ApiKey(db.Model):
@@ -1198,3 +1202,45 @@ class ChatMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     chat: Mapped[Chat] = relationship(back_populates="messages")
+# Text messages (SMS/MMS): the numbers that wrote to the city and every message.
+
+
+class TextNumber(db.Model):
+    """A phone number that texted the city: whether it said STOP, its language, and where
+    its conversation stands (``step`` and ``draft``; an idle one expires)."""
+
+    __tablename__ = "text_numbers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(40), unique=True)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    step: Mapped[str | None] = mapped_column(String(16))
+    draft: Mapped[dict] = mapped_column(JSON, default=dict)
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TextMessage(db.Model):
+    """One text message in or out. An inbound one is handled once, by the provider's
+    message id (UNIQUE); its reply is kept so a replayed webhook gets the same answer
+    and sets nothing off twice."""
+
+    __tablename__ = "text_messages"
+    __table_args__ = (Index("ix_text_messages_phone_created", "phone", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(40))
+    direction: Mapped[str] = mapped_column(String(3))  # "in" or "out"
+    body: Mapped[str] = mapped_column(Text, default="")
+    media_count: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    reply: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_requests.id", ondelete="SET NULL"), index=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

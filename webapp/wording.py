@@ -78,6 +78,7 @@ def channel_label(channel: str | None) -> str:
         "walk_in": _("a visit in person"),
         "email": _("an e-mail"),
         "chat": _("a live chat"),
+        "text": _("a text message"),
     }
     return words.get(channel or "", _("unknown"))
 

@@ -4,14 +4,14 @@ A chat is stored before anyone is told of it: every line is a row (its id orders
 chat and is the stream's resume point), then announced. New tables only (expand only).
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -117,7 +117,7 @@ def test_every_subscription_is_listed_in_the_subscriptions_module():
     listed = [(event, when, subscriber) for event, when, _, subscriber in subscriptions.SUBSCRIPTIONS]
     subscribed = [(item.event, item.when, item.subscriber) for item in events.subscriptions()]
     assert subscribed == listed
-    assert len(listed) == 12 and all(what for _, _, what, _ in subscriptions.SUBSCRIPTIONS)
+    assert len(listed) == 13 and all(what for _, _, what, _ in subscriptions.SUBSCRIPTIONS)
 
 
 def test_the_request_life_imports_no_channel():

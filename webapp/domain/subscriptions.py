@@ -23,7 +23,7 @@ from webapp.domain import events
 from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
 from webapp.domain.intake import contacts, mail_intake, routing
-from webapp.domain.notifications import alerts, mail, notify, staff_alerts
+from webapp.domain.notifications import alerts, mail, notify, staff_alerts, text
 from webapp.domain.open311 import forwarding
 from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
@@ -89,6 +89,12 @@ SUBSCRIPTIONS = (
         IN_TRANSACTION,
         "push: one outbox row per follower's subscription",
         lambda change: notify.on_event(change.entry),
+    ),
+    (
+        events.RequestChanged,
+        IN_TRANSACTION,
+        "text: the closure or the city's question, to a number that reported by text",
+        lambda change: text.on_change(change.entry),
     ),
     (
         events.RequestChanged,

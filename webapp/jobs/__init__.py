@@ -4,7 +4,8 @@ to it, each with the worker command production runs it with.
 Kinds: ``push`` and ``email`` (the notification outbox; ``flask notify-worker``),
 ``email-digests`` (area alert digests; ``flask mail-digests``), ``forward`` (the city's
 CRM; ``flask forward-worker``), ``mail-intake`` (the 311 mailbox; ``flask mail-intake``)
-and ``geocode`` (addresses of new reports; ``flask geocode-pending``).
+``text`` (text-message notifications; ``flask text-worker``) and ``geocode``
+(addresses of new reports; ``flask geocode-pending``).
 
 May import: the domain's rules (a job calls them), plumbing and the models. Nothing in
 the domain imports a job.
@@ -18,8 +19,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register every job kind with the runner and its commands with the app, then let
     the runner start (a thread at the first request, with ``BACKGROUND_WORKER=thread``)."""
-    from webapp.jobs import forwarding, geocoding, mail, mail_intake, push, runner
+    from webapp.jobs import forwarding, geocoding, mail, mail_intake, push, runner, text
 
-    for kind in (push, mail, forwarding, mail_intake, geocoding):
+    for kind in (push, mail, text, forwarding, mail_intake, geocoding):
         kind.init_app(app)
     runner.init_app(app)

@@ -1,8 +1,8 @@
 """The one family of access decorators.
 
-Every view declares who may call it: ``public``, ``login_required``, ``roles_required``
-or ``api_key_required`` (Open311). Each sets ``view.access`` so a test can walk the
-URL map and fail when a route has made no decision. Refusals are negotiated: API
+Every view declares who may call it: ``public``, ``login_required``, ``roles_required``,
+``api_key_required`` (Open311) or ``provider_signed`` (a provider's webhook). Each sets
+``view.access`` so a test can walk the URL map and fail when a route has made no decision. Refusals are negotiated: API
 callers get 401/403 JSON, browsers are redirected to sign in or shown a 403 page.
 """
 
@@ -82,3 +82,9 @@ def local_scrape(view: Callable) -> Callable:
 def api_key_checked(view: Callable) -> Callable:
     """The view checks an Open311 ``api_key`` itself (reads stay public, writes need a key)."""
     return _mark(view, "api_key")
+
+
+def provider_signed(view: Callable) -> Callable:
+    """A provider's webhook: the view lets in only calls carrying the provider's valid
+    signature, and checks that itself (see ``webapp.sms.views``)."""
+    return _mark(view, "provider_signature")

@@ -203,6 +203,23 @@ class Config:
     FORWARD_CITY_CENTRE = _env("FORWARD_CITY_CENTRE", "")
     FORWARD_PHOTO_LINK_DAYS = _env_int("FORWARD_PHOTO_LINK_DAYS", 30)
 
+    # Text messages (SMS/MMS) through Twilio: the door is off (``/sms/incoming`` is a 404)
+    # until the account, its token and the city's number are all set.
+    TWILIO_ACCOUNT_SID = _env("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = _env("TWILIO_AUTH_TOKEN")
+    TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER")
+    # Where the REST API is (unset: Twilio's own); a test points it at a local fake.
+    TWILIO_API_BASE = _env("TWILIO_API_BASE")
+    TEXT_TIMEOUT = float(_env("TEXT_TIMEOUT", "10"))
+    # No text notification between these hours, city time ("21-8": held until 8:00).
+    TEXT_QUIET_HOURS = _env("TEXT_QUIET_HOURS", "21-8")
+    # At most this many text notifications to one number per day (the rest wait a day).
+    TEXT_DAILY_CAP = _env_int("TEXT_DAILY_CAP", 5)
+    # A conversation left this long without an answer starts over.
+    TEXT_IDLE_MINUTES = _env_int("TEXT_IDLE_MINUTES", 30)
+    # More messages than this from one number in a minute get one polite refusal.
+    TEXT_PER_NUMBER_PER_MINUTE = _env_int("TEXT_PER_NUMBER_PER_MINUTE", 10)
+
     # Operations: log lines, who may scrape /metrics, how long contact details are kept.
     LOG_FORMAT = _env("LOG_FORMAT")
     METRICS_ALLOW = _env("METRICS_ALLOW", "127.0.0.1/32,::1/128")
@@ -246,6 +263,11 @@ class TestingConfig(Config):
     # A pack applied in a test keeps the local tiles, geocoder and addresses.
     CITY_PACK_KEEPS = ("TILE_URL", "GEOCODER_DOMAIN", "GEOCODER_SCHEME", "PUBLIC_URL")
     IMPORT_TIMEOUT = 2.0
+    TWILIO_ACCOUNT_SID = None
+    TWILIO_AUTH_TOKEN = None
+    TWILIO_FROM_NUMBER = None
+    TWILIO_API_BASE = None
+    TEXT_TIMEOUT = 2.0
     # Small enough that a test reaches it with a few dozen requests.
     EXPORT_MAX_ROWS = 50
     # The chat desk is always open unless a test closes it; a stream sends what it has

@@ -45,7 +45,9 @@ from webapp.domain.input_rules import (  # noqa: F401 - the rules, re-exported
 )
 
 # The doors with their own declared inputs and error shapes.
-API_PATHS = ("/api/", "/open311/")
+# Doors that check their own fields: the JSON API, Open311, and the text-message webhook
+# (a resident's text may hold any character; the conversation cleans it and keeps it).
+API_PATHS = ("/api/", "/open311/", "/sms/")
 # The longest any page's field may be (the longest form field, an answer's body, is 20,000).
 MAX_FORM_FIELD = 20_000
 

@@ -1,7 +1,8 @@
 """Contacts per channel per week and the self-service share, for staff and for /stats.
 
-Self-service is what residents did on their own: the app and the website (reports,
-and answers that resolved a question). Assisted is what took a person at the city:
+Self-service is what residents did on their own: the app, the website and text messages
+(reports, and answers that resolved a question; a text conversation is answered by the
+app, not a person). Assisted is what took a person at the city:
 phone, walk-in, e-mail and live chat (a call-taker answers it). Liaison and Open311 contacts are counted per channel but in
 neither side of the share. Counts are grouped by day in SQL (both databases), then
 into ISO weeks (Monday first) here. The public figures carry no personal data.
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 from webapp.models import Channel, Contact, ContactKind, utcnow
 from webapp.plumbing.extensions import db
 
-SELF_SERVICE = (Channel.PWA, Channel.WEB)
+SELF_SERVICE = (Channel.PWA, Channel.WEB, Channel.TEXT)
 ASSISTED = (Channel.PHONE, Channel.WALK_IN, Channel.EMAIL, Channel.CHAT)
 CHANNEL_ORDER = [c.value for c in Channel]
 DEFAULT_WEEKS = 12

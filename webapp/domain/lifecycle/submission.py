@@ -273,7 +273,7 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
             _("Please send at most %(max_photos)s photos.", max_photos=MAX_PHOTOS), field="photos"
         )
     return service, validate_attributes(
-        service, sub.attributes or {}, require=sub.channel != Channel.EMAIL
+        service, sub.attributes or {}, require=sub.channel not in (Channel.EMAIL, Channel.TEXT)
     )
 
 
