@@ -121,3 +121,62 @@ def test_the_button_and_its_answer_are_in_spanish(client, city):
     assert "24 meses después de cerrar una solicitud" in page
     answer = client.post("/my/contact-details/delete", follow_redirects=True)
     assert "No había datos de contacto para borrar." in answer.get_data(as_text=True)
+
+
+def test_retention_empties_old_chats_and_texts_but_keeps_a_stopped_number(app, city):
+    from webapp.models import Chat, ChatMessage, TextMessage, TextNumber
+
+    long_ago, lately = NOW - timedelta(days=900), NOW - timedelta(days=10)
+
+    def chat(when, name):
+        row = Chat(key=f"k{name}", status="closed", resident_name=name,
+                   resident_email=f"{name}@example.com", resident_phone="423-555-0101",
+                   created_at=when, closed_at=when)
+        row.messages.append(ChatMessage(author="resident", body=f"I am {name} at 12 Elm St",
+                                        created_at=when))
+        db.session.add(row)
+        return row
+
+    old_chat, new_chat = chat(long_ago, "ana"), chat(lately, "luis")
+    texts = [
+        TextMessage(provider_sid="SMold", phone="+14235550111", direction="in",
+                    body="pothole at my house 4 Oak", reply="Thanks", created_at=long_ago),
+        TextMessage(provider_sid="SMnew", phone="+14235550112", direction="in",
+                    body="STATUS 311-000001", created_at=lately),
+    ]
+    numbers = [
+        TextNumber(phone="+14235550111", last_message_at=long_ago, created_at=long_ago),
+        TextNumber(phone="+14235550113", stopped=True, stopped_at=long_ago,
+                   last_message_at=long_ago, created_at=long_ago),
+        TextNumber(phone="+14235550112", last_message_at=lately, created_at=lately),
+    ]
+    contacts = [
+        Contact(channel="chat", kind="information", caller_name="Ana",
+                note="ana: I am Ana at 12 Elm St", created_at=long_ago),
+        Contact(channel="text", kind="information", caller_phone="+14235550111",
+                note="pothole at my house 4 Oak", created_at=long_ago),
+        Contact(channel="text", kind="information", caller_phone="+14235550112",
+                note="STATUS 311-000001", created_at=lately),
+    ]
+    db.session.add_all([*texts, *numbers, *contacts])
+    db.session.commit()
+
+    dry = retention.purge_expired(NOW, months=24, dry_run=True)
+    assert (dry.chats, dry.text_messages, dry.text_numbers, dry.contacts) == (1, 1, 1, 2)
+    assert retention.purge_expired(NOW, months=24) == dry
+    db.session.commit()
+    db.session.expire_all()
+
+    assert (old_chat.resident_name, old_chat.resident_email, old_chat.resident_phone) == (
+        None, None, None)
+    assert [m.body for m in old_chat.messages] == [""]
+    assert old_chat.status == "closed" and old_chat.created_at  # the record of the chat stays
+    assert new_chat.resident_name == "luis" and new_chat.messages[0].body
+    assert (texts[0].phone, texts[0].body, texts[0].reply) == ("", "", None)
+    assert texts[1].body == "STATUS 311-000001"
+    kept = db.session.query(TextNumber.phone).order_by(TextNumber.phone).all()
+    assert [row.phone for row in kept] == ["+14235550112", "+14235550113"]  # STOP is kept
+    assert [(c.caller_name, c.caller_phone, c.note) for c in contacts[:2]] == [
+        (None, None, None), (None, None, None)]
+    assert contacts[2].note == "STATUS 311-000001"
+    assert retention.purge_expired(NOW, months=24) == retention.Purged()

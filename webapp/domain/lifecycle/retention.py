@@ -13,7 +13,13 @@ What is removed, for a closed request past the retention time:
 - the caller details of the contacts (desk calls, e-mails) that made or joined it;
 - the address on its delivered or abandoned e-mail messages (the delivery log keeps
   what was sent and when, not to whom);
-- the sender and text of e-mails read from the city's mailbox before the cut-off.
+- the sender and text of e-mails read from the city's mailbox before the cut-off;
+- live chats ended before the cut-off: the resident's name, e-mail and phone and the
+  text of every line (the chat's times, status and request stay);
+- text messages before the cut-off: their words, replies and number, and the numbers
+  that have been silent since then — except a number that said STOP, which is kept
+  (only its number and when it stopped) so that it is never texted again;
+- the caller details and transcripts of chat and text contacts from before the cut-off.
 
 A resident may also remove their own contact details at once, from *My requests*:
 every request they made loses its name, e-mail and phone, e-mail not yet sent about
@@ -28,6 +34,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from webapp.models import (
+    Channel,
+    Chat,
+    ChatMessage,
     Contact,
     Device,
     DeviceEmail,
@@ -35,6 +44,8 @@ from webapp.models import (
     NotificationOutbox,
     ServiceRequest,
     Status,
+    TextMessage,
+    TextNumber,
     User,
 )
 from webapp.plumbing.extensions import db
@@ -55,6 +66,9 @@ class Purged:
     inbound_mail: int = 0
     cancelled_messages: int = 0
     device_addresses: int = 0
+    chats: int = 0
+    text_messages: int = 0
+    text_numbers: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """The counts by kind, for a report."""
@@ -114,14 +128,19 @@ def purge_expired(now: datetime, months: int, dry_run: bool = False) -> Purged:
         InboundMail.received_at < before,
         or_(InboundMail.sender != "", InboundMail.body != ""),
     )
+    conversations = _conversations_before(before)
     found = Purged(
         requests=_count(requests),
-        contacts=_count(contacts),
+        contacts=_count(contacts) + _count(conversations["contacts"]),
         messages=_count(messages),
         inbound_mail=_count(mail),
+        chats=_count(conversations["chats"]),
+        text_messages=_count(conversations["text_messages"]),
+        text_numbers=_count(conversations["text_numbers"]),
     )
     if dry_run:
         return found
+    _forget_conversations(conversations)
     db.session.execute(
         update(ServiceRequest)
         .where(ServiceRequest.id.in_(requests))
@@ -147,6 +166,72 @@ def purge_expired(now: datetime, months: int, dry_run: bool = False) -> Purged:
         .execution_options(synchronize_session=False)
     )
     return found
+
+
+def _conversations_before(before: datetime) -> dict:
+    """The chats, texts and their contacts that still hold personal data from before
+    ``before`` (selects of ids, counted for a dry run and then emptied)."""
+    return {
+        "chats": select(Chat.id).where(
+            Chat.closed_at < before,
+            or_(
+                Chat.resident_name.is_not(None),
+                Chat.resident_email.is_not(None),
+                Chat.resident_phone.is_not(None),
+                Chat.id.in_(select(ChatMessage.chat_id).where(ChatMessage.body != "")),
+            ),
+        ),
+        "text_messages": select(TextMessage.id).where(
+            TextMessage.created_at < before,
+            or_(TextMessage.phone != "", TextMessage.body != "", TextMessage.reply.is_not(None)),
+        ),
+        # A stopped number stays: it is the proof that it must not be texted.
+        "text_numbers": select(TextNumber.id).where(
+            TextNumber.stopped.is_(False),
+            func.coalesce(TextNumber.last_message_at, TextNumber.created_at) < before,
+        ),
+        "contacts": select(Contact.id).where(
+            Contact.channel.in_((Channel.CHAT, Channel.TEXT)),
+            Contact.created_at < before,
+            or_(_contact_has_caller(), Contact.note.is_not(None)),
+        ),
+    }
+
+
+def _forget_conversations(conversations: dict) -> None:
+    """Empty what ``_conversations_before`` found."""
+    chats = db.session.scalars(conversations["chats"]).all()
+    db.session.execute(
+        update(ChatMessage)
+        .where(ChatMessage.chat_id.in_(chats))
+        .values(body="")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Chat)
+        .where(Chat.id.in_(chats))
+        .values(resident_name=None, resident_email=None, resident_phone=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(TextMessage)
+        .where(TextMessage.id.in_(conversations["text_messages"]))
+        .values(phone="", body="", reply=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        delete(TextNumber)
+        .where(TextNumber.id.in_(conversations["text_numbers"]))
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Contact)
+        .where(Contact.id.in_(conversations["contacts"]))
+        .values(
+            caller_name=None, caller_email=None, caller_phone=None, caller_address=None, note=None
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def forget_my_contact_details(user: User | None, device: Device | None) -> Purged:
