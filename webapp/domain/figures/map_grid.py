@@ -25,11 +25,9 @@ from __future__ import annotations
 import math
 
 from sqlalchemy import Integer, cast, delete, event, func, insert, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from webapp.domain.figures import flushed_requests
+from webapp.domain.figures import flushed_requests, upserts
 from webapp.models import MapCellRollup, ServiceRequest
 from webapp.plumbing.extensions import db
 
@@ -107,23 +105,26 @@ def _add(change: dict, found: dict, sign: int) -> None:
             total[position] += sign * amount
 
 
+_UPSERT = []
+
+
+def _upsert():
+    """The cell upsert, written once."""
+    if not _UPSERT:
+        _UPSERT.append(upserts.statement(MapCellRollup.__table__, KEY))
+    return _UPSERT[0]
+
+
 def apply(connection, change: dict) -> None:
-    """Add a footprint difference to the cell counts (one upsert for the whole flush)."""
+    """Add a footprint difference to the cell counts: one statement run with every cell
+    the flush moved (in key order, so concurrent flushes lock cells in the same order)."""
     rows = [
         {**dict(zip(KEY, key, strict=True)), **dict(zip(SUMS, sums, strict=True))}
-        for key, sums in change.items()
+        for key, sums in sorted(change.items())
         if any(sums)
     ]
-    if not rows:
-        return
-    maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    table = MapCellRollup.__table__
-    statement = maker(table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={name: table.c[name] + statement.excluded[name] for name in SUMS},
-    )
-    connection.execute(statement)
+    if rows:
+        connection.execute(_upsert(), rows)
 
 
 def _after_flush(session: Session, _context) -> None:
