@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from webapp import create_app  # noqa: E402
-from webapp.plumbing.config import TestingConfig  # noqa: E402
+from webapp.plumbing.config import Config, TestingConfig  # noqa: E402
 from webapp.plumbing.extensions import db  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
@@ -58,6 +58,8 @@ def settings(url: str, folder: Path, engine_options: dict | None = None) -> dict
     """Test settings pointed at ``url`` (no background thread, no rate limits)."""
     values = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
     values.update(
+        # Production keeps the city's settings for a while; the tests re-read them always.
+        CITY_SETTINGS_TTL=Config.CITY_SETTINGS_TTL,
         SQLALCHEMY_DATABASE_URI=url,
         UPLOAD_DIR=str(folder / "uploads"),
         INSTANCE_DIR=str(folder / "instance"),

@@ -33,9 +33,11 @@ from webapp.plumbing.extensions import db
 
 TILE_PIXELS = 256
 CLUSTER_CELL_PIXELS = 64
-# The finest level: cells of about 600 m x 500 m. Zooms up to this one are summed
-# from the counts; closer zooms look at few enough requests to group them directly.
-GRID_ZOOM = 14
+# The finest level: cells of about 150 m x 125 m. Zooms up to this one are summed
+# from the counts (a street-level view of a busy district holds a third of a million
+# requests at a big city's size); closer zooms look at few enough requests to group
+# them directly.
+GRID_ZOOM = 16
 MIN_LEVEL = 8
 LEVELS = tuple(range(MIN_LEVEL, GRID_ZOOM + 1))
 LONG_ORIGIN = 180.0
