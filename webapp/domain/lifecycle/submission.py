@@ -22,7 +22,6 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
 
 from webapp.domain import events, service_levels
 from webapp.domain.errors import Conflict, DomainError
@@ -285,17 +284,8 @@ def expected_datetime(service: Service, received_at: datetime) -> datetime | Non
 
 
 def _replay(client_uuid: str, print_: str) -> SubmitResult | None:
-    # A replay answers with the original request and its timeline: what that answer
-    # shows is read with it (two more queries) rather than lazily, one query each.
     existing = db.session.scalars(
-        select(ServiceRequest)
-        .where(ServiceRequest.client_uuid == client_uuid)
-        .options(
-            joinedload(ServiceRequest.neighborhood),
-            joinedload(ServiceRequest.department),
-            selectinload(ServiceRequest.photos),
-            selectinload(ServiceRequest.events),
-        )
+        select(ServiceRequest).where(ServiceRequest.client_uuid == client_uuid)
     ).first()
     if existing is None:
         return None
