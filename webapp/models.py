@@ -947,12 +947,14 @@ class AreaAlert(db.Model):
     neighborhood: Mapped[Neighborhood | None] = relationship()
 
 
-# Spatial indexes the migrations create outside the models: SQLite's R*Tree (a virtual
-# table and its shadow tables) and PostgreSQL's GiST indexes on point(long, lat).
+# Indexes the migrations create outside the models: SQLite's R*Tree (a virtual table and
+# its shadow tables), PostgreSQL's GiST indexes on point(long, lat) and its index on
+# received_at carrying the columns a map read needs (INCLUDE, PostgreSQL only).
 SPATIAL_INDEX_NAMES = (
     "service_requests_rtree",
     "ix_service_requests_point",
     "ix_service_requests_open_point",
+    "ix_service_requests_received_carrying",
 )
 
 

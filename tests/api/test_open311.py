@@ -596,6 +596,25 @@ def test_list_filters_by_distance_in_metres(client, city):
     assert ids("lat=35.05&long=-85.32") == {here.public_id, near.public_id}  # default 500 m
 
 
+def test_a_busy_circle_is_paged_newest_first_without_the_box_corners_or_private_services(
+    client, city
+):
+    inside = [
+        factories.gen_request("graffiti", lat=35.05 + k * 0.0004, long=-85.32, age_days=k)
+        for k in range(7)
+    ]
+    corner = factories.gen_request("graffiti", lat=35.054, long=-85.315, age_days=0.5)
+    hidden = factories.gen_request("streetlight", lat=35.05, long=-85.32, age_days=1.5)
+    factories.gen_request("graffiti", lat=35.05, long=-85.32, age_days=120)
+    city["streetlight"].public = False
+    db.session.commit()
+    assert corner.id and hidden.id
+    newest_first = [request.public_id for request in inside]
+    circle = f"{BASE}/requests.json?lat=35.05&long=-85.32&radius=500&page_size=3"
+    pages = [ids_of(client.get(f"{circle}&page={n}")) for n in (1, 2, 3)]
+    assert pages == [newest_first[0:3], newest_first[3:6], newest_first[6:7]]
+
+
 def test_list_pages_with_page_and_page_size(client, city):
     made = [factories.gen_request("graffiti", age_days=5 - i) for i in range(5)]
     newest_first = [r.public_id for r in reversed(made)]

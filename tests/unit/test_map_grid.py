@@ -130,7 +130,7 @@ def _scatter(count: int) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("zoom", [3, 8, 11, 12, 13, 14])
+@pytest.mark.parametrize("zoom", [3, 8, 11, 12, 13, 14, 15, 16])
 def test_clusters_summed_from_the_counts_equal_clusters_of_the_requests(app, city, zoom):
     _scatter(400)
     services = list(db.session.scalars(select(Service.service_code)))

@@ -35,6 +35,13 @@ def values_before(request: ServiceRequest, fields: tuple[str, ...]) -> dict:
     return values
 
 
+def _changed(request: ServiceRequest, fields: tuple[str, ...]) -> bool:
+    """Whether this flush changes any of ``fields`` of a request already stored (most
+    flushes of a request only touch its ``updated_at`` or other columns)."""
+    attributes = inspect(request).attrs
+    return any(attributes[name].history.has_changes() for name in fields)
+
+
 def changes(
     session: Session, fields: tuple[str, ...]
 ) -> Iterator[tuple[ServiceRequest, dict | None, dict | None]]:
@@ -44,7 +51,7 @@ def changes(
         if isinstance(request, ServiceRequest):
             yield request, None, values_now(request, fields)
     for request in session.dirty:
-        if isinstance(request, ServiceRequest) and session.is_modified(request):
+        if isinstance(request, ServiceRequest) and _changed(request, fields):
             yield request, values_before(request, fields), values_now(request, fields)
     for request in session.deleted:
         if isinstance(request, ServiceRequest):

@@ -25,19 +25,19 @@ from __future__ import annotations
 import math
 
 from sqlalchemy import Integer, cast, delete, event, func, insert, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from webapp.domain.figures import flushed_requests
+from webapp.domain.figures import flushed_requests, upserts
 from webapp.models import MapCellRollup, ServiceRequest
 from webapp.plumbing.extensions import db
 
 TILE_PIXELS = 256
 CLUSTER_CELL_PIXELS = 64
-# The finest level: cells of about 600 m x 500 m. Zooms up to this one are summed
-# from the counts; closer zooms look at few enough requests to group them directly.
-GRID_ZOOM = 14
+# The finest level: cells of about 150 m x 125 m. Zooms up to this one are summed
+# from the counts (a street-level view of a busy district holds a third of a million
+# requests at a big city's size); closer zooms look at few enough requests to group
+# them directly.
+GRID_ZOOM = 16
 MIN_LEVEL = 8
 LEVELS = tuple(range(MIN_LEVEL, GRID_ZOOM + 1))
 LONG_ORIGIN = 180.0
@@ -107,23 +107,26 @@ def _add(change: dict, found: dict, sign: int) -> None:
             total[position] += sign * amount
 
 
+_UPSERT = []
+
+
+def _upsert():
+    """The cell upsert, written once."""
+    if not _UPSERT:
+        _UPSERT.append(upserts.statement(MapCellRollup.__table__, KEY))
+    return _UPSERT[0]
+
+
 def apply(connection, change: dict) -> None:
-    """Add a footprint difference to the cell counts (one upsert for the whole flush)."""
+    """Add a footprint difference to the cell counts: one statement run with every cell
+    the flush moved (in key order, so concurrent flushes lock cells in the same order)."""
     rows = [
         {**dict(zip(KEY, key, strict=True)), **dict(zip(SUMS, sums, strict=True))}
-        for key, sums in change.items()
+        for key, sums in sorted(change.items())
         if any(sums)
     ]
-    if not rows:
-        return
-    maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    table = MapCellRollup.__table__
-    statement = maker(table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={name: table.c[name] + statement.excluded[name] for name in SUMS},
-    )
-    connection.execute(statement)
+    if rows:
+        connection.execute(_upsert(), rows)
 
 
 def _after_flush(session: Session, _context) -> None:

@@ -26,11 +26,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from sqlalchemy import delete, event, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from webapp.domain.figures import flushed_requests, map_grid
+from webapp.domain.figures import flushed_requests, map_grid, upserts
 from webapp.models import (
     CloseDurationMonthRollup,
     CloseDurationRollup,
@@ -157,30 +155,35 @@ def spread(change: Counter) -> dict[tuple[Grain, tuple], Counter]:
     return rows
 
 
-def _upsert(connection, grain: Grain, key: tuple, amounts: dict[str, int]) -> None:
-    maker = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    table = grain.model.__table__
-    values = {c.name: 0 for c in table.columns if c.name not in grain.keys}
-    values.update(zip(grain.keys, key, strict=True), **amounts)
-    statement = maker(table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(grain.keys),
-        set_={column: table.c[column] + statement.excluded[column] for column in amounts},
-    )
-    connection.execute(statement)
+_STATEMENTS: dict[Grain, object] = {}
+
+
+def _statement(grain: Grain):
+    found = _STATEMENTS.get(grain)
+    if found is None:
+        found = _STATEMENTS[grain] = upserts.statement(grain.model.__table__, grain.keys)
+    return found
 
 
 def apply(connection, change: Counter) -> None:
-    """Add a footprint difference to the rollup tables, one statement per row touched.
+    """Add a footprint difference to the rollup tables: one statement per table, run
+    with every row it touches (usually one).
 
     Rows are written in a fixed order (table, then key) so two concurrent flushes
     touching the same rows lock them in the same order.
     """
     rows = spread(change)
+    per_grain: dict[Grain, list[dict]] = {}
     for grain, key in sorted(rows, key=lambda item: (GRAINS.index(item[0]), item[1])):
-        amounts = {column: n for column, n in rows[(grain, key)].items() if n}
-        if amounts:
-            _upsert(connection, grain, key, amounts)
+        amounts = rows[(grain, key)]
+        if not any(amounts.values()):
+            continue
+        sums = COUNTS if grain in COUNT_GRAINS else ("count",)
+        row = dict(zip(grain.keys, key, strict=True))
+        row.update((column, amounts.get(column, 0)) for column in sums)
+        per_grain.setdefault(grain, []).append(row)
+    for grain, values in per_grain.items():
+        connection.execute(_statement(grain), values)
 
 
 def _after_flush(session: Session, _context) -> None:

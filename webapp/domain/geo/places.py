@@ -152,24 +152,6 @@ def in_box(min_lat: float, min_long: float, max_lat: float, max_long: float):
     return exact
 
 
-def in_box_newest_first(min_lat: float, min_long: float, max_lat: float, max_long: float):
-    """Requests whose point lies in the box, for a read ordered newest first.
-
-    On PostgreSQL the box is given as plain ranges on ``lat`` and ``long``: the planner
-    weighs them with the columns' statistics, so in a busy area (tens of thousands of
-    requests in the box) it walks the newest-first index and stops after a page, and in
-    a quiet one it reads the few rows in the box. The GiST operator carries a fixed
-    guess of its selectivity instead, which at 3.4M requests sent a busy square
-    kilometre through a 60,000-row sort. SQLite keeps its R*Tree.
-    """
-    if _dialect() == "postgresql":
-        return and_(
-            ServiceRequest.lat.between(min_lat, max_lat),
-            ServiceRequest.long.between(min_long, max_long),
-        )
-    return in_box(min_lat, min_long, max_lat, max_long)
-
-
 def nearby_prefilter(lat: float, long: float, radius_m: float) -> Select:
     """The SQL half of a nearby search: open requests inside the circle's bounding box,
     found through the spatial index; only the columns the exact distance needs."""
