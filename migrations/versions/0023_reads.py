@@ -13,13 +13,13 @@ and a ``received_at`` index carrying the same columns answers "the last 30 days"
 the whole city from the index alone.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 """
 
 from alembic import op
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
