@@ -8,7 +8,8 @@ order:
 - a number sending more than ``TEXT_PER_NUMBER_PER_MINUTE`` messages a minute gets one
   polite refusal, then silence; every message is still recorded for staff;
 - STOP/PARAR stops every text to the number (recorded) until START; a stopped number
-  gets no reply to anything else; HELP/AYUDA explains; ESPANOL/ENGLISH switch language;
+  gets no reply to anything but HELP/AYUDA (always answered, as carriers require), which
+  explains; ESPANOL/ENGLISH switch language;
 - anything else is the conversation (``conversation.respond``).
 
 The reply is written in the number's language (Spanish when it asked for it or writes
@@ -109,10 +110,12 @@ def _carrier(number: TextNumber, command, now: datetime) -> conversation.Result 
         return conversation.Result(
             "start", replies.started(conversation.menu()), contact_kind=ContactKind.COMMENT
         )
+    if command.kind == "help":
+        # The carriers' rules: HELP is always answered, also for a stopped number.
+        text = replies.help_while_stopped() if number.stopped else replies.help_text()
+        return conversation.Result("help", text)
     if number.stopped:
         return conversation.Result("ignored", None)
-    if command.kind == "help":
-        return conversation.Result("help", replies.help_text())
     if command.kind in ("spanish", "english"):
         conversation.reset(number)
         return conversation.Result("language", replies.welcome(conversation.menu()))

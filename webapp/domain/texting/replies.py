@@ -170,6 +170,14 @@ def help_text() -> str:
     )
 
 
+def help_while_stopped() -> str:
+    return _(
+        "%(city)s 311: you asked for no texts, so we send none. Reply START to get them "
+        "again. Emergencies: call 911.",
+        city=city(),
+    )
+
+
 def flood() -> str:
     return _(
         "You are sending messages faster than we can read them. Please wait a minute and try again."
