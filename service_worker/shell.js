@@ -2,11 +2,13 @@
  *
  * Reads self.SHELL_MANIFEST, which the server writes at the top of /sw.js: the shell
  * version (a hash of everything precached), the precache URLs (static ones carry their
- * content hash as ?v=) and the map tile URL template. Everything lives in one namespace,
+ * content hash as ?v=), the files kept after the first visit ("later": the map library
+ * and the help pages, fetched the first time the worker serves a page, so the phone's
+ * first load stays light) and the map tile URL template. Everything lives in one namespace,
  * self.civicShell, because importScripts shares one global scope between areas. */
 
 self.civicShell = (() => {
-  const SHELL = self.SHELL_MANIFEST || { version: "dev", precache: [], tileUrl: "" };
+  const SHELL = self.SHELL_MANIFEST || { version: "dev", precache: [], later: [], tileUrl: "" };
   const CACHE_PREFIX = "civic311-";
   const SHELL_CACHE = `${CACHE_PREFIX}shell-${SHELL.version}`;
   const PAGES_CACHE = `${CACHE_PREFIX}pages-v1`;
@@ -29,6 +31,7 @@ self.civicShell = (() => {
   const PREFS_CACHE = `${CACHE_PREFIX}prefs-v1`;
   const LOCALE_KEY = "/__civic311/locale";
   let readerLocale = null;
+  let keepingLater = null;
 
   function isHashed(url) {
     const prefixed = url.pathname.startsWith(STATIC_PREFIX) || url.pathname.startsWith(STRINGS_PREFIX);
@@ -98,14 +101,39 @@ self.civicShell = (() => {
     return cache.match(request, { ignoreVary: true, ...options });
   }
 
+  /* A shell URL as a request: hashed files may come from the browser's cache (the page
+   * that installed the worker already loaded most of them), the rest are revalidated. */
+  function shellRequest(path) {
+    const url = new URL(path, self.location.origin);
+    return new Request(url, { cache: isHashed(url) ? "default" : "no-cache" });
+  }
+
   /* Install: download the whole app shell into this version's cache, or fail the install. */
   async function precacheShell() {
     const cache = await caches.open(SHELL_CACHE);
-    const requests = SHELL.precache.map((path) => {
-      const url = new URL(path, self.location.origin);
-      return new Request(url, { cache: isHashed(url) ? "default" : "no-cache" });
-    });
-    await cache.addAll(requests);
+    await cache.addAll(SHELL.precache.map(shellRequest));
+  }
+
+  /* After the first visit (the worker serves a page): keep the files left out of the
+   * install, those not kept yet. Once per worker start; tried again after a failure. */
+  function keepLaterFiles() {
+    if (!keepingLater) {
+      keepingLater = addMissing(SHELL.later || []).catch(() => {
+        keepingLater = null;
+      });
+    }
+    return keepingLater;
+  }
+
+  async function addMissing(paths) {
+    const cache = await caches.open(SHELL_CACHE);
+    const missing = [];
+    for (const path of paths) {
+      if (!(await cache.match(path, { ignoreVary: true }))) {
+        missing.push(path);
+      }
+    }
+    await cache.addAll(missing.map(shellRequest));
   }
 
   /* Activate: drop caches of earlier versions, then control open pages at once. */
@@ -191,7 +219,7 @@ self.civicShell = (() => {
     const locale = await currentLocale();
     const saved =
       (await matchIn(SHELL_CACHE, `${OFFLINE_URL}?locale=${locale}`)) ||
-      (await matchIn(SHELL_CACHE, OFFLINE_URL));
+      (await matchIn(SHELL_CACHE, OFFLINE_URL, { ignoreSearch: true }));
     if (saved) {
       return saved;
     }
@@ -248,11 +276,15 @@ self.civicShell = (() => {
     }
   }
 
-  /* Unhashed shell files (module imports, Leaflet's CSS images, the manifest): network
-   * first so they never go stale, this version's precached copy when offline. */
+  /* Unhashed shell files (Leaflet's CSS images, the manifest): network first so they
+   * never go stale; a copy is kept, and it (or the precached hashed copy) answers offline. */
   async function shellFileStrategy(event) {
     try {
-      return await fetch(event.request);
+      const response = await fetch(event.request);
+      if (isStorable(response)) {
+        event.waitUntil(storeCopy(SHELL_CACHE, event.request, response.clone(), 0));
+      }
+      return response;
     } catch (error) {
       const saved = await matchIn(SHELL_CACHE, event.request, { ignoreSearch: true });
       if (saved) {
@@ -316,6 +348,7 @@ self.civicShell = (() => {
   return Object.freeze({
     VERSION: SHELL.version,
     precacheShell,
+    keepLaterFiles,
     activateShell,
     chooseStrategy,
     isSignOut,
