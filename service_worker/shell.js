@@ -25,6 +25,7 @@ self.civicShell = (() => {
   const MAX_PAGES = 60;
   const MAX_API_RESPONSES = 60;
   const MAX_TILES = 300;
+  const RECENT_COPY_MS = 10 * 60 * 1000;
   const TILE_PATTERN = tilePattern(SHELL.tileUrl);
   const FRESH_PAGE_MARK = 'data-page-source="network"';
   const COPY_PAGE_MARK = 'data-page-source="copy"';
@@ -108,10 +109,52 @@ self.civicShell = (() => {
     return new Request(url, { cache: isHashed(url) ? "default" : "no-cache" });
   }
 
-  /* Install: download the whole app shell into this version's cache, or fail the install. */
+  /* Install: download the whole app shell into this version's cache, or fail the install.
+   * On the phone's first install the page that installs the worker has just loaded the
+   * home page as a visitor with no cookie; that copy, still in the browser's cache, is
+   * taken instead of downloading the page again (see shellResponses). */
   async function precacheShell() {
     const cache = await caches.open(SHELL_CACHE);
-    await cache.addAll(SHELL.precache.map(shellRequest));
+    if (self.registration.active) {
+      await cache.addAll(SHELL.precache.map(shellRequest));
+      return;
+    }
+    const responses = await shellResponses(SHELL.precache);
+    await Promise.all(responses.map((response, i) => cache.put(SHELL.precache[i], response)));
+  }
+
+  function servedAt(response) {
+    return Date.parse(response.headers.get("Date") || "") || 0;
+  }
+
+  /* Every shell file, unhashed ones as a visitor with no cookie, from the browser's cache
+   * when it holds a copy. A copy much older than the newest answer of the same install
+   * (both dated by the server's clock, so the phone's clock does not matter) is from an
+   * earlier visit and is downloaded again. Fails, as addAll does, on any error. */
+  async function shellResponses(paths) {
+    const first = await Promise.all(paths.map((path) => fetch(reusableRequest(path))));
+    const newest = Math.max(...first.map(servedAt));
+    const checked = await Promise.all(
+      first.map((response, i) =>
+        newest - servedAt(response) < RECENT_COPY_MS || isHashed(new URL(response.url))
+          ? response
+          : fetch(shellRequest(paths[i])),
+      ),
+    );
+    checked.forEach((response, i) => {
+      if (!response.ok) {
+        throw new TypeError(`shell file ${paths[i]}: ${response.status}`);
+      }
+    });
+    return checked;
+  }
+
+  function reusableRequest(path) {
+    const url = new URL(path, self.location.origin);
+    if (isHashed(url)) {
+      return shellRequest(path);
+    }
+    return new Request(url, { cache: "force-cache", credentials: "omit" });
   }
 
   /* After the first visit (the worker serves a page): keep the files left out of the
