@@ -5,8 +5,8 @@
 - A static response whose ``v`` matches the file's current hash is cached for a year
   as ``immutable``; anything else (no ``v``, an old ``v``) stays ``no-cache`` with an
   ETag, so ES-module imports and Leaflet's CSS images revalidate instead of going stale.
-- A response marked ``public`` (a hashed file, a language's script texts) is the same for
-  every visitor: it neither refreshes the session cookie nor says ``Vary: Cookie``. Else a
+- A hashed file or a language's script texts (marked ``public``) is the same for every
+  visitor: it neither refreshes the session cookie nor says ``Vary: Cookie``. Else a
   cookie set between two fetches of the same file (the first page offers a device token,
   ``/my`` starts a session) makes the browser's cache miss and fetch the file again.
 - Text responses (HTML, CSS, JS, JSON, SVG, the manifest) are compressed with Brotli,
@@ -128,17 +128,27 @@ class Compression(Compress):
         return super().after_request(response)
 
 
+# Files whose bytes never depend on who asks: static files and a language's script texts.
+COOKIE_FREE_ENDPOINTS = frozenset({"static", "resident.script_strings"})
+
+
 class SessionSparingPublicFiles(SecureCookieSessionInterface):
-    """Signed-cookie sessions that leave responses marked ``public`` alone.
+    """Signed-cookie sessions that leave public files alone.
 
     Flask adds ``Vary: Cookie`` to every response whose request looked at the session
     (Flask-Login looks on every request). A public file does not depend on the cookie,
     and with that ``Vary`` the browser would fetch it again as soon as a cookie changes.
+    Other public answers (an anonymous map read) keep the ``Vary``: signing in changes
+    the cookie, and with it what the reader may see.
     """
 
     def save_session(self, app, session, response) -> None:
-        """Save as Flask does, except on an unchanged session behind a public response."""
-        if response.cache_control.public and not session.modified:
+        """Save as Flask does, except on an unchanged session behind a public file."""
+        if (
+            request.endpoint in COOKIE_FREE_ENDPOINTS
+            and response.cache_control.public
+            and not session.modified
+        ):
             return
         super().save_session(app, session, response)
 
