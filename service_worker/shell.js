@@ -2,11 +2,13 @@
  *
  * Reads self.SHELL_MANIFEST, which the server writes at the top of /sw.js: the shell
  * version (a hash of everything precached), the precache URLs (static ones carry their
- * content hash as ?v=) and the map tile URL template. Everything lives in one namespace,
+ * content hash as ?v=), the files kept after the first visit ("later": the map library
+ * and the help pages, fetched the first time the worker serves a page, so the phone's
+ * first load stays light) and the map tile URL template. Everything lives in one namespace,
  * self.civicShell, because importScripts shares one global scope between areas. */
 
 self.civicShell = (() => {
-  const SHELL = self.SHELL_MANIFEST || { version: "dev", precache: [], tileUrl: "" };
+  const SHELL = self.SHELL_MANIFEST || { version: "dev", precache: [], later: [], tileUrl: "" };
   const CACHE_PREFIX = "civic311-";
   const SHELL_CACHE = `${CACHE_PREFIX}shell-${SHELL.version}`;
   const PAGES_CACHE = `${CACHE_PREFIX}pages-v1`;
@@ -23,12 +25,14 @@ self.civicShell = (() => {
   const MAX_PAGES = 60;
   const MAX_API_RESPONSES = 60;
   const MAX_TILES = 300;
+  const RECENT_COPY_MS = 10 * 60 * 1000;
   const TILE_PATTERN = tilePattern(SHELL.tileUrl);
   const FRESH_PAGE_MARK = 'data-page-source="network"';
   const COPY_PAGE_MARK = 'data-page-source="copy"';
   const PREFS_CACHE = `${CACHE_PREFIX}prefs-v1`;
   const LOCALE_KEY = "/__civic311/locale";
   let readerLocale = null;
+  let keepingLater = null;
 
   function isHashed(url) {
     const prefixed = url.pathname.startsWith(STATIC_PREFIX) || url.pathname.startsWith(STRINGS_PREFIX);
@@ -98,14 +102,81 @@ self.civicShell = (() => {
     return cache.match(request, { ignoreVary: true, ...options });
   }
 
-  /* Install: download the whole app shell into this version's cache, or fail the install. */
+  /* A shell URL as a request: hashed files may come from the browser's cache (the page
+   * that installed the worker already loaded most of them), the rest are revalidated. */
+  function shellRequest(path) {
+    const url = new URL(path, self.location.origin);
+    return new Request(url, { cache: isHashed(url) ? "default" : "no-cache" });
+  }
+
+  /* Install: download the whole app shell into this version's cache, or fail the install.
+   * On the phone's first install the page that installs the worker has just loaded the
+   * home page as a visitor with no cookie; that copy, still in the browser's cache, is
+   * taken instead of downloading the page again (see shellResponses). */
   async function precacheShell() {
     const cache = await caches.open(SHELL_CACHE);
-    const requests = SHELL.precache.map((path) => {
-      const url = new URL(path, self.location.origin);
-      return new Request(url, { cache: isHashed(url) ? "default" : "no-cache" });
+    if (self.registration.active) {
+      await cache.addAll(SHELL.precache.map(shellRequest));
+      return;
+    }
+    const responses = await shellResponses(SHELL.precache);
+    await Promise.all(responses.map((response, i) => cache.put(SHELL.precache[i], response)));
+  }
+
+  function servedAt(response) {
+    return Date.parse(response.headers.get("Date") || "") || 0;
+  }
+
+  /* Every shell file, unhashed ones as a visitor with no cookie, from the browser's cache
+   * when it holds a copy. A copy much older than the newest answer of the same install
+   * (both dated by the server's clock, so the phone's clock does not matter) is from an
+   * earlier visit and is downloaded again. Fails, as addAll does, on any error. */
+  async function shellResponses(paths) {
+    const first = await Promise.all(paths.map((path) => fetch(reusableRequest(path))));
+    const newest = Math.max(...first.map(servedAt));
+    const checked = await Promise.all(
+      first.map((response, i) =>
+        newest - servedAt(response) < RECENT_COPY_MS || isHashed(new URL(response.url))
+          ? response
+          : fetch(shellRequest(paths[i])),
+      ),
+    );
+    checked.forEach((response, i) => {
+      if (!response.ok) {
+        throw new TypeError(`shell file ${paths[i]}: ${response.status}`);
+      }
     });
-    await cache.addAll(requests);
+    return checked;
+  }
+
+  function reusableRequest(path) {
+    const url = new URL(path, self.location.origin);
+    if (isHashed(url)) {
+      return shellRequest(path);
+    }
+    return new Request(url, { cache: "force-cache", credentials: "omit" });
+  }
+
+  /* After the first visit (the worker serves a page): keep the files left out of the
+   * install, those not kept yet. Once per worker start; tried again after a failure. */
+  function keepLaterFiles() {
+    if (!keepingLater) {
+      keepingLater = addMissing(SHELL.later || []).catch(() => {
+        keepingLater = null;
+      });
+    }
+    return keepingLater;
+  }
+
+  async function addMissing(paths) {
+    const cache = await caches.open(SHELL_CACHE);
+    const missing = [];
+    for (const path of paths) {
+      if (!(await cache.match(path, { ignoreVary: true }))) {
+        missing.push(path);
+      }
+    }
+    await cache.addAll(missing.map(shellRequest));
   }
 
   /* Activate: drop caches of earlier versions, then control open pages at once. */
@@ -191,7 +262,7 @@ self.civicShell = (() => {
     const locale = await currentLocale();
     const saved =
       (await matchIn(SHELL_CACHE, `${OFFLINE_URL}?locale=${locale}`)) ||
-      (await matchIn(SHELL_CACHE, OFFLINE_URL));
+      (await matchIn(SHELL_CACHE, OFFLINE_URL, { ignoreSearch: true }));
     if (saved) {
       return saved;
     }
@@ -248,11 +319,15 @@ self.civicShell = (() => {
     }
   }
 
-  /* Unhashed shell files (module imports, Leaflet's CSS images, the manifest): network
-   * first so they never go stale, this version's precached copy when offline. */
+  /* Unhashed shell files (Leaflet's CSS images, the manifest): network first so they
+   * never go stale; a copy is kept, and it (or the precached hashed copy) answers offline. */
   async function shellFileStrategy(event) {
     try {
-      return await fetch(event.request);
+      const response = await fetch(event.request);
+      if (isStorable(response)) {
+        event.waitUntil(storeCopy(SHELL_CACHE, event.request, response.clone(), 0));
+      }
+      return response;
     } catch (error) {
       const saved = await matchIn(SHELL_CACHE, event.request, { ignoreSearch: true });
       if (saved) {
@@ -316,6 +391,7 @@ self.civicShell = (() => {
   return Object.freeze({
     VERSION: SHELL.version,
     precacheShell,
+    keepLaterFiles,
     activateShell,
     chooseStrategy,
     isSignOut,

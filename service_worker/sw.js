@@ -3,7 +3,9 @@
  * event listeners: keep one importScripts line per area at the top of this file. */
 importScripts("/sw-shell.js");
 importScripts("/sw-push.js");
-importScripts("/static/js/outbox-core.js");
+// By its hashed URL (written in the generated first line), which the page's own
+// <script> tag already put in the browser's cache: one download for both.
+importScripts(self.SHELL_MANIFEST.outboxCore);
 
 self.addEventListener("install", (event) => {
   event.waitUntil(self.civicShell.precacheShell());
@@ -14,6 +16,9 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("fetch", (event) => {
+  if (event.request.mode === "navigate") {
+    event.waitUntil(self.civicShell.keepLaterFiles());
+  }
   if (self.civicShell.isSignOut(event.request)) {
     event.waitUntil(self.civicShell.forgetPersonalCopies());
     return;

@@ -28,6 +28,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         deployment,
         errors,
         inputs,
+        modules,
         request_log,
         security,
         sessions,
@@ -41,6 +42,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app)
+    modules.init_app(app)
     inputs.init_app(app)
 
     from webapp.admin import bp as admin_bp

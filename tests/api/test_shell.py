@@ -3,6 +3,8 @@ compression, as a browser (or an app store) would fetch them."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import re
@@ -86,22 +88,88 @@ def test_service_worker_may_fetch_tiles_from_the_tile_server(make_app):
 def test_precache_lists_the_app_shell_with_content_hashes_and_every_entry_answers(client):
     manifest = sw_manifest(client)
     precache = manifest["precache"]
-    for page in ("/", "/my", "/offline", "/manifest.webmanifest"):
+    for page in ("/", "/my", "/offline?locale=en", "/offline?locale=es", "/manifest.webmanifest"):
         assert page in precache
+    assert "/offline" not in precache  # the same page as the reader's language's copy
     static = [url for url in precache if url.startswith("/static/")]
     assert all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in static)
-    for expected in (
-        "/static/css/app.css",
-        "/static/js/register-sw.js",
-        "/static/icons/icon-192.png",
-        "/static/vendor/leaflet/leaflet.js",
-        "/static/vendor/leaflet/leaflet.css",
-        "/static/vendor/leaflet/images/marker-icon.png",
-    ):
+    for expected in ("/static/css/app.css", "/static/js/register-sw.js", "/static/js/push.js"):
         assert any(url.startswith(expected + "?v=") for url in static), expected
-    for url in precache:
+    for url in precache + manifest["later"]:
         with client.get(url) as response:
             assert response.status_code == 200, url
+    assert len(set(precache)) == len(precache)
+
+
+def test_the_map_library_and_help_are_kept_after_the_first_visit_not_at_install(client):
+    manifest = sw_manifest(client)
+    later = manifest["later"]
+    for expected in (
+        "/help",
+        "/static/js/help-search.js?v=",
+        "/static/vendor/leaflet/leaflet.js?v=",
+        "/static/vendor/leaflet/leaflet.css?v=",
+        "/static/vendor/leaflet/images/marker-icon.png?v=",
+    ):
+        assert any(url.startswith(expected) for url in later), expected
+    assert not any("leaflet" in url or url == "/help" for url in manifest["precache"])
+    assert not set(later) & set(manifest["precache"])
+    # Nor the home-screen icons: the phone keeps them when the app is installed.
+    assert not any(url.startswith("/static/icons/icon-") for url in manifest["precache"])
+
+
+SCRIPT_OR_STYLE = re.compile(r'<(?:script[^>]* src|link rel="stylesheet" href)="([^"]+)"')
+
+
+def test_every_script_and_style_of_the_offline_pages_is_precached_with_its_imports(client):
+    precache = set(sw_manifest(client)["precache"])
+    for page in ("/", "/my", "/offline?locale=en"):
+        html = client.get(page).get_data(as_text=True)
+        for url in SCRIPT_OR_STYLE.findall(html):
+            assert url in precache, (page, url)
+    # Every module a precached script imports is precached under the hashed URL the
+    # page's import map sends the import to.
+    imports = json.loads(
+        re.search(r'<script type="importmap">(.*?)</script>', client.get("/").get_data(as_text=True))
+        .group(1)
+    )["imports"]
+    for url in [u for u in precache if u.startswith("/static/js/")]:
+        body = client.get(url).get_data(as_text=True)
+        for target in re.findall(r'(?:from|import)\s*\(?\s*"\./([a-z-]+\.js)"', body):
+            assert imports[f"/static/js/{target}"] in precache, (url, target)
+    # The worker's own import of the outbox is the URL the page loads.
+    assert sw_manifest(client)["outboxCore"] in precache
+
+
+def test_pages_send_imports_to_hashed_urls_through_an_import_map_the_csp_allows(client):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    text = re.search(r'<script type="importmap">(.*?)</script>', html).group(1)
+    imports = json.loads(text)["imports"]
+    assert imports["/static/js/outbox.js"].startswith("/static/js/outbox.js?v=")
+    assert imports["/static/js/push.js"].startswith("/static/js/push.js?v=")
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    policy = response.headers["Content-Security-Policy"]
+    assert f"script-src 'self' 'sha256-{digest}';" in policy
+    assert "unsafe-inline" not in policy
+    # Only pages carry the map; nothing else may run inline script.
+    assert "sha256" not in client.get("/api/v1/services").headers["Content-Security-Policy"]
+    hashed = client.get(imports["/static/js/outbox.js"])
+    assert "immutable" in hashed.headers["Cache-Control"]
+
+
+def test_public_files_do_not_vary_on_the_cookie_or_touch_the_session(client):
+    home = client.get("/")
+    assert "Cookie" in home.headers["Vary"]
+    client.get("/my")  # starts a session
+    html = home.get_data(as_text=True)
+    for url in SCRIPT_OR_STYLE.findall(html):
+        response = client.get(url, headers={"Accept-Encoding": BROWSER_ENCODINGS})
+        assert "public" in response.headers["Cache-Control"], url
+        assert "Cookie" not in response.headers.get("Vary", ""), url
+        assert "Set-Cookie" not in response.headers, url
+    # An anonymous map read is public too, but what it shows may change with signing in.
+    assert "Cookie" in client.get("/api/v1/requests").headers.get("Vary", "")
 
 
 def test_any_change_to_the_worker_gives_a_new_version(client, tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.browser.conftest import registration_id
+from tests.browser.test_pwa_shell import eventually
 from tests.browser.worker import service_worker_ready
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import workflow
@@ -142,8 +143,8 @@ def test_resident_is_notified_by_the_service_worker_when_staff_closes_the_reques
     }
     cdp.send("ServiceWorker.deliverPushMessage", push_message)
     # The list the wait saw is the one checked (asking twice could race the worker).
-    shown = page.wait_for_function(NOTIFICATIONS + ".then((ns) => (ns.length > 0 ? ns : null))")
-    [notification] = shown.json_value()
+    # Polled until shown (wait_for_function takes the returned Promise itself as truthy).
+    [notification] = eventually(page, NOTIFICATIONS + ".then((ns) => (ns.length > 0 ? ns : null))")
     assert public_id in notification["title"] and "Fixed" in notification["title"]
     assert notification["body"] == NOTE
     assert notification["tag"] == public_id
@@ -156,5 +157,6 @@ def test_resident_is_notified_by_the_service_worker_when_staff_closes_the_reques
     assert worker.evaluate(CLICK_FIRST_NOTIFICATION) == {"opened": target, "focused": None}
     page.goto(f"/requests/{public_id}")
     cdp.send("ServiceWorker.deliverPushMessage", push_message)
-    page.wait_for_function(NOTIFICATIONS + ".then((ns) => ns.length === 1)")
+    # Polled until shown: wait_for_function takes the returned Promise itself as truthy.
+    eventually(page, NOTIFICATIONS + ".then((ns) => ns.length === 1)")
     assert worker.evaluate(CLICK_FIRST_NOTIFICATION) == {"opened": None, "focused": target}

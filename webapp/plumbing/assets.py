@@ -5,6 +5,10 @@
 - A static response whose ``v`` matches the file's current hash is cached for a year
   as ``immutable``; anything else (no ``v``, an old ``v``) stays ``no-cache`` with an
   ETag, so ES-module imports and Leaflet's CSS images revalidate instead of going stale.
+- A hashed file or a language's script texts (marked ``public``) is the same for every
+  visitor: it neither refreshes the session cookie nor says ``Vary: Cookie``. Else a
+  cookie set between two fetches of the same file (the first page offers a device token,
+  ``/my`` starts a session) makes the browser's cache miss and fetch the file again.
 - Text responses (HTML, CSS, JS, JSON, SVG, the manifest) are compressed with Brotli,
   Zstandard or gzip as the browser accepts (Flask-Compress). Photos and PNGs are already
   compressed and pass through untouched; partial (206) responses are never compressed.
@@ -17,6 +21,7 @@ import threading
 from pathlib import Path
 
 from flask import Flask, current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from werkzeug.security import safe_join
 
@@ -123,8 +128,34 @@ class Compression(Compress):
         return super().after_request(response)
 
 
+# Files whose bytes never depend on who asks: static files and a language's script texts.
+COOKIE_FREE_ENDPOINTS = frozenset({"static", "resident.script_strings"})
+
+
+class SessionSparingPublicFiles(SecureCookieSessionInterface):
+    """Signed-cookie sessions that leave public files alone.
+
+    Flask adds ``Vary: Cookie`` to every response whose request looked at the session
+    (Flask-Login looks on every request). A public file does not depend on the cookie,
+    and with that ``Vary`` the browser would fetch it again as soon as a cookie changes.
+    Other public answers (an anonymous map read) keep the ``Vary``: signing in changes
+    the cookie, and with it what the reader may see.
+    """
+
+    def save_session(self, app, session, response) -> None:
+        """Save as Flask does, except on an unchanged session behind a public file."""
+        if (
+            request.endpoint in COOKIE_FREE_ENDPOINTS
+            and response.cache_control.public
+            and not session.modified
+        ):
+            return
+        super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     """Add hashed static URLs, long-lived caching of hashed files and compression."""
+    app.session_interface = SessionSparingPublicFiles()
     app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED_TYPES)
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "zstd", "gzip"])
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)

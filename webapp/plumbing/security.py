@@ -1,7 +1,8 @@
 """Security from the start: CSRF, rate limits and response headers.
 
-The Content-Security-Policy allows no inline script. Map tiles are the only outside
-images, from the host of the configured ``TILE_URL``.
+The Content-Security-Policy allows no inline script but a page's import map, by the
+hash of its exact text (see ``webapp/plumbing/modules.py``). Map tiles are the only
+outside images, from the host of the configured ``TILE_URL``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, request
 
 from webapp.plumbing.extensions import csrf, limiter
+from webapp.plumbing.modules import import_map_csp_source
 
 
 def tile_origin(tile_url: str) -> str:
@@ -21,14 +23,15 @@ def tile_origin(tile_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
 
 
-def content_security_policy() -> str:
-    """The CSP header value for every response."""
+def content_security_policy(page: bool = False) -> str:
+    """The CSP header value for every response; a page's also allows its import map."""
     tiles = tile_origin(current_app.config["TILE_URL"])
     images = " ".join(filter(None, ["'self'", "data:", "blob:", tiles]))
+    scripts = " ".join(filter(None, ["'self'", page and import_map_csp_source()]))
     return "; ".join(
         [
             "default-src 'self'",
-            "script-src 'self'",
+            f"script-src {scripts}",
             "style-src 'self'",
             f"img-src {images}",
             "connect-src 'self'",
@@ -43,7 +46,8 @@ def content_security_policy() -> str:
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    page = response.mimetype == "text/html"
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(page))
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

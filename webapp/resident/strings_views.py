@@ -35,9 +35,11 @@ def script_strings(locale: str):
         abort(404)
     script = script_for(locale)
     response = Response(script, mimetype="text/javascript")
-    if request.args.get(VERSION_ARG) == script_hash(locale):
-        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
-        return response
-    response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
+    if request.args.get(VERSION_ARG) == script_hash(locale):
+        # The worker's first install checks its imported scripts with the server even
+        # when fresh: the ETag lets it be a 304 rather than the file again.
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
     return response.make_conditional(request)

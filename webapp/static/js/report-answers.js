@@ -151,6 +151,11 @@ function wire() {
   }
   if (navigator.onLine) {
     flushPending();
+  }
+  // Read ahead only on a page the service worker serves, so it keeps the copy that
+  // answers offline. On the very first visit no worker serves the page yet: the answers
+  // load when a category is chosen (by then the worker is there to keep them).
+  if (navigator.onLine && navigator.serviceWorker && navigator.serviceWorker.controller) {
     loadAnswers(PANEL.dataset.answersUrl).then((found) => {
       allAnswers = found;
     }, () => {});

@@ -63,6 +63,9 @@ function showStep(index, { focus = true } = {}) {
   STEPS.forEach((name, i) => {
     stepSection(name).hidden = i !== state.step;
   });
+  // From now on the steps' own `hidden` decides (app.css shows only the first step until
+  // then, so the page does not jump when the script takes over).
+  form.dataset.stepsReady = "true";
   byId("step-progress").textContent = t("stepOf", { n: state.step + 1, total: STEPS.length });
   byId("report-lede").hidden = state.step > 0;
   byId("step-back").hidden = state.step === 0;
