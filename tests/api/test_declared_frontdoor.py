@@ -40,7 +40,8 @@ def test_the_document_describes_the_front_door(client):
     desk = paths["/api/v1/staff/requests"]["post"]
     assert {"Idempotency-Key", "X-Requested-With"} <= {p["name"] for p in desk["parameters"]}
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
-    assert schema["StaffLogBody"]["properties"]["channel"]["enum"] == ["phone", "walk_in", "email"]
+    assert schema["StaffLogBody"]["properties"]["channel"]["enum"] == [
+        "phone", "walk_in", "email", "chat"]
     assert schema["StaffLogBody"]["properties"]["caller_phone"]["anyOf"][0]["maxLength"] == 40
 
 
