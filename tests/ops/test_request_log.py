@@ -94,7 +94,7 @@ class _Crm:
 
 def test_the_forwarded_open311_call_carries_the_resident_s_request_id(app, client, city):
     from tests.fakes import serve
-    from webapp.domain.open311 import forwarding
+    from webapp.domain.open311.forwarding import sending
     from webapp.models import ForwardTarget
 
     crm = _Crm()
@@ -110,7 +110,7 @@ def test_the_forwarded_open311_call_carries_the_resident_s_request_id(app, clien
             data={"service_code": "graffiti", "lat": "35.045", "long": "-85.31"},
         )
         assert sent.status_code == 201
-        assert forwarding.send_due() == 1
+        assert sending.send_due() == 1
     finally:
         running.stop()
     assert crm.seen == ["lb-forwarded-trace"]

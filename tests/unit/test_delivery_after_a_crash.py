@@ -16,7 +16,7 @@ from tests import factories
 from tests.api.test_email_links import AuthActions
 from webapp.domain.lifecycle import workflow
 from webapp.domain.notifications import claims, mail, notify, push
-from webapp.domain.open311 import forwarding
+from webapp.domain.open311.forwarding import queueing, sending
 from webapp.domain.people import devices
 from webapp.jobs.runner import LeaseKeeper
 from webapp.models import Forwarding, ForwardTarget, NotificationOutbox, utcnow
@@ -222,16 +222,16 @@ def test_a_forwarding_whose_worker_died_is_looked_for_at_the_crm_before_resendin
         )
     )
     db.session.commit()
-    in_doubt = forwarding.for_request(factories.gen_request("graffiti"))
-    untouched = forwarding.for_request(factories.gen_request("graffiti"))
+    in_doubt = queueing.for_request(factories.gen_request("graffiti"))
+    untouched = queueing.for_request(factories.gen_request("graffiti"))
     db.session.commit()
     now = utcnow()
     in_doubt.claimed_until = now - timedelta(seconds=1)  # its worker died mid-attempt
     db.session.commit()
 
-    assert forwarding._claim(Forwarding, in_doubt.id, now)
-    assert forwarding._claim(Forwarding, untouched.id, now)
+    assert sending._claim(Forwarding, in_doubt.id, now)
+    assert sending._claim(Forwarding, untouched.id, now)
 
     db.session.expire_all()
     assert (in_doubt.lookup_needed, untouched.lookup_needed) == (True, False)
-    assert in_doubt.claimed_until == now + forwarding.LEASE == untouched.claimed_until
+    assert in_doubt.claimed_until == now + sending.LEASE == untouched.claimed_until

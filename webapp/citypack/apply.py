@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from webapp.citypack import catalogue, icons
 from webapp.citypack.problems import PackError, Problem
-from webapp.citypack.reader import Pack
+from webapp.citypack.reading.pack import Pack
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import places
 from webapp.domain.intake import answers as answers_domain

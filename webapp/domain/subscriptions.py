@@ -24,7 +24,7 @@ from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
 from webapp.domain.intake import contacts, mail_intake, routing
 from webapp.domain.notifications import alerts, mail, notify, staff_alerts
-from webapp.domain.open311 import forwarding
+from webapp.domain.open311.forwarding import queueing
 from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
 
@@ -48,7 +48,7 @@ def confirm_by_email(created: events.Created) -> None:
 def forward_moved_request(assigned: events.Assigned) -> None:
     """A request given to another department may now belong to a city CRM."""
     if assigned.moved:
-        forwarding.queue_once(assigned.request)
+        queueing.queue_once(assigned.request)
 
 
 def wake_the_geocoder(created: events.Created) -> None:
@@ -94,7 +94,7 @@ SUBSCRIPTIONS = (
         events.RequestChanged,
         IN_TRANSACTION,
         "forwarding: a public note or reopening goes on to the city's CRM",
-        lambda change: forwarding.queue_update(change.entry),
+        lambda change: queueing.queue_update(change.entry),
     ),
     (
         events.Created,
@@ -106,7 +106,7 @@ SUBSCRIPTIONS = (
         events.Created,
         IN_TRANSACTION,
         "forwarding: the report is queued for its city CRM, if it has one",
-        lambda created: forwarding.queue(created.request),
+        lambda created: queueing.queue(created.request),
     ),
     (
         events.Assigned,
@@ -124,7 +124,7 @@ SUBSCRIPTIONS = (
         events.Recategorised,
         IN_TRANSACTION,
         "forwarding: a request moved to another service is queued once",
-        lambda change: forwarding.queue_once(change.request),
+        lambda change: queueing.queue_once(change.request),
     ),
     (
         events.Created,

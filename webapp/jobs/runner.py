@@ -18,7 +18,7 @@ heartbeat renews while the process lives, so a killed worker's unanswered messag
 taken over about a minute later and sent once more with the same push ``Topic`` /
 e-mail ``Message-ID``. ``notifications.push.deliver_due`` and
 ``notifications.mail.deliver_due`` are the two outbox channels;
-``open311.forwarding.run_once`` claims each forwarding with its own one-minute lease
+``open311.forwarding.sending.run_once`` claims each forwarding with its own one-minute lease
 (an attempt is bounded by the CRM timeout; its Idempotency-Key covers a resend).
 """
 
