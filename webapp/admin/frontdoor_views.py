@@ -229,14 +229,14 @@ def mail_intake():
     """The e-mail intake: on or off, the last successful poll, and messages for staff."""
     from flask import current_app
 
-    from webapp.domain.intake import mail_intake as intake
+    from webapp.domain.intake import mailbox
 
     return render_template(
         "admin/mail_intake.html",
-        configured=intake.is_configured(current_app.config),
-        state=intake.status(),
-        waiting=intake.waiting_for_triage(),
-        ignored=intake.ignored_recently(),
+        configured=mailbox.is_configured(current_app.config),
+        state=mailbox.status(),
+        waiting=mailbox.waiting_for_triage(),
+        ignored=mailbox.ignored_recently(),
         confirm_form=ConfirmForm(formdata=None),
     )
 

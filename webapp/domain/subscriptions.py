@@ -22,7 +22,7 @@ from flask import current_app, has_app_context
 from webapp.domain import events
 from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
-from webapp.domain.intake import contacts, mail_intake, routing
+from webapp.domain.intake import contacts, mailbox, routing
 from webapp.domain.notifications import alerts, mail, notify, staff_alerts
 from webapp.domain.open311.forwarding import queueing
 from webapp.jobs import runner as workers
@@ -41,7 +41,7 @@ def confirm_by_email(created: events.Created) -> None:
         mail.queue_confirmation(
             created.entry,
             in_reply_to=created.in_reply_to,
-            replies=mail_intake.is_configured(current_app.config),
+            replies=mailbox.is_configured(current_app.config),
         )
 
 
