@@ -15,7 +15,9 @@ from sqlalchemy import select
 from tests import factories
 from tests.api.test_email_links import AuthActions
 from webapp.domain.lifecycle import workflow
-from webapp.domain.notifications import claims, mail, notify, push
+from webapp.domain.notifications import claims, notify, outbox
+from webapp.domain.notifications.email import email_channel, mail_queue
+from webapp.domain.notifications.push import push_channel, push_sender
 from webapp.domain.open311.forwarding import queueing, sending
 from webapp.domain.people import devices
 from webapp.jobs.runner import LeaseKeeper
@@ -56,7 +58,7 @@ def queue_pushes(push_service, count: int):
 
 def queue_mail(count: int) -> None:
     for n in range(count):
-        mail.queue_email(f"r{n}@example.net", f"Message {n}", "Hello")
+        mail_queue.queue_email(f"r{n}@example.net", f"Message {n}", "Hello")
     db.session.commit()
 
 
@@ -67,9 +69,9 @@ def test_a_dead_workers_claim_is_taken_over_once_its_lease_runs_out(app):
     queue_mail(1)
     t0 = utcnow() + timedelta(seconds=1)
 
-    assert claims.claim_due(10, t0, mail.EMAIL, token="worker-a") == [rows()[0].id]
-    assert claims.claim_due(10, t0 + timedelta(seconds=59), mail.EMAIL, token="worker-b") == []
-    taken = claims.claim_due(10, t0 + timedelta(seconds=61), mail.EMAIL, token="worker-b")
+    assert claims.claim_due(10, t0, mail_queue.EMAIL, token="worker-a") == [rows()[0].id]
+    assert claims.claim_due(10, t0 + timedelta(seconds=59), mail_queue.EMAIL, token="worker-b") == []
+    taken = claims.claim_due(10, t0 + timedelta(seconds=61), mail_queue.EMAIL, token="worker-b")
 
     assert taken == [rows()[0].id]
     [row] = rows()
@@ -79,26 +81,26 @@ def test_a_dead_workers_claim_is_taken_over_once_its_lease_runs_out(app):
 def test_a_live_workers_heartbeat_keeps_its_claim(app):
     queue_mail(1)
     t0 = utcnow() + timedelta(seconds=1)
-    assert len(claims.claim_due(10, t0, mail.EMAIL)) == 1  # this process's token
+    assert len(claims.claim_due(10, t0, mail_queue.EMAIL)) == 1  # this process's token
 
     keeper = LeaseKeeper(app, clock=lambda: t0 + timedelta(seconds=45))
     assert keeper.beat() == 1
 
     at_first_expiry = t0 + timedelta(seconds=61)
-    assert claims.claim_due(10, at_first_expiry, mail.EMAIL, token="other") == []
+    assert claims.claim_due(10, at_first_expiry, mail_queue.EMAIL, token="other") == []
     after_renewed_expiry = t0 + timedelta(seconds=106)
-    assert len(claims.claim_due(10, after_renewed_expiry, mail.EMAIL, token="other")) == 1
+    assert len(claims.claim_due(10, after_renewed_expiry, mail_queue.EMAIL, token="other")) == 1
 
 
 def test_a_worker_that_lost_its_claim_cannot_overwrite_its_successor(app):
     queue_mail(1)
     t0 = utcnow() + timedelta(seconds=1)
-    claims.claim_due(10, t0, mail.EMAIL, token="worker-a")
-    claims.claim_due(10, t0 + timedelta(minutes=2), mail.EMAIL, token="worker-b")
+    claims.claim_due(10, t0, mail_queue.EMAIL, token="worker-a")
+    claims.claim_due(10, t0 + timedelta(minutes=2), mail_queue.EMAIL, token="worker-b")
     [row] = rows()
-    late = mail.Claimed(row.id, "worker-a", 1, row.email_to)
+    late = email_channel.Claimed(row.id, "worker-a", 1, row.email_to)
 
-    assert mail.record(late, {"state": "failed", "last_error": "too late"}) is False
+    assert outbox.record(late, {"state": "failed", "last_error": "too late"}) is False
     assert rows()[0].state == "sending"
 
 
@@ -119,7 +121,7 @@ def test_push_outcomes_are_committed_one_by_one_and_the_one_in_doubt_keeps_its_t
     app, push_service, monkeypatch
 ):
     queue_pushes(push_service, 5)
-    real_send, calls = push.send, []
+    real_send, calls = push_sender.send, []
 
     def killed_after_the_fourth_push_left(message, sender):
         attempt = real_send(message, sender)
@@ -128,16 +130,16 @@ def test_push_outcomes_are_committed_one_by_one_and_the_one_in_doubt_keeps_its_t
             raise WorkerKilled  # the push went out; its answer is never recorded
         return attempt
 
-    monkeypatch.setattr(push, "send", killed_after_the_fourth_push_left)
+    monkeypatch.setattr(push_sender, "send", killed_after_the_fourth_push_left)
     t0 = utcnow() + timedelta(seconds=1)
     with pytest.raises(WorkerKilled):
-        push.deliver_due(now=t0, concurrency=1)
+        push_channel.deliver_due(now=t0, concurrency=1)
     db.session.rollback()
 
     assert [row.state for row in rows()] == ["sent", "sent", "sent", "sending", "sending"]
-    monkeypatch.setattr(push, "send", real_send)
-    assert push.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
-    assert push.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    monkeypatch.setattr(push_sender, "send", real_send)
+    assert push_channel.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
+    assert push_channel.deliver_due(now=t0 + timedelta(seconds=61)) == 2
 
     assert [row.state for row in rows()] == ["sent"] * 5
     topics = Counter((d.endpoint, d.topic) for d in push_service.deliveries)
@@ -154,7 +156,7 @@ def test_mail_outcomes_are_committed_one_by_one_and_a_resend_keeps_its_message_i
     mail_app, smtp_server, monkeypatch
 ):
     queue_mail(5)
-    real_record, recorded = mail.record, []
+    real_record, recorded = outbox.record, []
 
     def killed_before_recording_the_fourth(message, values):
         if len(recorded) == 3:
@@ -162,19 +164,19 @@ def test_mail_outcomes_are_committed_one_by_one_and_a_resend_keeps_its_message_i
         recorded.append(message.id)
         return real_record(message, values)
 
-    monkeypatch.setattr(mail, "record", killed_before_recording_the_fourth)
+    monkeypatch.setattr(outbox, "record", killed_before_recording_the_fourth)
     t0 = utcnow() + timedelta(seconds=1)
     with pytest.raises(WorkerKilled):
-        mail.deliver_due(now=t0)
+        email_channel.deliver_due(now=t0)
     db.session.rollback()
     # The fourth went out before its answer was recorded; the fifth never left: a
     # connection sends its next message only once the last answer is recorded.
     assert len(smtp_server.wait_for(4)) == 4
 
     assert [row.state for row in rows()] == ["sent", "sent", "sent", "sending", "sending"]
-    monkeypatch.setattr(mail, "record", real_record)
-    assert mail.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
-    assert mail.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    monkeypatch.setattr(outbox, "record", real_record)
+    assert email_channel.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
+    assert email_channel.deliver_due(now=t0 + timedelta(seconds=61)) == 2
 
     final = rows()
     assert [row.state for row in final] == ["sent"] * 5
@@ -187,9 +189,9 @@ def test_a_confirmation_keeps_the_message_id_that_names_its_request(mail_app, sm
     request = factories.gen_request("pothole", contact_email="rita@example.net")
     db.session.commit()
 
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
 
-    [row] = rows(mail.EMAIL)
+    [row] = rows(mail_queue.EMAIL)
     assert request.public_id in row.message_id
     assert smtp_server.wait_for(1)[0]["Message-ID"].strip() == row.message_id
 
@@ -201,7 +203,7 @@ def test_the_delivery_log_never_calls_a_message_in_doubt_waiting(mail_app, mail_
     factories.gen_city()
     request = factories.gen_request("pothole", contact_email="rita@example.net")
     db.session.commit()
-    claims.claim_due(10, utcnow() + timedelta(seconds=1), mail.EMAIL, token="dead-worker")
+    claims.claim_due(10, utcnow() + timedelta(seconds=1), mail_queue.EMAIL, token="dead-worker")
     AuthActions(mail_client).login("staff")
 
     page = mail_client.get(f"/staff/requests/{request.public_id}").get_data(as_text=True)

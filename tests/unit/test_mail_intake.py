@@ -24,7 +24,7 @@ from tests.fakes.smtp import SMTPServer
 from webapp import create_app
 from webapp.domain.geo import geocoding
 from webapp.domain.intake import mailbox
-from webapp.domain.notifications import mail as outgoing_mail
+from webapp.domain.notifications.email import email_channel
 from webapp.jobs import runner as workers
 from webapp.jobs.mail_intake import run_mail_intake
 from webapp.models import Contact, InboundMail, Photo, RequestEvent, ServiceRequest
@@ -143,7 +143,7 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
     assert _count(Photo, Photo.request_id == req.id) == 1
     assert _count(Contact, Contact.channel == "email", Contact.request_id == req.id) == 1
 
-    assert outgoing_mail.deliver_due() == 1  # the auto-reply goes through the notification outbox
+    assert email_channel.deliver_due() == 1  # the auto-reply goes through the notification outbox
     [reply] = smtp.inbox.wait_for(1)
     assert reply["To"] == RESIDENT and req.public_id in reply["Subject"]
     assert reply["Auto-Submitted"] == "auto-replied" and reply["In-Reply-To"]
@@ -178,7 +178,7 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
         assert [o.outcome for o in outcomes] == ["duplicate", "duplicate"]
         assert _count(ServiceRequest) == 1
         assert _count(RequestEvent, RequestEvent.kind == "public_note") == 1
-        assert outgoing_mail.deliver_due() == 0
+        assert email_channel.deliver_due() == 0
         db.session.remove()
         db.engine.dispose()
     assert imap.unread_count() == 0

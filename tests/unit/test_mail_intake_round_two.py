@@ -19,7 +19,7 @@ from tests.fakes.nominatim import FakeNominatim
 from tests.unit.test_mail_intake import imap, mail, smtp  # noqa: F401 - shared fixtures
 from webapp.domain.geo import geocoding
 from webapp.domain.intake import mail_quotes, mail_reading, mailbox
-from webapp.domain.notifications import mail as outgoing_mail
+from webapp.domain.notifications.email import email_channel
 from webapp.i18n import reporter_locale
 from webapp.models import InboundMail, NotificationOutbox, RequestEvent, ServiceRequest
 from webapp.plumbing.extensions import db
@@ -116,7 +116,7 @@ def test_a_mixed_batch_of_thirty_english_and_spanish_mails(city_app, imap, smtp)
     assert {k: r.service.service_code for k, r in requests.items()} == expected_es
     # Stored on the request: every later message about it is written in Spanish too.
     assert {reporter_locale(r) for r in requests.values()} == {"es"}
-    assert outgoing_mail.deliver_due() == 25
+    assert email_channel.deliver_due() == 25
     replies = {m["To"]: m for m in smtp.inbox.wait_for(25)}
     for address in expected_es:
         reply = replies[address]
@@ -161,7 +161,7 @@ def test_automatic_and_own_mail_is_recorded_and_never_answered(city_app, imap, s
     # A real report first: its auto-reply is what the robots below answer.
     imap.deliver(batch.raw(0, batch.BATCH[0]))
     assert [o.outcome for o in mailbox.poll().outcomes] == ["request"]
-    assert outgoing_mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
     [ack] = smtp.inbox.wait_for(1)
     outbox_before = _count(NotificationOutbox)
     report = "There is a deep pothole in the road at 1200 Market Street."
@@ -200,7 +200,7 @@ def test_automatic_and_own_mail_is_recorded_and_never_answered(city_app, imap, s
     assert _count(ServiceRequest) == 1
     assert _count(RequestEvent, RequestEvent.kind == "public_note") == 0
     assert _count(NotificationOutbox) == outbox_before  # nothing new to send
-    assert outgoing_mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
     assert len(smtp.inbox.wait_for(1)) == 1  # only the first auto-reply, ever
     notes = [row.note for row in db.session.scalars(select(InboundMail)) if row.note]
     assert any("Auto-Submitted: auto-replied" in n for n in notes)
@@ -258,7 +258,7 @@ def _reply_styles(ack: EmailMessage, resident: str) -> dict[str, tuple[str, str]
 def test_replies_publish_only_the_new_words(city_app, imap, smtp):  # noqa: F811
     imap.deliver(batch.raw(0, batch.BATCH[0]))
     mailbox.poll()
-    outgoing_mail.deliver_due()
+    email_channel.deliver_due()
     [ack] = smtp.inbox.wait_for(1)
     req = db.session.scalars(select(ServiceRequest)).one()
     resident = req.contact_email

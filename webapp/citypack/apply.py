@@ -224,10 +224,10 @@ def _staff(pack: Pack, report: Report, departments: dict[str, Department]) -> li
 
 
 def _base_url(pack: Pack) -> str:
-    from webapp.domain.notifications import mail
+    from webapp.domain.notifications.email import mail_queue
 
     return current_app.config.get("PUBLIC_URL") or pack.settings.get("public_url") or (
-        mail.base_url()
+        mail_queue.base_url()
     )
 
 

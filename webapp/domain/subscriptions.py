@@ -23,7 +23,9 @@ from webapp.domain import events
 from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
 from webapp.domain.intake import contacts, mailbox, routing
-from webapp.domain.notifications import alerts, mail, notify, staff_alerts
+from webapp.domain.notifications import alerts, staff_alerts
+from webapp.domain.notifications.email import email_channel, mail_queue
+from webapp.domain.notifications.push import push_channel
 from webapp.domain.open311.forwarding import queueing
 from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
@@ -38,7 +40,7 @@ def alert_the_assignee(assigned: events.Assigned) -> None:
 def confirm_by_email(created: events.Created) -> None:
     """The confirmation (number and tracking link) when the report asked for it."""
     if created.confirm_by_email:
-        mail.queue_confirmation(
+        mail_queue.queue_confirmation(
             created.entry,
             in_reply_to=created.in_reply_to,
             replies=mailbox.is_configured(current_app.config),
@@ -58,7 +60,8 @@ def wake_the_geocoder(created: events.Created) -> None:
 
 
 # (event, when, what the subscriber does, subscriber). The subscribers look their rule up
-# when they run, so a rule replaced in a test is the one called.
+# when they run, so a rule replaced in a test is the one called. Each notification channel
+# hears a change through its ``Channel.hears`` (see ``notifications/outbox.py``).
 SUBSCRIPTIONS = (
     (
         events.ServiceChosen,
@@ -82,13 +85,13 @@ SUBSCRIPTIONS = (
         events.RequestChanged,
         IN_TRANSACTION,
         "e-mail: the resident's update or closure mail, when they want it",
-        lambda change: mail.on_change(change.entry),
+        lambda change: email_channel.CHANNEL.hears(change.entry),
     ),
     (
         events.RequestChanged,
         IN_TRANSACTION,
         "push: one outbox row per follower's subscription",
-        lambda change: notify.on_event(change.entry),
+        lambda change: push_channel.CHANNEL.hears(change.entry),
     ),
     (
         events.RequestChanged,

@@ -198,6 +198,6 @@ def _handle(
     store_mail(message_id, sender, subject, "request", " ".join(notes), text, request_id=request.id)
     db.session.commit()
     # The auto-reply (number and tracking link) was queued with the request itself
-    # (``mail.queue_confirmation``) in the request's language, and is sent, with
+    # (``mail_queue.queue_confirmation``) in the request's language, and is sent, with
     # retries, by the mail worker.
     return Outcome(message_id, "request", " ".join(notes), request)

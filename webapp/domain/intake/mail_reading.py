@@ -20,7 +20,8 @@ from webapp.domain.geo import geocoding, places
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.lifecycle import timeline
-from webapp.domain.notifications import mail, mail_loops
+from webapp.domain.notifications import mail_loops
+from webapp.domain.notifications.email import mail_queue
 
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
@@ -32,7 +33,7 @@ MAX_BODY = timeline.MAX_DESCRIPTION
 
 
 # A Message-ID of one of our acknowledgements: ``make_msgid(idstring=<public id>, …)``
-# on one of ``mail.message_id_domains()`` (checked in ``referenced_request``).
+# on one of ``mail_queue.message_id_domains()`` (checked in ``referenced_request``).
 OUR_REFERENCE = re.compile(r"<?[^<>\s@]*?\.?(311-\d{6})[^<>\s@]*@([^<>\s@]+?)>?$")
 
 
@@ -137,7 +138,7 @@ def referenced_request(message) -> str | None:
     """The public id named by a reply to one of our acknowledgements, if any."""
     for reference in _references(message):
         found = OUR_REFERENCE.search(reference)
-        if found and found.group(2).lower() in mail.message_id_domains():
+        if found and found.group(2).lower() in mail_queue.message_id_domains():
             return found.group(1)
     return None
 
@@ -188,5 +189,5 @@ def automatic_reason(message) -> str | None:
         message.headers,
         (message.from_ or "").strip().lower(),
         own=mail_loops.own_addresses(config),
-        our_domains=mail.message_id_domains(),
+        our_domains=mail_queue.message_id_domains(),
     )
