@@ -84,7 +84,7 @@ seed: $(VENV)/.installed
 	$(LOCAL_URL) $(FLASK) seed-demo --if-empty
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py
+	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py tools/check_import_names.py
 	$(VENV)/bin/lint-imports
 
 CHAOS_ARGS ?=
