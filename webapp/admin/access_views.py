@@ -10,15 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp.admin import forms as admin_forms
+from webapp.admin import pages
 from webapp.admin.blueprint import bp
-from webapp.admin.pages import (
-    admin_page,
-    departments_by_name,
-    found_or_404,
-    neighborhoods_by_name,
-    optional_choices,
-    saved,
-)
 from webapp.domain.people import accounts, administration, api_keys
 from webapp.models import (
     ApiKey,
@@ -29,8 +22,8 @@ from webapp.plumbing.extensions import db
 
 
 def _user_choices(form) -> None:
-    form.neighborhood_id.choices = optional_choices(_("None"), neighborhoods_by_name())
-    form.department_id.choices = optional_choices(_("None"), departments_by_name())
+    form.neighborhood_id.choices = pages.optional_choices(_("None"), pages.neighborhoods_by_name())
+    form.department_id.choices = pages.optional_choices(_("None"), pages.departments_by_name())
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -39,7 +32,7 @@ def users():
     """List accounts and create a staff, liaison or admin account."""
     form = admin_forms.NewUserForm()
     _user_choices(form)
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: accounts.create_user(
             form.email.data,
             form.password.data,
@@ -65,7 +58,7 @@ def users():
         }
         for u in db.session.scalars(select(User).order_by(User.role.desc(), User.display_name))
     ]
-    return admin_page(
+    return pages.admin_page(
         title=_("Accounts and roles"),
         headers=[_("Name"), _("Email"), _("Role"), _("Neighborhood"), _("State")],
         rows=rows,
@@ -77,10 +70,10 @@ def users():
 @roles_required("admin")
 def user(user_id: int):
     """Change an account's role, neighborhood, department, or deactivate it."""
-    item = found_or_404(User, user_id)
+    item = pages.found_or_404(User, user_id)
     form = admin_forms.EditUserForm(obj=item)
     _user_choices(form)
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.update_user(
             item,
             current_user,
@@ -94,7 +87,7 @@ def user(user_id: int):
         form,
     ):
         return redirect(url_for("admin.users"))
-    return admin_page(
+    return pages.admin_page(
         title=f"{item.display_name} ({item.email})",
         back=url_for("admin.users"),
         forms=[(_("Edit account"), form, url_for("admin.user", user_id=item.id), False)],
@@ -127,7 +120,7 @@ def keys():
         }
         for k in db.session.scalars(select(ApiKey).order_by(ApiKey.created_at.desc()))
     ]
-    response = admin_page(
+    response = pages.admin_page(
         title=_("Open311 API keys"),
         headers=[_("Name"), _("Starts with"), _("Issued"), _("State")],
         rows=rows,
@@ -145,7 +138,7 @@ def keys():
 @roles_required("admin")
 def revoke_key(key_id: int):
     """Stop accepting a key."""
-    item = found_or_404(ApiKey, key_id)
+    item = pages.found_or_404(ApiKey, key_id)
     if admin_forms.ConfirmForm().validate_on_submit():
         api_keys.revoke(item)
         db.session.commit()

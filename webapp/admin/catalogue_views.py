@@ -9,15 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import forms as admin_forms
+from webapp.admin import pages
 from webapp.admin.blueprint import bp
-from webapp.admin.pages import (
-    admin_page,
-    departments_by_name,
-    form_values,
-    found_or_404,
-    optional_choices,
-    saved,
-)
 from webapp.domain.errors import DomainError
 from webapp.domain.glossary import status_word
 from webapp.domain.people import administration
@@ -35,9 +28,9 @@ from webapp.wording import datatype_label
 def services():
     """List services and add one."""
     form = admin_forms.ServiceForm()
-    form.department_id.choices = optional_choices(_("None"), departments_by_name())
-    if form.validate_on_submit() and saved(
-        lambda: administration.save_service(form_values(form)), _("Service saved."), form
+    form.department_id.choices = pages.optional_choices(_("None"), pages.departments_by_name())
+    if form.validate_on_submit() and pages.saved(
+        lambda: administration.save_service(pages.form_values(form)), _("Service saved."), form
     ):
         return redirect(url_for("admin.services"))
     rows = [
@@ -54,7 +47,7 @@ def services():
         }
         for s in db.session.scalars(select(Service).order_by(Service.name))
     ]
-    return admin_page(
+    return pages.admin_page(
         title=_("Services"),
         headers=[_("Code"), _("Name"), _("Department"), _("SLA days"), _("Active"), _("Public")],
         rows=rows,
@@ -66,11 +59,11 @@ def services():
 @roles_required("admin")
 def service(service_id: int):
     """Edit a service; list, add and remove its questions (Open311 attributes)."""
-    item = found_or_404(Service, service_id)
+    item = pages.found_or_404(Service, service_id)
     form = admin_forms.ServiceForm(obj=item)
-    form.department_id.choices = optional_choices(_("None"), departments_by_name())
-    if form.validate_on_submit() and saved(
-        lambda: administration.save_service(form_values(form), service=item),
+    form.department_id.choices = pages.optional_choices(_("None"), pages.departments_by_name())
+    if form.validate_on_submit() and pages.saved(
+        lambda: administration.save_service(pages.form_values(form), service=item),
         _("Service saved."),
         form,
     ):
@@ -94,7 +87,7 @@ def service(service_id: int):
         }
         for a in item.attributes
     ]
-    return admin_page(
+    return pages.admin_page(
         title=item.name,
         back=url_for("admin.services"),
         headers=[_("Code"), _("Question"), _("Type"), _("Required")],
@@ -117,11 +110,11 @@ def service(service_id: int):
 @roles_required("admin")
 def add_attribute(service_id: int):
     """Add a question to a service."""
-    item = found_or_404(Service, service_id)
+    item = pages.found_or_404(Service, service_id)
     form = admin_forms.AttributeForm()
     if form.validate_on_submit():
-        saved(
-            lambda: administration.add_attribute(item, form_values(form)),
+        pages.saved(
+            lambda: administration.add_attribute(item, pages.form_values(form)),
             _("Question added."),
         )
     else:
@@ -133,7 +126,7 @@ def add_attribute(service_id: int):
 @roles_required("admin")
 def edit_attribute(service_id: int, attribute_id: int):
     """Change an existing question of a service."""
-    item = found_or_404(Service, service_id)
+    item = pages.found_or_404(Service, service_id)
     try:
         attribute = administration.find_attribute(item, attribute_id)
     except DomainError:
@@ -148,13 +141,13 @@ def edit_attribute(service_id: int, attribute_id: int):
         }
     )
     form.submit.label.text = _("Save question")
-    if form.validate_on_submit() and saved(
-        lambda: administration.update_attribute(item, attribute_id, form_values(form)),
+    if form.validate_on_submit() and pages.saved(
+        lambda: administration.update_attribute(item, attribute_id, pages.form_values(form)),
         _("Question saved."),
         form,
     ):
         return redirect(url_for("admin.service", service_id=item.id))
-    return admin_page(
+    return pages.admin_page(
         title=_("Question: %(question)s", question=attribute.description or attribute.code),
         back=url_for("admin.service", service_id=item.id),
         forms=[
@@ -172,9 +165,9 @@ def edit_attribute(service_id: int, attribute_id: int):
 @roles_required("admin")
 def remove_attribute(service_id: int, attribute_id: int):
     """Remove a question from a service."""
-    item = found_or_404(Service, service_id)
+    item = pages.found_or_404(Service, service_id)
     if admin_forms.ConfirmForm().validate_on_submit():
-        saved(lambda: administration.remove_attribute(item, attribute_id), _("Question removed."))
+        pages.saved(lambda: administration.remove_attribute(item, attribute_id), _("Question removed."))
     return redirect(url_for("admin.service", service_id=item.id))
 
 
@@ -183,11 +176,11 @@ def remove_attribute(service_id: int, attribute_id: int):
 def templates():
     """Response templates staff start notes from, per service and status."""
     form = admin_forms.TemplateForm()
-    form.service_id.choices = optional_choices(
+    form.service_id.choices = pages.optional_choices(
         _("All services"), db.session.scalars(select(Service).order_by(Service.name))
     )
-    if form.validate_on_submit() and saved(
-        lambda: administration.save_template(form_values(form)),
+    if form.validate_on_submit() and pages.saved(
+        lambda: administration.save_template(pages.form_values(form)),
         _("Template saved."),
         form,
     ):
@@ -203,7 +196,7 @@ def templates():
         }
         for t in db.session.scalars(select(ResponseTemplate).order_by(ResponseTemplate.title))
     ]
-    return admin_page(
+    return pages.admin_page(
         title=_("Response templates"),
         headers=[_("Title"), _("Service"), _("Status")],
         rows=rows,
@@ -216,7 +209,7 @@ def templates():
 @roles_required("admin")
 def delete_template(template_id: int):
     """Delete a response template."""
-    item = found_or_404(ResponseTemplate, template_id)
+    item = pages.found_or_404(ResponseTemplate, template_id)
     if admin_forms.ConfirmForm().validate_on_submit():
         db.session.delete(item)
         db.session.commit()

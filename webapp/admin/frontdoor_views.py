@@ -9,16 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import frontdoor_forms as forms
+from webapp.admin import pages
 from webapp.admin.blueprint import bp
 from webapp.admin.forms import ConfirmForm
-from webapp.admin.pages import (
-    admin_page,
-    departments_by_name,
-    found_or_404,
-    neighborhoods_by_name,
-    optional_choices,
-    saved,
-)
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import routing
 from webapp.models import Answer, Role, RoutingRule, Service, User
@@ -68,7 +61,7 @@ def answers():
     if (
         not form.preview.data
         and form.validate_on_submit()
-        and saved(lambda: answers_domain.save(**_answer_values(form)), _("Answer saved."), form)
+        and pages.saved(lambda: answers_domain.save(**_answer_values(form)), _("Answer saved."), form)
     ):
         return redirect(url_for("admin.answers"))
     return _answer_page(form, None)
@@ -78,7 +71,7 @@ def answers():
 @roles_required("admin")
 def answer(answer_id: int):
     """Change an answer (preview first if you like)."""
-    item = found_or_404(Answer, answer_id)
+    item = pages.found_or_404(Answer, answer_id)
     form = forms.AnswerForm(obj=item)
     form.service_ids.choices = [(s.id, s.name) for s in _services()]
     if request.method == "GET":
@@ -87,7 +80,7 @@ def answer(answer_id: int):
     if (
         not form.preview.data
         and form.validate_on_submit()
-        and saved(
+        and pages.saved(
             lambda: answers_domain.save(**_answer_values(form), answer=item),
             _("Answer saved."),
             form,
@@ -99,15 +92,15 @@ def answer(answer_id: int):
 
 def _rule_form(obj=None):
     form = forms.RoutingRuleForm(obj=obj)
-    form.service_id.choices = optional_choices(_("Any service"), _services())
-    form.neighborhood_id.choices = optional_choices(_("Anywhere"), neighborhoods_by_name())
-    form.department_id.choices = optional_choices(_("Choose…"), departments_by_name())
+    form.service_id.choices = pages.optional_choices(_("Any service"), _services())
+    form.neighborhood_id.choices = pages.optional_choices(_("Anywhere"), pages.neighborhoods_by_name())
+    form.department_id.choices = pages.optional_choices(_("Choose…"), pages.departments_by_name())
     staff = db.session.scalars(
         select(User)
         .where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    form.assignee_id.choices = optional_choices(_("Nobody"), staff, name=lambda u: u.display_name)
+    form.assignee_id.choices = pages.optional_choices(_("Nobody"), staff, name=lambda u: u.display_name)
     if obj is not None and request.method == "GET" and obj.area_geojson:
         import json
 
@@ -132,7 +125,7 @@ def _rule_values(form) -> dict:
 def routing_rules():
     """The ordered routing rules (first match wins); add one, move one up or down."""
     form = _rule_form()
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: routing.save_rule(**_rule_values(form)), _("Routing rule saved."), form
     ):
         return redirect(url_for("admin.routing_rules"))
@@ -163,7 +156,7 @@ def routing_rules():
                 ],
             }
         )
-    return admin_page(
+    return pages.admin_page(
         title=_("Routing rules"),
         headers=[
             _("Order"),
@@ -188,15 +181,15 @@ def routing_rules():
 @roles_required("admin")
 def routing_rule(rule_id: int):
     """Change one routing rule."""
-    item = found_or_404(RoutingRule, rule_id)
+    item = pages.found_or_404(RoutingRule, rule_id)
     form = _rule_form(item)
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: routing.save_rule(**_rule_values(form), rule=item),
         _("Routing rule saved."),
         form,
     ):
         return redirect(url_for("admin.routing_rules"))
-    return admin_page(
+    return pages.admin_page(
         title=item.name or _("Routing rule %(n)s", n=item.position),
         back=url_for("admin.routing_rules"),
         forms=[(_("Edit rule"), form, url_for("admin.routing_rule", rule_id=item.id), False)],
@@ -208,7 +201,7 @@ def routing_rule(rule_id: int):
 def move_rule(rule_id: int, direction: str):
     """Move a rule one place up or down."""
     if ConfirmForm().validate_on_submit():
-        saved(lambda: routing.move(rule_id, -1 if direction == "up" else 1), _("Order saved."))
+        pages.saved(lambda: routing.move(rule_id, -1 if direction == "up" else 1), _("Order saved."))
     else:
         flash(_("Please try again."), "error")
     return redirect(url_for("admin.routing_rules"))
@@ -219,7 +212,7 @@ def move_rule(rule_id: int, direction: str):
 def delete_rule(rule_id: int):
     """Remove a routing rule."""
     if ConfirmForm().validate_on_submit():
-        saved(lambda: routing.delete(rule_id), _("Routing rule removed."))
+        pages.saved(lambda: routing.delete(rule_id), _("Routing rule removed."))
     return redirect(url_for("admin.routing_rules"))
 
 
@@ -247,7 +240,7 @@ def mail_handled(mail_id: int):
     """Staff dealt with a message that needed a person."""
     from webapp.models import InboundMail
 
-    item = found_or_404(InboundMail, mail_id)
+    item = pages.found_or_404(InboundMail, mail_id)
     if ConfirmForm().validate_on_submit():
         item.triaged = True
         db.session.commit()

@@ -11,16 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webapp.admin import forms as admin_forms
+from webapp.admin import pages
 from webapp.admin.blueprint import bp
-from webapp.admin.pages import (
-    admin_page,
-    departments_by_name,
-    found_or_404,
-    neighborhoods_by_name,
-    optional_choices,
-    request_is_get,
-    saved,
-)
 from webapp.domain.people import administration
 from webapp.models import (
     ApiKey,
@@ -57,7 +49,7 @@ def index():
 def departments():
     """List departments and add one."""
     form = admin_forms.DepartmentForm()
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.save_department(form.name.data, form.email.data, form.phone.data),
         _("Department saved."),
         form,
@@ -68,9 +60,9 @@ def departments():
             "cells": [d.name, d.email or "", d.phone or ""],
             "url": url_for("admin.department", department_id=d.id),
         }
-        for d in departments_by_name()
+        for d in pages.departments_by_name()
     ]
-    return admin_page(
+    return pages.admin_page(
         title=_("Departments"),
         headers=[_("Name"), _("Email"), _("Phone")],
         rows=rows,
@@ -82,9 +74,9 @@ def departments():
 @roles_required("admin")
 def department(department_id: int):
     """Rename a department or change its contact details."""
-    item = found_or_404(Department, department_id)
+    item = pages.found_or_404(Department, department_id)
     form = admin_forms.DepartmentForm(obj=item)
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.save_department(
             form.name.data, form.email.data, form.phone.data, department=item
         ),
@@ -92,7 +84,7 @@ def department(department_id: int):
         form,
     ):
         return redirect(url_for("admin.departments"))
-    return admin_page(
+    return pages.admin_page(
         title=item.name,
         back=url_for("admin.departments"),
         forms=[
@@ -113,7 +105,7 @@ def _uploaded_polygon(form) -> dict | None:
 def neighborhoods():
     """List neighborhoods and add one from a GeoJSON file."""
     form = admin_forms.NeighborhoodForm()
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.save_neighborhood(form.name.data, _uploaded_polygon(form)),
         _("Neighborhood saved."),
         form,
@@ -127,9 +119,9 @@ def neighborhoods():
             ],
             "url": url_for("admin.neighborhood", neighborhood_id=n.id),
         }
-        for n in neighborhoods_by_name()
+        for n in pages.neighborhoods_by_name()
     ]
-    return admin_page(
+    return pages.admin_page(
         title=_("Neighborhoods"),
         headers=[_("Name"), _("Bounding box")],
         rows=rows,
@@ -141,9 +133,9 @@ def neighborhoods():
 @roles_required("admin")
 def neighborhood(neighborhood_id: int):
     """Rename a neighborhood or replace its shape."""
-    item = found_or_404(Neighborhood, neighborhood_id)
+    item = pages.found_or_404(Neighborhood, neighborhood_id)
     form = admin_forms.NeighborhoodForm(obj=item)
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.save_neighborhood(
             form.name.data, _uploaded_polygon(form), neighborhood=item
         ),
@@ -151,7 +143,7 @@ def neighborhood(neighborhood_id: int):
         form,
     ):
         return redirect(url_for("admin.neighborhoods"))
-    return admin_page(
+    return pages.admin_page(
         title=item.name,
         back=url_for("admin.neighborhoods"),
         forms=[
@@ -167,9 +159,9 @@ def neighborhood(neighborhood_id: int):
 
 def _target_form(item=None):
     form = admin_forms.ForwardTargetForm(obj=item)
-    form.department_id.choices = optional_choices(_("No department"), departments_by_name())
+    form.department_id.choices = pages.optional_choices(_("No department"), pages.departments_by_name())
     services = db.session.scalars(select(Service).order_by(Service.name)).all()
-    form.service_id.choices = optional_choices(_("No single service"), services)
+    form.service_id.choices = pages.optional_choices(_("No single service"), services)
     return form
 
 
@@ -184,7 +176,7 @@ def _target_values(form) -> dict:
 def forwarding_targets():
     """The city's Open311 CRMs that departments' or services' requests are sent to."""
     form = _target_form()
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.save_forward_target(_target_values(form)),
         _("CRM saved."),
         form,
@@ -204,7 +196,7 @@ def forwarding_targets():
         }
         for t in targets
     ]
-    return admin_page(
+    return pages.admin_page(
         title=_("City CRMs (Open311 forwarding)"),
         headers=[_("Name"), _("For"), _("Endpoint"), _("State"), _("Last problem")],
         rows=rows,
@@ -216,17 +208,17 @@ def forwarding_targets():
 @roles_required("admin")
 def forwarding_target(target_id: int):
     """Change a CRM's endpoint, key or scope (the key is kept when left empty)."""
-    item = found_or_404(ForwardTarget, target_id)
+    item = pages.found_or_404(ForwardTarget, target_id)
     form = _target_form(item)
-    if request_is_get():
+    if pages.request_is_get():
         form.api_key.data = ""
-    if form.validate_on_submit() and saved(
+    if form.validate_on_submit() and pages.saved(
         lambda: administration.save_forward_target(_target_values(form), target=item),
         _("CRM saved."),
         form,
     ):
         return redirect(url_for("admin.forwarding_targets"))
-    return admin_page(
+    return pages.admin_page(
         title=item.name,
         back=url_for("admin.forwarding_targets"),
         forms=[(_("Edit CRM"), form, url_for("admin.forwarding_target", target_id=item.id), False)],

@@ -186,14 +186,24 @@ def send_due(limit: int = 20) -> int:
         .order_by(Forwarding.next_attempt_at, Forwarding.id)
         .limit(limit)
     ).all()
+    return _claim_and_attempt_each(
+        Forwarding,
+        due,
+        now,
+        _send,
+        on_sent=_record_sent,
+        on_stopped=lambda row: _record(row, row.last_error),
+    )
+
+
+def _claim_and_attempt_each(model, due: list[int], now: datetime, send, *, on_sent, on_stopped):
+    """Claim each due row in turn and, when the claim was won, make one attempt at it;
+    returns how many reached the CRM."""
     sent = 0
     for row_id in due:
-        if _claim(Forwarding, row_id, now):
+        if _claim(model, row_id, now):
             sent += _attempt(
-                db.session.get(Forwarding, row_id),
-                _send,
-                on_sent=_record_sent,
-                on_stopped=lambda row: _record(row, row.last_error),
+                db.session.get(model, row_id), send, on_sent=on_sent, on_stopped=on_stopped
             )
     return sent
 
@@ -288,16 +298,9 @@ def send_due_updates(limit: int = 50) -> int:
         .order_by(ForwardedUpdate.id)
         .limit(limit)
     ).all()
-    sent = 0
-    for item_id in due:
-        if _claim(ForwardedUpdate, item_id, now):
-            sent += _attempt(
-                db.session.get(ForwardedUpdate, item_id),
-                _send_update,
-                on_sent=_keep_id,
-                on_stopped=_update_stopped,
-            )
-    return sent
+    return _claim_and_attempt_each(
+        ForwardedUpdate, due, now, _send_update, on_sent=_keep_id, on_stopped=_update_stopped
+    )
 
 
 def run_once() -> int:
