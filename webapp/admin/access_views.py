@@ -13,10 +13,7 @@ from webapp.admin import forms as admin_forms
 from webapp.admin import pages
 from webapp.admin.blueprint import bp
 from webapp.domain.people import accounts, administration, api_keys
-from webapp.models import (
-    ApiKey,
-    User,
-)
+from webapp.models import ApiKey, User
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db
 

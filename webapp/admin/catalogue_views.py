@@ -14,10 +14,7 @@ from webapp.admin.blueprint import bp
 from webapp.domain.errors import DomainError
 from webapp.domain.glossary import status_word
 from webapp.domain.people import administration
-from webapp.models import (
-    ResponseTemplate,
-    Service,
-)
+from webapp.models import ResponseTemplate, Service
 from webapp.plumbing.access import roles_required
 from webapp.plumbing.extensions import db
 from webapp.wording import datatype_label

@@ -13,10 +13,7 @@ from sqlalchemy import select
 
 from webapp.admin import forms as admin_forms
 from webapp.domain.errors import DomainError
-from webapp.models import (
-    Department,
-    Neighborhood,
-)
+from webapp.models import Department, Neighborhood
 from webapp.plumbing.extensions import db
 
 

@@ -52,12 +52,7 @@ from webapp.domain.intake.mail_reading import (
     words_of,
 )
 from webapp.domain.lifecycle import submission as requests_domain
-from webapp.models import (
-    Channel,
-    InboundMail,
-    ServiceRequest,
-    utcnow,
-)
+from webapp.models import Channel, InboundMail, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
 
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f0c5c1e-0d0b-4a53-9a7e-2b8f3c5d9e11")

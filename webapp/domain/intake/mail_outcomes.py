@@ -13,14 +13,7 @@ from dataclasses import dataclass
 from webapp.domain.intake import contacts, mail_quotes
 from webapp.domain.intake.mail_reading import MAX_BODY
 from webapp.domain.lifecycle import timeline
-from webapp.models import (
-    Channel,
-    ContactKind,
-    EventKind,
-    InboundMail,
-    ServiceRequest,
-    utcnow,
-)
+from webapp.models import Channel, ContactKind, EventKind, InboundMail, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
 
 # What an automatic message becomes: recorded, shown to admins, never answered.

@@ -17,11 +17,7 @@ from webapp.domain.intake import mail_service_choice
 from webapp.domain.intake.mail_handling import handle_message
 from webapp.domain.intake.mail_outcomes import IGNORED, Outcome
 from webapp.domain.intake.mail_reading import MAX_MESSAGE_BYTES, automatic_reason, message_id_of
-from webapp.models import (
-    InboundMail,
-    MailboxPoll,
-    utcnow,
-)
+from webapp.models import InboundMail, MailboxPoll, utcnow
 from webapp.plumbing.extensions import db
 
 

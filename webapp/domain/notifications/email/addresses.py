@@ -10,13 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from webapp.models import (
-    EmailAddress,
-    EmailOptOut,
-    NotificationOutbox,
-    ServiceRequest,
-    utcnow,
-)
+from webapp.models import EmailAddress, EmailOptOut, NotificationOutbox, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
 
 

@@ -30,13 +30,7 @@ from webapp.domain.notifications.email.mail_queue import (
     unsubscribe_url,
 )
 from webapp.domain.people import links
-from webapp.models import (
-    NotificationOutbox,
-    Photo,
-    PhotoKind,
-    RequestEvent,
-    ServiceRequest,
-)
+from webapp.models import NotificationOutbox, Photo, PhotoKind, RequestEvent, ServiceRequest
 from webapp.plumbing.extensions import db
 
 PHOTO_CID = "after-photo"

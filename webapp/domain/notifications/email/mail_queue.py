@@ -24,13 +24,7 @@ from webapp.domain.notifications.email.addresses import address_key, blocked_rea
 from webapp.domain.notifications.outbox import PENDING
 from webapp.domain.people import links
 from webapp.i18n import reporter_locale
-from webapp.models import (
-    Follow,
-    NotificationOutbox,
-    RequestEvent,
-    ServiceRequest,
-    utcnow,
-)
+from webapp.models import Follow, NotificationOutbox, RequestEvent, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
 
 EMAIL = "email"

@@ -16,10 +16,7 @@ import requests as http
 from flask import current_app
 from flask_babel import gettext as _
 
-from webapp.models import (
-    ForwardTarget,
-    utcnow,
-)
+from webapp.models import ForwardTarget, utcnow
 
 SEARCH_MARGIN = timedelta(hours=1)
 

@@ -29,13 +29,7 @@ from webapp.domain.open311.forwarding.crm_calls import (
 )
 from webapp.domain.open311.forwarding.crm_payloads import reference, request_fields, update_fields
 from webapp.domain.open311.forwarding.pulling import pull_all
-from webapp.models import (
-    EventKind,
-    ForwardedUpdate,
-    Forwarding,
-    ForwardState,
-    utcnow,
-)
+from webapp.models import EventKind, ForwardedUpdate, Forwarding, ForwardState, utcnow
 from webapp.plumbing.extensions import db
 
 FAILED = "failed"
