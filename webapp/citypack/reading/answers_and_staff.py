@@ -16,9 +16,7 @@ from webapp.citypack.reading.files import csv_rows, decoded_text
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-
 ROLES = ("staff", "liaison", "admin")
-
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

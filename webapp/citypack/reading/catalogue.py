@@ -14,7 +14,6 @@ from webapp.citypack.reading.files import csv_rows, read_bytes, read_json
 
 CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
-
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 
 

@@ -18,9 +18,7 @@ from webapp.citypack.reading.files import decoded_text, read_bytes
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
-
 HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
-
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -25,17 +25,13 @@ from webapp.domain.notifications.email import mail_queue
 
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
-
 MAX_ATTACHMENTS_READ = 10
 
-
 MAX_BODY = timeline.MAX_DESCRIPTION
-
 
 # A Message-ID of one of our acknowledgements: ``make_msgid(idstring=<public id>, …)``
 # on one of ``mail_queue.message_id_domains()`` (checked in ``referenced_request``).
 OUR_REFERENCE = re.compile(r"<?[^<>\s@]*?\.?(311-\d{6})[^<>\s@]*@([^<>\s@]+?)>?$")
-
 
 ADDRESS_LINE = re.compile(
     r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?[A-Za-z0-9.' ]{2,40}?\s(?:street|st|avenue|ave|road|rd|"
@@ -43,14 +39,12 @@ ADDRESS_LINE = re.compile(
     re.IGNORECASE,
 )
 
-
 QUESTION_START = re.compile(
     r"^\s*(?:¿|(how|what|when|where|which|who|why|can|could|do|does|is|are|will|may|"
     r"cómo|como|qué|cuándo|cuando|dónde|donde|cuál|cual|quién|quien|pueden|puede|"
     r"podrían|podría|se puede)\b)",
     re.I,
 )
-
 
 # How many "number … road" lines of one message are looked up at most.
 MAX_ADDRESS_CANDIDATES = 5

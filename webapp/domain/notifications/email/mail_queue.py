@@ -29,17 +29,13 @@ from webapp.plumbing.extensions import db
 
 EMAIL = "email"
 
-
 CONFIRMATION = "confirmation"
 
-
 CLOSED = "closed"
-
 
 # The Message-ID domain of acknowledgements sent before they went through the outbox;
 # replies to them are still recognised.
 LEGACY_MESSAGE_ID_DOMAIN = "civic311.local"
-
 
 # Links in e-mail when no public address is set (debug and tests only: production
 # refuses to start without one).

@@ -26,7 +26,6 @@ from webapp.plumbing.extensions import mail as mailman
 
 SEND_CONNECTIONS = 4  # SMTP connections in parallel per worker, each reused for its share
 
-
 MIN_PER_CONNECTION = 10  # a batch smaller than this goes over one connection
 
 
@@ -174,7 +173,6 @@ def send_all(
 
 
 _POOL: ThreadPoolExecutor | None = None
-
 
 _POOL_LOCK = threading.Lock()
 

@@ -26,12 +26,9 @@ from webapp.domain.notifications.push.vapid import load_vapid
 
 SEND_TIMEOUT_SECONDS = 10
 
-
 SEND_CONCURRENCY = 8  # sends in flight at once per worker
 
-
 VAPID_LIFETIME_SECONDS = 12 * 3600
-
 
 VAPID_REFRESH_MARGIN_SECONDS = 3600
 
@@ -209,7 +206,6 @@ def send_all(
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
-
 
 _POOLS_LOCK = threading.Lock()
 

@@ -20,7 +20,6 @@ from webapp.models import ForwardTarget, utcnow
 
 SEARCH_MARGIN = timedelta(hours=1)
 
-
 USER_AGENT = "Civic311 forwarder"
 
 

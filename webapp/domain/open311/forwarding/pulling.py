@@ -38,12 +38,9 @@ from webapp.plumbing.extensions import db
 
 PULL_OVERLAP = timedelta(minutes=5)
 
-
 FIRST_PULL = timedelta(days=7)
 
-
 ID_BATCH = 50
-
 
 MAX_PAGES = 200
 

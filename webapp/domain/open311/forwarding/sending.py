@@ -34,19 +34,15 @@ from webapp.plumbing.extensions import db
 
 FAILED = "failed"
 
-
 # An attempt makes at most a lookup and a send, each cut off at FORWARD_TIMEOUT (10 s by
 # default), so a live worker finishes well inside the lease; a dead one's row is due
 # again a minute later, and the Idempotency-Key and the lookup keep it from being
 # made twice at the CRM.
 LEASE = timedelta(seconds=60)
 
-
 FIRST_WAIT = timedelta(seconds=30)
 
-
 LONGEST_WAIT = timedelta(hours=1)
-
 
 NOT_ACCEPTED = "not_accepted"
 
