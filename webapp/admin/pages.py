@@ -31,10 +31,12 @@ def optional_choices(label: str, rows, name=lambda r: r.name) -> list:
 
 
 def departments_by_name():
+    """Every department, by name (for select options)."""
     return db.session.scalars(select(Department).order_by(Department.name)).all()
 
 
 def neighborhoods_by_name():
+    """Every neighborhood, by name (for select options)."""
     return db.session.scalars(select(Neighborhood).order_by(Neighborhood.name)).all()
 
 
@@ -55,6 +57,7 @@ def saved(action, success: str, form=None) -> bool:
 
 
 def admin_page(**context):
+    """The one admin page: a title, a table of rows and the forms below it."""
     context.setdefault("forms", [])
     context.setdefault("rows", [])
     context.setdefault("headers", [])
@@ -62,6 +65,7 @@ def admin_page(**context):
 
 
 def form_values(form) -> dict:
+    """Every field of a form by name, for the administration rule that saves it."""
     return {name: field.data for name, field in form._fields.items()}
 
 

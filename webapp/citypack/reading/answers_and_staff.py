@@ -38,6 +38,7 @@ def _front_matter(name: str, text: str, found: Collector) -> tuple[dict, str] | 
 
 
 def read_answers(root: Path, found: Collector, languages: list[str], codes: set[str]) -> list[dict]:
+    """The knowledge answers of ``answers/``, each with its translations beside it."""
     folder = root / "answers"
     if not folder.is_dir():
         return []
@@ -108,6 +109,7 @@ def read_answers(root: Path, found: Collector, languages: list[str], codes: set[
 
 
 def read_staff(raw: bytes | None, found: Collector, departments: set[str], hoods: set[str]):
+    """The staff and liaison accounts of ``staff.csv`` (none when the file is absent)."""
     if raw is None:
         return []
     people, seen = [], set()

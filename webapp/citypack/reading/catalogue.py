@@ -1,4 +1,5 @@
-"""``services.csv``/``services.json`` and ``questions.csv``: the service catalogue and its questions.
+"""``services.csv`` (or ``services.json``) and ``questions.csv``: the service catalogue and
+its questions.
 
 A service's code, department and group are checked against the rest of the pack; a
 question's datatype and choices against what Open311 service definitions allow.
@@ -135,6 +136,7 @@ def _question(item: dict, file: str, line: int | None, found: Collector) -> dict
 
 
 def read_services(root: Path, found: Collector, departments: set[str]) -> list[dict]:
+    """The services (``services.json``, else ``services.csv``) with their questions."""
     services: list[dict] = []
     json_raw = read_bytes(root, "services.json", found, required=False)
     if json_raw is not None:

@@ -24,6 +24,7 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def read_settings(raw: bytes, found: Collector, supported_locales) -> tuple[dict, list[dict]]:
+    """``city.toml``'s settings and its departments, every value checked."""
     name = "city.toml"
     text = decoded_text(name, raw, found)
     if text is None:

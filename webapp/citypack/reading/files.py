@@ -18,6 +18,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 def read_bytes(root: Path, name: str, found: Collector, *, required: bool) -> bytes | None:
+    """A file of the pack, whole, when it is there and within ``MAX_FILE_BYTES``."""
     path = root / name
     if not path.is_file():
         if required:
@@ -45,6 +46,7 @@ def decoded_text(name: str, raw: bytes, found: Collector) -> str | None:
 
 
 def read_json(name: str, raw: bytes, found: Collector):
+    """A JSON file's value, or None with the problem (line and column) recorded."""
     text = decoded_text(name, raw, found)
     if text is None:
         return None

@@ -12,6 +12,7 @@ from webapp.citypack.reading.files import read_json
 
 
 def read_boundary(raw: bytes, found: Collector, timezone) -> dict | None:
+    """The city limits: one checked (Multi)Polygon, or None."""
     name = "boundary.geojson"
     data = read_json(name, raw, found)
     if data is None:
@@ -23,6 +24,7 @@ def read_boundary(raw: bytes, found: Collector, timezone) -> dict | None:
 
 
 def read_neighborhoods(raw: bytes, found: Collector, timezone, name_property: str) -> list[dict]:
+    """Each named, checked neighborhood polygon of the FeatureCollection."""
     name = "neighborhoods.geojson"
     data = read_json(name, raw, found)
     if data is None:

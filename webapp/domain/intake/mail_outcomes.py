@@ -33,6 +33,7 @@ class Outcome:
 def store_mail(
     message_id: str, sender: str, subject: str, outcome: str, note: str, body: str, **links
 ) -> InboundMail:
+    """The ``InboundMail`` row that says what one message became (its Message-ID is UNIQUE)."""
     row = InboundMail(
         message_id=message_id,
         sender=sender[:254],
@@ -49,6 +50,7 @@ def store_mail(
 
 
 def record_triage(message_id, sender, subject, body, notes: list[str]) -> Outcome:
+    """A triage item for staff, with the plain notes of why; commits."""
     note = " ".join(notes)
     contact = contacts.record(
         channel=Channel.EMAIL,
@@ -70,6 +72,7 @@ def record_ignored(message_id, sender, subject, reason: str) -> Outcome:
 
 
 def record_question(message, message_id, sender, subject, text) -> Outcome:
+    """A question for staff to answer, kept as a contact; commits."""
     contact = contacts.record(
         channel=Channel.EMAIL,
         kind=ContactKind.INFORMATION,

@@ -163,11 +163,13 @@ def retry_later(
     """Back off and try again later (at least as long as the other side asked, within a
     day), or give up after MAX_ATTEMPTS and say why."""
     if message.attempts >= MAX_ATTEMPTS:
-        return {"state": FAILED, "last_error": f"gave up after {message.attempts} attempts: {error}"}
+        gave_up = f"gave up after {message.attempts} attempts: {error}"
+        return {"state": FAILED, "last_error": gave_up}
     delay = backoff_seconds(message.attempts, rng)
     if retry_after is not None:
         delay = max(delay, min(retry_after, RETRY_AFTER_MAX_SECONDS))
-    return {"state": PENDING, "last_error": error, "next_attempt_at": now + timedelta(seconds=delay)}
+    later = now + timedelta(seconds=delay)
+    return {"state": PENDING, "last_error": error, "next_attempt_at": later}
 
 
 def delivery_log(request: ServiceRequest) -> list[NotificationOutbox]:

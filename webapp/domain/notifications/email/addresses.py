@@ -15,6 +15,7 @@ from webapp.plumbing.extensions import db
 
 
 def address_key(address: str) -> str:
+    """How an address is stored and compared: trimmed, lower case."""
     return address.strip().lower()
 
 

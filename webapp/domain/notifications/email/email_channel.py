@@ -65,7 +65,8 @@ def outcome_of(message: Claimed, error: Exception | None, now: datetime) -> dict
         if 500 <= error.smtp_code < 600:
             return {"state": FAILED, "last_error": f"mail server refused the message: {words}"}
         return outbox.retry_later(message, f"mail server answered {words}", now)
-    return outbox.retry_later(message, f"mail server unreachable: {type(error).__name__}: {error}", now)
+    unreachable = f"mail server unreachable: {type(error).__name__}: {error}"
+    return outbox.retry_later(message, unreachable, now)
 
 
 def _compose_batch(rows: list[NotificationOutbox]) -> Composed:

@@ -86,6 +86,7 @@ def queue_email(
 
 
 def add_row(to, payload, *, kind, request=None, event=None) -> NotificationOutbox:
+    """One e-mail row of the outbox, due now, in the caller's transaction."""
     row = NotificationOutbox(
         channel=EMAIL,
         email_to=to,

@@ -43,10 +43,12 @@ class Refused(Exception):
 
 
 def endpoint(target: ForwardTarget, path: str) -> str:
+    """The URL of one of the CRM's GeoReport v2 paths."""
     return target.endpoint.rstrip("/") + "/" + path
 
 
 def parse_xml(body: bytes) -> ElementTree.Element:
+    """The CRM's answer as XML; an answer that is not XML is Unreachable (retry)."""
     try:
         return ElementTree.fromstring(body)  # noqa: S314 - expat refuses entity bombs
     except ElementTree.ParseError:
@@ -64,6 +66,7 @@ def _error_text(body: bytes) -> str:
 
 
 def call(method: str, url: str, *, timeout: float, **kwargs) -> http.Response:
+    """One HTTP call to the CRM; a failure is Unreachable (worth retrying) or Refused (a 4xx)."""
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
     try:
         response = http.request(method, url, timeout=timeout, headers=headers, **kwargs)
