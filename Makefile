@@ -84,7 +84,7 @@ seed: $(VENV)/.installed
 	$(LOCAL_URL) $(FLASK) seed-demo --if-empty
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py tools/private_postgres.py tools/chaos_notifications.py
+	$(VENV)/bin/ruff check webapp tests bench tools/import_contracts.py tools/check_import_names.py tools/private_postgres.py tools/chaos_notifications.py
 	$(VENV)/bin/lint-imports
 
 CHAOS_ARGS ?=

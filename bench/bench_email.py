@@ -1,7 +1,7 @@
 """Benchmark: 1,000 closures → every closure e-mail delivered to a local aiosmtpd server.
 
 Every run drains the same 1,000 outbox rows through the same claim / compose / record
-loop (``webapp.domain.notifications.mail``, one worker, SQLite); only the sending differs:
+loop (``webapp.domain.notifications.outbox`` with ``email.email_channel``, one worker, SQLite); only the sending differs:
 
 - naive: Flask-Mailman's usual ``send`` per message — a new SMTP connection (connect,
   banner, EHLO, …, QUIT) for every message, one at a time;
@@ -150,14 +150,14 @@ def drain(send) -> int:
     """The app's claim / record loop with ``send(rows)`` doing the sending."""
     from sqlalchemy import select
 
-    from webapp.domain.notifications import mail
-    from webapp.domain.notifications.push import claim_due
+    from webapp.domain.notifications.claims import claim_due
+    from webapp.domain.notifications.email import email_channel, mail_queue
     from webapp.models import NotificationOutbox
     from webapp.plumbing.extensions import db
 
     sent = 0
     while True:
-        ids = claim_due(mail.CLAIM_BATCH, channel=mail.EMAIL)
+        ids = claim_due(email_channel.CLAIM_BATCH, channel=mail_queue.EMAIL)
         if not ids:
             return sent
         rows = db.session.scalars(
@@ -171,34 +171,35 @@ def drain(send) -> int:
 
 def naive_send(rows) -> int:
     """A new connection per message (Flask-Mailman's ``message.send()`` does this)."""
-    from webapp.domain.notifications import mail
+    from webapp.domain.notifications import outbox
+    from webapp.domain.notifications.email import email_channel, mail_compose
     from webapp.models import utcnow
 
     sent = 0
     for row in rows:
-        claimed = mail.Claimed(row.id, row.claim_token, row.attempts, row.email_to)
-        message = mail.compose(row)
+        claimed = email_channel.Claimed(row.id, row.claim_token, row.attempts, row.email_to)
+        message = mail_compose.compose(row)
         try:
             message.send()
             error = None
         except OSError as failure:
             error = failure
-        values = mail._outcome(claimed, error, utcnow())
-        if mail.record(claimed, values) and values["state"] == mail.SENT:
+        values = email_channel.outcome_of(claimed, error, utcnow())
+        if outbox.record(claimed, values) and values["state"] == outbox.SENT:
             sent += 1
     return sent
 
 
 def one_connection_send(rows) -> int:
-    from webapp.domain.notifications import mail
+    from webapp.domain.notifications.email import email_channel
 
-    return mail.send_batch(rows, connections=1)
+    return email_channel.send_batch(rows, connections=1)
 
 
 def shipped_send(rows) -> int:
-    from webapp.domain.notifications import mail
+    from webapp.domain.notifications.email import email_channel
 
-    return mail.send_batch(rows)
+    return email_channel.send_batch(rows)
 
 
 def measure(app, count: int) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Benchmark: 1,000 followed requests closed at once → every push delivered.
 
 Both runs drain the same 1,000 outbox rows through the same claim/record loop
-(``webapp.domain.notifications.push.deliver_due``, one worker, SQLite) to the local fake push service
+(``webapp.domain.notifications.push.push_channel.deliver_due``, one worker, SQLite) to the local fake push service
 served in-process; only the sending differs:
 
 - baseline: a fresh ``pywebpush.webpush(...)`` call per message, one at a time — the
@@ -21,6 +21,7 @@ as the fake shares this process).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -38,14 +39,15 @@ from tests.fakes import serve  # noqa: E402
 from tests.fakes.push_service import FakePushService  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.domain.lifecycle import workflow as requests_domain  # noqa: E402
-from webapp.domain.notifications import notify, push  # noqa: E402
+from webapp.domain.notifications import notify  # noqa: E402
+from webapp.domain.notifications.push import push_channel, push_sender, vapid  # noqa: E402
 from webapp.domain.people import devices  # noqa: E402
 from webapp.models import Follow, NotificationOutbox, utcnow  # noqa: E402
 from webapp.plumbing.config import TestingConfig  # noqa: E402
 from webapp.plumbing.extensions import db  # noqa: E402
 
 
-class NaivePusher(push.Pusher):
+class NaivePusher(push_sender.Pusher):
     """The baseline: one self-contained ``pywebpush.webpush`` call per message."""
 
     def __init__(self, private_pem: str, subject: str):
@@ -61,7 +63,7 @@ class NaivePusher(push.Pusher):
                     "endpoint": message.endpoint,
                     "keys": {"p256dh": message.p256dh, "auth": message.auth},
                 },
-                data=push.json.dumps(message.payload, separators=(",", ":")),
+                data=json.dumps(message.payload, separators=(",", ":")),
                 vapid_private_key=self.private_der,
                 vapid_claims={"sub": self.subject},
                 ttl=message.ttl_seconds,
@@ -120,7 +122,7 @@ def run(app, fake: FakePushService, sender, count: int, concurrency: int) -> flo
         app.extensions["civic311_pusher"] = sender
         before = len(fake.deliveries)
         started = time.perf_counter()
-        sent = push.deliver_due(limit=100, concurrency=concurrency)
+        sent = push_channel.deliver_due(limit=100, concurrency=concurrency)
         elapsed = time.perf_counter() - started
         delivered = len(fake.deliveries) - before
         assert sent == count and delivered == count, (sent, delivered, fake.rejected[:3])
@@ -144,15 +146,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             app = build(args.count, fake, Path(folder))
             with app.app_context():
-                optimised = push.pusher()
-                pem = (Path(folder) / "instance" / push.KEY_FILE).read_text()
+                optimised = push_sender.pusher()
+                pem = (Path(folder) / "instance" / vapid.KEY_FILE).read_text()
                 naive = NaivePusher(pem, app.config["VAPID_SUBJECT"])
             run(app, fake, optimised, args.count, 1)  # warm-up: imports, first signing, caches
             for latency_ms in (0.0, args.latency_ms):
                 fake.latency_seconds = latency_ms / 1000
                 baseline = run(app, fake, naive, args.count, 1)
                 reuse = run(app, fake, optimised, args.count, 1)
-                shipped = run(app, fake, optimised, args.count, push.SEND_CONCURRENCY)
+                shipped = run(app, fake, optimised, args.count, push_sender.SEND_CONCURRENCY)
                 rows.append((latency_ms, baseline, reuse, shipped))
     finally:
         running.stop()
@@ -165,7 +167,7 @@ def main() -> None:
               f"{shipped / baseline:>7.1f}x")
     print("baseline: a fresh pywebpush.webpush() per message, one at a time (no reuse)")
     print("reuse:    VAPID header cached per origin + pooled keep-alive session, one at a time")
-    print(f"shipped:  reuse + {push.SEND_CONCURRENCY} sends in flight per worker "
+    print(f"shipped:  reuse + {push_sender.SEND_CONCURRENCY} sends in flight per worker "
           "(what deliver_due does)")
 
 

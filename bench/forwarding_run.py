@@ -8,7 +8,7 @@ no extensions, no idempotency, no updates feed) — and for each database (SQLit
 in a temporary folder; PostgreSQL at ``--database-url``, default
 ``$TEST_DATABASE_URL``, in two databases named after it with ``_fwd_here`` and
 ``_fwd_crm``), it serves our Civic311 and the CRM on 127.0.0.1 and plays a city's
-week through the forward worker's own rounds (``forwarding.run_once``):
+week through the forward worker's own rounds (``forwarding.sending.run_once``):
 
 1. ``--requests`` reports: a third with a photo (sent as a signed, expiring
    ``media_url`` the CRM fetches), a fifth without coordinates (a landmark only),
@@ -61,7 +61,7 @@ from tests.fakes.georeport import StrictGeoReport  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.domain.lifecycle import after_closure, submission, workflow  # noqa: E402
 from webapp.domain.lifecycle import requests as rules  # noqa: E402
-from webapp.domain.open311 import forwarding  # noqa: E402
+from webapp.domain.open311.forwarding import crm_payloads, sending  # noqa: E402
 from webapp.domain.people import api_keys, devices  # noqa: E402
 from webapp.models import (  # noqa: E402
     EventKind,
@@ -185,7 +185,7 @@ def _due_now() -> None:
 def _rounds(count: int) -> None:
     for _round in range(count):
         _due_now()
-        forwarding.run_once()
+        sending.run_once()
 
 
 class Civic311Crm:
@@ -419,7 +419,7 @@ def play(crm_class, kind: str, url: str | None, reports: int) -> Counts:
             remote = crm.all()
             for request_id in items:
                 public_id = db.session.get(ServiceRequest, request_id).public_id
-                marker = forwarding.REFERENCE + " " + public_id
+                marker = crm_payloads.REFERENCE + " " + public_id
                 matches = [r for r in remote if r["description"].rstrip().endswith(marker)]
                 counts.arrived_once += len(matches) == 1
                 counts.duplicates += max(len(matches) - 1, 0)

@@ -15,7 +15,8 @@ from tests.fakes import serve
 from tests.fakes.push_service import FakePushService
 from webapp.domain.lifecycle import following, workflow
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.notifications import notify, push
+from webapp.domain.notifications import notify, outbox
+from webapp.domain.notifications.push import push_channel
 from webapp.domain.people import api_keys, devices
 from webapp.models import Device, Follow, NotificationOutbox, PushSubscription, ServiceRequest
 from webapp.plumbing.extensions import db
@@ -106,9 +107,9 @@ def test_the_worker_never_connects_to_an_endpoint_no_longer_allowed(make_app, pu
         workflow.transition(service_request, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
         app.config["PUSH_SERVICES"] = ["fcm.googleapis.com"]
-        assert push.deliver_due() == 0
+        assert push_channel.deliver_due() == 0
         [row] = db.session.scalars(select(NotificationOutbox)).all()
-        assert row.state == push.DEAD and "allowed push service" in row.last_error
+        assert row.state == outbox.DEAD and "allowed push service" in row.last_error
         assert db.session.scalars(select(PushSubscription)).all() == []
     assert push_service.deliveries == [] and push_service.rejected == []
 
@@ -297,9 +298,9 @@ def test_a_redirect_from_a_push_service_is_never_followed(make_app):
                 service_request, "closed", staff, note="Done", resolution="fixed"
             )
             db.session.commit()
-            assert push.deliver_due() == 0
+            assert push_channel.deliver_due() == 0
             [row] = db.session.scalars(select(NotificationOutbox)).all()
-            assert row.state == push.FAILED and "307" in row.last_error
+            assert row.state == outbox.FAILED and "307" in row.last_error
     finally:
         pusher.stop()
         target.stop()

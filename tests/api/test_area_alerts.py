@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests import factories
-from webapp.domain.notifications import alerts, mail
+from webapp.domain.notifications import alerts
+from webapp.domain.notifications.email import email_channel
 from webapp.models import AreaAlert, Neighborhood, utcnow
 from webapp.plumbing.extensions import db
 
@@ -31,7 +32,7 @@ def confirm_alert(mail_client, smtp_server, count: int, **form) -> AreaAlert:
     response = mail_client.post("/alerts", data=form)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "Check your e-mail" in response.get_data(as_text=True)
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
     message = smtp_server.wait_for(count)[count - 1]
     path = LINK.search(message.get_body(("plain",)).get_content()).group(1)
     assert db.session.scalars(db.select(AreaAlert)).all()[-1].confirmed_at is None
@@ -61,7 +62,7 @@ def test_near_here_alert_mails_new_reports_within_the_radius_at_once(
     near = factories.gen_request("pothole", lat=35.046, long=-85.31)  # ~110 m away
     factories.gen_request("pothole", lat=35.06, long=-85.31)  # ~1.7 km away
     db.session.commit()
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
 
     message = smtp_server.wait_for(2)[1]
     assert message["To"] == "liaison@example.org"
@@ -73,7 +74,7 @@ def test_near_here_alert_mails_new_reports_within_the_radius_at_once(
         assert mail_client.post(path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
     factories.gen_request("pothole", lat=35.046, long=-85.31)
     db.session.commit()
-    assert mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
 
 
 def test_unconfirmed_alerts_send_nothing(city, mail_client, smtp_server):
@@ -86,10 +87,10 @@ def test_unconfirmed_alerts_send_nothing(city, mail_client, smtp_server):
             "frequency": "immediate",
         },
     )
-    assert mail.deliver_due() == 1  # only the confirmation request
+    assert email_channel.deliver_due() == 1  # only the confirmation request
     factories.gen_request("pothole")
     db.session.commit()
-    assert mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
 
 
 def test_neighborhood_digest_comes_once_a_day_with_the_days_reports(city, mail_client, smtp_server):
@@ -106,13 +107,13 @@ def test_neighborhood_digest_comes_once_a_day_with_the_days_reports(city, mail_c
     first = factories.gen_request("pothole")
     second = factories.gen_request("graffiti")
     db.session.commit()
-    assert mail.deliver_due() == 0  # nothing at once for a daily alert
+    assert email_channel.deliver_due() == 0  # nothing at once for a daily alert
 
     assert alerts.queue_digests(now=utcnow()) == 0  # the day is not over yet
     tomorrow = alert.last_digest_at + timedelta(hours=24, minutes=1)
     assert alerts.queue_digests(now=tomorrow) == 1
     db.session.commit()
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
     digest = smtp_server.wait_for(2)[1]
     text = digest.get_body(("plain",)).get_content()
     assert "2 new reports" in digest["Subject"]

@@ -16,7 +16,7 @@ from tests import factories
 from tests.conftest import AuthActions
 from webapp.domain.lifecycle import after_closure as requests_domain
 from webapp.domain.lifecycle import workflow
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import addresses, email_channel, mail_queue
 from webapp.domain.people import devices
 from webapp.models import EventKind, NotificationOutbox, Photo, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
@@ -34,7 +34,7 @@ def closed_request(mail_app, smtp_server):
     db.session.commit()
     workflow.transition(request, "closed", staff, note="Patched it.", resolution="fixed")
     db.session.commit()
-    assert mail.deliver_due() == 2
+    assert email_channel.deliver_due() == 2
     return request
 
 
@@ -154,7 +154,7 @@ def test_one_click_unsubscribe_works_twice_and_stops_mail(
     path = urlsplit(url).path
 
     assert mail_client.get(path).status_code == 200
-    assert mail.blocked_reason("rita@example.net", closed_request.id) is None
+    assert addresses.blocked_reason("rita@example.net", closed_request.id) is None
 
     for _ in range(2):  # what a mail program sends (RFC 8058): no cookies, no CSRF token
         response = mail_client.post(
@@ -164,7 +164,7 @@ def test_one_click_unsubscribe_works_twice_and_stops_mail(
         )
         assert response.status_code == 200
     assert "no more e-mails about" in response.get_data(as_text=True)
-    assert mail.blocked_reason("rita@example.net", closed_request.id)
+    assert addresses.blocked_reason("rita@example.net", closed_request.id)
 
     requests_domain.reopen(closed_request, "still broken", device=None, user=None, proven=True)
     db.session.commit()
@@ -180,12 +180,12 @@ def test_one_click_unsubscribe_needs_no_csrf_token(make_app, smtp_server):
         factories.gen_city()
         request = factories.gen_request("pothole", contact_email="rita@example.net")
         db.session.commit()
-        url = mail.unsubscribe_url("rita@example.net", request_id=request.id)
+        url = mail_queue.unsubscribe_url("rita@example.net", request_id=request.id)
         response = app.test_client().post(
             urlsplit(url).path, data={"List-Unsubscribe": "One-Click"}
         )
         assert response.status_code == 200
-        assert mail.blocked_reason("rita@example.net", request.id)
+        assert addresses.blocked_reason("rita@example.net", request.id)
 
 
 def test_sign_in_link_shows_the_requests_on_another_device_once(mail_app, smtp_server, mail_client):
@@ -193,12 +193,12 @@ def test_sign_in_link_shows_the_requests_on_another_device_once(mail_app, smtp_s
     _, first_phone = devices.create()
     request = factories.gen_request("pothole", device=first_phone, contact_email="Rita@Example.net")
     db.session.commit()
-    mail.deliver_due()
+    email_channel.deliver_due()
 
     assert request.public_id not in mail_client.get("/my").get_data(as_text=True)
     response = mail_client.post("/my/sign-in-link", data={"email": "rita@example.net"})
     assert response.status_code == 302
-    mail.deliver_due()
+    email_channel.deliver_due()
     sign_in = smtp_server.wait_for(2)[1]
     path = links_in(sign_in)["sign-in"]
 
@@ -216,7 +216,7 @@ def test_sign_in_link_expires_after_15_minutes(mail_app, smtp_server, mail_clien
     factories.gen_request("pothole", contact_email="rita@example.net")
     db.session.commit()
     mail_client.post("/my/sign-in-link", data={"email": "rita@example.net"})
-    mail.deliver_due()
+    email_channel.deliver_due()
     path = links_in(smtp_server.wait_for(2)[1])["sign-in"]
     later = utcnow() + timedelta(minutes=16)
     monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later.timestamp())
@@ -232,7 +232,7 @@ def test_asking_for_a_sign_in_link_reveals_nothing_about_unknown_addresses(
     assert known.status_code == 302
     follow = mail_client.get(known.headers["Location"]).get_data(as_text=True)
     assert "If requests were sent with that address" in follow
-    assert mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
 
 
 def test_asking_for_a_sign_in_link_with_a_bad_address_says_so(mail_app, mail_client):
@@ -277,7 +277,7 @@ def test_workbench_shows_the_delivery_log_and_why_an_address_bounced(
     sent = factories.gen_request("pothole", contact_email="rita@example.net")
     bounced = factories.gen_request("pothole", contact_email="gone@example.net")
     db.session.commit()
-    mail.deliver_due()
+    email_channel.deliver_due()
     AuthActions(mail_client).login("staff")
 
     page = mail_client.get(f"/staff/requests/{sent.public_id}").get_data(as_text=True)

@@ -23,7 +23,7 @@ from webapp.domain.intake import routing
 from webapp.domain.lifecycle import after_closure, assignment, submission, workflow
 from webapp.domain.lifecycle import requests as rules
 from webapp.domain.notifications import notify
-from webapp.domain.open311 import forwarding
+from webapp.domain.open311.forwarding import pulling, queueing, sending
 from webapp.domain.people import api_keys, devices
 from webapp.models import (
     EventKind,
@@ -170,11 +170,11 @@ def test_a_request_travels_to_the_crm_once_and_its_closure_comes_back(here, crm)
     city = factories.gen_city()
     target = _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     item = _followed_request()
-    row = forwarding.for_request(item)
+    row = queueing.for_request(item)
     assert row.state == ForwardState.PENDING and row.target_id == target.id
 
-    assert forwarding.send_due() == 1
-    assert forwarding.send_due() == 0
+    assert sending.send_due() == 1
+    assert sending.send_due() == 0
     remote = crm.requests()
     assert len(remote) == 1
     assert remote[0].description == f"Tag on the bridge pier\n\nCivic311 ref. {item.public_id}"
@@ -183,14 +183,14 @@ def test_a_request_travels_to_the_crm_once_and_its_closure_comes_back(here, crm)
     assert (row.state, row.external_id) == (ForwardState.SENT, remote[0].public_id)
 
     crm.acknowledge(row.external_id, "Crew assigned.")
-    pulled = forwarding.pull_all()
+    pulled = pulling.pull_all()
     assert target.last_error is None
     assert pulled == 1
     db.session.refresh(item)
     assert item.detailed_status == Status.ACKNOWLEDGED
 
     crm.close(row.external_id, "cannot_locate", "We could not find any graffiti there.")
-    assert forwarding.pull_all() == 1
+    assert pulling.pull_all() == 1
     db.session.refresh(item)
     assert item.detailed_status == Status.CLOSED
     assert item.resolution == "cannot_locate"
@@ -205,7 +205,7 @@ def test_a_request_travels_to_the_crm_once_and_its_closure_comes_back(here, crm)
     assert "could not find" in str(pushed[0].payload).lower()
 
     events = db.session.query(RequestEvent).filter_by(request_id=item.id).count()
-    assert forwarding.pull_all() == 0
+    assert pulling.pull_all() == 0
     assert db.session.query(RequestEvent).filter_by(request_id=item.id).count() == events
     assert len(crm.requests()) == 1
 
@@ -216,15 +216,15 @@ def test_a_request_the_crm_made_before_timing_out_is_not_made_twice(here, crm):
     item = _followed_request()
     here.config["FORWARD_TIMEOUT"] = 1.0
     crm.wrapper.delay = 3.0
-    assert forwarding.send_due() == 0
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 0
+    row = queueing.for_request(item)
     assert row.state == ForwardState.PENDING and "in time" in row.last_error
     assert len(crm.requests()) == 1  # it did arrive
 
     row.next_attempt_at = utcnow()
     db.session.commit()
     here.config["FORWARD_TIMEOUT"] = 10.0
-    sent = forwarding.send_due()
+    sent = sending.send_due()
     db.session.refresh(row)
     assert row.last_error is None
     assert sent == 1
@@ -242,11 +242,11 @@ def test_a_landmark_only_request_is_sent_as_not_pinpointed(here, crm):
         submission.Submission(service_code="graffiti", lat=None, long=None,
                          landmark="Under the Market St bridge", description="Big tag")
     )
-    assert forwarding.send_due() == 1
+    assert sending.send_due() == 1
     remote = crm.requests()
     assert remote[0].needs_location and remote[0].lat is None
     assert "Under the Market St bridge" in remote[0].description
-    assert forwarding.for_request(result.request).state == ForwardState.SENT
+    assert queueing.for_request(result.request).state == ForwardState.SENT
 
 
 class FakeCrm:
@@ -357,16 +357,16 @@ def test_an_unreachable_crm_is_retried_with_growing_waits_and_never_loses_the_re
     item = _followed_request()
     waits = []
     for attempt in range(1, 4):
-        row = forwarding.for_request(item)
+        row = queueing.for_request(item)
         row.next_attempt_at = utcnow()
         db.session.commit()
         before = utcnow()
-        assert forwarding.send_due() == 0
+        assert sending.send_due() == 0
         db.session.refresh(row)
         assert row.attempts == attempt and row.last_error
         waits.append(row.next_attempt_at - before)
     assert waits[1] > waits[0]
-    assert row.state == forwarding.FAILED
+    assert row.state == sending.FAILED
     assert db.session.get(ServiceRequest, item.id).status == "open"
     if mode != "down":
         assert len({post["key"] for post in fake.posts}) == 1  # one key for every try
@@ -378,8 +378,8 @@ def test_staff_see_a_rejection_in_the_crms_words_and_can_send_it_again(app, fake
     _target(endpoint, city["department"])
     item = _followed_request()
     fake.mode = "reject"
-    forwarding.send_due()
-    row = forwarding.for_request(item)
+    sending.send_due()
+    row = queueing.for_request(item)
     assert row.state == ForwardState.REJECTED and row.attempts == 1
     assert "not known here" in row.last_error
     auth.login("staff")
@@ -390,7 +390,7 @@ def test_staff_see_a_rejection_in_the_crms_words_and_can_send_it_again(app, fake
     fake.mode = "ok"
     response = client.post(f"/staff/requests/{item.public_id}/forward/retry")
     assert response.status_code == 302
-    assert forwarding.send_due() == 1
+    assert sending.send_due() == 1
     db.session.refresh(row)
     assert (row.state, row.external_id) == (ForwardState.SENT, "CRM-2")
     notes = db.session.scalars(
@@ -411,13 +411,13 @@ def test_without_servicerequestupdates_the_requests_list_brings_the_closure(here
     _target(endpoint, city["department"])
     item = _followed_request()
     fake.mode = "requests-only"
-    assert forwarding.send_due() == 1
-    assert forwarding.pull_all() == 0
+    assert sending.send_due() == 1
+    assert pulling.pull_all() == 0
     fake.closed.add("CRM-1")
-    assert forwarding.pull_all() == 1
+    assert pulling.pull_all() == 1
     db.session.refresh(item)
     assert item.status == "closed" and item.resolution_note == "Done by the night crew"
-    assert forwarding.pull_all() == 0
+    assert pulling.pull_all() == 0
 
 
 def test_requests_of_other_departments_stay_here(here, fake_crm):
@@ -426,8 +426,8 @@ def test_requests_of_other_departments_stay_here(here, fake_crm):
     other = factories.gen_department("Parks")
     _target(endpoint, other)
     item = factories.gen_request("graffiti")
-    assert forwarding.for_request(item) is None
-    assert forwarding.send_due() == 0 and fake.posts == []
+    assert queueing.for_request(item) is None
+    assert sending.send_due() == 0 and fake.posts == []
 
 
 def test_a_service_target_wins_over_its_department(here, fake_crm):
@@ -438,7 +438,7 @@ def test_a_service_target_wins_over_its_department(here, fake_crm):
     db.session.add(special)
     db.session.commit()
     item = factories.gen_request("graffiti")
-    assert forwarding.for_request(item).target_id == special.id
+    assert queueing.for_request(item).target_id == special.id
 
 
 def test_the_forward_worker_command_runs_one_round(here, fake_crm):
@@ -479,7 +479,7 @@ def test_an_admin_sets_a_departments_crm(app, city, auth, client):
 
 
 def test_backoff_grows_and_is_capped():
-    waits = [forwarding.backoff(n) for n in range(1, 12)]
+    waits = [sending.backoff(n) for n in range(1, 12)]
     assert waits[0] == timedelta(seconds=30) and waits == sorted(waits)
     assert waits[-1] == timedelta(hours=1)
 
@@ -490,12 +490,12 @@ def test_a_request_moved_to_a_department_with_a_crm_is_queued_then(here, fake_cr
     parks = factories.gen_department("Parks")
     _target(endpoint, parks)
     item = factories.gen_request("graffiti")
-    assert forwarding.for_request(item) is None
+    assert queueing.for_request(item) is None
     staff = factories.gen_user("staff")
     assignment.assign(item, staff, department_id=parks.id)
     db.session.commit()
-    assert forwarding.send_due() == 1
-    assert forwarding.for_request(item).external_id == "CRM-1"
+    assert sending.send_due() == 1
+    assert queueing.for_request(item).external_id == "CRM-1"
     assignment.assign(item, staff, department_id=city["department"].id)
     assignment.assign(item, staff, department_id=parks.id)
     db.session.commit()
@@ -506,17 +506,17 @@ def test_a_residents_reopening_here_reaches_the_crm_once_and_is_not_echoed_back(
     city = factories.gen_city()
     _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     item = _followed_request()
-    assert forwarding.send_due() == 1
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 1
+    row = queueing.for_request(item)
     crm.close(row.external_id, "fixed", "Painted over.")
-    assert forwarding.pull_all() == 1
+    assert pulling.pull_all() == 1
     db.session.refresh(item)
     assert item.status == "closed"
 
     after_closure.reopen(item, "The tag is back\r\nbigger than before", device=item.device)
     db.session.commit()
-    assert forwarding.send_due_updates() == 1
-    assert forwarding.send_due_updates() == 0
+    assert sending.send_due_updates() == 1
+    assert sending.send_due_updates() == 0
     remote = crm.requests()[0]
     assert remote.status == "open" and remote.reopened
     with crm.app.app_context():
@@ -527,7 +527,7 @@ def test_a_residents_reopening_here_reaches_the_crm_once_and_is_not_echoed_back(
         ]
     assert notes == ["The tag is back\nbigger than before"]
     events = db.session.query(RequestEvent).filter_by(request_id=item.id).count()
-    assert forwarding.pull_all() == 0
+    assert pulling.pull_all() == 0
     assert db.session.query(RequestEvent).filter_by(request_id=item.id).count() == events
 
 
@@ -540,17 +540,17 @@ def test_a_residents_note_waits_until_the_request_reached_the_crm(here, fake_crm
     workflow.add_note(item, staff, "We asked the owner too.", public=True)
     workflow.add_note(item, staff, "Private: owner is difficult", public=False)
     db.session.commit()
-    assert forwarding.send_due_updates() == 0
+    assert sending.send_due_updates() == 0
     assert fake.updates == []
-    assert forwarding.send_due() == 1
+    assert sending.send_due() == 1
     fake.mode = "500"
-    assert forwarding.send_due_updates() == 0
+    assert sending.send_due_updates() == 0
     waiting = db.session.scalars(select(ForwardedUpdate)).one()
     assert waiting.state == ForwardState.PENDING and waiting.attempts == 1
     fake.mode = "ok"
     waiting.next_attempt_at = utcnow()
     db.session.commit()
-    assert forwarding.send_due_updates() == 1
+    assert sending.send_due_updates() == 1
     db.session.refresh(waiting)
     assert (waiting.state, waiting.external_id) == (ForwardState.SENT, "U-2")
     sent = fake.updates[-1]
@@ -578,7 +578,7 @@ def test_forwarding_follows_the_department_routing_chose_on_create(here, fake_cr
     db.session.commit()
     item = factories.gen_request("graffiti")
     assert item.department_id == parks.id
-    assert forwarding.for_request(item).target_id == target.id
+    assert queueing.for_request(item).target_id == target.id
 
 
 def test_a_recategorised_request_is_queued_for_its_new_crm_once(here, fake_crm):
@@ -589,12 +589,12 @@ def test_a_recategorised_request_is_queued_for_its_new_crm_once(here, fake_crm):
     trees = factories.gen_service("fallen_tree", name="Fallen tree", department=parks)
     db.session.commit()
     item = factories.gen_request("graffiti")
-    assert forwarding.for_request(item) is None
+    assert queueing.for_request(item) is None
     staff = factories.gen_user("staff")
     routing.recategorise(item, trees, staff)
     db.session.commit()
     assert item.department_id == parks.id
-    assert forwarding.for_request(item) is not None
+    assert queueing.for_request(item) is not None
     routing.recategorise(item, submission.find_service("graffiti"), staff)
     routing.recategorise(item, trees, staff)
     db.session.commit()
@@ -627,4 +627,4 @@ def test_a_request_without_coordinates_is_routed_by_rules_for_any_place(here, fa
     ).request
     assert item.needs_location and item.lat is None
     assert item.department_id == streets.id
-    assert forwarding.for_request(item) is not None
+    assert queueing.for_request(item) is not None

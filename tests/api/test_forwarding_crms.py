@@ -20,7 +20,8 @@ from tests.fakes import serve
 from tests.fakes.georeport import StrictGeoReport
 from webapp.domain.lifecycle import after_closure, submission, workflow
 from webapp.domain.lifecycle import requests as rules
-from webapp.domain.open311 import forwarding, photo_links
+from webapp.domain.open311 import photo_links
+from webapp.domain.open311.forwarding import pulling, queueing, sending
 from webapp.domain.people import devices
 from webapp.models import (
     EventKind,
@@ -83,8 +84,8 @@ def test_a_fast_acknowledge_then_close_at_a_civic311_crm_closes_here(here, crm):
     city = factories.gen_city()
     target = _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     item = _followed_request()
-    assert forwarding.send_due() == 1
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 1
+    row = queueing.for_request(item)
     crm.acknowledge(row.external_id, "Crew assigned.")
     crm.close(row.external_id, "fixed", "Painted over the same afternoon.")
     # Both happened at the CRM well before this pull (by its own clock).
@@ -94,7 +95,7 @@ def test_a_fast_acknowledge_then_close_at_a_civic311_crm_closes_here(here, crm):
         "UPDATE request_events SET created_at = :t WHERE kind = 'status_changed' AND to_status = 'closed'",
         t=(utcnow() - timedelta(minutes=2)).replace(tzinfo=None),
     )
-    assert forwarding.pull(target) == 2
+    assert pulling.pull(target) == 2
     db.session.refresh(item)
     assert item.detailed_status == Status.CLOSED
     assert item.resolution_note == "Painted over the same afternoon."
@@ -107,17 +108,17 @@ def test_an_update_older_than_the_crms_last_one_adds_words_but_does_not_move(her
     city = factories.gen_city()
     target = _target(endpoint, city["department"])
     item = _followed_request()
-    assert forwarding.send_due() == 1
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 1
+    row = queueing.for_request(item)
     fake.act(row.external_id, "closed", "Painted over.")
-    assert forwarding.pull(target) == 1
+    assert pulling.pull(target) == 1
     db.session.refresh(item)
     assert item.status == "closed"
     after_closure.reopen(item, "Still there", device=item.device)
     db.session.commit()
     # A late echo of the closure, stamped before the last update we applied.
     fake.act(row.external_id, "closed", "Late copy of the closure.", at=clock.now - timedelta(hours=1))
-    assert forwarding.pull(target) == 1  # the words, as a note
+    assert pulling.pull(target) == 1  # the words, as a note
     db.session.refresh(item)
     assert item.status == "open"
 
@@ -129,9 +130,9 @@ def test_a_backlog_past_one_answer_of_the_feed_still_brings_every_closure(here, 
     city = factories.gen_city()
     target = _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     items = [_followed_request(f"Tag number {n}") for n in range(3)]
-    assert forwarding.send_due() == 3
-    assert forwarding.pull(target) == 0
-    ids = [forwarding.for_request(i).external_id for i in items]
+    assert sending.send_due() == 3
+    assert pulling.pull(target) == 0
+    ids = [queueing.for_request(i).external_id for i in items]
     # The worker was stopped 45 minutes; meanwhile the CRM took 1,050 public notes on
     # other requests and closed our three.
     outage = utcnow() - timedelta(minutes=45)
@@ -154,7 +155,7 @@ def test_a_backlog_past_one_answer_of_the_feed_still_brings_every_closure(here, 
         "UPDATE request_events SET created_at = :t WHERE kind = 'status_changed'",
         t=(utcnow() - timedelta(minutes=10)).replace(tzinfo=None),
     )
-    assert forwarding.pull(target) == 3
+    assert pulling.pull(target) == 3
     for item in items:
         db.session.refresh(item)
         assert item.status == "closed"
@@ -203,13 +204,13 @@ def test_the_pull_window_never_moves_past_what_was_read(here):
         target.updates_pulled_until = base
         db.session.commit()
         fake.fail_from = 3
-        forwarding.pull(target)
+        pulling.pull(target)
         assert target.last_error
         # Two answers were read (up to minute 4): the window stops there, not at now.
         assert target.updates_pulled_until == base + timedelta(minutes=4)
         fake.fail_from = 99
         fake.asked = 0
-        forwarding.pull(target)
+        pulling.pull(target)
         assert target.last_error is None
         assert fake.asked >= 4 and target.updates_pulled_until > base + timedelta(minutes=59)
     finally:
@@ -231,7 +232,7 @@ def test_photos_reach_both_crms_through_signed_links(here, served, crm, strict):
     _target(endpoint, pothole_dept)
     factories.gen_request("graffiti", photos=[jpeg_bytes()])
     factories.gen_request("pothole", photos=[jpeg_bytes((10, 200, 10))])
-    assert forwarding.send_due() == 2
+    assert sending.send_due() == 2
     assert fake.photos() == 1
     url = next(iter(fake.requests.values())).media_url
     assert url.startswith(served.url + "/open311/v2/media/") and url.endswith(".jpg")
@@ -269,12 +270,12 @@ def test_a_lost_answer_at_a_strict_crm_is_looked_up_not_sent_twice(here, strict)
     _target(endpoint, city["department"])
     item = _followed_request()
     fake.lose = 1
-    assert forwarding.send_due() == 0
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 0
+    row = queueing.for_request(item)
     assert row.lookup_needed and fake.posts == 1
     row.next_attempt_at = utcnow()
     db.session.commit()
-    assert forwarding.send_due() == 1
+    assert sending.send_due() == 1
     db.session.refresh(row)
     assert fake.posts == 1 and len(fake.requests) == 1
     assert row.external_id == "SR-1001" and not row.lookup_needed
@@ -286,17 +287,17 @@ def test_a_lookup_that_cannot_be_made_sends_nothing(here, strict):
     _target(endpoint, city["department"])
     item = _followed_request()
     fake.lose = 1
-    forwarding.send_due()
+    sending.send_due()
     fake.down = True
-    row = forwarding.for_request(item)
+    row = queueing.for_request(item)
     row.next_attempt_at = utcnow()
     db.session.commit()
-    assert forwarding.send_due() == 0
+    assert sending.send_due() == 0
     assert fake.posts == 1
     fake.down = False
     row.next_attempt_at = utcnow()
     db.session.commit()
-    assert forwarding.send_due() == 1 and fake.posts == 1
+    assert sending.send_due() == 1 and fake.posts == 1
 
 
 def test_a_crm_that_answers_with_tokens_is_asked_for_the_id(here):
@@ -307,8 +308,8 @@ def test_a_crm_that_answers_with_tokens_is_asked_for_the_id(here):
         city = factories.gen_city()
         _target(running.url + "/open311/v2/", city["department"])
         item = _followed_request()
-        assert forwarding.send_due() == 1
-        row = forwarding.for_request(item)
+        assert sending.send_due() == 1
+        row = queueing.for_request(item)
         assert (row.token, row.external_id) == ("tok-0001", "SR-1001")
         assert "GET /open311/v2/tokens/tok-0001.xml" in fake.calls
     finally:
@@ -323,14 +324,14 @@ def test_a_reopening_without_an_email_reopens_the_civic311_crms_request(here, cr
     target = _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     _token, device = devices.create()
     item = factories.gen_request("graffiti", device=device, description="No e-mail given")
-    assert forwarding.send_due() == 1
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 1
+    row = queueing.for_request(item)
     crm.close(row.external_id, "fixed", "Painted over.")
-    assert forwarding.pull(target) == 1
+    assert pulling.pull(target) == 1
     db.session.refresh(item)
     after_closure.reopen(item, "Still there", device=device)
     db.session.commit()
-    assert forwarding.send_due_updates() == 1
+    assert sending.send_due_updates() == 1
     remote = crm.requests()[0]
     assert remote.status == "open" and remote.reopened
     sent = db.session.scalars(select(ForwardedUpdate)).one()
@@ -344,14 +345,14 @@ def test_a_reopening_the_crm_does_not_carry_out_is_shown_to_staff(app, auth, cli
         city = factories.gen_city()
         _target(running.url + "/open311/v2/", city["department"])
         item = _followed_request()
-        assert forwarding.send_due() == 1
+        assert sending.send_due() == 1
         staff = factories.gen_user("staff")
         workflow.transition(item, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
         after_closure.reopen(item, "Not done at all", device=item.device)
         db.session.commit()
         fake.closed.add("CRM-1")
-        assert forwarding.send_due_updates() == 0
+        assert sending.send_due_updates() == 0
         sent = db.session.scalars(
             select(ForwardedUpdate).join(RequestEvent).where(RequestEvent.kind == EventKind.REOPENED)
         ).one()
@@ -368,23 +369,23 @@ def test_a_strict_crm_gets_a_reopening_as_a_new_request_and_its_closure_comes_ba
     city = factories.gen_city()
     target = _target(endpoint, city["department"])
     item = _followed_request()
-    assert forwarding.send_due() == 1
-    row = forwarding.for_request(item)
+    assert sending.send_due() == 1
+    row = queueing.for_request(item)
     first = row.external_id
     clock.advance(minutes=5)
     fake.act(first, "closed", "Painted over.")
-    assert forwarding.pull(target) == 1
+    assert pulling.pull(target) == 1
     db.session.refresh(item)
     after_closure.reopen(item, "The tag is back", device=item.device)
     db.session.commit()
-    assert forwarding.send_due_updates() == 1
+    assert sending.send_due_updates() == 1
     db.session.refresh(row)
     assert row.external_id != first and len(fake.requests) == 2
     again = fake.requests[row.external_id]
     assert first in again.description and "The tag is back" in again.description
     clock.advance(minutes=5)
     fake.act(row.external_id, "closed", "Painted again, with anti-graffiti coat.")
-    assert forwarding.pull(target) == 1
+    assert pulling.pull(target) == 1
     db.session.refresh(item)
     assert item.status == "closed" and "anti-graffiti" in item.resolution_note
 
@@ -394,11 +395,11 @@ def test_a_note_a_strict_crm_cannot_take_is_shown_to_staff_as_not_accepted(app, 
     city = factories.gen_city()
     _target(endpoint, city["department"])
     item = _followed_request()
-    assert forwarding.send_due() == 1
+    assert sending.send_due() == 1
     staff = factories.gen_user("staff")
     workflow.add_note(item, staff, "We asked the owner too.", public=True)
     db.session.commit()
-    assert forwarding.send_due_updates() == 0
+    assert sending.send_due_updates() == 0
     auth.login("staff")
     page = client.get(f"/staff/requests/{item.public_id}").get_data(as_text=True)
     assert "Not accepted by City CRM" in page and "HTTP 404" in page
@@ -412,20 +413,20 @@ def test_a_strict_crm_brings_notes_then_the_closure_with_its_words(here, strict)
     city = factories.gen_city()
     target = _target(endpoint, city["department"])
     items = [_followed_request(f"Tag {n}") for n in range(60)]
-    while forwarding.send_due():
+    while sending.send_due():
         pass
-    ids = [forwarding.for_request(i).external_id for i in items]
+    ids = [queueing.for_request(i).external_id for i in items]
     assert len(set(ids)) == 60 and fake.posts == 60
     clock.advance(minutes=1)
     fake.act(ids[0], "open", "Crew assigned.")
     clock.advance(seconds=30)
     fake.act(ids[0], "closed", "Painted over.")
     fake.act(ids[59], "closed", "Removed.")
-    assert forwarding.pull(target) == 2
+    assert pulling.pull(target) == 2
     assert sum(1 for call in fake.calls if call == "GET /open311/v2/requests.xml") == 2
     db.session.refresh(items[0])
     assert items[0].status == "closed" and items[0].resolution_note == "Painted over."
-    assert forwarding.pull(target) == 0
+    assert pulling.pull(target) == 0
 
 
 # --- the city's settings ------------------------------------------------------------------
@@ -437,9 +438,9 @@ def test_when_the_crm_mails_residents_we_do_not_mail_them_twice(here, strict):
     city = factories.gen_city()
     target = _target(endpoint, city["department"])
     item = _followed_request()
-    assert forwarding.send_due() == 1
-    fake.act(forwarding.for_request(item).external_id, "closed", "Painted over.")
-    assert forwarding.pull(target) == 1
+    assert sending.send_due() == 1
+    fake.act(queueing.for_request(item).external_id, "closed", "Painted over.")
+    assert pulling.pull(target) == 1
     queued = db.session.scalars(
         select(NotificationOutbox).where(NotificationOutbox.request_id == item.id)
     ).all()
@@ -451,8 +452,8 @@ def test_where_the_crm_referred_a_request_is_shown_not_the_crms_name(here, crm):
     city = factories.gen_city()
     target = _target(crm.endpoint, city["department"], key=crm.key, jurisdiction=CRM_JURISDICTION)
     item = _followed_request()
-    assert forwarding.send_due() == 1
-    external_id = forwarding.for_request(item).external_id
+    assert sending.send_due() == 1
+    external_id = queueing.for_request(item).external_id
     with crm.app.app_context():
         staff = factories.gen_user("staff")
         workflow.transition(
@@ -460,7 +461,7 @@ def test_where_the_crm_referred_a_request_is_shown_not_the_crms_name(here, crm):
             note="The railway owns that bridge.", resolution="referred", referred_to="TVA Rail",
         )
         db.session.commit()
-    assert forwarding.pull(target) == 1
+    assert pulling.pull(target) == 1
     db.session.refresh(item)
     assert item.resolution == "referred" and item.referred_to == "TVA Rail"
 
@@ -476,7 +477,7 @@ def test_a_request_without_coordinates_goes_as_a_strict_crm_accepts_it(here, str
         submission.Submission(service_code="graffiti", lat=None, long=None,
                          landmark="Under the Market St bridge", description="Big tag")
     )
-    assert forwarding.send_due() == 1
+    assert sending.send_due() == 1
     remote = next(iter(fake.requests.values()))
     if strategy == "address":
         assert remote.address == "Under the Market St bridge" and remote.lat is None

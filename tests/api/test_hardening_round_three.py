@@ -12,7 +12,7 @@ from tests import factories
 from webapp.domain.errors import DomainError
 from webapp.domain.intake import contacts, routing
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import email_channel, mail_queue
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import accounts, links
 from webapp.models import (
@@ -105,7 +105,7 @@ def test_production_refuses_to_start_without_a_public_address_for_mail_links(mak
         SECRET_KEY=secrets.token_urlsafe(48), TESTING=False, TRUSTED_HOSTS=["311.example"]
     )
     with app.app_context():
-        assert mail.base_url() == "https://311.example"
+        assert mail_queue.base_url() == "https://311.example"
 
 
 @pytest.mark.parametrize("trusted", [None, ["311.testville.example", "evil.example"]])
@@ -123,7 +123,7 @@ def test_a_sign_in_link_never_takes_its_address_from_the_host_header(
             headers={"Host": "evil.example"},
         )
         assert response.status_code == 302
-        mail.deliver_due()
+        email_channel.deliver_due()
     sign_in = [m for m in smtp_server.wait_for(2) if "another device" in m["Subject"]]
     text = sign_in[0].get_body(("plain",)).get_content()
     assert "evil.example" not in text

@@ -14,7 +14,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests import factories
-from webapp.domain.notifications import mail, mail_caps
+from webapp.domain.notifications import mail_caps
+from webapp.domain.notifications.email import email_channel, mail_queue
 from webapp.domain.people import devices
 from webapp.models import DeviceEmail, NotificationOutbox, utcnow
 from webapp.plumbing.extensions import db
@@ -64,7 +65,7 @@ def test_the_forms_mail_an_unconfirmed_address_at_most_the_cap_from_any_ip(
                 )
             )
         )
-    mail.deliver_due()
+    email_channel.deliver_due()
 
     received = [m for m in smtp_server.inbox.wait_for(4, timeout=1.0) if VICTIM in m["To"].lower()]
     print(f"\nmail cap: 20 form posts from 10 IPs → {len(received)} mails in the victim's inbox")
@@ -98,6 +99,6 @@ def test_an_address_its_owner_confirmed_is_not_capped(mail_app, smtp_server):
     db.session.flush()
     db.session.add(DeviceEmail(device_id=device.id, address=VICTIM))
     for _ in range(8):
-        assert mail.queue_email(VICTIM, "Subject", "Text", kind="sign_in") is not None
+        assert mail_queue.queue_email(VICTIM, "Subject", "Text", kind="sign_in") is not None
     db.session.flush()
     assert len(db.session.scalars(select(NotificationOutbox)).all()) == 8

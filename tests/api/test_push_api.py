@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.fakes.push_service import FakePushService
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import push
+from webapp.domain.notifications.push import push_sender, vapid
 from webapp.models import Follow, NotificationOutbox, PushSubscription
 from webapp.plumbing.extensions import db
 
@@ -31,8 +31,8 @@ def subscriptions():
 def test_public_key_is_the_vapid_key_as_base64url(client):
     body = client.get("/api/v1/push/public-key").get_json()
     key = body["data"]["public_key"]
-    assert key == push.public_key()
-    assert len(push.b64url_decode(key)) == 65 and push.b64url_decode(key)[0] == 4
+    assert key == push_sender.public_key()
+    assert len(vapid.b64url_decode(key)) == 65 and vapid.b64url_decode(key)[0] == 4
 
 
 def test_subscribing_needs_the_anti_forgery_header(client, keys):
@@ -98,7 +98,7 @@ def test_unusable_subscriptions_are_refused_with_the_field(client, keys, change,
 
 def test_auth_secret_must_be_16_bytes(client, keys):
     body = keys.as_json()
-    body["keys"]["auth"] = push.b64url(b"short")
+    body["keys"]["auth"] = vapid.b64url(b"short")
     response = client.post("/api/v1/push/subscriptions", json=body, headers=WRITE)
     assert response.status_code == 422
     assert response.get_json()["error"]["details"]["field"] == "auth"

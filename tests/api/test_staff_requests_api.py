@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.fakes.smtp import SMTPServer
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import email_channel, mail_queue
 from webapp.models import Contact, NotificationOutbox, ServiceRequest
 from webapp.plumbing.extensions import db
 
@@ -112,7 +112,7 @@ def test_a_caller_who_wants_it_gets_an_email_confirmation(make_app, smtp):
         )
         assert response.status_code == 201
         number = response.get_json()["data"]["id"]
-        assert mail.deliver_due() == 1  # through the notification outbox
+        assert email_channel.deliver_due() == 1  # through the notification outbox
     [message] = smtp.inbox.wait_for(1)
     assert message["To"] == "pat@example.org"
     assert number in message["Subject"]
@@ -126,7 +126,7 @@ def test_a_caller_gets_one_confirmation_and_only_when_asked(client, auth, city):
     client.post("/api/v1/staff/requests", json=pothole(), headers=WRITE)
     client.post("/api/v1/staff/requests", json=pothole(confirm_by_email="1"), headers=WRITE)
     rows = db.session.scalars(
-        select(NotificationOutbox).where(NotificationOutbox.channel == mail.EMAIL)
+        select(NotificationOutbox).where(NotificationOutbox.channel == mail_queue.EMAIL)
     ).all()
     asked = db.session.scalars(select(ServiceRequest).order_by(ServiceRequest.id)).all()[1]
-    assert [(row.kind, row.request_id) for row in rows] == [(mail.CONFIRMATION, asked.id)]
+    assert [(row.kind, row.request_id) for row in rows] == [(mail_queue.CONFIRMATION, asked.id)]

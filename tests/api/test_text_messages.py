@@ -412,20 +412,23 @@ class WorkerKilled(BaseException):
 def test_a_claimed_text_is_not_sent_twice_after_a_crash(client, sms, monkeypatch):
     text_requests(3)
     t0 = city_time(12)
-    real = text._deliver
+    real = text.provider
     calls = []
 
-    def dies_before_the_second(row, now):
-        calls.append(row.id)
-        if len(calls) == 2:
-            raise WorkerKilled
-        return real(row, now)
+    class DiesBeforeTheSecond:
+        """The provider as the worker sees it, until the worker is killed."""
 
-    monkeypatch.setattr(text, "_deliver", dies_before_the_second)
+        def send(self, to, body, media=None):
+            calls.append(to)
+            if len(calls) == 2:
+                raise WorkerKilled
+            return real().send(to, body)
+
+    monkeypatch.setattr(text, "provider", DiesBeforeTheSecond)
     with pytest.raises(WorkerKilled):
         text.deliver_due(now=t0)
     db.session.rollback()
-    monkeypatch.setattr(text, "_deliver", real)
+    monkeypatch.setattr(text, "provider", real)
 
     assert len(sms.sent) == 1
     assert text.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # the lease still holds

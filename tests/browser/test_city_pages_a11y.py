@@ -9,7 +9,7 @@ from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from tests.browser.signing_in import sign_in
 from webapp.domain.lifecycle import submission as rules
-from webapp.domain.open311 import forwarding
+from webapp.domain.open311.forwarding import queueing
 from webapp.models import ForwardState, ForwardTarget
 from webapp.plumbing.extensions import db
 
@@ -30,7 +30,7 @@ def city_pages(live_app):
         placeless = rules.submit(rules.Submission(
             service_code="graffiti", lat=None, long=None, landmark="Under the bridge"
         )).request
-        row = forwarding.for_request(placeless)
+        row = queueing.for_request(placeless)
         row.state, row.last_error = ForwardState.REJECTED, "Unknown service code"
         db.session.commit()
         pages = {"admin": admin.email, "liaison": liaison.email, "request": request.public_id,

@@ -14,7 +14,7 @@ from tests.browser.test_pwa_shell import eventually
 from tests.browser.worker import service_worker_ready
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import workflow
-from webapp.domain.notifications import push
+from webapp.domain.notifications.push import push_channel
 from webapp.models import PushSubscription
 from webapp.plumbing.extensions import db
 
@@ -128,7 +128,7 @@ def test_resident_is_notified_by_the_service_worker_when_staff_closes_the_reques
             resolution="fixed",
         )
         db.session.commit()
-        assert push.deliver_due() == 1
+        assert push_channel.deliver_due() == 1
         db.session.remove()
 
     assert push_service.rejected == []

@@ -10,7 +10,8 @@ import pytest
 
 from tests import factories
 from webapp.content_i18n import set_translation
-from webapp.domain.notifications import alerts, mail
+from webapp.domain.notifications import alerts
+from webapp.domain.notifications.email import email_channel
 from webapp.models import AreaAlert
 from webapp.plumbing.extensions import db
 
@@ -31,7 +32,7 @@ def city(mail_app):
 def _ask(mail_client, smtp_server, count: int, headers: dict, **form) -> tuple[AreaAlert, str]:
     """Ask for an alert in a language, confirm it; the alert and its confirmation text."""
     assert mail_client.post("/alerts", data=form, headers=headers).status_code == 200
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
     message = smtp_server.wait_for(count)[count - 1]
     text = message.get_body(("plain",)).get_content()
     path = LINK.search(text).group(1)
@@ -67,7 +68,7 @@ def test_an_immediate_alert_is_written_in_its_askers_language(
     assert "Please confirm your alert" in confirmation
 
     made = _report_in(mail_app, EN)  # an English reader's report triggers both
-    assert mail.deliver_due() == 2
+    assert email_channel.deliver_due() == 2
     received = {m["To"]: m for m in smtp_server.wait_for(4)[2:]}
     es_mail = received["vecina@example.org"]
     es_text = es_mail.get_body(("plain",)).get_content()
@@ -79,7 +80,7 @@ def test_an_immediate_alert_is_written_in_its_askers_language(
     assert "A new report was made" in en_mail.get_body(("plain",)).get_content()
 
     _report_in(mail_app, ES)  # a Spanish reader's report: the English alert stays English
-    assert mail.deliver_due() == 2
+    assert email_channel.deliver_due() == 2
     later = {m["To"]: m for m in smtp_server.wait_for(6)[4:]}
     assert "A new report was made" in later["neighbor@example.org"].get_body(
         ("plain",)
@@ -98,7 +99,7 @@ def test_the_daily_digest_is_written_in_its_askers_language(
     tomorrow = alert.last_digest_at + timedelta(hours=24, minutes=1)
     assert alerts.queue_digests(now=tomorrow) == 1  # the worker: no reader at all
     db.session.commit()
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
     digest = smtp_server.wait_for(2)[1]
     text = digest.get_body(("plain",)).get_content()
     assert "Reportes nuevos" in text and f"{made.public_id} · Bache" in text

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from tests import factories
 from webapp.content_i18n import localized, missing_fields, set_translation
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import notify, push
+from webapp.domain.notifications import notify
+from webapp.domain.notifications.push import push_channel
 from webapp.domain.people import devices
 from webapp.models import Device
 from webapp.plumbing.extensions import db
@@ -109,7 +110,7 @@ def test_spanish_resident_gets_spanish_push_closed_by_english_staff(app, city, p
             request, "closed", staff, note="Bache tapado.", resolution="fixed"
         )
         db.session.commit()
-    assert push.deliver_due() == 1
+    assert push_channel.deliver_due() == 1
 
     [delivery] = push_service.deliveries
     title = delivery.payload["notification"]["title"]
@@ -128,7 +129,7 @@ def test_anonymous_device_language_is_used_when_there_is_no_account(app, city, p
     requests_domain.transition(request, "in_progress", staff, note="")
     requests_domain.transition(request, "closed", staff, note="Limpio.", resolution="fixed")
     db.session.commit()
-    push.deliver_due()
+    push_channel.deliver_due()
     titles = [d.payload["notification"]["title"] for d in push_service.deliveries]
     assert titles and titles[-1].endswith(": Resuelta")
     assert db.session.scalars(select(Device)).one().locale == "es"

@@ -94,7 +94,7 @@ class _Crm:
 
 def test_the_forwarded_open311_call_carries_the_resident_s_request_id(app, client, city):
     from tests.fakes import serve
-    from webapp.domain.open311 import forwarding
+    from webapp.domain.open311.forwarding import sending
     from webapp.models import ForwardTarget
 
     crm = _Crm()
@@ -110,7 +110,7 @@ def test_the_forwarded_open311_call_carries_the_resident_s_request_id(app, clien
             data={"service_code": "graffiti", "lat": "35.045", "long": "-85.31"},
         )
         assert sent.status_code == 201
-        assert forwarding.send_due() == 1
+        assert sending.send_due() == 1
     finally:
         running.stop()
     assert crm.seen == ["lb-forwarded-trace"]
@@ -128,14 +128,14 @@ def _delivery_lines(caplog) -> list[dict]:
 def test_the_worker_logs_each_e_mail_delivered_with_the_request_id_that_queued_it(
     mail_app, smtp_server, caplog
 ):
-    from webapp.domain.notifications import mail
+    from webapp.domain.notifications.email import email_channel, mail_queue
 
     with mail_app.test_request_context(headers={"X-Request-ID": "lb-7a1c-mail-trace"}):
         mail_app.preprocess_request()
-        mail.queue_email("resident@example.net", "Your report", "Thank you")
+        mail_queue.queue_email("resident@example.net", "Your report", "Thank you")
         db.session.commit()
     with caplog.at_level(logging.INFO, logger="civic311.jobs"):
-        assert mail.deliver_due() == 1
+        assert email_channel.deliver_due() == 1
     lines = _delivery_lines(caplog)
 
     assert [(ln["channel"], ln["state"], ln["request_id"]) for ln in lines] == [
@@ -149,7 +149,8 @@ def test_the_worker_logs_each_push_delivered_with_the_request_id_that_queued_it(
 ):
     from tests import factories
     from webapp.domain.lifecycle import workflow
-    from webapp.domain.notifications import notify, push
+    from webapp.domain.notifications import notify
+    from webapp.domain.notifications.push import push_channel
     from webapp.domain.people import devices
 
     _, device = devices.create()
@@ -164,7 +165,7 @@ def test_the_worker_logs_each_push_delivered_with_the_request_id_that_queued_it(
         workflow.transition(request, "closed", staff, note="Done", resolution="fixed")
         db.session.commit()
     with caplog.at_level(logging.INFO, logger="civic311.jobs"):
-        assert push.deliver_due(concurrency=1) == 1
+        assert push_channel.deliver_due(concurrency=1) == 1
     lines = _delivery_lines(caplog)
 
     assert [(ln["channel"], ln["state"], ln["request_id"]) for ln in lines] == [

@@ -16,8 +16,10 @@ from sqlalchemy.exc import OperationalError
 from tests import factories
 from tests.api.test_email_links import AuthActions
 from webapp.domain.lifecycle import workflow
-from webapp.domain.notifications import claims, mail, notify, push
-from webapp.domain.open311 import forwarding
+from webapp.domain.notifications import claims, notify, outbox
+from webapp.domain.notifications.email import email_channel, mail_queue
+from webapp.domain.notifications.push import push_channel, push_sender
+from webapp.domain.open311.forwarding import queueing, sending
 from webapp.domain.people import devices
 from webapp.jobs.runner import LeaseKeeper
 from webapp.models import Forwarding, ForwardTarget, NotificationOutbox, utcnow
@@ -57,7 +59,7 @@ def queue_pushes(push_service, count: int):
 
 def queue_mail(count: int) -> None:
     for n in range(count):
-        mail.queue_email(f"r{n}@example.net", f"Message {n}", "Hello")
+        mail_queue.queue_email(f"r{n}@example.net", f"Message {n}", "Hello")
     db.session.commit()
 
 
@@ -68,9 +70,9 @@ def test_a_dead_workers_claim_is_taken_over_once_its_lease_runs_out(app):
     queue_mail(1)
     t0 = utcnow() + timedelta(seconds=1)
 
-    assert claims.claim_due(10, t0, mail.EMAIL, token="worker-a") == [rows()[0].id]
-    assert claims.claim_due(10, t0 + timedelta(seconds=59), mail.EMAIL, token="worker-b") == []
-    taken = claims.claim_due(10, t0 + timedelta(seconds=61), mail.EMAIL, token="worker-b")
+    assert claims.claim_due(10, t0, mail_queue.EMAIL, token="worker-a") == [rows()[0].id]
+    assert claims.claim_due(10, t0 + timedelta(seconds=59), mail_queue.EMAIL, token="worker-b") == []
+    taken = claims.claim_due(10, t0 + timedelta(seconds=61), mail_queue.EMAIL, token="worker-b")
 
     assert taken == [rows()[0].id]
     [row] = rows()
@@ -80,26 +82,26 @@ def test_a_dead_workers_claim_is_taken_over_once_its_lease_runs_out(app):
 def test_a_live_workers_heartbeat_keeps_its_claim(app):
     queue_mail(1)
     t0 = utcnow() + timedelta(seconds=1)
-    assert len(claims.claim_due(10, t0, mail.EMAIL)) == 1  # this process's token
+    assert len(claims.claim_due(10, t0, mail_queue.EMAIL)) == 1  # this process's token
 
     keeper = LeaseKeeper(app, clock=lambda: t0 + timedelta(seconds=45))
     assert keeper.beat() == 1
 
     at_first_expiry = t0 + timedelta(seconds=61)
-    assert claims.claim_due(10, at_first_expiry, mail.EMAIL, token="other") == []
+    assert claims.claim_due(10, at_first_expiry, mail_queue.EMAIL, token="other") == []
     after_renewed_expiry = t0 + timedelta(seconds=106)
-    assert len(claims.claim_due(10, after_renewed_expiry, mail.EMAIL, token="other")) == 1
+    assert len(claims.claim_due(10, after_renewed_expiry, mail_queue.EMAIL, token="other")) == 1
 
 
 def test_a_worker_that_lost_its_claim_cannot_overwrite_its_successor(app):
     queue_mail(1)
     t0 = utcnow() + timedelta(seconds=1)
-    claims.claim_due(10, t0, mail.EMAIL, token="worker-a")
-    claims.claim_due(10, t0 + timedelta(minutes=2), mail.EMAIL, token="worker-b")
+    claims.claim_due(10, t0, mail_queue.EMAIL, token="worker-a")
+    claims.claim_due(10, t0 + timedelta(minutes=2), mail_queue.EMAIL, token="worker-b")
     [row] = rows()
-    late = mail.Claimed(row.id, "worker-a", 1, row.email_to)
+    late = email_channel.Claimed(row.id, "worker-a", 1, row.email_to)
 
-    assert mail.record(late, {"state": "failed", "last_error": "too late"}) is False
+    assert outbox.record(late, {"state": "failed", "last_error": "too late"}) is False
     assert rows()[0].state == "sending"
 
 
@@ -120,7 +122,7 @@ def test_push_outcomes_are_committed_one_by_one_and_the_one_in_doubt_keeps_its_t
     app, push_service, monkeypatch
 ):
     queue_pushes(push_service, 5)
-    real_send, calls = push.send, []
+    real_send, calls = push_sender.send, []
 
     def killed_after_the_fourth_push_left(message, sender):
         attempt = real_send(message, sender)
@@ -129,16 +131,16 @@ def test_push_outcomes_are_committed_one_by_one_and_the_one_in_doubt_keeps_its_t
             raise WorkerKilled  # the push went out; its answer is never recorded
         return attempt
 
-    monkeypatch.setattr(push, "send", killed_after_the_fourth_push_left)
+    monkeypatch.setattr(push_sender, "send", killed_after_the_fourth_push_left)
     t0 = utcnow() + timedelta(seconds=1)
     with pytest.raises(WorkerKilled):
-        push.deliver_due(now=t0, concurrency=1)
+        push_channel.deliver_due(now=t0, concurrency=1)
     db.session.rollback()
 
     assert [row.state for row in rows()] == ["sent", "sent", "sent", "sending", "sending"]
-    monkeypatch.setattr(push, "send", real_send)
-    assert push.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
-    assert push.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    monkeypatch.setattr(push_sender, "send", real_send)
+    assert push_channel.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
+    assert push_channel.deliver_due(now=t0 + timedelta(seconds=61)) == 2
 
     assert [row.state for row in rows()] == ["sent"] * 5
     topics = Counter((d.endpoint, d.topic) for d in push_service.deliveries)
@@ -155,7 +157,7 @@ def test_mail_outcomes_are_committed_one_by_one_and_a_resend_keeps_its_message_i
     mail_app, smtp_server, monkeypatch
 ):
     queue_mail(5)
-    real_record, recorded = mail.record, []
+    real_record, recorded = outbox.record, []
 
     def killed_before_recording_the_fourth(message, values):
         if len(recorded) == 3:
@@ -163,19 +165,19 @@ def test_mail_outcomes_are_committed_one_by_one_and_a_resend_keeps_its_message_i
         recorded.append(message.id)
         return real_record(message, values)
 
-    monkeypatch.setattr(mail, "record", killed_before_recording_the_fourth)
+    monkeypatch.setattr(outbox, "record", killed_before_recording_the_fourth)
     t0 = utcnow() + timedelta(seconds=1)
     with pytest.raises(WorkerKilled):
-        mail.deliver_due(now=t0)
+        email_channel.deliver_due(now=t0)
     db.session.rollback()
     # The fourth went out before its answer was recorded; the fifth never left: a
     # connection sends its next message only once the last answer is recorded.
     assert len(smtp_server.wait_for(4)) == 4
 
     assert [row.state for row in rows()] == ["sent", "sent", "sent", "sending", "sending"]
-    monkeypatch.setattr(mail, "record", real_record)
-    assert mail.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
-    assert mail.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    monkeypatch.setattr(outbox, "record", real_record)
+    assert email_channel.deliver_due(now=t0 + timedelta(seconds=30)) == 0  # lease still running
+    assert email_channel.deliver_due(now=t0 + timedelta(seconds=61)) == 2
 
     final = rows()
     assert [row.state for row in final] == ["sent"] * 5
@@ -188,9 +190,9 @@ def test_a_confirmation_keeps_the_message_id_that_names_its_request(mail_app, sm
     request = factories.gen_request("pothole", contact_email="rita@example.net")
     db.session.commit()
 
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
 
-    [row] = rows(mail.EMAIL)
+    [row] = rows(mail_queue.EMAIL)
     assert request.public_id in row.message_id
     assert smtp_server.wait_for(1)[0]["Message-ID"].strip() == row.message_id
 
@@ -202,7 +204,7 @@ def test_the_delivery_log_never_calls_a_message_in_doubt_waiting(mail_app, mail_
     factories.gen_city()
     request = factories.gen_request("pothole", contact_email="rita@example.net")
     db.session.commit()
-    claims.claim_due(10, utcnow() + timedelta(seconds=1), mail.EMAIL, token="dead-worker")
+    claims.claim_due(10, utcnow() + timedelta(seconds=1), mail_queue.EMAIL, token="dead-worker")
     AuthActions(mail_client).login("staff")
 
     page = mail_client.get(f"/staff/requests/{request.public_id}").get_data(as_text=True)
@@ -223,19 +225,20 @@ def test_a_forwarding_whose_worker_died_is_looked_for_at_the_crm_before_resendin
         )
     )
     db.session.commit()
-    in_doubt = forwarding.for_request(factories.gen_request("graffiti"))
-    untouched = forwarding.for_request(factories.gen_request("graffiti"))
+    in_doubt = queueing.for_request(factories.gen_request("graffiti"))
+    untouched = queueing.for_request(factories.gen_request("graffiti"))
     db.session.commit()
     now = utcnow()
     in_doubt.claimed_until = now - timedelta(seconds=1)  # its worker died mid-attempt
     db.session.commit()
 
-    assert forwarding._claim(Forwarding, in_doubt.id, now)
-    assert forwarding._claim(Forwarding, untouched.id, now)
+    assert sending._claim(Forwarding, in_doubt.id, now)
+    assert sending._claim(Forwarding, untouched.id, now)
 
     db.session.expire_all()
     assert (in_doubt.lookup_needed, untouched.lookup_needed) == (True, False)
-    assert in_doubt.claimed_until == now + forwarding.LEASE == untouched.claimed_until
+    assert in_doubt.claimed_until == now + sending.LEASE == untouched.claimed_until
+
 
 
 # --- a worker that lives through a database outage -----------------------------------
@@ -250,26 +253,26 @@ def test_a_mail_batch_given_up_in_a_database_outage_is_not_renewed_and_is_sent_l
     mail_app, smtp_server, monkeypatch
 ):
     queue_mail(3)
-    real_record = mail.record
+    real_record = outbox.record
 
     def database_gone_after_the_first(message, values):
         if rows("email")[0].state == "sent":
             raise _database_gone()  # the second answer arrived; it cannot be recorded
         return real_record(message, values)
 
-    monkeypatch.setattr(mail, "record", database_gone_after_the_first)
+    monkeypatch.setattr(outbox, "record", database_gone_after_the_first)
     t0 = utcnow() + timedelta(seconds=1)
     with pytest.raises(OperationalError):
-        mail.deliver_due(now=t0)
+        email_channel.deliver_due(now=t0)
     db.session.rollback()
     assert [row.state for row in rows()] == ["sent", "sending", "sending"]
 
     # The worker lives on and keeps beating: the rows it gave up are not renewed …
-    monkeypatch.setattr(mail, "record", real_record)
+    monkeypatch.setattr(outbox, "record", real_record)
     keeper = LeaseKeeper(mail_app, clock=lambda: t0 + timedelta(seconds=45))
     assert keeper.beat() == 0
     # … so the next round, a lease later, sends them (the one in doubt with its Message-ID).
-    assert mail.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    assert email_channel.deliver_due(now=t0 + timedelta(seconds=61)) == 2
     final = rows()
     assert [row.state for row in final] == ["sent"] * 3
     received = Counter(message["Message-ID"].strip() for message in smtp_server.wait_for(4))
@@ -281,25 +284,25 @@ def test_a_push_batch_given_up_in_a_database_outage_is_not_renewed_and_is_sent_l
     app, push_service, monkeypatch
 ):
     queue_pushes(push_service, 3)
-    real_record, answers = push.record_outcome, []
+    real_record, answers = outbox.record, []
 
-    def database_gone_at_the_second_answer(message, attempt, *args):
+    def database_gone_at_the_second_answer(message, values):
         answers.append(message.id)
         if len(answers) == 2:
             raise _database_gone()
-        return real_record(message, attempt, *args)
+        return real_record(message, values)
 
-    monkeypatch.setattr(push, "record_outcome", database_gone_at_the_second_answer)
+    monkeypatch.setattr(outbox, "record", database_gone_at_the_second_answer)
     t0 = utcnow() + timedelta(seconds=1)
     with pytest.raises(OperationalError):
-        push.deliver_due(now=t0, concurrency=1)
+        push_channel.deliver_due(now=t0, concurrency=1)
     db.session.rollback()
     assert [row.state for row in rows()] == ["sent", "sending", "sending"]
 
-    monkeypatch.setattr(push, "record_outcome", real_record)
+    monkeypatch.setattr(outbox, "record", real_record)
     keeper = LeaseKeeper(app, clock=lambda: t0 + timedelta(seconds=45))
     assert keeper.beat() == 0
-    assert push.deliver_due(now=t0 + timedelta(seconds=61)) == 2
+    assert push_channel.deliver_due(now=t0 + timedelta(seconds=61)) == 2
     assert [row.state for row in rows()] == ["sent"] * 3
     assert len(push_service.deliveries) == 4  # the second went out twice, same Topic
     assert len({(d.endpoint, d.topic) for d in push_service.deliveries}) == 3

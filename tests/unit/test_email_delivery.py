@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests import factories
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import addresses, email_channel, mail_queue
 from webapp.domain.people import devices
 from webapp.models import NotificationOutbox, PhotoKind, utcnow
 from webapp.plumbing.extensions import db
@@ -37,7 +37,7 @@ def email_rows():
     """Every e-mail outbox row, oldest first."""
     return db.session.scalars(
         select(NotificationOutbox)
-        .where(NotificationOutbox.channel == mail.EMAIL)
+        .where(NotificationOutbox.channel == mail_queue.EMAIL)
         .order_by(NotificationOutbox.id)
     ).all()
 
@@ -64,7 +64,7 @@ def test_a_report_with_an_email_gets_a_confirmation_with_number_and_tracking_lin
     request = factories.gen_request("pothole", contact_email="Rita@Example.NET")
     db.session.commit()
 
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
 
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "Rita@example.net"
@@ -87,7 +87,7 @@ def test_closure_mail_has_resolution_note_after_photo_and_both_links(staff, smtp
     db.session.commit()
     close(request, staff, photo=(DATA / "progressive.jpg").read_bytes())
 
-    assert mail.deliver_due() == 2
+    assert email_channel.deliver_due() == 2
 
     closure = smtp_server.wait_for(2)[1]
     assert "Fixed" in closure["Subject"]
@@ -149,16 +149,16 @@ def test_smtp_down_loses_nothing_and_retries_until_it_is_back(staff, smtp_server
     db.session.commit()
     smtp_server.stop()
 
-    assert mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
 
     [row] = email_rows()
     assert row.state == "pending" and row.attempts == 1
     assert "unreachable" in row.last_error
     assert row.next_attempt_at > utcnow()
-    assert mail.deliver_due() == 0  # backing off: not tried again at once
+    assert email_channel.deliver_due() == 0  # backing off: not tried again at once
 
     smtp_server.start()
-    assert mail.deliver_due(now=later()) == 1
+    assert email_channel.deliver_due(now=later()) == 1
     db.session.refresh(row)
     assert row.state == "sent" and row.attempts == 2
     assert len(smtp_server.wait_for(1)) == 1
@@ -171,12 +171,12 @@ def test_temporary_smtp_errors_are_retried_with_backoff(staff, smtp_server, answ
     db.session.commit()
     smtp_server.fail_next(1, answer)
 
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
 
     first, second = email_rows()
     assert first.state == "pending" and answer.split()[0] in first.last_error
     assert second.state == "sent"  # the connection was reopened after a 421
-    assert mail.deliver_due(now=later()) == 1
+    assert email_channel.deliver_due(now=later()) == 1
     assert {m["To"] for m in smtp_server.wait_for(2)} == {"a@example.net", "b@example.net"}
 
 
@@ -185,11 +185,11 @@ def test_a_permanently_refused_address_stops_getting_mail_and_says_why(staff, sm
     request = factories.gen_request("pothole", contact_email="gone@example.net")
     db.session.commit()
 
-    assert mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
     [row] = email_rows()
     assert row.state == "failed"
     assert "550 5.1.1" in row.last_error and "Mailbox unavailable" in row.last_error
-    bounced = mail.bounced_address(request)
+    bounced = addresses.bounced_address(request)
     assert bounced is not None and "550" in bounced.bounce_reason
 
     close(request, staff)
@@ -206,7 +206,7 @@ def test_a_small_batch_goes_over_one_smtp_connection(staff, smtp_server):
         requests_domain.transition(request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
 
-    assert mail.deliver_due() == 8
+    assert email_channel.deliver_due() == 8
 
     assert len(smtp_server.wait_for(8)) == 8
     assert smtp_server.connections == 1
@@ -221,7 +221,7 @@ def test_a_large_fan_out_reuses_a_few_parallel_connections(staff, smtp_server):
         requests_domain.transition(request, "closed", staff, note="Done", resolution="fixed")
     db.session.commit()
 
-    assert mail.deliver_due() == 120
+    assert email_channel.deliver_due() == 120
 
     messages = smtp_server.wait_for(120)
     assert sorted(m["To"] for m in messages) == sorted([f"r{n}@example.net" for n in range(60)] * 2)
@@ -251,7 +251,7 @@ def test_without_mail_server_messages_are_written_as_eml_files(make_app, tmp_pat
         factories.gen_city()
         public_id = factories.gen_request("pothole", contact_email="new@example.net").public_id
         db.session.commit()
-        assert mail.deliver_due() == 1
+        assert email_channel.deliver_due() == 1
     app.logger.removeHandler(handler)
     [path] = list((tmp_path / "instance" / "mail").glob("*.eml"))
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -260,7 +260,7 @@ def test_without_mail_server_messages_are_written_as_eml_files(make_app, tmp_pat
 
 
 def test_queue_email_sends_any_message_through_the_outbox(mail_app, smtp_server):
-    mail.queue_email(
+    mail_queue.queue_email(
         "someone@example.net",
         "We got your e-mail",
         "Thanks, we have it.",
@@ -269,7 +269,7 @@ def test_queue_email_sends_any_message_through_the_outbox(mail_app, smtp_server)
     )
     db.session.commit()
 
-    assert mail.deliver_due() == 1
+    assert email_channel.deliver_due() == 1
     [message] = smtp_server.wait_for(1)
     assert message["Subject"] == "We got your e-mail"
     assert message.get_body(("plain",)).get_content().strip() == "Thanks, we have it."
@@ -286,7 +286,7 @@ def test_a_spanish_reporter_is_mailed_in_spanish_when_english_staff_close(
     assert request.locale == "es"
     close(request, staff)
 
-    assert mail.deliver_due() == 2
+    assert email_channel.deliver_due() == 2
 
     confirmation, closure = smtp_server.wait_for(2)
     assert confirmation["Subject"].startswith("Recibimos su reporte")

@@ -10,7 +10,7 @@ from tests import factories
 from webapp.domain.errors import DomainError, NotAllowed
 from webapp.domain.lifecycle import supporters
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import addresses, mail_queue
 from webapp.models import EmailOptOut, NotificationOutbox
 from webapp.plumbing.extensions import db
 
@@ -18,7 +18,7 @@ from webapp.plumbing.extensions import db
 def closure_mail() -> list[tuple[str, str, bool]]:
     rows = db.session.scalars(
         select(NotificationOutbox)
-        .where(NotificationOutbox.channel == mail.EMAIL, NotificationOutbox.kind == "closed")
+        .where(NotificationOutbox.channel == mail_queue.EMAIL, NotificationOutbox.kind == "closed")
         .order_by(NotificationOutbox.id)
     )
     return [(r.email_to, r.payload.get("locale"), bool(r.payload.get("follower"))) for r in rows]
@@ -54,7 +54,7 @@ def test_an_unsubscribed_follower_is_not_mailed_and_asking_again_lifts_it(app):
     request = factories.gen_request("graffiti")
     neighbor = factories.gen_user()
     supporters.email_outcome_to(request, "nell@example.net", user=neighbor, device=None)
-    mail.unsubscribe("nell@example.net", request.id)
+    addresses.unsubscribe("nell@example.net", request.id)
     db.session.commit()
     staff = factories.gen_user("staff")
     requests_domain.transition(request, "in_progress", staff)
@@ -67,7 +67,7 @@ def test_asking_again_lifts_an_earlier_unsubscribe(app):
     factories.gen_city()
     request = factories.gen_request("graffiti")
     neighbor = factories.gen_user()
-    mail.unsubscribe("nell@example.net", request.id)
+    addresses.unsubscribe("nell@example.net", request.id)
     assert db.session.scalars(select(EmailOptOut)).all() != []
     supporters.email_outcome_to(request, "nell@example.net", user=neighbor, device=None)
     assert db.session.scalars(select(EmailOptOut)).all() == []

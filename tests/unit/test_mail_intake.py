@@ -23,8 +23,8 @@ from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.smtp import SMTPServer
 from webapp import create_app
 from webapp.domain.geo import geocoding
-from webapp.domain.intake import mail_intake
-from webapp.domain.notifications import mail as outgoing_mail
+from webapp.domain.intake import mailbox
+from webapp.domain.notifications.email import email_channel
 from webapp.jobs import runner as workers
 from webapp.jobs.mail_intake import run_mail_intake
 from webapp.models import Contact, InboundMail, Photo, RequestEvent, ServiceRequest
@@ -131,7 +131,7 @@ def _count(model, *where) -> int:
 
 def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
     imap.deliver(mail(photos=[("hole.jpg", (DATA / "orientation6_gps.jpg").read_bytes())]))
-    result = mail_intake.poll()
+    result = mailbox.poll()
     assert result.ok and [o.outcome for o in result.outcomes] == ["request"]
     req = db.session.scalars(select(ServiceRequest)).one()
     assert (req.channel, req.service.service_code, req.contact_email) == (
@@ -143,7 +143,7 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
     assert _count(Photo, Photo.request_id == req.id) == 1
     assert _count(Contact, Contact.channel == "email", Contact.request_id == req.id) == 1
 
-    assert outgoing_mail.deliver_due() == 1  # the auto-reply goes through the notification outbox
+    assert email_channel.deliver_due() == 1  # the auto-reply goes through the notification outbox
     [reply] = smtp.inbox.wait_for(1)
     assert reply["To"] == RESIDENT and req.public_id in reply["Subject"]
     assert reply["Auto-Submitted"] == "auto-replied" and reply["In-Reply-To"]
@@ -159,13 +159,13 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
             headers={"In-Reply-To": reply["Message-ID"], "References": reply["Message-ID"]},
         )
     )
-    assert [o.outcome for o in mail_intake.poll().outcomes] == ["comment"]
+    assert [o.outcome for o in mailbox.poll().outcomes] == ["comment"]
     db.session.expire_all()
     notes = [e.note for e in req.events if e.kind == "public_note"]
     assert notes == ["It is getting bigger."]
 
     # Polling again, and a restart that sees the messages unread again, change nothing.
-    assert mail_intake.poll().outcomes == []
+    assert mailbox.poll().outcomes == []
     client = imaplib.IMAP4("127.0.0.1", imap.port)
     client.login(imap.settings()["IMAP_USER"], imap.settings()["IMAP_PASSWORD"])
     client.select("INBOX")
@@ -174,11 +174,11 @@ def test_a_photo_report_by_email_end_to_end(intake_app, imap, smtp):
     db.session.remove()
     restarted = create_app(dict(intake_app.config))
     with restarted.app_context():
-        outcomes = mail_intake.poll().outcomes
+        outcomes = mailbox.poll().outcomes
         assert [o.outcome for o in outcomes] == ["duplicate", "duplicate"]
         assert _count(ServiceRequest) == 1
         assert _count(RequestEvent, RequestEvent.kind == "public_note") == 1
-        assert outgoing_mail.deliver_due() == 0
+        assert email_channel.deliver_due() == 0
         db.session.remove()
         db.engine.dispose()
     assert imap.unread_count() == 0
@@ -230,7 +230,7 @@ def test_hostile_and_odd_mail_becomes_triage_with_a_clear_note(intake_app, imap,
     }
     for raw in cases.values():
         imap.deliver(raw)
-    result = mail_intake.poll()
+    result = mailbox.poll()
     assert result.ok
     notes = {row.subject: row for row in db.session.scalars(select(InboundMail))}
     assert len(notes) == len(cases)
@@ -252,13 +252,13 @@ def test_hostile_and_odd_mail_becomes_triage_with_a_clear_note(intake_app, imap,
 
 def test_imap_down_is_recorded_retried_and_shown(intake_app, imap):
     imap.stop()
-    failed = mail_intake.poll()
+    failed = mailbox.poll()
     assert not failed.ok and failed.error
-    assert mail_intake.status().failures == 1 and mail_intake.status().last_success_at is None
+    assert mailbox.status().failures == 1 and mailbox.status().last_success_at is None
     imap.start()
     imap.deliver(mail())
-    assert mail_intake.poll().ok
-    assert mail_intake.status().last_success_at is not None
+    assert mailbox.poll().ok
+    assert mailbox.status().last_success_at is not None
     admin = factories.gen_user("admin")
     db.session.commit()
     client = intake_app.test_client()
@@ -281,7 +281,7 @@ def test_a_flood_from_one_sender_waits_for_staff(make_app, imap, smtp, nominatim
             imap.deliver(
                 mail(subject=f"Graffiti {n}", body="Graffiti at 101 East 11th Street again.")
             )
-        outcomes = [o.outcome for o in mail_intake.poll().outcomes]
+        outcomes = [o.outcome for o in mailbox.poll().outcomes]
         assert outcomes == ["request", "request", "triage"]
         flooded = db.session.scalars(
             select(InboundMail).where(InboundMail.outcome == "triage")

@@ -18,8 +18,8 @@ from tests.fakes import serve
 from tests.fakes.nominatim import FakeNominatim
 from tests.unit.test_mail_intake import imap, mail, smtp  # noqa: F401 - shared fixtures
 from webapp.domain.geo import geocoding
-from webapp.domain.intake import mail_intake, mail_quotes
-from webapp.domain.notifications import mail as outgoing_mail
+from webapp.domain.intake import mail_quotes, mail_reading, mailbox
+from webapp.domain.notifications.email import email_channel
 from webapp.i18n import reporter_locale
 from webapp.models import InboundMail, NotificationOutbox, RequestEvent, ServiceRequest
 from webapp.plumbing.extensions import db
@@ -89,7 +89,7 @@ def measure(outcomes) -> dict:
 def test_a_mixed_batch_of_thirty_english_and_spanish_mails(city_app, imap, smtp):  # noqa: F811
     for index, entry in enumerate(batch.BATCH):
         imap.deliver(batch.raw(index, entry))
-    result = mail_intake.poll()
+    result = mailbox.poll()
     assert result.ok and len(result.outcomes) == 30
     figures = measure(result.outcomes)
     print("mail batch:", figures)  # noqa: T201 - the measured figures, read with -s
@@ -116,7 +116,7 @@ def test_a_mixed_batch_of_thirty_english_and_spanish_mails(city_app, imap, smtp)
     assert {k: r.service.service_code for k, r in requests.items()} == expected_es
     # Stored on the request: every later message about it is written in Spanish too.
     assert {reporter_locale(r) for r in requests.values()} == {"es"}
-    assert outgoing_mail.deliver_due() == 25
+    assert email_channel.deliver_due() == 25
     replies = {m["To"]: m for m in smtp.inbox.wait_for(25)}
     for address in expected_es:
         reply = replies[address]
@@ -160,8 +160,8 @@ def _bounce() -> bytes:
 def test_automatic_and_own_mail_is_recorded_and_never_answered(city_app, imap, smtp):  # noqa: F811
     # A real report first: its auto-reply is what the robots below answer.
     imap.deliver(batch.raw(0, batch.BATCH[0]))
-    assert [o.outcome for o in mail_intake.poll().outcomes] == ["request"]
-    assert outgoing_mail.deliver_due() == 1
+    assert [o.outcome for o in mailbox.poll().outcomes] == ["request"]
+    assert email_channel.deliver_due() == 1
     [ack] = smtp.inbox.wait_for(1)
     outbox_before = _count(NotificationOutbox)
     report = "There is a deep pothole in the road at 1200 Market Street."
@@ -193,14 +193,14 @@ def test_automatic_and_own_mail_is_recorded_and_never_answered(city_app, imap, s
         imap.deliver(message.as_bytes())
     imap.deliver(_bounce())
     imap.deliver(ack.as_bytes())  # our own auto-reply, fed back into the mailbox
-    outcomes = mail_intake.poll().outcomes
+    outcomes = mailbox.poll().outcomes
     assert [o.outcome for o in outcomes] == ["ignored"] * (len(cases) + 2), [
         (o.outcome, o.note) for o in outcomes
     ]
     assert _count(ServiceRequest) == 1
     assert _count(RequestEvent, RequestEvent.kind == "public_note") == 0
     assert _count(NotificationOutbox) == outbox_before  # nothing new to send
-    assert outgoing_mail.deliver_due() == 0
+    assert email_channel.deliver_due() == 0
     assert len(smtp.inbox.wait_for(1)) == 1  # only the first auto-reply, ever
     notes = [row.note for row in db.session.scalars(select(InboundMail)) if row.note]
     assert any("Auto-Submitted: auto-replied" in n for n in notes)
@@ -257,8 +257,8 @@ def _reply_styles(ack: EmailMessage, resident: str) -> dict[str, tuple[str, str]
 
 def test_replies_publish_only_the_new_words(city_app, imap, smtp):  # noqa: F811
     imap.deliver(batch.raw(0, batch.BATCH[0]))
-    mail_intake.poll()
-    outgoing_mail.deliver_due()
+    mailbox.poll()
+    email_channel.deliver_due()
     [ack] = smtp.inbox.wait_for(1)
     req = db.session.scalars(select(ServiceRequest)).one()
     resident = req.contact_email
@@ -274,7 +274,7 @@ def test_replies_publish_only_the_new_words(city_app, imap, smtp):  # noqa: F811
                 headers={"In-Reply-To": ack["Message-ID"], "References": ack["Message-ID"]},
             )
         )
-    assert [o.outcome for o in mail_intake.poll().outcomes] == ["comment"] * len(styles)
+    assert [o.outcome for o in mailbox.poll().outcomes] == ["comment"] * len(styles)
     db.session.expire_all()
     notes = [e.note for e in req.events if e.kind == "public_note"]
     assert notes == [new for new, _body in styles.values()]
@@ -301,13 +301,13 @@ def test_public_text_never_holds_an_address_or_a_tokenised_link():
 
 
 def test_every_address_candidate_is_tried_and_polite_questions_are_reports(city_app, imap):  # noqa: F811
-    assert mail_intake.address_candidates(
+    assert mail_reading.address_candidates(
         "There are 2 big potholes in the road at 1200 Market Street"
     ) == ["2 big potholes in the road", "1200 Market Street"]
     imap.deliver(mail(subject="Road", body="2 potholes at 1200 Market Street, please fix."))
     imap.deliver(mail(subject="Question", body="Could you fix the streetlight at 400 Broad St?"))
     imap.deliver(mail(subject="When is bulky pickup?", body="Can you take an old sofa?"))
-    outcomes = [o.outcome for o in mail_intake.poll().outcomes]
+    outcomes = [o.outcome for o in mailbox.poll().outcomes]
     assert outcomes == ["request", "request", "contact"]
     codes = sorted(r.service.service_code for r in db.session.scalars(select(ServiceRequest)))
     assert codes == ["pothole", "streetlight"]
@@ -319,7 +319,7 @@ def test_the_size_is_checked_on_the_server_before_download(city_app, imap):  # n
     del big
     tracemalloc.start()
     try:
-        outcomes = mail_intake.poll().outcomes
+        outcomes = mailbox.poll().outcomes
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

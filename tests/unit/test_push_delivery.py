@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from tests import factories
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import notify, push
+from webapp.domain.notifications import claims, notify, outbox
+from webapp.domain.notifications.push import push_channel, push_sender
 from webapp.domain.people import devices
 from webapp.models import Follow, NotificationOutbox, PushSubscription, utcnow
 from webapp.plumbing.extensions import db
@@ -54,7 +55,7 @@ def test_closing_a_followed_request_delivers_a_payload_that_decrypts(app, staff,
     request, keys = followed_request(push_service)
     close(request, staff)
 
-    assert push.deliver_due() == 1
+    assert push_channel.deliver_due() == 1
 
     assert push_service.rejected == []
     [delivery] = push_service.deliveries
@@ -69,7 +70,7 @@ def test_closing_a_followed_request_delivers_a_payload_that_decrypts(app, staff,
     assert delivery.claims["sub"] == "mailto:test@civic311.example"
     assert delivery.claims["aud"] == push_service.base_url
     assert delivery.claims["exp"] <= time.time() + 24 * 3600
-    assert delivery.vapid_key == push.public_key()
+    assert delivery.vapid_key == push_sender.public_key()
     [row] = outbox_rows()
     assert (row.state, row.attempts, row.last_error) == ("sent", 1, None)
     subscription = db.session.scalars(select(PushSubscription)).one()
@@ -81,7 +82,7 @@ def test_gone_subscription_is_deleted_and_its_message_is_dead(app, staff, push_s
     push_service.answer(keys, 410)
     close(request, staff)
 
-    assert push.deliver_due() == 0
+    assert push_channel.deliver_due() == 0
 
     assert db.session.scalar(select(func.count(PushSubscription.id))) == 0
     [row] = outbox_rows()
@@ -97,14 +98,14 @@ def test_too_many_requests_is_retried_after_retry_after_and_delivered_once(
     push_service.answer(keys, (429, {"Retry-After": "600"}))
     close(request, staff)
 
-    assert push.deliver_due() == 0
+    assert push_channel.deliver_due() == 0
     [row] = outbox_rows()
     assert row.state == "pending" and "429" in row.last_error
     assert row.next_attempt_at >= utcnow() + timedelta(seconds=590)
-    assert push.deliver_due() == 0, "not due yet: Retry-After is honoured"
+    assert push_channel.deliver_due() == 0, "not due yet: Retry-After is honoured"
 
-    assert push.deliver_due(now=utcnow() + timedelta(minutes=11)) == 1
-    assert push.deliver_due(now=utcnow() + timedelta(days=1)) == 0
+    assert push_channel.deliver_due(now=utcnow() + timedelta(minutes=11)) == 1
+    assert push_channel.deliver_due(now=utcnow() + timedelta(days=1)) == 0
 
     assert len(push_service.attempts) == 2
     assert len(push_service.deliveries) == 1
@@ -116,15 +117,15 @@ def test_server_errors_are_retried_with_backoff_then_given_up_with_the_reason(
     app, staff, push_service
 ):
     request, keys = followed_request(push_service)
-    push_service.answer(keys, *[500] * push.MAX_ATTEMPTS)
+    push_service.answer(keys, *[500] * outbox.MAX_ATTEMPTS)
     close(request, staff)
 
     # The clock and the jitter are the test's: each run is one step of a simulated clock.
     later = utcnow()
     rng = random.Random(20)
     waits = []
-    for _ in range(push.MAX_ATTEMPTS):
-        push.deliver_due(now=later, rng=rng)
+    for _ in range(outbox.MAX_ATTEMPTS):
+        push_channel.deliver_due(now=later, rng=rng)
         row = outbox_rows()[0]
         if row.state == "failed":
             break
@@ -133,15 +134,15 @@ def test_server_errors_are_retried_with_backoff_then_given_up_with_the_reason(
 
     [row] = outbox_rows()
     assert row.state == "failed"
-    assert row.attempts == push.MAX_ATTEMPTS
+    assert row.attempts == outbox.MAX_ATTEMPTS
     assert "gave up after 8 attempts" in row.last_error and "500" in row.last_error
-    assert len(waits) == push.MAX_ATTEMPTS - 1
+    assert len(waits) == outbox.MAX_ATTEMPTS - 1
     for attempt, wait in enumerate(waits, start=1):
-        base = push.backoff_base_seconds(attempt)
+        base = outbox.backoff_base_seconds(attempt)
         assert 0.8 * base <= wait <= 1.2 * base, (attempt, wait)
-    assert [push.backoff_base_seconds(a) for a in (1, 2, 3)] == [30, 60, 120], "backoff grows"
-    assert push.deliver_due(now=utcnow() + timedelta(days=30)) == 0
-    assert len(push_service.attempts) == push.MAX_ATTEMPTS
+    assert [outbox.backoff_base_seconds(a) for a in (1, 2, 3)] == [30, 60, 120], "backoff grows"
+    assert push_channel.deliver_due(now=utcnow() + timedelta(days=30)) == 0
+    assert len(push_service.attempts) == outbox.MAX_ATTEMPTS
 
 
 def test_a_rolled_back_status_change_sends_nothing(app, staff, push_service):
@@ -149,7 +150,7 @@ def test_a_rolled_back_status_change_sends_nothing(app, staff, push_service):
     requests_domain.transition(request, "closed", staff, note="Done", resolution="fixed")
     db.session.rollback()
 
-    assert push.deliver_due() == 0
+    assert push_channel.deliver_due() == 0
     assert outbox_rows() == []
     assert push_service.attempts == []
 
@@ -158,8 +159,8 @@ def test_a_delivered_message_is_not_sent_again(app, staff, push_service):
     request, keys = followed_request(push_service)
     close(request, staff)
 
-    assert push.deliver_due() == 1
-    assert push.deliver_due(now=utcnow() + timedelta(days=1)) == 0
+    assert push_channel.deliver_due() == 1
+    assert push_channel.deliver_due(now=utcnow() + timedelta(days=1)) == 0
     assert len(push_service.attempts) == 1
 
 
@@ -169,7 +170,7 @@ def test_message_for_a_deleted_subscription_is_dropped_without_sending(app, staf
     notify.unsubscribe(keys.endpoint, user=None, device=request.device)
     db.session.commit()
 
-    assert push.deliver_due() == 0
+    assert push_channel.deliver_due() == 0
     [row] = outbox_rows()
     assert row.state == "dead"
     assert push_service.attempts == []
@@ -180,10 +181,10 @@ def test_a_worker_that_died_mid_send_leaves_rows_that_return_after_the_lease(
 ):
     request, keys = followed_request(push_service)
     close(request, staff)
-    assert push.claim_due() != []
+    assert claims.claim_due(push_channel.CLAIM_BATCH) != []
 
-    assert push.deliver_due() == 0, "claimed rows are not taken by another worker"
-    assert push.deliver_due(now=utcnow() + push.LEASE + timedelta(seconds=1)) == 1
+    assert push_channel.deliver_due() == 0, "claimed rows are not taken by another worker"
+    assert push_channel.deliver_due(now=utcnow() + claims.LEASE + timedelta(seconds=1)) == 1
 
 
 def test_two_workers_on_postgresql_deliver_500_rows_exactly_once(app, staff, push_service, request):
@@ -207,7 +208,7 @@ def test_two_workers_on_postgresql_deliver_500_rows_exactly_once(app, staff, pus
     def worker(name: str) -> None:
         with app.app_context():
             try:
-                sent[name] = push.deliver_due(limit=20)
+                sent[name] = push_channel.deliver_due(limit=20)
             except BaseException as error:  # reported below
                 errors.append(error)
             finally:

@@ -11,7 +11,8 @@ from py_vapid import Vapid
 from tests import factories
 from tests.fakes.push_service import FakePushService, verify_vapid
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import notify, push
+from webapp.domain.notifications import notify, outbox
+from webapp.domain.notifications.push import push_channel, push_sender, vapid
 from webapp.domain.people import devices
 from webapp.jobs import runner as workers
 from webapp.models import utcnow
@@ -21,8 +22,8 @@ from webapp.plumbing.extensions import db
 def test_vapid_key_is_generated_once_into_the_instance_folder(make_app, tmp_path):
     first = make_app(INSTANCE_DIR=str(tmp_path / "keys"))
     second = make_app(INSTANCE_DIR=str(tmp_path / "keys"))
-    assert push.public_key(first) == push.public_key(second)
-    assert (tmp_path / "keys" / push.KEY_FILE).read_text().startswith("-----BEGIN PRIVATE KEY")
+    assert push_sender.public_key(first) == push_sender.public_key(second)
+    assert (tmp_path / "keys" / vapid.KEY_FILE).read_text().startswith("-----BEGIN PRIVATE KEY")
 
 
 def test_configured_vapid_key_is_used_and_checked_against_the_public_key(make_app):
@@ -30,20 +31,20 @@ def test_configured_vapid_key_is_used_and_checked_against_the_public_key(make_ap
     signer.generate_keys()
     pem = signer.private_pem().decode()
     app = make_app(VAPID_PRIVATE_KEY=pem)
-    public = push.public_key(app)
-    assert push.public_key(make_app(VAPID_PRIVATE_KEY=pem, VAPID_PUBLIC_KEY=public)) == public
+    public = push_sender.public_key(app)
+    assert push_sender.public_key(make_app(VAPID_PRIVATE_KEY=pem, VAPID_PUBLIC_KEY=public)) == public
     with pytest.raises(RuntimeError, match="does not match"):
-        push.public_key(make_app(VAPID_PRIVATE_KEY=pem, VAPID_PUBLIC_KEY=push.b64url(b"x" * 65)))
+        push_sender.public_key(make_app(VAPID_PRIVATE_KEY=pem, VAPID_PUBLIC_KEY=vapid.b64url(b"x" * 65)))
 
 
 def test_push_keys_command_prints_the_public_key(app):
     result = app.test_cli_runner().invoke(args=["push", "keys"])
     assert result.exit_code == 0
-    assert result.output.strip() == push.public_key()
+    assert result.output.strip() == push_sender.public_key()
 
 
 def test_signed_header_is_reused_per_origin_and_valid(app):
-    sender = push.pusher()
+    sender = push_sender.pusher()
     first = sender.authorization("https://push.example.net/abc")
     assert sender.authorization("https://push.example.net/other") == first
     other = sender.authorization("https://updates.push.example.org/x")
@@ -65,13 +66,13 @@ def test_signed_header_is_reused_per_origin_and_valid(app):
 )
 def test_retry_after_is_read_as_seconds_or_a_date(header, expected):
     now = datetime(2031, 1, 1, tzinfo=UTC)
-    assert push.retry_after_seconds(header, now) == expected
+    assert push_channel.retry_after_seconds(header, now) == expected
 
 
 def test_backoff_grows_and_is_capped():
-    assert 20 < push.backoff_seconds(1) < 40
-    assert push.backoff_seconds(4) > push.backoff_seconds(1) * 4
-    assert push.backoff_seconds(50) <= push.BACKOFF_MAX_SECONDS * 1.2
+    assert 20 < outbox.backoff_seconds(1) < 40
+    assert outbox.backoff_seconds(4) > outbox.backoff_seconds(1) * 4
+    assert outbox.backoff_seconds(50) <= outbox.BACKOFF_MAX_SECONDS * 1.2
 
 
 def test_commit_that_queued_messages_wakes_the_worker_and_rollback_does_not(app, city, monkeypatch):
@@ -97,7 +98,7 @@ def test_commit_that_queued_messages_wakes_the_worker_and_rollback_does_not(app,
 
 def test_notify_worker_once_delivers_due_messages(app, monkeypatch):
     calls = []
-    monkeypatch.setattr(push, "deliver_due", lambda: calls.append(1) or 3)
+    monkeypatch.setattr(push_channel, "deliver_due", lambda: calls.append(1) or 3)
     result = app.test_cli_runner().invoke(args=["notify-worker", "--once"])
     assert result.exit_code == 0, result.output
     assert calls == [1] and "sent 3" in result.output
@@ -105,7 +106,7 @@ def test_notify_worker_once_delivers_due_messages(app, monkeypatch):
 
 def test_the_embedded_worker_runs_push_delivery():
     job, every = workers._JOBS["push"]
-    assert job is push.deliver_due and every == 5
+    assert job is push_channel.deliver_due and every == 5
 
 
 def test_closing_payload_is_well_under_4kb(app, city):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from tests import factories
 from webapp.domain import service_levels
 from webapp.domain.lifecycle import assignment as requests_domain
-from webapp.domain.notifications import push, staff_alerts
+from webapp.domain.notifications import staff_alerts
+from webapp.domain.notifications.push import push_channel
 from webapp.models import NotificationOutbox, PushSubscription
 from webapp.plumbing.extensions import db
 
@@ -185,7 +186,7 @@ def test_staff_choose_push_and_quiet_hours_and_subscribe_like_residents(
     assert len(rows) == 1
     rows[0].next_attempt_at = event.created_at  # not held back by the quiet hours for this check
     db.session.commit()
-    assert push.deliver_due(now=event.created_at) == 1
-    assert push.deliver_due(now=event.created_at) == 0
+    assert push_channel.deliver_due(now=event.created_at) == 1
+    assert push_channel.deliver_due(now=event.created_at) == 0
     [payload] = push_service.payloads(keys)
     assert req.public_id in payload["notification"]["title"]

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webapp.admin import frontdoor_forms as forms
+from webapp.admin import pages
 from webapp.admin.blueprint import bp
 from webapp.admin.forms import ConfirmForm
-from webapp.admin.views import _departments, _get, _neighborhoods, _optional, _page, _save
 from webapp.domain.intake import answers as answers_domain
 from webapp.domain.intake import routing
 from webapp.models import Answer, Role, RoutingRule, Service, User
@@ -61,7 +61,7 @@ def answers():
     if (
         not form.preview.data
         and form.validate_on_submit()
-        and _save(lambda: answers_domain.save(**_answer_values(form)), _("Answer saved."), form)
+        and pages.saved(lambda: answers_domain.save(**_answer_values(form)), _("Answer saved."), form)
     ):
         return redirect(url_for("admin.answers"))
     return _answer_page(form, None)
@@ -71,7 +71,7 @@ def answers():
 @roles_required("admin")
 def answer(answer_id: int):
     """Change an answer (preview first if you like)."""
-    item = _get(Answer, answer_id)
+    item = pages.found_or_404(Answer, answer_id)
     form = forms.AnswerForm(obj=item)
     form.service_ids.choices = [(s.id, s.name) for s in _services()]
     if request.method == "GET":
@@ -80,7 +80,7 @@ def answer(answer_id: int):
     if (
         not form.preview.data
         and form.validate_on_submit()
-        and _save(
+        and pages.saved(
             lambda: answers_domain.save(**_answer_values(form), answer=item),
             _("Answer saved."),
             form,
@@ -92,15 +92,15 @@ def answer(answer_id: int):
 
 def _rule_form(obj=None):
     form = forms.RoutingRuleForm(obj=obj)
-    form.service_id.choices = _optional(_("Any service"), _services())
-    form.neighborhood_id.choices = _optional(_("Anywhere"), _neighborhoods())
-    form.department_id.choices = _optional(_("Choose…"), _departments())
+    form.service_id.choices = pages.optional_choices(_("Any service"), _services())
+    form.neighborhood_id.choices = pages.optional_choices(_("Anywhere"), pages.neighborhoods_by_name())
+    form.department_id.choices = pages.optional_choices(_("Choose…"), pages.departments_by_name())
     staff = db.session.scalars(
         select(User)
         .where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    form.assignee_id.choices = _optional(_("Nobody"), staff, name=lambda u: u.display_name)
+    form.assignee_id.choices = pages.optional_choices(_("Nobody"), staff, name=lambda u: u.display_name)
     if obj is not None and request.method == "GET" and obj.area_geojson:
         import json
 
@@ -125,7 +125,7 @@ def _rule_values(form) -> dict:
 def routing_rules():
     """The ordered routing rules (first match wins); add one, move one up or down."""
     form = _rule_form()
-    if form.validate_on_submit() and _save(
+    if form.validate_on_submit() and pages.saved(
         lambda: routing.save_rule(**_rule_values(form)), _("Routing rule saved."), form
     ):
         return redirect(url_for("admin.routing_rules"))
@@ -156,7 +156,7 @@ def routing_rules():
                 ],
             }
         )
-    return _page(
+    return pages.admin_page(
         title=_("Routing rules"),
         headers=[
             _("Order"),
@@ -181,15 +181,15 @@ def routing_rules():
 @roles_required("admin")
 def routing_rule(rule_id: int):
     """Change one routing rule."""
-    item = _get(RoutingRule, rule_id)
+    item = pages.found_or_404(RoutingRule, rule_id)
     form = _rule_form(item)
-    if form.validate_on_submit() and _save(
+    if form.validate_on_submit() and pages.saved(
         lambda: routing.save_rule(**_rule_values(form), rule=item),
         _("Routing rule saved."),
         form,
     ):
         return redirect(url_for("admin.routing_rules"))
-    return _page(
+    return pages.admin_page(
         title=item.name or _("Routing rule %(n)s", n=item.position),
         back=url_for("admin.routing_rules"),
         forms=[(_("Edit rule"), form, url_for("admin.routing_rule", rule_id=item.id), False)],
@@ -201,7 +201,7 @@ def routing_rule(rule_id: int):
 def move_rule(rule_id: int, direction: str):
     """Move a rule one place up or down."""
     if ConfirmForm().validate_on_submit():
-        _save(lambda: routing.move(rule_id, -1 if direction == "up" else 1), _("Order saved."))
+        pages.saved(lambda: routing.move(rule_id, -1 if direction == "up" else 1), _("Order saved."))
     else:
         flash(_("Please try again."), "error")
     return redirect(url_for("admin.routing_rules"))
@@ -212,7 +212,7 @@ def move_rule(rule_id: int, direction: str):
 def delete_rule(rule_id: int):
     """Remove a routing rule."""
     if ConfirmForm().validate_on_submit():
-        _save(lambda: routing.delete(rule_id), _("Routing rule removed."))
+        pages.saved(lambda: routing.delete(rule_id), _("Routing rule removed."))
     return redirect(url_for("admin.routing_rules"))
 
 
@@ -222,14 +222,14 @@ def mail_intake():
     """The e-mail intake: on or off, the last successful poll, and messages for staff."""
     from flask import current_app
 
-    from webapp.domain.intake import mail_intake as intake
+    from webapp.domain.intake import mailbox
 
     return render_template(
         "admin/mail_intake.html",
-        configured=intake.is_configured(current_app.config),
-        state=intake.status(),
-        waiting=intake.waiting_for_triage(),
-        ignored=intake.ignored_recently(),
+        configured=mailbox.is_configured(current_app.config),
+        state=mailbox.status(),
+        waiting=mailbox.waiting_for_triage(),
+        ignored=mailbox.ignored_recently(),
         confirm_form=ConfirmForm(formdata=None),
     )
 
@@ -240,7 +240,7 @@ def mail_handled(mail_id: int):
     """Staff dealt with a message that needed a person."""
     from webapp.models import InboundMail
 
-    item = _get(InboundMail, mail_id)
+    item = pages.found_or_404(InboundMail, mail_id)
     if ConfirmForm().validate_on_submit():
         item.triaged = True
         db.session.commit()

@@ -14,7 +14,8 @@ from webapp.api.responses import (
 from webapp.api.schema import body, operation
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle.following import follow
-from webapp.domain.notifications import notify, push
+from webapp.domain.notifications import notify
+from webapp.domain.notifications.push import push_sender
 from webapp.plumbing import limits
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import db, limiter
@@ -26,7 +27,7 @@ from webapp.plumbing.sessions import current_account, current_device, kept_devic
 @operation(tags=["push"], returns=PublicKeyAnswer)
 def push_public_key():
     """The VAPID public key the browser subscribes with."""
-    return envelope({"public_key": push.public_key()})
+    return envelope({"public_key": push_sender.public_key()})
 
 
 @bp.post("/push/subscriptions")

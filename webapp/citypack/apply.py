@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from webapp.citypack import catalogue, icons
 from webapp.citypack.problems import PackError, Problem
-from webapp.citypack.reader import Pack
+from webapp.citypack.reading.pack import Pack
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import places
 from webapp.domain.intake import answers as answers_domain
@@ -224,10 +224,10 @@ def _staff(pack: Pack, report: Report, departments: dict[str, Department]) -> li
 
 
 def _base_url(pack: Pack) -> str:
-    from webapp.domain.notifications import mail
+    from webapp.domain.notifications import public_address
 
     return current_app.config.get("PUBLIC_URL") or pack.settings.get("public_url") or (
-        mail.base_url()
+        public_address.base_url()
     )
 
 

@@ -29,7 +29,7 @@ def _fail(error: PackError) -> None:
 def apply_command(path: str, dry_run: bool) -> None:
     """Apply the city pack in PATH (city.toml at its root); safe to run again."""
     from webapp.citypack.apply import apply_pack
-    from webapp.citypack.reader import read_pack
+    from webapp.citypack.reading.pack import read_pack
 
     try:
         pack = read_pack(path, current_app.config["SUPPORTED_LOCALES"])

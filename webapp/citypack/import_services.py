@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from webapp.citypack import catalogue
-from webapp.citypack.reader import DATATYPES
+from webapp.citypack.reading.catalogue import DATATYPES
 from webapp.citypack.remote import RemoteError, get_json
 from webapp.plumbing.extensions import db
 

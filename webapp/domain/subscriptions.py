@@ -22,9 +22,11 @@ from flask import current_app, has_app_context
 from webapp.domain import events
 from webapp.domain.events import AFTER_COMMIT, IN_TRANSACTION
 from webapp.domain.figures import map_grid, rollups
-from webapp.domain.intake import contacts, mail_intake, routing
-from webapp.domain.notifications import alerts, mail, notify, staff_alerts, text
-from webapp.domain.open311 import forwarding
+from webapp.domain.intake import contacts, mailbox, routing
+from webapp.domain.notifications import alerts, staff_alerts, text
+from webapp.domain.notifications.email import email_channel, mail_queue
+from webapp.domain.notifications.push import push_channel
+from webapp.domain.open311.forwarding import queueing
 from webapp.jobs import runner as workers
 from webapp.models import GeocodeState
 
@@ -38,17 +40,17 @@ def alert_the_assignee(assigned: events.Assigned) -> None:
 def confirm_by_email(created: events.Created) -> None:
     """The confirmation (number and tracking link) when the report asked for it."""
     if created.confirm_by_email:
-        mail.queue_confirmation(
+        mail_queue.queue_confirmation(
             created.entry,
             in_reply_to=created.in_reply_to,
-            replies=mail_intake.is_configured(current_app.config),
+            replies=mailbox.is_configured(current_app.config),
         )
 
 
 def forward_moved_request(assigned: events.Assigned) -> None:
     """A request given to another department may now belong to a city CRM."""
     if assigned.moved:
-        forwarding.queue_once(assigned.request)
+        queueing.queue_once(assigned.request)
 
 
 def wake_the_geocoder(created: events.Created) -> None:
@@ -58,7 +60,8 @@ def wake_the_geocoder(created: events.Created) -> None:
 
 
 # (event, when, what the subscriber does, subscriber). The subscribers look their rule up
-# when they run, so a rule replaced in a test is the one called.
+# when they run, so a rule replaced in a test is the one called. Each notification channel
+# hears a change through its ``Channel.hears`` (see ``notifications/outbox.py``).
 SUBSCRIPTIONS = (
     (
         events.ServiceChosen,
@@ -82,13 +85,13 @@ SUBSCRIPTIONS = (
         events.RequestChanged,
         IN_TRANSACTION,
         "e-mail: the resident's update or closure mail, when they want it",
-        lambda change: mail.on_change(change.entry),
+        lambda change: email_channel.CHANNEL.hears(change.entry),
     ),
     (
         events.RequestChanged,
         IN_TRANSACTION,
         "push: one outbox row per follower's subscription",
-        lambda change: notify.on_event(change.entry),
+        lambda change: push_channel.CHANNEL.hears(change.entry),
     ),
     (
         events.RequestChanged,
@@ -100,7 +103,7 @@ SUBSCRIPTIONS = (
         events.RequestChanged,
         IN_TRANSACTION,
         "forwarding: a public note or reopening goes on to the city's CRM",
-        lambda change: forwarding.queue_update(change.entry),
+        lambda change: queueing.queue_update(change.entry),
     ),
     (
         events.Created,
@@ -112,7 +115,7 @@ SUBSCRIPTIONS = (
         events.Created,
         IN_TRANSACTION,
         "forwarding: the report is queued for its city CRM, if it has one",
-        lambda created: forwarding.queue(created.request),
+        lambda created: queueing.queue(created.request),
     ),
     (
         events.Assigned,
@@ -130,7 +133,7 @@ SUBSCRIPTIONS = (
         events.Recategorised,
         IN_TRANSACTION,
         "forwarding: a request moved to another service is queued once",
-        lambda change: forwarding.queue_once(change.request),
+        lambda change: queueing.queue_once(change.request),
     ),
     (
         events.Created,

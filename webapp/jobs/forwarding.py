@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from webapp.domain.open311 import forwarding
+from webapp.domain.open311.forwarding import sending
 from webapp.jobs import runner as workers
 from webapp.models import Forwarding
 
@@ -32,14 +32,14 @@ def forward_worker_command(once: bool, interval: float) -> None:
     click.echo("forward-worker: forwarding to the city's CRM (Ctrl+C to stop)")
     workers.run_until_stopped(
         "forward-worker",
-        forwarding.run_once,
+        sending.run_once,
         once=once,
         interval=interval,
         report="{} sent or updated",
     )
 
 
-workers.register("forward", forwarding.run_once, every=WORKER_INTERVAL_SECONDS)
+workers.register("forward", sending.run_once, every=WORKER_INTERVAL_SECONDS)
 workers.wake_after_commit("forward", lambda item: isinstance(item, Forwarding))
 
 

@@ -17,7 +17,8 @@ import click
 from flask import Flask, current_app
 from flask_mailman.backends.base import BaseEmailBackend
 
-from webapp.domain.notifications import alerts, mail
+from webapp.domain.notifications import alerts, outbox, public_address
+from webapp.domain.notifications.email import addresses, email_channel, mail_queue
 from webapp.jobs import runner as workers
 from webapp.models import NotificationOutbox
 from webapp.plumbing.deployment import public_url_setting
@@ -59,15 +60,15 @@ def public_url() -> str:
     """The app's public address for links in e-mail: ``PUBLIC_URL``, else from
     ``TRUSTED_HOSTS``, else (debug and tests only: production refuses to start without
     one) ``http://localhost:5000``. Never the ``Host`` a request came in with."""
-    return public_url_setting(current_app.config) or mail.FALLBACK_PUBLIC_URL
+    return public_url_setting(current_app.config) or public_address.FALLBACK_PUBLIC_URL
 
 
 def _is_email_row(item: object) -> bool:
     """A transaction that added e-mail outbox rows leaves mail to send."""
-    return isinstance(item, NotificationOutbox) and item.channel == mail.EMAIL
+    return isinstance(item, NotificationOutbox) and item.channel == mail_queue.EMAIL
 
 
-workers.register("email", mail.deliver_due, every=WORKER_INTERVAL_SECONDS)
+workers.register("email", email_channel.deliver_due, every=WORKER_INTERVAL_SECONDS)
 workers.register("email-digests", alerts.send_daily_digests, every=DIGEST_CHECK_SECONDS)
 workers.wake_after_commit("email", _is_email_row)
 
@@ -90,5 +91,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(mail_digests_command)
     app.extensions["civic311_public_url"] = public_url
     app.jinja_env.globals.update(
-        delivery_log=mail.delivery_log, bounced_address=mail.bounced_address
+        delivery_log=outbox.delivery_log, bounced_address=addresses.bounced_address
     )

@@ -13,11 +13,11 @@ MAIL_INTAKE_EVERY_SECONDS = 60
 
 def run_mail_intake() -> int:
     """One poll of the 311 mailbox (nothing when IMAP_HOST is unset); how many handled."""
-    from webapp.domain.intake import mail_intake
+    from webapp.domain.intake import mailbox
 
-    if not mail_intake.is_configured(current_app.config):
+    if not mailbox.is_configured(current_app.config):
         return 0
-    result = mail_intake.poll()
+    result = mailbox.poll()
     return len(result.outcomes)
 
 
@@ -27,12 +27,12 @@ def mail_intake_command(loop: bool) -> None:
     """Read the 311 mailbox once (or forever with --loop): new e-mails become requests."""
     import time
 
-    from webapp.domain.intake import mail_intake
+    from webapp.domain.intake import mailbox
 
-    if not mail_intake.is_configured(current_app.config):
+    if not mailbox.is_configured(current_app.config):
         raise click.ClickException("E-mail intake is off: set IMAP_HOST (and IMAP_USER, …).")
     while True:
-        result = mail_intake.poll()
+        result = mailbox.poll()
         counts: dict[str, int] = {}
         for outcome in result.outcomes:
             counts[outcome.outcome] = counts.get(outcome.outcome, 0) + 1

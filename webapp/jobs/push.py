@@ -12,7 +12,9 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from webapp.domain.notifications import mail, push, staff_alerts
+from webapp.domain.notifications import staff_alerts
+from webapp.domain.notifications.email import email_channel
+from webapp.domain.notifications.push import push_channel, push_sender
 from webapp.jobs import runner as workers
 from webapp.models import NotificationOutbox
 
@@ -33,7 +35,7 @@ def push_group() -> None:
 @push_group.command("keys")
 def push_keys_command() -> None:
     """Print the VAPID public key, generating the key pair into the instance folder once."""
-    click.echo(push.public_key())
+    click.echo(push_sender.public_key())
 
 
 @click.command("notify-worker")
@@ -46,18 +48,18 @@ def push_keys_command() -> None:
 )
 def notify_worker_command(once: bool, interval: float) -> None:
     """Deliver queued push notifications and e-mail in a loop (several may run side by side)."""
-    push.pusher()
+    push_sender.pusher()
     click.echo("notify-worker: delivering push notifications and e-mail (Ctrl+C to stop)")
     workers.run_until_stopped(
         "notify-worker",
-        lambda: staff_alerts.escalate_overdue() + push.deliver_due() + mail.deliver_due(),
+        lambda: staff_alerts.escalate_overdue() + push_channel.deliver_due() + email_channel.deliver_due(),
         once=once,
         interval=interval,
         report="sent {}",
     )
 
 
-workers.register("push", push.deliver_due, every=WORKER_INTERVAL_SECONDS)
+workers.register("push", push_channel.deliver_due, every=WORKER_INTERVAL_SECONDS)
 # Overdue requests are escalated to their department's supervisors once a minute, batched.
 workers.register("overdue", staff_alerts.escalate_overdue, every=OVERDUE_CHECK_SECONDS)
 workers.wake_after_commit("push", _is_outbox_row)

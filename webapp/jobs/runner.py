@@ -16,9 +16,9 @@ reason), committing each as its answer arrives, never at the end of a batch. A c
 a one-minute lease (``notifications.claims``) that the worker's ``LeaseKeeper``
 heartbeat renews while the process lives, so a killed worker's unanswered messages are
 taken over about a minute later and sent once more with the same push ``Topic`` /
-e-mail ``Message-ID``. ``notifications.push.deliver_due`` and
-``notifications.mail.deliver_due`` are the two outbox channels;
-``open311.forwarding.run_once`` claims each forwarding with its own one-minute lease
+e-mail ``Message-ID``. That loop is written once, in ``notifications.outbox``; push
+(``push.push_channel``) and e-mail (``email.email_channel``) are its two channels;
+``open311.forwarding.sending.run_once`` claims each forwarding with its own one-minute lease
 (an attempt is bounded by the CRM timeout; its Idempotency-Key covers a resend).
 """
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import after_closure
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.notifications import alerts, email_actions, mail
+from webapp.domain.notifications import alerts, email_actions, public_address
 from webapp.domain.people import links
 from webapp.plumbing.access import public
 from webapp.plumbing.extensions import csrf, db, limiter
@@ -152,7 +152,7 @@ def _sign_in_limit() -> str:
 def send_sign_in_link():
     """Mail a sign-in link to the address given with a report (same answer either way)."""
     try:
-        email_actions.send_sign_in_link(request.form.get("email", ""), mail.base_url())
+        email_actions.send_sign_in_link(request.form.get("email", ""), public_address.base_url())
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -259,7 +259,7 @@ def create_alert():
         alerts.create(
             form.get("email"),
             frequency=form.get("frequency", ""),
-            base_url=mail.base_url(),
+            base_url=public_address.base_url(),
             neighborhood_id=None
             if near
             else _choice(form, "neighborhood", _("Please choose a neighborhood from the list.")),

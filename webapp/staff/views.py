@@ -39,7 +39,7 @@ from webapp.domain.lifecycle import (
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.notifications import staff_alerts
-from webapp.domain.open311 import forwarding
+from webapp.domain.open311.forwarding import queueing
 from webapp.models import (
     Department,
     Neighborhood,
@@ -152,7 +152,7 @@ def workbench(public_id: str):
         .where(User.role.in_((Role.STAFF, Role.ADMIN)), User.active.is_(True))
         .order_by(User.display_name)
     ).all()
-    forwarded = forwarding.for_request(req)
+    forwarded = queueing.for_request(req)
     return render_template(
         "staff/workbench.html",
         req=req,
@@ -167,7 +167,7 @@ def workbench(public_id: str):
         standing=service_levels.standing(req),
         rating=after_closure.survey_rating(req),
         forwarding=forwarded,
-        forwarded_updates=forwarding.updates_of(forwarded) if forwarded else [],
+        forwarded_updates=queueing.updates_of(forwarded) if forwarded else [],
         **_choices(),
     )
 
@@ -195,10 +195,10 @@ def retry_forwarding(public_id: str):
     """Send a request the city's CRM refused or could not take to it again."""
 
     def act(req):
-        row = forwarding.for_request(req)
+        row = queueing.for_request(req)
         if row is None:
             raise DomainError(_("This request is not sent to a CRM."))
-        forwarding.retry(row)
+        queueing.retry(row)
         return _("The request will be sent to the CRM again.")
 
     return _act(public_id, act)

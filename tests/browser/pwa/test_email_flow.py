@@ -16,7 +16,7 @@ from tests import factories
 from tests.browser.pwa.conftest import stored_requests, wait_for
 from tests.browser.signing_in import sign_in
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import addresses, email_channel
 from webapp.models import User
 from webapp.plumbing.extensions import db
 
@@ -40,7 +40,7 @@ def deliver(app) -> int:
     """Run the e-mail worker once, as the background thread would after commit."""
     with app.app_context():
         try:
-            return mail.deliver_due()
+            return email_channel.deliver_due()
         finally:
             db.session.remove()
 
@@ -124,7 +124,7 @@ def test_email_from_report_to_not_fixed_reopen_unsubscribe_and_another_phone(
         response = page.request.post(unsubscribe, form={"List-Unsubscribe": "One-Click"})
         assert response.status == 200
     with live_app.app_context():
-        assert mail.blocked_reason("rita@example.net", stored.id)
+        assert addresses.blocked_reason("rita@example.net", stored.id)
         db.session.remove()
 
     other = browser.new_context(

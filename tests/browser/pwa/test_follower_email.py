@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tests import factories
 from tests.browser.axe import assert_no_serious_axe_violations
 from webapp.domain.lifecycle import workflow as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import email_channel
 from webapp.models import Follow, ServiceRequest
 from webapp.plumbing.extensions import db
 
@@ -52,7 +52,7 @@ def close_all(app) -> list[str]:
             requests_domain.transition(request, "closed", staff, note="Done.", resolution="fixed")
             closed.append(request.public_id)
         db.session.commit()
-        mail.deliver_due()
+        email_channel.deliver_due()
         db.session.remove()
     return closed
 

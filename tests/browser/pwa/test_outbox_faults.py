@@ -18,7 +18,7 @@ from tests.browser.worker import service_worker_ready
 from tests.fakes.silent_server import SilentServer
 from webapp.domain.lifecycle import requests as requests_domain
 from webapp.domain.lifecycle import workflow
-from webapp.domain.notifications import push
+from webapp.domain.notifications.push import push_channel
 from webapp.models import Follow, PushSubscription
 from webapp.plumbing.extensions import db
 
@@ -196,7 +196,7 @@ def test_the_phone_keeps_its_first_report_when_the_answer_to_it_is_lost(
             service_request, "closed", staff, note="Painted over.", resolution="fixed"
         )
         db.session.commit()
-        assert push.deliver_due() == 1
+        assert push_channel.deliver_due() == 1
         db.session.remove()
     [delivery] = push_service.deliveries
     assert delivery.payload["notification"]["body"] == "Painted over."

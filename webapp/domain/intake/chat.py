@@ -26,7 +26,7 @@ from sqlalchemy import func, or_, select
 
 from webapp.domain.errors import DomainError, NotAllowed, NotFound
 from webapp.domain.intake import contacts
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import mail_queue
 from webapp.domain.service_levels import CalendarError, parse_hours, parse_weekdays
 from webapp.models import (
     Channel,
@@ -340,7 +340,7 @@ def _reply_by_other_door(chat: Chat, body: str) -> None:
     if "email" in REPLY_DOORS and chat.resident_email:
         city = current_app.config.get("CITY_NAME", "")
         with force_locale(chat.locale):
-            mail.queue_email(
+            mail_queue.queue_email(
                 chat.resident_email,
                 _("Your message to %(city)s 311", city=city),
                 body,

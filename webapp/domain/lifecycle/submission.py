@@ -257,7 +257,7 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
     else:
         places.check_inside_city(float(sub.lat), float(sub.long))
     # A contact address must be one (a 422 otherwise); it is kept as it was given, and
-    # e-mail to it goes to its normalised form (``mail.on_change``).
+    # e-mail to it goes to its normalised form (``mail_queue.on_change``).
     normalise_address(sub.contact_email, field="contact_email")
     sub.contact_email = (sub.contact_email or "").strip() or None
     if len(sub.description or "") > MAX_DESCRIPTION:

@@ -22,7 +22,8 @@ from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
 from webapp.domain.geo import places
 from webapp.domain.input_rules import normalise_address
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import public_address
+from webapp.domain.notifications.email import mail_queue
 from webapp.domain.people import links
 from webapp.i18n import normalise, render_in_locale
 from webapp.models import AreaAlert, Neighborhood, ServiceRequest, utcnow
@@ -109,7 +110,7 @@ def _queue_confirmation(alert: AreaAlert, url: str) -> None:
     html = (
         f'<p>{escape(intro)}</p><p><a href="{url}">{escape(action)}</a></p><p>{escape(ignore)}</p>'
     )
-    mail.queue_email(clean, subject, text, html, kind="alert_confirm")
+    mail_queue.queue_email(clean, subject, text, html, kind="alert_confirm")
 
 
 def check_confirmation(token: str) -> AreaAlert:
@@ -174,7 +175,7 @@ def on_new_request(request: ServiceRequest) -> int:
     request, in the submitting transaction; returns how many."""
     if not request.service.public:
         return 0
-    base = mail.base_url()
+    base = public_address.base_url()
     queued = 0
     for alert in _matching_alerts(request, IMMEDIATE):
         if render_in_locale(alert.locale, lambda a=alert: _queue_immediate(a, request, base)):
@@ -193,10 +194,10 @@ def _queue_immediate(alert: AreaAlert, request: ServiceRequest, base: str) -> bo
         f'<p><a href="{base}/requests/{request.public_id}">{request.public_id}</a> · '
         f"{escape(service)}</p>"
     )
-    unsubscribe = mail.unsubscribe_url(alert.address, alert_id=alert.id)
+    unsubscribe = mail_queue.unsubscribe_url(alert.address, alert_id=alert.id)
     text += "\n\n" + _("Stop these alerts:") + "\n" + unsubscribe + "\n"
     return bool(
-        mail.queue_email(alert.address, subject, text, html, kind="alert", unsubscribe=unsubscribe)
+        mail_queue.queue_email(alert.address, subject, text, html, kind="alert", unsubscribe=unsubscribe)
     )
 
 
@@ -232,7 +233,7 @@ def queue_digests(now: datetime | None = None) -> int:
     A day with no new reports sends nothing. Returns how many digests were queued.
     """
     now = now or utcnow()
-    base = mail.base_url()
+    base = public_address.base_url()
     queued = 0
     due = db.session.scalars(
         select(AreaAlert).where(
@@ -257,7 +258,7 @@ def _queue_digest(alert: AreaAlert, found: list[ServiceRequest], base: str) -> b
     area = _area_words(alert)
     subject = _("%(count)d new reports %(area)s", count=len(found), area=area)
     lines = [_line(r, base) for r in found[:DIGEST_LIMIT]]
-    unsubscribe = mail.unsubscribe_url(alert.address, alert_id=alert.id)
+    unsubscribe = mail_queue.unsubscribe_url(alert.address, alert_id=alert.id)
     text = "\n\n".join([_("New reports %(area)s in the last day:", area=area), *lines])
     text += "\n\n" + _("Stop these alerts:") + "\n" + unsubscribe + "\n"
     items = "".join(
@@ -268,7 +269,7 @@ def _queue_digest(alert: AreaAlert, found: list[ServiceRequest], base: str) -> b
     heading = escape(_("New reports %(area)s in the last day:", area=area))
     html = f"<p>{heading}</p><ul>{items}</ul>"
     return bool(
-        mail.queue_email(
+        mail_queue.queue_email(
             alert.address, subject, text, html, kind="alert_digest", unsubscribe=unsubscribe
         )
     )

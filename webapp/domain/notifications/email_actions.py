@@ -16,7 +16,8 @@ from webapp.domain.errors import DomainError
 from webapp.domain.input_rules import normalise_address
 from webapp.domain.lifecycle import after_closure
 from webapp.domain.lifecycle import requests as requests_domain
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import outbox
+from webapp.domain.notifications.email import addresses, mail_queue
 from webapp.domain.people import links
 from webapp.models import AreaAlert, Device, DeviceEmail, ServiceRequest, utcnow
 from webapp.plumbing.extensions import db
@@ -78,7 +79,7 @@ def unsubscribe(token: str) -> dict:
     request_id = link.data.get("r")
     if request_id is not None and db.session.get(ServiceRequest, request_id) is None:
         request_id = None
-    mail.unsubscribe(address, request_id)
+    addresses.unsubscribe(address, request_id)
     request = db.session.get(ServiceRequest, request_id) if request_id else None
     return {"what": "request" if request else "all", "address": address, "request": request}
 
@@ -137,9 +138,9 @@ def send_sign_in_link(address: str, base_url: str) -> bool:
         ),
         ignore=_("If you did not ask for this, ignore this e-mail: nothing changes."),
     )
-    row = mail.queue_email(clean, subject, text, html, kind="sign_in")
+    row = mail_queue.queue_email(clean, subject, text, html, kind="sign_in")
     if row is not None and not found:
-        row.state = mail.DEAD
+        row.state = outbox.DEAD
         row.last_error = "no requests were sent with this address"
     return row is not None and bool(found)
 

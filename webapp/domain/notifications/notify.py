@@ -4,7 +4,7 @@
 follow the request; every channel asks it. ``on_event`` is the push channel's
 subscriber: it runs inside the transaction that made the change and writes one
 NotificationOutbox row per push subscription of each follower, so a change that rolls
-back sends nothing. E-mail (``mail.on_change``) and area alerts subscribe on their own
+back sends nothing. E-mail (``email.mail_queue.on_change``) and area alerts subscribe on their own
 (``webapp.domain.subscriptions``). Delivery happens after commit, in the job runner.
 """
 

@@ -27,7 +27,8 @@ from sqlalchemy import or_, select, update
 
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import public_address
+from webapp.domain.notifications.email import mail_queue
 from webapp.i18n import render_in_locale
 from webapp.models import (
     NotificationOutbox,
@@ -161,7 +162,7 @@ def _deliver(
             },
         }
         return _push_rows(user, payload, when=when, request=request, kind=kind)
-    row = mail.queue_email(user.email, subject, text, kind=kind, request=request)
+    row = mail_queue.queue_email(user.email, subject, text, kind=kind, request=request)
     if row is None:
         return 0
     row.next_attempt_at = when
@@ -176,7 +177,7 @@ def on_assigned(event: RequestEvent, assignee: User | None, actor: User | None) 
     if assignee is None or not assignee.active or (actor is not None and actor.id == assignee.id):
         return 0
     request = event.request
-    base = mail.base_url()
+    base = public_address.base_url()
 
     def compose() -> int:
         service = localized(request.service, "name")
@@ -282,7 +283,7 @@ def escalate_overdue(now: datetime | None = None) -> int:
     for request in _newly_overdue(now):
         if _claim(request):
             by_department[request.department_id].append(request)
-    base = mail.base_url()
+    base = public_address.base_url()
     queued = 0
     for department_id, found in by_department.items():
         for supervisor in supervisors(department_id):

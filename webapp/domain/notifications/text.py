@@ -4,10 +4,10 @@ who reported by text.
 ``on_change`` is the text channel's subscriber (``webapp.domain.subscriptions``): inside
 the transaction of a change it writes one ``NotificationOutbox`` row (channel ``text``,
 the ``phone``) in the reporter's language, so a change that rolls back sends nothing and
-a number that said STOP gets nothing. ``deliver_due`` is the job: it claims due rows
-with the same lease as push and e-mail (``claims``), and for each one, one at a time,
-with its outcome committed before the next is sent (a crash re-sends at most the one
-in flight):
+a number that said STOP gets nothing. ``TextChannel`` is its part of the outbox's one
+loop (``outbox.deliver_due``: the same claims and lease as push and e-mail), one text at
+a time, each outcome committed before the next is sent (a crash re-sends at most the
+one in flight):
 
 - a number that said STOP since: dropped;
 - quiet hours (``TEXT_QUIET_HOURS``, city time): held until the morning;
@@ -21,19 +21,21 @@ Each function takes ``now`` so the tests choose the clock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from webapp.content_i18n import localized
 from webapp.domain import glossary
 from webapp.domain import sms_segments as segments
-from webapp.domain.notifications import claims, notify
-from webapp.domain.notifications.mail import base_url
-from webapp.domain.notifications.push import backoff_seconds
+from webapp.domain.notifications import notify, outbox
+from webapp.domain.notifications.outbox import Composed
+from webapp.domain.notifications.public_address import base_url
 from webapp.i18n import render_in_locale, reporter_locale
 from webapp.models import (
     Channel,
@@ -47,8 +49,7 @@ from webapp.plumbing.extensions import db
 from webapp.plumbing.text_provider import ProviderError, is_configured, provider
 
 TEXT = "text"
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-MAX_ATTEMPTS = 8
+PENDING, SENDING, SENT, FAILED = outbox.PENDING, outbox.SENDING, outbox.SENT, outbox.FAILED
 CLAIM_BATCH = 50
 # What a texter hears of: the outcome, and the city's questions (each text costs).
 KINDS = (notify.ALWAYS, notify.QUESTION)
@@ -179,24 +180,20 @@ def _sent_today(phone: str, now: datetime) -> int:
     )
 
 
-# --- delivery -------------------------------------------------------------------------
+# --- delivery (the outbox's loop; this is the text channel's part) -------------------
 
 
-def record(
-    row_id: int, token: str | None, values: dict, *, sent: TextMessage | None = None
-) -> bool:
-    """Write one row's outcome (and the outbound message) and commit at once, while the
-    claim is still this worker's; returns whether it was written."""
-    written = db.session.execute(
-        update(NotificationOutbox)
-        .where(claims.still_mine(row_id, token))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if sent is not None and written.rowcount == 1:
-        db.session.add(sent)
-    db.session.commit()
-    return written.rowcount == 1
+@dataclass(frozen=True)
+class ClaimedText:
+    """A claimed text row, read before sending (commits expire ORM rows)."""
+
+    id: int
+    claim_token: str | None
+    attempts: int
+    phone: str | None
+    body: str
+    request_id: int | None
+    http_request_id: str | None = None  # the web request that queued it, for the logs
 
 
 def _hold(until: datetime, attempts: int, reason: str) -> dict:
@@ -210,66 +207,96 @@ def _hold(until: datetime, attempts: int, reason: str) -> dict:
     }
 
 
-def _deliver(row: NotificationOutbox, now: datetime) -> bool:
-    """Send one claimed row, or hold or drop it; returns whether it was sent."""
-    row_id, token, attempts = row.id, row.claim_token, row.attempts
-    phone, body, request_id = row.phone, (row.payload or {}).get("body", ""), row.request_id
-    if not phone or not body or is_stopped(phone):
-        record(row_id, token, {"state": FAILED, "last_error": "the number texted STOP"})
-        return False
-    quiet_end = held_until(now)
-    if quiet_end is not None:
-        record(row_id, token, _hold(quiet_end, attempts, "quiet hours"))
-        return False
-    cap = int(current_app.config.get("TEXT_DAILY_CAP") or 0)
-    if cap and _sent_today(phone, now) >= cap:
-        record(row_id, token, _hold(next_morning(now), attempts, "daily cap reached"))
-        return False
-    try:
-        sid = provider().send(phone, body)
-    except ProviderError as error:
-        if error.permanent or attempts >= MAX_ATTEMPTS:
-            record(row_id, token, {"state": FAILED, "last_error": str(error)[:1000]})
-        else:
-            retry_at = now + timedelta(seconds=backoff_seconds(attempts))
-            record(
-                row_id,
-                token,
-                {"state": PENDING, "last_error": str(error)[:1000], "next_attempt_at": retry_at},
-            )
-        return False
-    sent = TextMessage(
-        provider_sid=sid[:64],
-        phone=phone,
-        direction="out",
-        body=body,
-        segments=segments.segments(body),
-        outcome="notification",
-        request_id=request_id,
-        created_at=now,
-    )
-    return record(
-        row_id,
-        token,
-        {"state": SENT, "sent_at": now, "last_error": None, "message_id": sid[:255]},
-        sent=sent,
-    )
+@dataclass
+class TextChannel:
+    """Text messages behind the outbox's interface (``outbox.Channel``): one at a time,
+    each outcome committed before the next is sent, so a crash re-sends at most one."""
 
+    name: str = TEXT
+    batch: int = CLAIM_BATCH
 
-def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
-    """Drain due text rows batch by batch; returns how many were sent."""
-    if not is_configured(current_app.config):
-        return 0
-    sent = 0
-    while True:
-        fixed = now or utcnow()
-        ids = claims.claim_due(limit, fixed, channel=TEXT)
-        if not ids:
-            return sent
+    def hears(self, entry: RequestEvent) -> NotificationOutbox | None:
+        """The closure or the city's question, to a resident who reported by text."""
+        return on_change(entry)
+
+    def claimed(self, ids: list[int]) -> list[ClaimedText]:
+        """The claimed rows, oldest first."""
         rows = db.session.scalars(
             select(NotificationOutbox)
             .where(NotificationOutbox.id.in_(ids), NotificationOutbox.state == SENDING)
             .order_by(NotificationOutbox.id)
-        ).all()
-        for row in rows:
-            sent += int(_deliver(row, fixed))
+        )
+        return [
+            ClaimedText(
+                row.id,
+                row.claim_token,
+                row.attempts,
+                row.phone,
+                (row.payload or {}).get("body", ""),
+                row.request_id,
+                row.http_request_id,
+            )
+            for row in rows
+        ]
+
+    def compose(self, messages: list[ClaimedText], now: datetime) -> Composed:
+        """Dropped for a number that said STOP; held through quiet hours and past the
+        number's daily cap (counting what this batch sends); the rest are ready."""
+        composed = Composed()
+        quiet_end = held_until(now)
+        cap = int(current_app.config.get("TEXT_DAILY_CAP") or 0)
+        in_batch: dict[str, int] = {}
+        for message in messages:
+            if not message.phone or not message.body or is_stopped(message.phone):
+                composed.stopped.append(
+                    (message, {"state": FAILED, "last_error": "the number texted STOP"})
+                )
+            elif quiet_end is not None:
+                composed.stopped.append((message, _hold(quiet_end, message.attempts, "quiet hours")))
+            elif cap and _sent_today(message.phone, now) + in_batch.get(message.phone, 0) >= cap:
+                held = _hold(next_morning(now), message.attempts, "daily cap reached")
+                composed.stopped.append((message, held))
+            else:
+                in_batch[message.phone] = in_batch.get(message.phone, 0) + 1
+                composed.ready.append((message, message))
+        return composed
+
+    def send(self, sendables: list[ClaimedText]) -> Iterator[tuple[int, str | ProviderError]]:
+        """Each text's provider id (or the provider's refusal), one at a time."""
+        for index, message in enumerate(sendables):
+            try:
+                yield index, provider().send(message.phone, message.body)
+            except ProviderError as error:
+                yield index, error
+
+    def outcome(self, message: ClaimedText, answer: str | ProviderError, now: datetime) -> dict:
+        """Sent (kept as an outbound message on the number's record), retried later, or
+        failed when the provider refused for good."""
+        if isinstance(answer, ProviderError):
+            if answer.permanent:
+                return {"state": FAILED, "last_error": str(answer)}
+            return outbox.retry_later(message, str(answer), now)
+        db.session.add(
+            TextMessage(
+                provider_sid=answer[:64],
+                phone=message.phone,
+                direction="out",
+                body=message.body,
+                segments=segments.segments(message.body),
+                outcome="notification",
+                request_id=message.request_id,
+                created_at=now,
+            )
+        )
+        return {"state": SENT, "sent_at": now, "last_error": None, "message_id": answer[:255]}
+
+
+CHANNEL = TextChannel()
+
+
+def deliver_due(now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
+    """Drain due text rows batch by batch (nothing while no provider is set); returns
+    how many were sent."""
+    if not is_configured(current_app.config):
+        return 0
+    return outbox.deliver_due(CHANNEL, now, limit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from webapp.domain.notifications import mail
+from webapp.domain.notifications.email import mail_queue
 from webapp.domain.people import accounts, links
 from webapp.models import User
 
@@ -30,7 +30,7 @@ def queue_set_password(user: User, *, base_url: str) -> None:
     html = "".join(f"<p>{line}</p>" for line in lines[:2]) + (
         f'<p><a href="{url}">{url}</a></p><p>{lines[3]}</p>'
     )
-    mail.queue_email(user.email, subject, "\n\n".join(lines), html, kind="set_password")
+    mail_queue.queue_email(user.email, subject, "\n\n".join(lines), html, kind="set_password")
 
 
 def check_token(token: str) -> User:

@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from webapp.content_i18n import localized
 from webapp.domain.errors import DomainError
-from webapp.domain.intake import answers, contacts, mail_intake, mail_service_choice
+from webapp.domain.intake import answers, contacts, mail_reading, mail_service_choice
 from webapp.domain.lifecycle import after_closure, submission
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import public_address
 from webapp.domain.texting import location, replies
 from webapp.models import (
     Channel,
@@ -148,7 +148,7 @@ def start(number: TextNumber, text: str, media: list) -> Result:
             answer = _answer_for(text)
             if answer is not None:
                 reset(number)
-                link = f"{mail.base_url()}/help/{answer.slug}"
+                link = f"{public_address.base_url()}/help/{answer.slug}"
                 summary = localized(answer, "summary") or localized(answer, "title")
                 return Result(
                     "answer",
@@ -169,7 +169,7 @@ def start(number: TextNumber, text: str, media: list) -> Result:
     # "Pothole at 101 E 11th St": the place may already be in the first message (a
     # shared location, or a "number … road" line; nothing else is worth a look-up).
     named = location.shared_point(text) and text
-    named = named or next(iter(mail_intake.address_candidates(text)), None)
+    named = named or next(iter(mail_reading.address_candidates(text)), None)
     if named:
         found, _why = location.find(named)
         if found is not None:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from webapp.content_i18n import localized
 from webapp.domain import glossary
 from webapp.domain import sms_segments as segments
-from webapp.domain.notifications import mail
+from webapp.domain.notifications import public_address
 from webapp.models import Service, ServiceRequest, Status
 
 
@@ -24,7 +24,7 @@ def city() -> str:
 
 def request_link(request: ServiceRequest) -> str:
     """The request's public page."""
-    return f"{mail.base_url()}/requests/{request.public_id}"
+    return f"{public_address.base_url()}/requests/{request.public_id}"
 
 
 def menu_line(services: list[Service]) -> str:
