@@ -54,6 +54,9 @@ DONE_STATES = ("sent", "dead", "failed")
 WAITING_STATES = ("pending", "sending")
 REMOVED_BY_RESIDENT = "not sent: the resident removed their contact details"
 DAYS_PER_MONTH = 30.44
+# A contact's caller details, removed.
+CALLER_GONE = {"caller_name": None, "caller_email": None, "caller_phone": None,
+               "caller_address": None}
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ def purge_expired(now: datetime, months: int, dry_run: bool = False) -> Purged:
     db.session.execute(
         update(Contact)
         .where(Contact.id.in_(contacts))
-        .values(caller_name=None, caller_email=None, caller_phone=None, caller_address=None)
+        .values(**CALLER_GONE)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
@@ -227,9 +230,7 @@ def _forget_conversations(conversations: dict) -> None:
     db.session.execute(
         update(Contact)
         .where(Contact.id.in_(conversations["contacts"]))
-        .values(
-            caller_name=None, caller_email=None, caller_phone=None, caller_address=None, note=None
-        )
+        .values(**CALLER_GONE, note=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -283,7 +284,7 @@ def forget_my_contact_details(user: User | None, device: Device | None) -> Purge
     contacts = db.session.execute(
         update(Contact)
         .where(Contact.request_id.in_(own_ids), _contact_has_caller())
-        .values(caller_name=None, caller_email=None, caller_phone=None, caller_address=None)
+        .values(**CALLER_GONE)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.execute(

@@ -176,15 +176,7 @@ def handle(message: Incoming, now: datetime | None = None, *, retried: bool = Fa
         return known.reply
     text = clean(message.body)
     media = message.media[:MAX_MEDIA]
-    row = TextMessage(
-        provider_sid=message.sid,
-        phone=message.phone,
-        direction="in",
-        body=text[:MAX_STORED],
-        media_count=len(media),
-        segments=segments.segments(text),
-        created_at=now,
-    )
+    row = _inbound_row(message, text, media, now)
     db.session.add(row)
     try:
         number = number_for(message.phone, now)
@@ -244,23 +236,25 @@ def _answer(number: TextNumber, row: TextMessage, text: str, media, now: datetim
     return result, since
 
 
+def _inbound_row(message: Incoming, text: str, media, now: datetime, **outcome) -> TextMessage:
+    """The stored copy of an inbound message (its words cut to ``MAX_STORED``)."""
+    return TextMessage(
+        provider_sid=message.sid,
+        phone=message.phone,
+        direction="in",
+        body=text[:MAX_STORED],
+        media_count=len(media),
+        segments=segments.segments(text),
+        created_at=now,
+        **outcome,
+    )
+
+
 def _refused(message: Incoming, text: str, media, now: datetime, error: DomainError) -> str:
     number = number_for(message.phone, now)
     reply = render_in_locale(number.locale, lambda: replies.not_made(error.message))
     reply = segments.fold_to_gsm7(segments.shorten(reply, MAX_REPLY_SEGMENTS))
-    db.session.add(
-        TextMessage(
-            provider_sid=message.sid,
-            phone=message.phone,
-            direction="in",
-            body=text[:MAX_STORED],
-            media_count=len(media),
-            segments=segments.segments(text),
-            outcome="refused",
-            reply=reply,
-            created_at=now,
-        )
-    )
+    db.session.add(_inbound_row(message, text, media, now, outcome="refused", reply=reply))
     number.last_message_at = now
     db.session.commit()
     return reply
