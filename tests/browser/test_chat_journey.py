@@ -47,6 +47,7 @@ def live_app(make_app, tile_server, nominatim):
         GEOCODER_MIN_DELAY=0,
         CHAT_STREAM_SECONDS=3.0,
         CHAT_POLL_SECONDS=0.2,
+        CHAT_QUEUE_SECONDS=0.5,
     )
     with app.app_context():
         factories.gen_city()
@@ -92,6 +93,11 @@ def test_a_resident_and_a_call_taker_chat_and_the_chat_becomes_a_request(
     for page in (resident, desk):
         page.on("pageerror", lambda e: errors.append(str(e)))
 
+    # The call-taker is at the desk before anyone writes.
+    sign_in(desk, "desk@example.com")
+    desk.goto("/staff/desk")
+    assert "No chat is waiting" in desk.locator("#chat-queue").inner_text()
+
     # The resident opens the chat from /help and writes.
     resident.goto("/help")
     resident.click("#help-chat")
@@ -104,10 +110,13 @@ def test_a_resident_and_a_call_taker_chat_and_the_chat_becomes_a_request(
     assert resident.locator("#chat-lines").get_attribute("aria-live") == "polite"
     resident.screenshot(path=str(folder / "resident-waiting.png"), full_page=True)
 
-    # The call-taker takes it by keyboard: the resident's record is beside the chat.
-    sign_in(desk, "desk@example.com")
-    desk.goto("/staff/desk")
+    # The chat joins the open desk's list by itself, announced, with its Take button;
+    # the call-taker takes it by keyboard: the resident's record is beside the chat.
     take = desk.locator("#chat-queue button:has-text('Take')")
+    take.wait_for()
+    assert desk.locator("#chat-queue-news").is_visible()
+    assert "No chat is waiting" not in desk.locator("#chat-queue").inner_text()
+    desk.screenshot(path=str(folder / "desk-new-chat.png"))
     assert "Ana Rivera" in desk.locator("#chat-queue").inner_text()
     take.focus()
     desk.keyboard.press("Enter")

@@ -149,6 +149,8 @@ class Config:
     CHAT_DESK_DAYS = _env("CHAT_DESK_DAYS")
     CHAT_STREAM_SECONDS = float(_env("CHAT_STREAM_SECONDS", "25"))
     CHAT_POLL_SECONDS = float(_env("CHAT_POLL_SECONDS", "1"))
+    # How often the desk's list of waiting chats asks for new ones.
+    CHAT_QUEUE_SECONDS = float(_env("CHAT_QUEUE_SECONDS", "10"))
     # Streams held open at once per worker process (beyond: the browser polls instead).
     CHAT_MAX_STREAMS = _env_int("CHAT_MAX_STREAMS", 16)
     CHAT_MAX_MESSAGE = _env_int("CHAT_MAX_MESSAGE", 2000)

@@ -10,7 +10,8 @@ const QUEUE = document.getElementById("chat-queue");
 const CHATS = document.getElementById("desk-chats");
 const STRINGS = JSON.parse(document.getElementById("chat-strings").textContent);
 const NEWS = document.getElementById("chat-queue-news");
-const QUEUE_EVERY_MS = 10000;
+const QUEUE_EVERY_MS = Number(CHATS?.dataset.everyMs) || 10000;
+const QUEUE_ITEM = document.getElementById("chat-queue-item");
 
 function insertAnswer(button) {
   const box = REPLY_FORM.elements.body;
@@ -56,8 +57,22 @@ function sendOnEnter(event) {
   }
 }
 
-/* A chat that arrived since the desk was drawn is announced (the list is redrawn on the
-   next visit, where its Take button is a real form). */
+/* A chat that arrived since the desk was drawn joins the list with its own Take form
+   (the same form the server draws), and the status line announces it. */
+function addToQueue(chat) {
+  const item = QUEUE_ITEM.content.firstElementChild.cloneNode(true);
+  item.dataset.chat = String(chat.id);
+  item.querySelector("form").action = chat.take_url;
+  const who = item.querySelector(".chat-who");
+  who.textContent = chat.who || who.dataset.anonymous;
+  const status = item.querySelector(".chat-status");
+  status.textContent = status.dataset[chat.status] || chat.status;
+  const number = item.querySelector(".chat-number");
+  number.textContent = ` (${number.dataset.label.replace("{n}", chat.id)})`;
+  document.getElementById("chat-queue-empty")?.remove();
+  QUEUE.append(item);
+}
+
 async function refreshQueue() {
   try {
     const response = await fetch(CHATS.dataset.listUrl, { headers: { Accept: "application/json" } });
@@ -66,6 +81,7 @@ async function refreshQueue() {
     }
     const known = new Set([...QUEUE.querySelectorAll("[data-chat]")].map((item) => item.dataset.chat));
     const fresh = (await response.json()).filter((chat) => !known.has(String(chat.id)));
+    fresh.forEach(addToQueue);
     NEWS.textContent = fresh.length ? STRINGS.news.replace("{n}", fresh.length) : "";
     NEWS.hidden = fresh.length === 0;
   } catch (error) {
