@@ -19,7 +19,6 @@ import pytest
 
 from tests import factories
 from webapp.domain.figures import exports
-from webapp.models import utcnow
 from webapp.plumbing.extensions import db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,9 +81,12 @@ def test_a_file_that_does_not_match_its_manifest_is_not_served(app, client, city
 def test_updated_after_pulls_only_what_changed(client, city):
     old = factories.gen_request("graffiti", age_days=10)
     fresh = factories.gen_request("pothole")
-    since = (utcnow().replace(microsecond=0)).isoformat().replace("+00:00", "Z")
     fresh.description = "Now deeper"
     db.session.commit()
+    # A moment between the two, from their own stored times (never the wall clock: a
+    # second may tick between making a request and reading the clock).
+    between = old.updated_at + (fresh.updated_at - old.updated_at) / 2
+    since = between.replace(microsecond=0).isoformat().replace("+00:00", "Z")
     text = client.get(f"/export/requests.csv?updated_after={since}").get_data(as_text=True)
     assert fresh.public_id in text and old.public_id not in text
     assert client.get("/export/requests.csv?updated_after=yesterday").status_code == 400
