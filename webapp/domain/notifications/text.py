@@ -245,7 +245,7 @@ class TextChannel:
         composed = Composed()
         quiet_end = held_until(now)
         cap = int(current_app.config.get("TEXT_DAILY_CAP") or 0)
-        in_batch: dict[str, int] = {}
+        counted: dict[str, int] = {}  # per number: sent today, plus what this batch sends
         for message in messages:
             if not message.phone or not message.body or is_stopped(message.phone):
                 composed.stopped.append(
@@ -253,11 +253,12 @@ class TextChannel:
                 )
             elif quiet_end is not None:
                 composed.stopped.append((message, _hold(quiet_end, message.attempts, "quiet hours")))
-            elif cap and _sent_today(message.phone, now) + in_batch.get(message.phone, 0) >= cap:
+            elif cap and counted.setdefault(message.phone, _sent_today(message.phone, now)) >= cap:
                 held = _hold(next_morning(now), message.attempts, "daily cap reached")
                 composed.stopped.append((message, held))
             else:
-                in_batch[message.phone] = in_batch.get(message.phone, 0) + 1
+                if cap:
+                    counted[message.phone] += 1
                 composed.ready.append((message, message))
         return composed
 
