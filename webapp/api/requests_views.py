@@ -23,7 +23,7 @@ from webapp.api.serialize import request_json
 from webapp.api.services_views import known_service
 from webapp.domain.errors import DomainError
 from webapp.domain.lifecycle import submission as requests_domain
-from webapp.domain.lifecycle.requests import get_by_public_id
+from webapp.domain.lifecycle.requests import get_by_public_id, load_public_record
 from webapp.domain.people import device_handover
 from webapp.models import Channel, Role
 from webapp.plumbing import limits
@@ -146,7 +146,7 @@ def create_request():
     checked = inputs().form
     if checked is None:
         raise DomainError(_("Please choose what kind of problem this is."), field="service_code")
-    known_service(checked.service_code)
+    service = known_service(checked.service_code)
     photos = [f.read() for f in request.files.getlist("photos") if f.filename or f.mimetype]
     account = current_account()
     liaison = account if account is not None and account.role == Role.LIAISON else None
@@ -173,12 +173,15 @@ def create_request():
         community_issue=bool(liaison) and _flag(checked.community_issue, default=False),
         follow=notify and not liaison,
         photos=photos,
+        service=service,
     )
     result = requests_domain.submit(submission)
-    if not result.created:
-        device_handover.adopt_unreceived_device(result.request, device)
-    body = request_json(result.request, timeline=True)
-    location = url_for("api.get_request", public_id=result.request.public_id)
+    if result.created or device_handover.adopt_unreceived_device(result.request, device):
+        answered = load_public_record(result.request)
+    else:
+        answered = result.request  # a replay arrives with its record loaded
+    body = request_json(answered, timeline=True)
+    location = url_for("api.get_request", public_id=answered.public_id)
     return envelope(
         body,
         status=201 if result.created else 200,

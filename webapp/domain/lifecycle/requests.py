@@ -9,16 +9,61 @@ Read-only: nothing here writes. The rest of the request's life is in its own mod
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, inspect, or_, select
+from sqlalchemy.orm import joinedload
 
 from webapp.domain.errors import NotFound
-from webapp.models import Device, DeviceEmail, ServiceRequest, User
+from webapp.models import (
+    Department,
+    Device,
+    DeviceEmail,
+    Neighborhood,
+    ServiceRequest,
+    User,
+)
 from webapp.plumbing.extensions import db
 
 PUBLIC_ID_PREFIX = "311-"
 PUBLIC_ID_TEXT = re.compile(r"^[\x20-\x7e]{1,20}$")
+
+
+@cache
+def with_public_record() -> tuple:
+    """Loader options for a request answered with its public record and timeline.
+
+    Everything comes in one statement instead of one per relation, which is most of
+    what answering a report (new or replayed) costs the database. The photos (three at
+    most) and the timeline (a few entries while a report is young) multiply its rows.
+    Of the neighbourhood and the department only the name is read (a neighbourhood's
+    outline can be a large document, parsed for nothing). Results need ``.unique()``: a
+    request with several photos comes in several rows. Built once (options are immutable).
+    """
+    return (
+        joinedload(ServiceRequest.service),
+        joinedload(ServiceRequest.neighborhood).load_only(Neighborhood.name),
+        joinedload(ServiceRequest.department).load_only(Department.name),
+        joinedload(ServiceRequest.photos),
+        joinedload(ServiceRequest.events),
+    )
+
+
+def load_public_record(request: ServiceRequest) -> ServiceRequest:
+    """The same request again with what its public record reads loaded in one go
+    (``with_public_record``), e.g. after a commit expired it. Its key is read from the
+    identity map, so an expired request is not loaded twice."""
+    (request_id,) = inspect(request).identity
+    return (
+        db.session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.id == request_id)
+            .options(*with_public_record())
+        )
+        .unique()
+        .one()
+    )
 
 
 def public_id_from_number(raw: str | None) -> str | None:

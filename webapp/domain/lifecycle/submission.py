@@ -29,7 +29,7 @@ from webapp.domain.geo import places
 from webapp.domain.input_rules import check_fields, normalise_address
 from webapp.domain.lifecycle import photos as photo_pipeline
 from webapp.domain.lifecycle.following import add_follow
-from webapp.domain.lifecycle.requests import PUBLIC_ID_PREFIX
+from webapp.domain.lifecycle.requests import PUBLIC_ID_PREFIX, with_public_record
 from webapp.domain.lifecycle.timeline import MAX_DESCRIPTION, normalise_text, record
 from webapp.models import (
     ApiKey,
@@ -84,6 +84,9 @@ class Submission:
     # The language the report was written in, when the door knows it (an e-mail's):
     # every message about the request is written in it.
     locale: str | None = None
+    # The service, when the door has already found it taking reports from this caller
+    # (the API answers an unknown code with 404 before anything else): not looked up twice.
+    service: Service | None = None
 
 
 @dataclass
@@ -238,6 +241,9 @@ def validate_attributes(
 
 
 def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
+    service = sub.service
+    if service is None or service.service_code != sub.service_code:
+        service = find_service(sub.service_code, include_private=sub.channel != Channel.PWA)
     check_fields(
         sub,
         {
@@ -248,7 +254,6 @@ def _validate(sub: Submission) -> tuple[Service, dict[str, Any]]:
             "contact_phone": ServiceRequest.contact_phone,
         },
     )
-    service = find_service(sub.service_code, include_private=sub.channel != Channel.PWA)
     if sub.lat is None or sub.long is None:
         if not ((sub.landmark or "").strip() or (sub.address or "").strip()):
             raise DomainError(
@@ -284,9 +289,15 @@ def expected_datetime(service: Service, received_at: datetime) -> datetime | Non
 
 
 def _replay(client_uuid: str, print_: str) -> SubmitResult | None:
-    existing = db.session.scalars(
-        select(ServiceRequest).where(ServiceRequest.client_uuid == client_uuid)
-    ).first()
+    existing = (
+        db.session.scalars(
+            select(ServiceRequest)
+            .where(ServiceRequest.client_uuid == client_uuid)
+            .options(*with_public_record())
+        )
+        .unique()
+        .first()
+    )
     if existing is None:
         return None
     if existing.payload_fingerprint != print_:

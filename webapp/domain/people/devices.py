@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, select, update
@@ -21,6 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from webapp.models import Device, Follow, PushSubscription, ServiceRequest, User, utcnow
 from webapp.plumbing.extensions import db
+
+# How fine "last seen" is: a device is stamped again only once this has passed.
+LAST_SEEN_STEP = timedelta(minutes=15)
 
 
 def token_hash(token: str) -> str:
@@ -86,7 +90,12 @@ def find(token: str) -> Device | None:
         select(Device).where(Device.token_hash == token_hash(token))
     ).first()
     if device is not None:
-        device.last_seen_at = utcnow()
+        now = utcnow()
+        # The first presentation always moves the stamp (it ends "never presented back",
+        # see device_handover); after that it is kept to the quarter hour, so a phone's
+        # every call does not also write its device row.
+        if device.last_seen_at == device.created_at or now - device.last_seen_at >= LAST_SEEN_STEP:
+            device.last_seen_at = now
     return device
 
 
