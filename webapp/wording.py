@@ -5,11 +5,27 @@ from __future__ import annotations
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from webapp.content_i18n import localized, localized_values
 from webapp.domain.glossary import resolution_word as resolution_label
 from webapp.domain.glossary import status_word
 from webapp.models import EventKind, RequestEvent, ServiceRequest, Status
+
+# Marked for translation once; each call translates only the label it returns.
+_EVENT_LABELS = {
+    EventKind.CREATED: _l("Report received"),
+    EventKind.ASSIGNED: _l("Assigned"),
+    EventKind.PUBLIC_NOTE: _l("Note from the city"),
+    EventKind.PRIVATE_NOTE: _l("Private note"),
+    EventKind.MERGED: _l("Similar report combined into this one"),
+    EventKind.REOPENED: _l("Reopened: not fixed"),
+    EventKind.SURVEY_ANSWERED: _l("Rated"),
+    EventKind.CONFIRMED_FIXED: _l("Confirmed fixed by the resident"),
+    EventKind.SUPPORTER_COMMENT: _l("A neighbor reported this too"),
+    EventKind.INFO_REQUESTED: _l("The city asked for information"),
+    EventKind.INFO_PROVIDED: _l("Answer from the resident"),
+}
 
 
 def status_label(request: ServiceRequest) -> str:
@@ -32,21 +48,10 @@ def event_label(event: RequestEvent) -> str:
         return _("The clock runs again")
     if event.kind == EventKind.ASSIGNED and event.data.get("assignee"):
         return _("Assigned to %(name)s", name=event.data["assignee"])
-    labels = {
-        EventKind.CREATED: _("Report received"),
-        EventKind.ACKNOWLEDGED: status_word(Status.ACKNOWLEDGED),
-        EventKind.ASSIGNED: _("Assigned"),
-        EventKind.PUBLIC_NOTE: _("Note from the city"),
-        EventKind.PRIVATE_NOTE: _("Private note"),
-        EventKind.MERGED: _("Similar report combined into this one"),
-        EventKind.REOPENED: _("Reopened: not fixed"),
-        EventKind.SURVEY_ANSWERED: _("Rated"),
-        EventKind.CONFIRMED_FIXED: _("Confirmed fixed by the resident"),
-        EventKind.SUPPORTER_COMMENT: _("A neighbor reported this too"),
-        EventKind.INFO_REQUESTED: _("The city asked for information"),
-        EventKind.INFO_PROVIDED: _("Answer from the resident"),
-    }
-    return labels.get(event.kind, event.kind)
+    if event.kind == EventKind.ACKNOWLEDGED:
+        return status_word(Status.ACKNOWLEDGED)
+    label = _EVENT_LABELS.get(event.kind)
+    return str(label) if label is not None else event.kind
 
 
 def status_choice(choice: str) -> str:

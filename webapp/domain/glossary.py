@@ -5,31 +5,34 @@ two names ("received", "seen", "acknowledged")."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from webapp.models import Resolution, Status
+
+# Marked for translation once; each call translates only the word it returns.
+_STATUS_WORDS = {
+    Status.SUBMITTED: _l("Received"),
+    Status.ACKNOWLEDGED: _l("Seen by the city"),
+    Status.IN_PROGRESS: _l("Work in progress"),
+    Status.CLOSED: _l("Closed"),
+}
+_RESOLUTION_WORDS = {
+    Resolution.FIXED: _l("Fixed"),
+    Resolution.DUPLICATE: _l("Closed as a duplicate"),
+    Resolution.REFERRED: _l("Referred elsewhere"),
+    Resolution.CANNOT_LOCATE: _l("Could not be found"),
+    Resolution.NO_ACTION_NEEDED: _l("No action needed"),
+}
 
 
 def status_word(status: str | None) -> str:
     """The status as residents read it everywhere."""
-    words = {
-        Status.SUBMITTED: _("Received"),
-        Status.ACKNOWLEDGED: _("Seen by the city"),
-        Status.IN_PROGRESS: _("Work in progress"),
-        Status.CLOSED: _("Closed"),
-    }
-    return words.get(status, _("Received"))
+    return str(_STATUS_WORDS.get(status, _STATUS_WORDS[Status.SUBMITTED]))
 
 
 def resolution_word(resolution: str | None) -> str:
     """How a closed request ended."""
-    words = {
-        Resolution.FIXED: _("Fixed"),
-        Resolution.DUPLICATE: _("Closed as a duplicate"),
-        Resolution.REFERRED: _("Referred elsewhere"),
-        Resolution.CANNOT_LOCATE: _("Could not be found"),
-        Resolution.NO_ACTION_NEEDED: _("No action needed"),
-    }
-    return words.get(resolution, _("Closed"))
+    return str(_RESOLUTION_WORDS.get(resolution, _STATUS_WORDS[Status.CLOSED]))
 
 
 def status_meaning(status: str | None, *, own: bool) -> str:
