@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import aliased, selectinload
 
+from webapp.domain.figures.mapread import w3c_column
 from webapp.domain.geo import places
 from webapp.domain.open311 import remote_media
 from webapp.models import (
@@ -55,6 +56,18 @@ class RequestPage:
     notes: dict[int, list[Any]] = field(default_factory=dict)
 
 
+def _request_columns() -> tuple:
+    """The columns of a request answer; its times come formatted by the database
+    (``requested_datetime``, ``updated_datetime``, ``expected_datetime``), which spares a
+    1,000-row page three thousand datetime conversions in Python."""
+    return (
+        *REQUEST_COLUMNS,
+        w3c_column(ServiceRequest.received_at, "requested_datetime"),
+        w3c_column(ServiceRequest.updated_at, "updated_datetime"),
+        w3c_column(ServiceRequest.expected_at, "expected_datetime"),
+    )
+
+
 REQUEST_COLUMNS = (
     ServiceRequest.id,
     ServiceRequest.public_id,
@@ -67,9 +80,6 @@ REQUEST_COLUMNS = (
     ServiceRequest.referred_to,
     ServiceRequest.channel,
     ServiceRequest.description,
-    ServiceRequest.received_at,
-    ServiceRequest.updated_at,
-    ServiceRequest.expected_at,
     ServiceRequest.address,
     ServiceRequest.zipcode,
     ServiceRequest.lat,
@@ -101,7 +111,7 @@ def _catalogue(page: RequestPage) -> None:
 
 def _base(page: RequestPage, extensions: bool) -> Select:
     """The column SELECT behind every request answer (public services only)."""
-    query = select(*REQUEST_COLUMNS)
+    query = select(*_request_columns())
     if extensions:
         duplicate = aliased(ServiceRequest)
         query = query.add_columns(duplicate.public_id.label("duplicate_of")).outerjoin(
@@ -163,7 +173,7 @@ def _find_in_chunks(query: RequestQuery) -> RequestPage:
         merged.rows.extend(part.rows)
         for name in ("status_notes", "first_photo", "media_urls", "photos", "notes"):
             getattr(merged, name).update(getattr(part, name))
-    merged.rows.sort(key=lambda row: (row.received_at, row.id), reverse=True)
+    merged.rows.sort(key=lambda row: (row.requested_datetime, row.id), reverse=True)
     return merged
 
 

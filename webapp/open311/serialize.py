@@ -65,12 +65,16 @@ def notice_template() -> str:
 
 
 def service_notice(
-    expected_at: datetime | None, status: str, template: str | None = None
+    expected_at: datetime | str | None, status: str, template: str | None = None
 ) -> str | None:
-    """What the city expects to do, from the SLA date, while the request is open."""
-    if status != "open" or expected_at is None:
+    """What the city expects to do, from the SLA date, while the request is open.
+
+    ``expected_at`` is the date and time, or its W3C text as a page's rows carry it.
+    """
+    if status != "open" or not expected_at:
         return None
-    return (template or notice_template()) % {"date": expected_at.date().isoformat()}
+    day = expected_at[:10] if isinstance(expected_at, str) else expected_at.date().isoformat()
+    return (template or notice_template()) % {"date": day}
 
 
 def photo_url(key: str) -> str:
@@ -134,10 +138,10 @@ def request_entries(
             "service_code": service.service_code,
             "description": row.description,
             "agency_responsible": page.departments.get(row.department_id),
-            "service_notice": service_notice(row.expected_at, row.status, template),
-            "requested_datetime": w3c(row.received_at),
-            "updated_datetime": w3c(row.updated_at),
-            "expected_datetime": w3c(row.expected_at),
+            "service_notice": service_notice(row.expected_datetime, row.status, template),
+            "requested_datetime": row.requested_datetime,
+            "updated_datetime": row.updated_datetime,
+            "expected_datetime": row.expected_datetime,
             "address": row.address,
             "address_id": None,
             "zipcode": row.zipcode,
