@@ -5,6 +5,7 @@ database actually uses."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from sqlalchemy import insert, select, text, update
@@ -129,7 +130,9 @@ def test_the_database_answers_boxes_from_its_spatial_index(app, city):
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(db.session.scalars(text(f"EXPLAIN {compiled}")))
-        assert "ix_service_requests_open_point" in plan
+        # Either GiST index answers the box: the open requests' own, or the one over every
+        # request (which carries the status); on a few rows the planner's costs tie.
+        assert re.search(r"Index (Only )?Scan using ix_service_requests_(open_)?point\b", plan), plan
     else:
         plan = " ".join(str(row[-1]) for row in db.session.execute(
             text(f"EXPLAIN QUERY PLAN {compiled}")))
