@@ -24,7 +24,6 @@ resolution, reopened, label], …]``).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
@@ -158,7 +157,7 @@ def requests_in_box():
             total = seen
     next_after = None
     if len(rows) == size:
-        next_after = base64.urlsafe_b64encode(f"r{rows[-1][0]}".encode()).decode().rstrip("=")
+        next_after = f"r{rows[-1][0]}"
     meta = {
         "page": number,
         "page_size": size,
