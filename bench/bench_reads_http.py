@@ -1,10 +1,13 @@
 """The reads that used to grow with the city, served for real at a hotspot, beside the obvious SQL.
 
-    .venv/bin/python bench/bench_reads_http.py --pg URL [--schema bench_scale] [--seconds 10]
-                                               [--runs 15]
+    .venv/bin/python bench/bench_reads_http.py [--pg URL] [--schema bench_scale] [--seconds 10]
+                                               [--runs 15] [--size 100000] [--keep]
 
 Reads a city that ``bench_scale.py --keep`` left in ``--schema`` (100k or 3.4M requests,
-seven in ten around five hotspots), serves it with gunicorn and the shipped
+seven in ten around five hotspots); when the schema holds none, it grows one of
+``--size`` requests there first the same way (bulk load, rollups rebuilt, then
+``VACUUM ANALYZE`` as autovacuum would have done on a running city), and drops it at the
+end unless ``--keep``. It serves the city with gunicorn and the shipped
 ``gunicorn.conf.py`` (started outside the project folder, ``--chdir`` to it), and times
 each path over HTTP with Debian's ``wrk`` (one connection, so the figure is one
 request's latency, not a queue; ``--seconds`` each, after a warm-up call):
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import secrets
 import socket
@@ -178,14 +182,73 @@ def sql_median(url: str, schema: str, sql: str, params: dict, runs: int) -> floa
     return statistics.median(times)
 
 
+def existing_size(url: str, schema: str) -> int:
+    """How many requests the schema holds (0 when it has no tables)."""
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, options=f"-csearch_path={schema}") as connection:
+        found = connection.execute("SELECT to_regclass('service_requests')").fetchone()[0]
+        if found is None:
+            return 0
+        return connection.execute("SELECT count(*) FROM service_requests").fetchone()[0]
+
+
+def grow_city(url: str, schema: str, size: int) -> None:
+    """A city of ``size`` requests in ``schema``, as ``bench_scale.py`` grows one."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_scale
+    from flask_migrate import upgrade
+
+    from webapp import create_app
+    from webapp.domain.figures import rollups
+    from webapp.plumbing.extensions import db
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    app = create_app(
+        bench_scale.settings(url, {"connect_args": {"options": f"-csearch_path={schema}"}})
+    )
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        services, areas = bench_scale.seed_services(), bench_scale.seed_neighbourhoods()
+        bench_scale.grow(services, areas, 0, size, random.Random(311))
+        rollups.rebuild()
+        db.session.remove()
+        db.engine.dispose()
+    with psycopg.connect(plain, autocommit=True, options=f"-csearch_path={schema}") as connection:
+        for table in ("service_requests", "request_events", "photos", "map_cell_rollups"):
+            connection.execute(f"VACUUM ANALYZE {table}")
+    print(f"grew {size:,} requests in {schema} in {time.perf_counter() - started:.0f} s")
+
+
 def main() -> None:
     """Serve, time each path and its SQL, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pg", required=True)
+    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench")
     parser.add_argument("--schema", default="bench_scale")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--size", type=int, default=100_000,
+                        help="requests to grow when the schema holds none")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep a city this run grew (it is dropped otherwise)")
     args = parser.parse_args()
+    grown = existing_size(args.pg, args.schema) == 0
+    if grown:
+        grow_city(args.pg, args.schema, args.size)
+    try:
+        run(args)
+    finally:
+        if grown and not args.keep:
+            plain = args.pg.replace("postgresql+psycopg://", "postgresql://")
+            with psycopg.connect(plain, autocommit=True) as connection:
+                connection.execute(f"DROP SCHEMA IF EXISTS {args.schema} CASCADE")
+
+
+def run(args: argparse.Namespace) -> None:
+    """Serve the city, time each path and its SQL, print the table."""
     since_moment = datetime.now(UTC) - timedelta(days=30)
     since = since_moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     plain = args.pg.replace("postgresql+psycopg://", "postgresql://")

@@ -27,6 +27,7 @@ run() {
     echo "load after:  $(cat /proc/loadavg)   $((SECONDS - start)) s   $status"
 }
 
+run burst $PY bench/bench_burst.py --count 100 --threads 4 --pg "$PG"
 run backup $PY bench/bench_backup.py --requests 0 --photos 2 --pg "$BASE/${PREFIX}_backup"
 run downloads $PY bench/bench_downloads.py --requests 2000 --max-rows 500 --pg "$PG"
 run email $PY bench/bench_email.py --count 50 --latency-ms 0
@@ -38,8 +39,10 @@ run open311_long_ids env BENCH_IDS=500 BENCH_RUNS=2 $PY bench/bench_open311_long
 run outbox_save $PY bench/bench_outbox_save.py --quick --saves 5
 run photos $PY bench/bench_photos.py --runs 2
 run push $PY bench/bench_push.py --count 50
+run reads_http $PY bench/bench_reads_http.py --size 2000 --seconds 2 --runs 3 --schema bench_reads_small --pg "$PG"
 run queue $PY bench/bench_queue.py --sizes 1000 --runs 3 --pg "$PG"
 run scale $PY bench/bench_scale.py --sizes 1000 --pg-sizes 1000 --runs 3 --pg "$PG"
+run submit $PY bench/bench_submit.py --count 30 --pg "$PG"
 run served $PY bench/bench_served.py --requests 300 --seconds 3 --rounds 2
 run upgrade $PY bench/bench_upgrade.py --rows 1000 --database-url "$BASE/${PREFIX}_upgrade"
 run validation env BENCH_RUNS=2 BENCH_CALLS=200 $PY bench/bench_validation.py
