@@ -27,7 +27,6 @@ change beside the code before it: the script serves the code of the checkout it 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import random
@@ -52,6 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_reads_http import free_port, load_average  # noqa: E402
 from bench_served import cpu_seconds  # noqa: E402
+from bench_submit import unique_jpeg  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 SCHEMA = "bench_burst"
@@ -59,24 +59,6 @@ STAFF_EMAIL = "staff@civic311.example"
 DEMO_PASSWORD = "civic311-demo"
 WRITE = {"X-Requested-With": "civic311"}
 WARM_UP = 48  # reports (and their replays and closes) sent first and not counted
-
-
-def unique_jpeg(index: int) -> bytes:
-    """A small real photo, different for every report (photos are stored by content)."""
-    from PIL import Image, ImageDraw
-
-    rng = random.Random(index)
-    image = Image.new("RGB", (160, 120), tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(6):
-        x, y = rng.randrange(150), rng.randrange(110)
-        draw.rectangle(
-            (x, y, x + rng.randrange(10, 60), y + rng.randrange(10, 40)),
-            fill=tuple(rng.randrange(256) for _ in range(3)),
-        )
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue()
 
 
 def flask(env: dict, *args: str) -> None:
