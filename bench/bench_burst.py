@@ -49,7 +49,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_reads_http import free_port, load_average  # noqa: E402
+from bench_reads_http import load_average, serve  # noqa: E402
 from bench_served import cpu_seconds  # noqa: E402
 from bench_submit import unique_jpeg  # noqa: E402
 
@@ -69,27 +69,6 @@ def flask(env: dict, *args: str) -> None:
     )  # fmt: skip
     if done.returncode != 0:
         raise SystemExit(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-
-
-def serve(env: dict, folder: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn with the shipped gunicorn.conf.py, started outside the project folder."""
-    port = free_port()
-    process = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT),
-         "webapp:create_app()"],
-        env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/api/v1/services", timeout=10).status_code == 200:
-                return process, base
-        except requests.RequestException:
-            time.sleep(0.3)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
 
 
 def staff_cookie(base: str) -> str:
@@ -163,18 +142,16 @@ def main() -> None:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     folder = Path(tempfile.mkdtemp(prefix="bench-burst-"))
+    database_url = f"{args.pg}?options={quote(f'-csearch_path={SCHEMA}')}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"{args.pg}?options={quote(f'-csearch_path={SCHEMA}')}",
-        "INSTANCE_DIR": str(folder / "instance"),
-        "UPLOAD_DIR": str(folder / "uploads"),
-        "BACKGROUND_WORKER": "off",
+        "DATABASE_URL": database_url,
+        "INSTANCE_DIR": str(folder / "setup"),
         "SECRET_KEY": secrets.token_urlsafe(48),
         "PUBLIC_URL": "http://127.0.0.1",
-        # One machine stands for thousands of phones: the per-address limit is raised.
-        "RATELIMIT_SUBMIT": "1000000 per hour",
-        "RATELIMIT_SUBMIT_STAFF": "1000000 per hour",
     }
+    # One machine stands for thousands of phones: the per-address limits are raised.
+    limits = {"RATELIMIT_SUBMIT": "1000000 per hour", "RATELIMIT_SUBMIT_STAFF": "1000000 per hour"}
     process = None
     try:
         flask(env, "db", "upgrade")
@@ -183,7 +160,7 @@ def main() -> None:
         photos = [unique_jpeg(n) for n in range(args.count + warm)]
         rng = random.Random(27)
         keys = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(args.count + warm)]
-        process, base = serve(env, folder)
+        process, base = serve(database_url, folder, limits)
         session = requests.Session()
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=args.threads))
 

@@ -108,8 +108,11 @@ def obvious_sql(since_moment: datetime) -> list[tuple[str, dict]]:
     ]  # fmt: skip
 
 
-def serve(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn with the shipped gunicorn.conf.py, started outside the project folder."""
+def serve(
+    database_url: str, folder: Path, settings: dict | None = None
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn with the shipped gunicorn.conf.py, started outside the project folder
+    (``settings``: more environment variables for the app)."""
     port = free_port()
     env = {
         **os.environ,
@@ -119,6 +122,7 @@ def serve(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
         "BACKGROUND_WORKER": "off",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "PUBLIC_URL": "http://127.0.0.1",
+        **(settings or {}),
     }
     process = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
