@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests import factories
 from tests.api.test_forwarding import _crm_database
@@ -178,3 +178,21 @@ def test_an_endlessly_paginating_endpoint_stops_at_the_page_limit(app, city, cit
     assert "stopped after 3 pages" in result.output
     assert _count() == 3000
     assert len(set(db.session.scalars(select(ServiceRequest.remote_id)))) == 3000
+
+
+def test_an_import_leaves_the_planner_fresh_statistics_on_what_it_loaded(app, city, files):
+    """Years of history arrive at once: the tables are analysed (and on PostgreSQL
+    vacuumed, so covering indexes answer alone) before the import reports done."""
+    folder, mapping = files
+    data = folder / "old.csv"
+    data.write_text(HEADER + _csv_rows(12), encoding="utf-8")
+    imports.import_csv(data, imports.read_mapping(mapping))
+    if db.engine.dialect.name == "postgresql":
+        refreshed = dict(db.session.execute(text(
+            "SELECT relname, last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+            "FROM pg_stat_user_tables WHERE relname = ANY(:names)"
+        ), {"names": list(imports.IMPORTED_TABLES)}).all())
+    else:
+        analysed = set(db.session.scalars(text("SELECT DISTINCT tbl FROM sqlite_stat1")))
+        refreshed = {name: name in analysed for name in imports.IMPORTED_TABLES}
+    assert refreshed == dict.fromkeys(imports.IMPORTED_TABLES, True)

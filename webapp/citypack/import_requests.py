@@ -43,6 +43,7 @@ from webapp.models import (
     Status,
     utcnow,
 )
+from webapp.plumbing.database import refresh_statistics
 from webapp.plumbing.extensions import db
 
 BATCH = 2000
@@ -222,12 +223,17 @@ def _row(*, source, remote_id, service, received, prefix, channel, locator, **va
     }
 
 
+# What an import writes in bulk, the map's grid counts rebuilt from it included.
+IMPORTED_TABLES = ("service_requests", "request_events", "map_cell_rollups", "request_rollups")
+
+
 def _finish(writer: Writer, report: ImportReport, progress: Progress) -> ImportReport:
     from webapp.domain.figures import rollups
 
     progress.end()
     writer.finish("stopped" if report.stopped else "done", report.stopped)
     report.rollups_from = rollups.rebuild()
+    refresh_statistics(IMPORTED_TABLES)
     return report
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from webapp.plumbing.extensions import db, migrate
@@ -29,6 +29,21 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def refresh_statistics(tables: tuple[str, ...]) -> None:
+    """After a bulk load: fresh planner statistics for ``tables``, and on PostgreSQL a
+    vacuum so the visibility map is set and covering indexes answer without the table.
+
+    Autovacuum would get there on its own, minutes later; a city that has just imported
+    years of history should get its fast plans (a busy circle from the index alone) at
+    once. VACUUM cannot run in a transaction, so it runs on a connection of its own in
+    autocommit mode; the caller has committed what it loaded.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        postgres = connection.dialect.name == "postgresql"
+        for table in tables:
+            connection.execute(text(f"VACUUM ANALYZE {table}" if postgres else f"ANALYZE {table}"))
 
 
 def init_app(app: Flask) -> None:
