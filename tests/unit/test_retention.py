@@ -180,3 +180,41 @@ def test_retention_empties_old_chats_and_texts_but_keeps_a_stopped_number(app, c
         (None, None, None), (None, None, None)]
     assert contacts[2].note == "STATUS 311-000001"
     assert retention.purge_expired(NOW, months=24) == retention.Purged()
+
+
+def test_a_resident_deleting_their_details_empties_their_ended_chats_not_a_live_one(
+    app, client, city
+):
+    from webapp.models import Chat, ChatMessage, Device
+
+    sent = client.post(  # a report gives the phone its device
+        "/api/v1/requests",
+        headers={**WRITE, "Idempotency-Key": "4a6f1f3e-0000-4000-8000-000000000002"},
+        data={"service_code": "graffiti", "lat": "35.045", "long": "-85.31"},
+    )
+    assert sent.status_code == 201, sent.get_json()
+    device = db.session.query(Device).one()
+
+    def chat(key, status, device_id, name):
+        transcript = Contact(channel="chat", kind="information", caller_name=name,
+                             caller_email=f"{name}@example.com", note=f"{name}: my address")
+        row = Chat(key=key, status=status, device_id=device_id, resident_name=name,
+                   resident_email=f"{name}@example.com", contact=transcript)
+        row.messages.append(ChatMessage(author="resident", body=f"I am {name} at 12 Elm St"))
+        db.session.add(row)
+        return row
+
+    ended = chat("k-ended", "closed", device.id, "ana")
+    live = chat("k-live", "active", device.id, "ana")
+    strangers = chat("k-other", "closed", None, "luis")
+    db.session.commit()
+
+    done = client.post("/my/contact-details/delete", follow_redirects=True)
+    assert b"Your contact details were deleted" in done.data
+    db.session.expire_all()
+    assert [m.body for m in ended.messages] == [""]
+    assert (ended.resident_name, ended.resident_email) == (None, None)
+    assert (ended.contact.caller_name, ended.contact.caller_email, ended.contact.note) == (
+        None, None, None)
+    assert live.messages[0].body and live.resident_name == "ana"  # the call-taker still answers
+    assert strangers.messages[0].body and strangers.contact.caller_name == "luis"

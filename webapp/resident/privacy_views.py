@@ -18,7 +18,7 @@ def delete_my_contact_details():
     """Remove the caller's name, e-mail and phone from every request they made."""
     removed = retention.forget_my_contact_details(current_account(), current_device())
     db.session.commit()
-    if removed.requests or removed.device_addresses or removed.contacts:
+    if removed.requests or removed.device_addresses or removed.contacts or removed.chats:
         flash(_("Your contact details were deleted from your requests. "
                 "You can still follow them here and with notifications."))
     else:

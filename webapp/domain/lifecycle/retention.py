@@ -37,6 +37,7 @@ from webapp.models import (
     Channel,
     Chat,
     ChatMessage,
+    ChatStatus,
     Contact,
     Device,
     DeviceEmail,
@@ -201,9 +202,8 @@ def _conversations_before(before: datetime) -> dict:
     }
 
 
-def _forget_conversations(conversations: dict) -> None:
-    """Empty what ``_conversations_before`` found."""
-    chats = db.session.scalars(conversations["chats"]).all()
+def _empty_chats(chats: list[int]) -> None:
+    """Empty these chats: every message's words, and the resident's name, e-mail and phone."""
     db.session.execute(
         update(ChatMessage)
         .where(ChatMessage.chat_id.in_(chats))
@@ -216,6 +216,11 @@ def _forget_conversations(conversations: dict) -> None:
         .values(resident_name=None, resident_email=None, resident_phone=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def _forget_conversations(conversations: dict) -> None:
+    """Empty what ``_conversations_before`` found."""
+    _empty_chats(db.session.scalars(conversations["chats"]).all())
     db.session.execute(
         update(TextMessage)
         .where(TextMessage.id.in_(conversations["text_messages"]))
@@ -236,7 +241,8 @@ def _forget_conversations(conversations: dict) -> None:
 
 
 def forget_my_contact_details(user: User | None, device: Device | None) -> Purged:
-    """The resident removes their name, e-mail and phone from every request they made.
+    """The resident removes their name, e-mail and phone from every request they made,
+    and the words of their ended chats.
 
     E-mail still waiting to be sent about those requests is cancelled (the delivery log
     says why), delivered messages forget the address, and this device forgets the
@@ -298,10 +304,41 @@ def forget_my_contact_details(user: User | None, device: Device | None) -> Purge
         proven = db.session.execute(
             delete(DeviceEmail).where(DeviceEmail.device_id == device.id)
         ).rowcount
+    chats, chat_contacts = _forget_my_chats(user, device)
     return Purged(
         requests=len(with_contact),
-        contacts=contacts,
+        contacts=contacts + chat_contacts,
         messages=forgotten,
         cancelled_messages=cancelled,
         device_addresses=proven,
+        chats=chats,
     )
+
+
+def _forget_my_chats(user: User | None, device: Device | None) -> tuple[int, int]:
+    """Empty the resident's ended chats and their transcripts on the desk's record.
+
+    A chat still waiting, live or left as a message for the desk goes on as it is: the
+    call-taker needs it to answer. Returns (chats emptied, transcripts emptied).
+    """
+    owners = []
+    if user is not None:
+        owners.append(Chat.user_id == user.id)
+    if device is not None:
+        owners.append(Chat.device_id == device.id)
+    if not owners:
+        return 0, 0
+    ended = db.session.execute(
+        select(Chat.id, Chat.contact_id).where(or_(*owners), Chat.status == ChatStatus.CLOSED)
+    ).all()
+    if not ended:
+        return 0, 0
+    _empty_chats([row.id for row in ended])
+    transcripts = [row.contact_id for row in ended if row.contact_id is not None]
+    emptied = db.session.execute(
+        update(Contact)
+        .where(Contact.id.in_(transcripts))
+        .values(**CALLER_GONE, note=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return len(ended), emptied
