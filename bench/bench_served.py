@@ -1,16 +1,17 @@
 """The map read served for real: gunicorn + wrk, app vs a stack floor doing the same work.
 
     .venv/bin/python bench/bench_served.py [--requests 300] [--seconds 5] [--rounds 2]
-        [--gunicorn bench|shipped]
+        [--gunicorn bench|shipped] [--pg URL]
 
 Seeds the demo city (``seed_demo``) into a fresh SQLite database through the real
-migrations, then serves, one after the other in each round:
+migrations (or, with ``--pg``, into a PostgreSQL schema of its own), then serves, one
+after the other in each round:
 
 - the app (``webapp:create_app()``) answering the map read
   ``/api/v1/requests?bbox=<whole demo city>&page_size=100`` — the full path, no
   conditional request, so nothing is answered from an ETag;
-- the stack floor (``bench/stack_floor.py``): bare Flask + sqlite3 doing the same work by
-  hand — the same freshness maxima, page query (rows, fields, joins, order), photos query
+- the stack floor (``bench/stack_floor.py``): bare Flask + sqlite3 (or psycopg) doing the
+  same work by hand — the same freshness maxima, page query (rows, fields, joins, order), photos query
   and capped count, one connection per worker — and answering the same body. The script
   checks that both bodies are equal before it times anything.
 
@@ -42,12 +43,14 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BBOX = "-85.42,34.98,-85.04,35.19"
 PATH = f"/api/v1/requests?bbox={BBOX}&page_size=100"
+PG_SCHEMA = "bench_served"
 WORKERS = 2
 BENCH_GUNICORN = f"""# gunicorn for the served benchmark: the same for the app and the floor.
 workers = {WORKERS}
@@ -65,8 +68,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def seed(database: Path, count: int, instance: Path) -> list:
-    """Migrate a fresh SQLite database and seed the demo city into it.
+def seed(database_url: str, count: int, instance: Path, engine_options: dict | None = None) -> list:
+    """Migrate a fresh database and seed the demo city into it.
 
     Returns the status labels of the states in it (``[[detailed_status, resolution,
     reopened, label], …]``), worked out by the app once for the floor's table.
@@ -80,15 +83,16 @@ def seed(database: Path, count: int, instance: Path) -> list:
     from webapp.seed.demo import seed_demo
     from webapp.wording import status_label_for
 
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-            "INSTANCE_DIR": str(instance),
-            "UPLOAD_DIR": str(instance / "uploads"),
-            "BACKGROUND_WORKER": "off",
-            "PUBLIC_URL": "http://127.0.0.1",
-        }
-    )
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_DIR": str(instance),
+        "UPLOAD_DIR": str(instance / "uploads"),
+        "BACKGROUND_WORKER": "off",
+        "PUBLIC_URL": "http://127.0.0.1",
+    }
+    if engine_options:
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
+    app = create_app(settings)
     with app.app_context():
         upgrade()
         seed_demo(count)
@@ -214,20 +218,38 @@ def main() -> None:
         "--gunicorn", choices=["bench", "shipped"], default="bench",
         help="bench: 2 sync workers, never recycled; shipped: the project's gunicorn.conf.py",
     )
+    parser.add_argument(
+        "--pg", help="serve both from this PostgreSQL database (in a schema of their own, "
+        f"{PG_SCHEMA}, dropped at the end) instead of a SQLite file",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="bench-served-"))
-    database = folder / "civic311.db"
+    if args.pg:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(args.pg)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+        options = f"-csearch_path={PG_SCHEMA}"
+        app_database = f"{args.pg}?options={quote(options)}"
+        floor_database = app_database.replace("postgresql+psycopg://", "postgresql://")
+        engine_options = {"connect_args": {"options": options}}
+        seed_url = args.pg
+    else:
+        app_database = seed_url = f"sqlite:///{folder / 'civic311.db'}"
+        floor_database, engine_options = str(folder / "civic311.db"), None
     try:
-        labels = seed(database, args.requests, folder)
+        labels = seed(seed_url, args.requests, folder, engine_options)
         if args.gunicorn == "shipped":
             config = ROOT / "gunicorn.conf.py"
         else:
             config = folder / "bench_gunicorn.conf.py"
             config.write_text(BENCH_GUNICORN)
         app_env = {
-            "DATABASE_URL": f"sqlite:///{database}",
+            "DATABASE_URL": app_database,
             "INSTANCE_DIR": str(folder),
             "UPLOAD_DIR": str(folder / "uploads"),
             "BACKGROUND_WORKER": "off",
@@ -235,7 +257,7 @@ def main() -> None:
             "PUBLIC_URL": "http://127.0.0.1",
         }
         app, app_port = serve("webapp:create_app()", app_env, ROOT, config, folder)
-        floor_env = {"FLOOR_DB": str(database), "FLOOR_LABELS": json.dumps(labels)}
+        floor_env = {"FLOOR_DB": floor_database, "FLOOR_LABELS": json.dumps(labels)}
         floor, floor_port = serve("stack_floor:app", floor_env, ROOT / "bench", config, folder)
         try:
             rows = same_body(app_port, floor_port)
@@ -258,7 +280,8 @@ def main() -> None:
         print(f"map read GET {PATH}")
         setup = (f"{WORKERS} sync workers, no recycling" if args.gunicorn == "bench"
                  else "the shipped gunicorn.conf.py")
-        print(f"demo city: {args.requests} requests, {rows} rows per answer, gunicorn "
+        print(f"demo city on {'PostgreSQL' if args.pg else 'SQLite'}: {args.requests} "
+              f"requests, {rows} rows per answer, gunicorn "
               f"{setup}, wrk -t2 -c8 -d{args.seconds}s, {args.rounds} rounds")
         floor_ms, app_ms = statistics.median(floor_cpu), statistics.median(app_cpu)
         print(f"{'':<28}{'req/s (median)':>16}{'server CPU ms/req':>20}")
@@ -270,6 +293,10 @@ def main() -> None:
               f"(1, 5, 15 min) on {os.cpu_count()} cores")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if args.pg:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            admin.dispose()
 
 
 if __name__ == "__main__":

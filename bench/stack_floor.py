@@ -16,10 +16,11 @@ So the ratio app ÷ floor is what the app's layers cost on top of the same rows:
 input checks, sessions, access, negotiation, logging and headers. ``bench_served.py``
 checks that both bodies are equal before timing anything.
 
-One sqlite3 connection per worker process (per thread under threaded workers), opened
-on its first request and kept, as the app's pool keeps its connections. Reads
-``FLOOR_DB`` (the database file) and ``FLOOR_LABELS`` (JSON ``[[detailed_status,
-resolution, reopened, label], …]``).
+One connection per worker process (per thread under threaded workers), opened on its
+first request and kept, as the app's pool keeps its connections: sqlite3 for a database
+file, psycopg for a PostgreSQL address. Reads ``FLOOR_DB`` (the database file, or a
+``postgresql://`` address with its ``options``) and ``FLOOR_LABELS`` (JSON
+``[[detailed_status, resolution, reopened, label], …]``).
 """
 
 from __future__ import annotations
@@ -33,33 +34,45 @@ from datetime import UTC, datetime
 
 from flask import Flask, jsonify, request
 
+POSTGRES = os.environ.get("FLOOR_DB", "").startswith("postgresql://")
+
 app = Flask(__name__)
 COUNT_CAP = 1000
-W3C = "'%Y-%m-%dT%H:%M:%S+00:00'"
+MARK = "%s" if POSTGRES else "?"
+
+
+def w3c(column: str) -> str:
+    """A stored UTC time as W3C text, formatted by the database as the app's are."""
+    if POSTGRES:
+        return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')"""
+    return f"strftime('%Y-%m-%dT%H:%M:%S+00:00', {column})"
+
+
 PAGE = f"""
 SELECT r.id, r.public_id AS id_, s.service_code, s.name AS service_name, r.description,
        r.status, r.detailed_status, r.resolution, r.resolution_note, r.referred_to,
        r.reopened, r.lat, r.long, r.needs_location, r.address, r.landmark,
        n.name AS neighborhood, d.name AS agency_responsible, r.attribute_values,
        r.supporters_count, dup.public_id AS duplicate_of, r.channel,
-       strftime({W3C}, r.received_at) AS requested_datetime,
-       strftime({W3C}, r.updated_at) AS updated_datetime,
-       strftime({W3C}, r.expected_at) AS expected_datetime,
-       strftime({W3C}, r.closed_at) AS closed_datetime
+       {w3c('r.received_at')} AS requested_datetime,
+       {w3c('r.updated_at')} AS updated_datetime,
+       {w3c('r.expected_at')} AS expected_datetime,
+       {w3c('r.closed_at')} AS closed_datetime
 FROM service_requests r
 JOIN services s ON s.id = r.service_id
 LEFT JOIN neighborhoods n ON n.id = r.neighborhood_id
 LEFT JOIN departments d ON d.id = r.department_id
 LEFT JOIN service_requests dup ON dup.id = r.duplicate_of_id
-WHERE s.public = 1 AND r.lat BETWEEN ? AND ? AND r.long BETWEEN ? AND ?
+WHERE s.public AND r.lat BETWEEN {MARK} AND {MARK} AND r.long BETWEEN {MARK} AND {MARK}
 ORDER BY r.received_at DESC, r.id DESC
-LIMIT ? OFFSET ?
+LIMIT {MARK} OFFSET {MARK}
 """
-COUNT = """
+COUNT = f"""
 SELECT count(*) FROM (
   SELECT r.id FROM service_requests r JOIN services s ON s.id = r.service_id
-  WHERE s.public = 1 AND r.lat BETWEEN ? AND ? AND r.long BETWEEN ? AND ? LIMIT ?
-)
+  WHERE s.public AND r.lat BETWEEN {MARK} AND {MARK} AND r.long BETWEEN {MARK} AND {MARK}
+  LIMIT {MARK}
+) AS page
 """
 PHOTOS = """
 SELECT request_id, kind, width, height, display_key, thumb_key FROM photos
@@ -73,11 +86,17 @@ LABELS = {
 _local = threading.local()
 
 
-def connection() -> sqlite3.Connection:
+def connection():
     """This worker's connection, opened on its first request and kept."""
     found = getattr(_local, "db", None)
     if found is None:
-        found = _local.db = sqlite3.connect(os.environ["FLOOR_DB"])
+        if POSTGRES:
+            import psycopg
+
+            found = psycopg.connect(os.environ["FLOOR_DB"], autocommit=True)
+        else:
+            found = sqlite3.connect(os.environ["FLOOR_DB"])
+        _local.db = found
     return found
 
 
@@ -117,7 +136,9 @@ def request_row(row, photos: list) -> dict:
         "landmark": landmark,
         "neighborhood": neighborhood,
         "agency_responsible": agency,
-        "attributes": json.loads(attributes) if attributes else {},
+        # psycopg hands a JSON column over decoded; sqlite3 hands over its text.
+        "attributes": (json.loads(attributes) if isinstance(attributes, str) else attributes)
+        or {},
         "supporters_count": supporters,
         "duplicate_of": duplicate_of,
         "channel": channel,
@@ -143,7 +164,7 @@ def requests_in_box():
     rows = db.execute(PAGE, (*box, size, (number - 1) * size)).fetchall()
     photos: dict[int, list] = {}
     if rows:
-        marks = ",".join("?" * len(rows))
+        marks = ",".join([MARK] * len(rows))
         for found in db.execute(PHOTOS.format(marks=marks), [r[0] for r in rows]):
             photos.setdefault(found[0], []).append(found)
     if number == 1 and len(rows) < size:
@@ -171,6 +192,7 @@ def requests_in_box():
     digest = hashlib.sha256(f"{newest}|{top_id}".encode()).hexdigest()[:16]
     response.set_etag(hashlib.sha256(f"{digest}|{request.full_path}".encode()).hexdigest()[:24])
     if newest:
-        response.last_modified = datetime.fromisoformat(newest).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(newest) if isinstance(newest, str) else newest
+        response.last_modified = moment.replace(tzinfo=UTC)
     response.headers["Cache-Control"] = "public, max-age=30"
     return response
