@@ -44,6 +44,7 @@ run queue $PY bench/bench_queue.py --sizes 1000 --runs 3 --pg "$PG"
 run scale $PY bench/bench_scale.py --sizes 1000 --pg-sizes 1000 --runs 3 --pg "$PG"
 run submit $PY bench/bench_submit.py --count 30 --pg "$PG"
 run served $PY bench/bench_served.py --requests 300 --seconds 3 --rounds 2
+run served_pg $PY bench/bench_served.py --requests 300 --seconds 3 --rounds 2 --pg "$PG"
 run upgrade $PY bench/bench_upgrade.py --rows 1000 --database-url "$BASE/${PREFIX}_upgrade"
 run validation env BENCH_RUNS=2 BENCH_CALLS=200 $PY bench/bench_validation.py
 exit $failed
