@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_reads_http import load_average, serve  # noqa: E402
 from bench_served import cpu_seconds  # noqa: E402
-from bench_submit import unique_jpeg  # noqa: E402
+from bench_submit import report_fields, unique_jpeg  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
 SCHEMA = "bench_burst"
@@ -165,15 +165,8 @@ def main() -> None:
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=args.threads))
 
         def report(n: int):
-            place = random.Random(n)
-            fields = {
-                "service_code": "graffiti",
-                "lat": f"{35.03 + place.random() * 0.03:.6f}",
-                "long": f"{-85.32 + place.random() * 0.04:.6f}",
-                "description": f"Tags on the underpass (report {n}).",
-                "captured_at": "2026-05-01T09:30:00Z",
-                "attribute[property]": "public",
-            }
+            # The demo city's graffiti asks whose property it is.
+            fields = {**report_fields(n), "attribute[property]": "public"}
             return lambda: session.post(
                 f"{base}/api/v1/requests", data=fields,
                 files={"photos": ("photo-1.jpg", photos[n], "image/jpeg")},

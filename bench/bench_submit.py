@@ -87,6 +87,18 @@ def unique_jpeg(index: int) -> bytes:
     return out.getvalue()
 
 
+def report_fields(n: int) -> dict:
+    """The form fields of report ``n``: graffiti at a place of its own in the test city."""
+    place = random.Random(n)
+    return {
+        "service_code": "graffiti",
+        "lat": f"{35.03 + place.random() * 0.03:.6f}",
+        "long": f"{-85.32 + place.random() * 0.04:.6f}",
+        "description": f"Tags on the underpass (report {n}).",
+        "captured_at": "2026-05-01T09:30:00Z",
+    }
+
+
 class Listeners:
     """CPU spent inside the rollup and map-grid flush listeners, summed."""
 
@@ -167,13 +179,8 @@ def run(label: str, app, count: int, profile: str | None, top: int) -> list[tupl
     public_ids: list[str] = []
 
     def report(n: int, phone):
-        place = random.Random(n)
         fields = {
-            "service_code": "graffiti",
-            "lat": f"{35.03 + place.random() * 0.03:.6f}",
-            "long": f"{-85.32 + place.random() * 0.04:.6f}",
-            "description": f"Tags on the underpass (report {n}).",
-            "captured_at": "2026-05-01T09:30:00Z",
+            **report_fields(n),
             "photos": [(io.BytesIO(photos[n]), "photo-1.jpg", "image/jpeg")],
         }
         return phone.post(
