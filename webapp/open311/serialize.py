@@ -6,7 +6,6 @@ no private notes, no staff or requester identities.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import url_for
@@ -65,16 +64,13 @@ def notice_template() -> str:
 
 
 def service_notice(
-    expected_at: datetime | str | None, status: str, template: str | None = None
+    expected_datetime: str | None, status: str, template: str | None = None
 ) -> str | None:
-    """What the city expects to do, from the SLA date, while the request is open.
-
-    ``expected_at`` is the date and time, or its W3C text as a page's rows carry it.
-    """
-    if status != "open" or not expected_at:
+    """What the city expects to do, from the SLA date (its W3C text, as the answers carry
+    it), while the request is open."""
+    if status != "open" or not expected_datetime:
         return None
-    day = expected_at[:10] if isinstance(expected_at, str) else expected_at.date().isoformat()
-    return (template or notice_template()) % {"date": day}
+    return (template or notice_template()) % {"date": expected_datetime[:10]}
 
 
 def photo_url(key: str) -> str:

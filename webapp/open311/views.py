@@ -18,7 +18,7 @@ from webapp.domain.lifecycle import submission as requests_domain
 from webapp.domain.lifecycle import timeline
 from webapp.domain.open311 import remote_media
 from webapp.domain.people import api_keys
-from webapp.models import Channel, EventKind, utcnow
+from webapp.models import Channel, EventKind, utcnow, w3c
 from webapp.open311 import params, queries, serialize
 from webapp.open311.blueprint import bp
 from webapp.open311.errors import open311_error_response
@@ -412,7 +412,7 @@ def create_request(fmt: str):
     body = [
         {
             "service_request_id": created.public_id,
-            "service_notice": serialize.service_notice(created.expected_at, created.status),
+            "service_notice": serialize.service_notice(w3c(created.expected_at), created.status),
             "account_id": (request.form.get("account_id") or "").strip() or None,
         }
     ]
