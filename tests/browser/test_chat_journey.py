@@ -114,7 +114,9 @@ def test_a_resident_and_a_call_taker_chat_and_the_chat_becomes_a_request(
     # the call-taker takes it by keyboard: the resident's record is beside the chat.
     take = desk.locator("#chat-queue button:has-text('Take')")
     take.wait_for()
-    assert desk.locator("#chat-queue-news").is_visible()
+    news = desk.locator("#chat-queue-news")
+    assert news.is_visible()
+    assert news.inner_text() == "New chats waiting: 1. Take one from the list above."
     assert "No chat is waiting" not in desk.locator("#chat-queue").inner_text()
     desk.screenshot(path=str(folder / "desk-new-chat.png"))
     assert "Ana Rivera" in desk.locator("#chat-queue").inner_text()

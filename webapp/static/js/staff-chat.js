@@ -73,20 +73,36 @@ function addToQueue(chat) {
   QUEUE.append(item);
 }
 
+/* How many chats joined the list since the desk was drawn. The status line keeps saying
+   so until another one arrives: a quiet round does not take the news away before the
+   call-taker has read it. */
+let arrivedSinceDrawn = 0;
+
 async function refreshQueue() {
   try {
     const response = await fetch(CHATS.dataset.listUrl, { headers: { Accept: "application/json" } });
     if (!response.ok) {
       return;
     }
+    const chats = await response.json();
     const known = new Set([...QUEUE.querySelectorAll("[data-chat]")].map((item) => item.dataset.chat));
-    const fresh = (await response.json()).filter((chat) => !known.has(String(chat.id)));
-    fresh.forEach(addToQueue);
-    NEWS.textContent = fresh.length ? STRINGS.news.replace("{n}", fresh.length) : "";
-    NEWS.hidden = fresh.length === 0;
+    const fresh = chats.filter((chat) => !known.has(String(chat.id)));
+    if (fresh.length) {
+      fresh.forEach(addToQueue);
+      arrivedSinceDrawn += fresh.length;
+      NEWS.textContent = STRINGS.news.replace("{n}", arrivedSinceDrawn);
+      NEWS.hidden = false;
+    }
   } catch (error) {
     /* the list stays as it is until the next round */
   }
+}
+
+/* One round at a time: the next starts a full period after the last one ended, so a slow
+   answer can never be read twice and draw a chat twice. */
+async function refreshQueueForever() {
+  await refreshQueue();
+  window.setTimeout(refreshQueueForever, QUEUE_EVERY_MS);
 }
 
 function wire() {
@@ -103,7 +119,7 @@ function wire() {
     });
   }
   if (CHATS) {
-    window.setInterval(refreshQueue, QUEUE_EVERY_MS);
+    window.setTimeout(refreshQueueForever, QUEUE_EVERY_MS);
   }
 }
 
