@@ -192,3 +192,30 @@ def test_map_reads_say_each_status_in_the_glossary_words(client, city):
         assert item["status_label"] == full["status_label"]
     clusters = _clusters(client, "bbox=-85.312,35.040,-85.288,35.044&zoom=21")
     assert {c["request"]["id"]: c["request"]["status_label"] for c in clusters["data"]} == labels
+
+
+def test_a_page_carries_each_request_s_own_photos_in_the_order_they_were_taken(client, city):
+    from webapp.models import Photo
+
+    bare = factories.gen_request("graffiti", age_days=2)
+    one = factories.gen_request("pothole", age_days=1)
+    two = factories.gen_request("streetlight")
+    for request, kind, key in ((two, "report", "b1"), (one, "report", "a1"),
+                               (two, "closure", "b2")):
+        db.session.add(Photo(request_id=request.id, kind=kind, sha256=key * 32, width=640,
+                             height=480, display_key=f"{key}.jpg", thumb_key=f"{key}-t.jpg"))
+    db.session.commit()
+
+    page = client.get(f"/api/v1/requests?bbox={CITY_BBOX}&page_size=2").get_json()
+    rest = client.get(
+        f"/api/v1/requests?bbox={CITY_BBOX}&page_size=2&after={page['meta']['next_after']}"
+    ).get_json()
+    photos = {r["id"]: r["photos"] for r in page["data"] + rest["data"]}
+    assert photos[bare.public_id] == []
+    assert [p["url"] for p in photos[one.public_id]] == ["/photos/a1.jpg"]
+    assert [(p["kind"], p["url"], p["thumbnail_url"]) for p in photos[two.public_id]] == [
+        ("report", "/photos/b1.jpg", "/photos/b1-t.jpg"),
+        ("closure", "/photos/b2.jpg", "/photos/b2-t.jpg"),
+    ]
+    single = client.get(f"/api/v1/requests/{two.public_id}").get_json()["data"]
+    assert single["photos"] == photos[two.public_id]
