@@ -19,7 +19,7 @@ from sqlalchemy import update
 from tests import factories
 from webapp.domain.figures import exports
 from webapp.models import ServiceRequest
-from webapp.opendata import export_views
+from webapp.plumbing import spot_downloads
 from webapp.plumbing.extensions import db
 
 OLD_WINDOW = "/export/requests.csv?updated_after=2000-01-01T00:00:00Z"
@@ -209,12 +209,12 @@ def test_on_the_spot_pulls_are_rate_limited_but_the_published_files_are_not(
 def test_a_pull_while_the_process_computes_its_share_is_asked_to_come_back(app, client, city):
     made = _requests(2)
     with app.test_request_context():
-        slots = export_views._slots()
+        slots = spot_downloads.permits()
     assert slots.acquire(blocking=False)  # another pull is being computed
     try:
         busy = _get(client, "/export/requests.csv?service_code=graffiti")
         assert busy.status_code == 503
-        assert busy.headers["Retry-After"] == export_views.BUSY_RETRY_AFTER
+        assert busy.headers["Retry-After"] == spot_downloads.BUSY_RETRY_AFTER
         assert "published" in busy.get_json()["error"]["details"]
     finally:
         slots.release()
@@ -242,6 +242,29 @@ def test_a_pull_never_read_to_the_end_gives_its_permit_back(app, client, city, m
         with client.get(path) as response:
             next(response.response)  # the first chunk only, then the caller goes away
     with app.test_request_context():
-        slots = export_views._slots()
+        slots = spot_downloads.permits()
     assert slots.acquire(blocking=False)
     slots.release()
+
+
+def test_the_staff_export_shares_the_permits_and_gives_its_own_back(app, client, auth, city):
+    made = _requests(2)
+    auth.login("staff")
+    with app.test_request_context():
+        permits = spot_downloads.permits()
+    assert permits.acquire(blocking=False)  # a public pull is being computed
+    try:
+        busy = _get(client, "/staff/export/requests.csv")
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == spot_downloads.BUSY_RETRY_AFTER
+        assert "try again in a few seconds" in busy.get_data(as_text=True)
+    finally:
+        permits.release()
+    served = _get(client, "/staff/export/requests.csv")
+    assert served.status_code == 200
+    assert sorted(_csv_ids(served.get_data())) == sorted(m.public_id for m in made)
+    # While a staff export streams, a public pull waits its turn; once it ends, it is served.
+    with client.get("/staff/export/requests.geojson") as streaming:
+        next(streaming.response)
+        assert _get(client, "/export/requests.csv?service_code=graffiti").status_code == 503
+    assert _get(client, "/export/requests.csv?service_code=graffiti").status_code == 200

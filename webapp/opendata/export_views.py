@@ -5,10 +5,10 @@ published (``flask export-open-data``), sent with their Content-Length and row c
 A pull narrowed with ``updated_after`` or ``service_code`` is computed on the spot only
 when it is small: it is counted first, up to ``EXPORT_MAX_ROWS`` and no further, and a
 bigger one is refused with the addresses of the published files. Those on-the-spot pulls
-are rate-limited per address, and each app process computes at most
-``EXPORT_CONCURRENCY`` of them at a time (others are asked to come back in a few
-seconds), so a crowd of pullers from many addresses still leaves the threads free for
-everyone else. The published files are not limited (they cost a file read).
+are rate-limited per address, and hold one of the process's permits for downloads
+computed on the spot (``plumbing.spot_downloads``, shared with the staff export): others
+are asked to come back in a few seconds, so a crowd of pullers from many addresses still
+leaves the threads free for everyone else. The published files are not limited (they cost a file read).
 
 Only public fields of public services; the staff export with contact details lives in
 the staff console.
@@ -16,11 +16,10 @@ the staff console.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import Response, abort, current_app, request, send_file, stream_with_context, url_for
+from flask import Response, abort, current_app, request, send_file, url_for
 from flask_babel import format_number
 from flask_babel import gettext as _
 
@@ -28,7 +27,7 @@ from webapp.api.envelope import error_response
 from webapp.domain.figures import exports
 from webapp.models import Service
 from webapp.opendata.blueprint import bp
-from webapp.plumbing import limits
+from webapp.plumbing import limits, spot_downloads
 from webapp.plumbing.access import public
 from webapp.plumbing.errors import negotiated_error
 from webapp.plumbing.extensions import limiter
@@ -37,8 +36,6 @@ from webapp.plumbing.inputs import column_length, text_arg
 MIMETYPES = {"csv": "text/csv", "geojson": "application/geo+json"}
 # A refused whole-city pull may be tried again once the nightly job has run.
 NOT_PUBLISHED_RETRY_AFTER = "3600"
-# A pull refused because others are being computed may be tried again soon.
-BUSY_RETRY_AFTER = "10"
 
 
 def export_dir() -> Path:
@@ -131,41 +128,6 @@ def _too_big(cap: int, narrowed: bool) -> Response:
     return _refuse(503, message, details, {"Retry-After": NOT_PUBLISHED_RETRY_AFTER})
 
 
-def _slots() -> threading.BoundedSemaphore:
-    """This process's permits for on-the-spot pulls (``EXPORT_CONCURRENCY`` of them)."""
-    slots = current_app.extensions.get("civic311_export_slots")
-    if slots is None:
-        slots = current_app.extensions.setdefault(
-            "civic311_export_slots",
-            threading.BoundedSemaphore(current_app.config["EXPORT_CONCURRENCY"]),
-        )
-    return slots
-
-
-def _once(action):
-    """``action`` wrapped so that only its first call does anything."""
-    lock = threading.Lock()
-    done = False
-
-    def run_once():
-        nonlocal done
-        with lock:
-            if done:
-                return
-            done = True
-        action()
-
-    return run_once
-
-
-def _then(body, finish):
-    """Yield ``body``, then call ``finish`` (also when the stream stops early)."""
-    try:
-        yield from body
-    finally:
-        finish()
-
-
 def _busy() -> Response:
     """Refuse an on-the-spot pull while this process computes as many as it may."""
     message = _(
@@ -173,7 +135,7 @@ def _busy() -> Response:
         "or use the published files."
     )
     details = {"published": published_files()}
-    return _refuse(503, message, details, {"Retry-After": BUSY_RETRY_AFTER})
+    return _refuse(503, message, details, {"Retry-After": spot_downloads.BUSY_RETRY_AFTER})
 
 
 @bp.get("/export/requests.<any(csv, geojson):kind>")
@@ -201,16 +163,11 @@ def export(kind: str):
     cap = current_app.config["EXPORT_MAX_ROWS"]
     if exports.count_at_most(cap, service_code=service_code, updated_after=updated_after) > cap:
         return _too_big(cap, narrowed)
-    slots = _slots()
-    if not slots.acquire(blocking=False):
+    if not spot_downloads.take_permit():
         return _busy()
     rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
     body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
-    release = _once(slots.release)
-    response = Response(stream_with_context(_then(body, release)), mimetype=MIMETYPES[kind])
-    # The permit is given back exactly once: when the last row is sent, or when the server
-    # closes a response cut short or never read (HEAD), whichever comes first.
-    response.call_on_close(release)
+    response = spot_downloads.streamed_with_permit(body, MIMETYPES[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="requests.{kind}"'
     return response
 

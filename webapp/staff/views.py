@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -52,7 +51,9 @@ from webapp.models import (
     User,
     utcnow,
 )
+from webapp.plumbing import spot_downloads
 from webapp.plumbing.access import roles_required
+from webapp.plumbing.errors import negotiated_error
 from webapp.plumbing.extensions import db
 from webapp.plumbing.inputs import MAX_ID, MAX_PAGE, column_length, number_arg, text_arg
 from webapp.staff.blueprint import bp
@@ -342,17 +343,30 @@ def merge(public_id: str):
 
 
 def _export(kind: str, private: bool):
-    """Stream the export as CSV or GeoJSON."""
+    """Stream the export as CSV or GeoJSON, holding one of the process's download permits.
+
+    Read from the database row by row, it keeps a worker busy for as long as it runs
+    (minutes on a big city): with the public pulls it shares the few permits each process
+    hands out, and while none is free the caller is asked to try again in a few seconds.
+    """
     service_code = text_arg(
         request.args, "service_code", max_length=column_length(Service.service_code)
     )
+    if not spot_downloads.take_permit():
+        message = _(
+            "Another download is being prepared right now. Please try again in a few "
+            "seconds."
+        )
+        return negotiated_error(
+            503, message, headers={"Retry-After": spot_downloads.BUSY_RETRY_AFTER}
+        )
     rows = exports.requests(private, service_code=service_code)
     if kind == "csv":
         body, mimetype = exports.to_csv(rows, private), "text/csv"
     else:
         body, mimetype = exports.to_geojson(rows), "application/geo+json"
     name = "requests-staff" if private else "requests"
-    response = Response(stream_with_context(body), mimetype=mimetype)
+    response = spot_downloads.streamed_with_permit(body, mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
     if private:
         response.headers["Cache-Control"] = "no-store"
