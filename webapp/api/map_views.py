@@ -125,7 +125,7 @@ def list_requests_response(query: RequestListQuery) -> Response:
         raise DomainError(_("after is not a cursor this server gave."), status=400,
                           field="after") from None
     serializer = RowSerializer()
-    data = [serializer.row(row, found.photos.get(row.id, ())) for row in found.rows]
+    data = [serializer.row(row, found.photos.get(row[0], ())) for row in found.rows]
     meta = {
         "page": page_number,
         "page_size": page_size,

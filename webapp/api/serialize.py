@@ -119,12 +119,13 @@ class RowSerializer:
 
     def _photo(self, photo) -> dict:
         head, tail = self._photo_url
+        _request_id, kind, width, height, display_key, thumb_key = photo
         return {
-            "kind": photo.kind,
-            "width": photo.width,
-            "height": photo.height,
-            "url": f"{head}{photo.display_key}{tail}",
-            "thumbnail_url": f"{head}{photo.thumb_key}{tail}",
+            "kind": kind,
+            "width": width,
+            "height": height,
+            "url": f"{head}{display_key}{tail}",
+            "thumbnail_url": f"{head}{thumb_key}{tail}",
         }
 
     def row(self, row, photos: list) -> dict:

@@ -148,16 +148,18 @@ def map_page():
         select(Service).where(Service.public.is_(True)).order_by(Service.name)
     ).all()
     names = {service.service_code: localized(service, "name") for service in services}
-    rows = [
-        {
-            "public_id": row.public_id,
-            "service_name": names.get(row.service_code, row.service_name),
-            "status_label": status_label_for(row.detailed_status, row.resolution, row.reopened),
-            "received_at": datetime.fromisoformat(row.requested_datetime),
-            "where": row.address or row.landmark or row.neighborhood or "",
-        }
-        for row in found.rows
-    ]
+    rows = []
+    for found_row in found.rows:
+        row = dict(zip(mapread.PAGE_KEYS, found_row, strict=True))
+        rows.append({
+            "public_id": row["public_id"],
+            "service_name": names.get(row["service_code"], row["service_name"]),
+            "status_label": status_label_for(
+                row["detailed_status"], row["resolution"], row["reopened"]
+            ),
+            "received_at": datetime.fromisoformat(row["requested_datetime"]),
+            "where": row["address"] or row["landmark"] or row["neighborhood"] or "",
+        })
     return render_template(
         "resident/map.html",
         rows=rows,

@@ -4,6 +4,8 @@ Both are built to stay fast on a city with millions of requests:
 
 - the page selects only the columns the public shape needs, in one query with its
   joins (no ORM objects, no per-row lazy loads), then the page's photos in one more;
+  the page's statements are compiled once and run on the driver
+  (``plumbing.driver_reads``), so a page's rows are plain tuples;
 - the page is found newest first and can be walked by a keyset cursor (``after``), so
   page 50 costs what page 1 costs;
 - the number of matching requests is counted only up to ``COUNT_CAP`` ("1,000+"), so a
@@ -54,6 +56,7 @@ from webapp.models import (
     Status,
     UTCDateTime,
 )
+from webapp.plumbing.driver_reads import driver_rows
 from webapp.plumbing.extensions import db
 
 COUNT_CAP = 1000
@@ -206,9 +209,21 @@ def page_columns() -> tuple:
     )
 
 
+# The names of ``page_columns()``, in their order: a page's rows are plain tuples.
+PAGE_KEYS = (
+    "id", "public_id", "service_code", "service_name", "description", "status",
+    "detailed_status", "resolution", "resolution_note", "referred_to", "reopened", "lat",
+    "long", "needs_location", "address", "landmark", "neighborhood", "agency_responsible",
+    "attribute_values", "supporters_count", "duplicate_of", "channel", "requested_datetime",
+    "updated_datetime", "expected_datetime", "closed_datetime",
+)  # fmt: skip
+
+
 @dataclass
 class Page:
-    """One page of public request rows and what is known of the rest."""
+    """One page of public request rows (tuples in ``PAGE_KEYS`` order), its photos (tuples
+    of request id, kind, width, height, display and thumbnail keys) and what is known of
+    the rest."""
 
     rows: list
     photos: dict[int, list]
@@ -253,9 +268,8 @@ def capped_count(filters: MapFilters, cap: int | None = None) -> tuple[int, bool
         return select(func.count()).select_from(limited)
 
     statement = _statement("count", shape, build)
-    found = db.session.connection().execute(
-        statement, {**_parameters(filters), "cap_plus_one": cap + 1}
-    ).scalar() or 0
+    values = {**_parameters(filters), "cap_plus_one": cap + 1}
+    found = driver_rows(db.session.connection(), statement, values)[0][0] or 0
     return (cap, False) if found > cap else (found, True)
 
 
@@ -339,12 +353,12 @@ def page(
     else:
         values["skip"] = (page_number - 1) * page_size
     connection = db.session.connection()
-    rows = connection.execute(_page_statement(shape, bool(after)), values).all()
+    rows = driver_rows(connection, _page_statement(shape, bool(after)), values)
     photos: dict[int, list] = {}
     if rows:
         ids = _page_ids([row[0] for row in rows])
-        for photo in connection.execute(_photos_statement(), {"ids": ids}):
-            photos.setdefault(photo.request_id, []).append(photo)
+        for photo in driver_rows(connection, _photos_statement(), {"ids": ids}):
+            photos.setdefault(photo[0], []).append(photo)
     if after is None and page_number == 1 and len(rows) < page_size:
         total, exact = len(rows), True
     else:
@@ -354,7 +368,7 @@ def page(
             if not exact and seen >= total:
                 total = seen
     last = rows[-1] if len(rows) == page_size else None
-    next_after = encode_cursor(last.id) if last is not None else None
+    next_after = encode_cursor(last[0]) if last is not None else None
     return Page(rows, photos, total, exact, next_after)
 
 
@@ -369,7 +383,7 @@ def freshness() -> tuple[str, datetime | None]:
         (),
         lambda: select(func.max(ServiceRequest.updated_at), func.max(ServiceRequest.id)),
     )
-    newest, top_id = db.session.connection().execute(statement).one()
+    ((newest, top_id),) = driver_rows(db.session.connection(), statement)
     digest = hashlib.sha256(f"{newest}|{top_id}".encode()).hexdigest()[:16]
     return digest, newest
 
