@@ -3,6 +3,7 @@ no contact details, no private notes, no staff names, no device or user ids."""
 
 from __future__ import annotations
 
+import flask
 from flask import url_for
 
 from webapp.content_i18n import localized, localized_values, service_names
@@ -101,6 +102,22 @@ def request_json(request: ServiceRequest, *, timeline: bool = False) -> dict:
     return body
 
 
+_URL_TEMPLATES: dict[str, tuple[list[str], list[str]]] = {}
+
+
+def _url_templates(script_root: str) -> tuple[list[str], list[str]]:
+    """A request page's and a photo's address as (head, tail) around the id or key,
+    built once for the path the app is mounted under."""
+    found = _URL_TEMPLATES.get(script_root)
+    if found is None:
+        marker = "0MARKER0"
+        found = _URL_TEMPLATES[script_root] = (
+            url_for("resident.request_page", public_id=marker).split(marker),
+            url_for("resident.photo", key=marker, _external=False).split(marker),
+        )
+    return found
+
+
 class RowSerializer:
     """The same public shape as ``request_json`` from the bare rows of a map page.
 
@@ -113,9 +130,7 @@ class RowSerializer:
     def __init__(self) -> None:
         self._label = status_labels()
         self._names = service_names()
-        marker = "0MARKER0"
-        self._request_url = url_for("resident.request_page", public_id=marker).split(marker)
-        self._photo_url = url_for("resident.photo", key=marker, _external=False).split(marker)
+        self._request_url, self._photo_url = _url_templates(flask.request.script_root)
 
     def _photo(self, photo) -> dict:
         head, tail = self._photo_url

@@ -142,6 +142,16 @@ class SessionSparingPublicFiles(SecureCookieSessionInterface):
     the cookie, and with it what the reader may see.
     """
 
+    def open_session(self, app, request_):
+        """Open as Flask does; with no session cookie, an empty session at once.
+
+        Flask builds the cookie's signer on every request, also when there is nothing
+        to check: most callers (an anonymous map read, a phone's API call) send none.
+        """
+        if app.secret_key and self.get_cookie_name(app) not in request_.cookies:
+            return self.session_class()
+        return super().open_session(app, request_)
+
     def save_session(self, app, session, response) -> None:
         """Save as Flask does, except on an unchanged session behind a public file."""
         if (

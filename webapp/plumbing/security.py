@@ -7,6 +7,7 @@ outside images, from the host of the configured ``TILE_URL``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -25,9 +26,15 @@ def tile_origin(tile_url: str) -> str:
 
 def content_security_policy(page: bool = False) -> str:
     """The CSP header value for every response; a page's also allows its import map."""
-    tiles = tile_origin(current_app.config["TILE_URL"])
+    return _policy(current_app.config["TILE_URL"], import_map_csp_source() if page else "")
+
+
+@lru_cache(maxsize=32)
+def _policy(tile_url: str, import_map_source: str) -> str:
+    """The CSP for a tile server and an import map, worked out once per pair."""
+    tiles = tile_origin(tile_url)
     images = " ".join(filter(None, ["'self'", "data:", "blob:", tiles]))
-    scripts = " ".join(filter(None, ["'self'", page and import_map_csp_source()]))
+    scripts = " ".join(filter(None, ["'self'", import_map_source]))
     return "; ".join(
         [
             "default-src 'self'",
@@ -45,16 +52,27 @@ def content_security_policy(page: bool = False) -> str:
     )
 
 
+# Sent on every response unless the view set its own.
+FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "geolocation=(self), camera=(self)"),
+)
+
+
 def _security_headers(response):
-    page = response.mimetype == "text/html"
-    response.headers.setdefault("Content-Security-Policy", content_security_policy(page))
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self)")
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    if "content-security-policy" not in present:
+        page = response.mimetype == "text/html"
+        headers["Content-Security-Policy"] = content_security_policy(page)
+    for name, value in FIXED_HEADERS:
+        if name.lower() not in present:
+            headers[name] = value
     max_age = current_app.config.get("HSTS_MAX_AGE", 0)
     if request.is_secure and max_age:
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+        headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response
 
 
