@@ -113,3 +113,31 @@ def test_an_expanding_in_is_refused_rather_than_run_wrongly(app, city):
     )
     with pytest.raises(ValueError, match="expanding"):
         driver_rows(db.session.connection(), statement, {"ids": [1, 2]})
+
+
+def test_a_lost_connection_is_sqlalchemys_error_and_the_site_answers_503(app, client, city):
+    from sqlalchemy.exc import DBAPIError
+
+    from webapp.plumbing.errors import is_database_unreachable
+
+    connection = db.session.connection()
+    connection.connection.driver_connection.close()  # the database went away mid-request
+    with pytest.raises(DBAPIError) as raised:
+        mapread.freshness()
+    assert raised.value.connection_invalidated
+    assert is_database_unreachable(raised.value)
+    db.session.rollback()
+    db.session.remove()
+    # The next read gets a fresh connection from the pool.
+    assert client.get(f"/api/v1/requests?bbox={','.join(map(str, CITY))}").status_code == 200
+
+
+def test_a_refused_statement_is_sqlalchemys_error_too(app, city):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    statement = select(text("no_such_column")).select_from(ServiceRequest)
+    with pytest.raises(DBAPIError) as raised:
+        driver_rows(db.session.connection(), statement)
+    assert not raised.value.connection_invalidated
+    db.session.rollback()

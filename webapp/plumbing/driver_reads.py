@@ -11,8 +11,9 @@ The values are exactly what ``connection.execute(statement, values).all()`` retu
 bound value goes through its type's bind processor and each column through its type's
 result processor (SQLite's 0/1 booleans, JSON text, timestamps), as SQLAlchemy would do
 them; ``tests/unit/test_driver_reads.py`` holds the two to the same rows on both
-databases. Rows are plain tuples. Statements with an expanding ``IN`` are not supported:
-pass a list as one value (an array on PostgreSQL, JSON on SQLite) instead.
+databases. Rows are plain tuples. A driver error is raised as SQLAlchemy's (a lost
+connection invalidated), as from any other query. Statements with an expanding ``IN`` are
+not supported: pass a list as one value (an array on PostgreSQL, JSON on SQLite) instead.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 
 
@@ -73,6 +75,21 @@ def _result_processors(statement: Select, dialect, description) -> tuple:
     return tuple(found)
 
 
+def _as_sqlalchemy_error(connection: Connection, compiled: _Compiled, parameters: dict,
+                         error: Exception, cursor) -> DBAPIError:
+    """The driver's error as SQLAlchemy would raise it, the connection invalidated when it
+    was lost: the app's error pages (a 503 while the database is away) read these."""
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    lost = dialect.is_disconnect(error, driver, cursor)
+    if lost:
+        connection.invalidate(error)
+    return DBAPIError.instance(
+        compiled.sql, parameters, error, dialect.loaded_dbapi.Error,
+        connection_invalidated=lost, dialect=dialect,
+    )
+
+
 def driver_rows(connection: Connection, statement: Select, values: dict | None = None) -> list:
     """The rows of ``statement`` with ``values``, as tuples, run on ``connection``'s driver.
 
@@ -88,8 +105,10 @@ def driver_rows(connection: Connection, statement: Select, values: dict | None =
     for name, processor in compiled.bind_processors.items():
         if name in parameters:
             parameters[name] = processor(parameters[name])
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    cursor = None
     try:
+        cursor = driver.cursor()
         if compiled.order is None:
             cursor.execute(compiled.sql, parameters)
         else:
@@ -99,8 +118,9 @@ def driver_rows(connection: Connection, statement: Select, values: dict | None =
             compiled.result_processors = _result_processors(
                 compiled.statement, dialect, cursor.description
             )
-    finally:
         cursor.close()
+    except dialect.loaded_dbapi.Error as error:
+        raise _as_sqlalchemy_error(connection, compiled, parameters, error, cursor) from error
     if not compiled.result_processors:
         return [tuple(row) for row in rows] if rows and not isinstance(rows[0], tuple) else rows
     processed = []
