@@ -3,8 +3,8 @@
 The public map's page of requests is read on every pan by every resident. Its four
 statements are built with SQLAlchemy like every other query, but for a read this small
 SQLAlchemy's per-execution work (the cache key walk, the execution context, the result
-object, a row object per row) costs a third of what the database spends on it, more on
-PostgreSQL. So each statement is compiled once per dialect and then run on the session
+object, a row object per row) added a quarter to what SQLite spends on it, and more on
+PostgreSQL (measured in ``bench/README.md``). So each statement is compiled once per dialect and then run on the session
 connection's own driver cursor, in the same transaction as the rest of the request.
 
 The values are exactly what ``connection.execute(statement, values).all()`` returns: each
@@ -125,8 +125,8 @@ def driver_rows(connection: Connection, statement: Select, values: dict | None =
         return [tuple(row) for row in rows] if rows and not isinstance(rows[0], tuple) else rows
     processed = []
     for row in rows:
-        values_ = list(row)
+        cells = list(row)
         for index, processor in compiled.result_processors:
-            values_[index] = processor(values_[index])
-        processed.append(tuple(values_))
+            cells[index] = processor(cells[index])
+        processed.append(tuple(cells))
     return processed
