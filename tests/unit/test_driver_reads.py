@@ -141,3 +141,8 @@ def test_a_refused_statement_is_sqlalchemys_error_too(app, city):
         driver_rows(db.session.connection(), statement)
     assert not raised.value.connection_invalidated
     db.session.rollback()
+
+
+def test_the_page_keys_name_the_page_statement_s_columns(app, city):
+    statement = mapread._page_statement(mapread._shape(mapread.MapFilters()), False)
+    assert tuple(column.key for column in statement.selected_columns) == mapread.PAGE_KEYS
