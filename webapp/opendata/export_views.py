@@ -163,11 +163,14 @@ def export(kind: str):
     cap = current_app.config["EXPORT_MAX_ROWS"]
     if exports.count_at_most(cap, service_code=service_code, updated_after=updated_after) > cap:
         return _too_big(cap, narrowed)
-    if not spot_downloads.take_permit():
+
+    def body():
+        rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
+        return exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
+
+    response = spot_downloads.stream_with_permit(body, MIMETYPES[kind])
+    if response is None:
         return _busy()
-    rows = exports.requests(False, service_code=service_code, updated_after=updated_after)
-    body = exports.to_csv(rows, False) if kind == "csv" else exports.to_geojson(rows)
-    response = spot_downloads.streamed_with_permit(body, MIMETYPES[kind])
     response.headers["Content-Disposition"] = f'attachment; filename="requests.{kind}"'
     return response
 

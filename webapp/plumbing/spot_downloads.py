@@ -13,7 +13,7 @@ closes a response cut short or never read (HEAD), whichever comes first.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flask import Response, current_app, stream_with_context
 
@@ -56,14 +56,22 @@ def _then(body: Iterable, finish):
         finish()
 
 
-def take_permit() -> bool:
-    """Take one of this process's permits if one is free (never waits)."""
-    return permits().acquire(blocking=False)
+def stream_with_permit(make_body: Callable[[], Iterable], mimetype: str) -> Response | None:
+    """A streamed response for the body ``make_body`` starts, holding one of this
+    process's permits; None when none is free (never waits).
 
-
-def streamed_with_permit(body: Iterable, mimetype: str) -> Response:
-    """A streamed response for ``body`` that gives back the permit ``take_permit`` took."""
-    release = _once(permits().release)
+    The permit is taken before the body is started and given back if starting it fails,
+    so no caller can take one and lose it.
+    """
+    slots = permits()
+    if not slots.acquire(blocking=False):
+        return None
+    release = _once(slots.release)
+    try:
+        body = make_body()
+    except BaseException:
+        release()
+        raise
     response = Response(stream_with_context(_then(body, release)), mimetype=mimetype)
     response.call_on_close(release)
     return response

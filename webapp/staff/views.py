@@ -352,7 +352,13 @@ def _export(kind: str, private: bool):
     service_code = text_arg(
         request.args, "service_code", max_length=column_length(Service.service_code)
     )
-    if not spot_downloads.take_permit():
+    def body():
+        rows = exports.requests(private, service_code=service_code)
+        return exports.to_csv(rows, private) if kind == "csv" else exports.to_geojson(rows)
+
+    mimetype = "text/csv" if kind == "csv" else "application/geo+json"
+    response = spot_downloads.stream_with_permit(body, mimetype)
+    if response is None:
         message = _(
             "Another download is being prepared right now. Please try again in a few "
             "seconds."
@@ -360,13 +366,7 @@ def _export(kind: str, private: bool):
         return negotiated_error(
             503, message, headers={"Retry-After": spot_downloads.BUSY_RETRY_AFTER}
         )
-    rows = exports.requests(private, service_code=service_code)
-    if kind == "csv":
-        body, mimetype = exports.to_csv(rows, private), "text/csv"
-    else:
-        body, mimetype = exports.to_geojson(rows), "application/geo+json"
     name = "requests-staff" if private else "requests"
-    response = spot_downloads.streamed_with_permit(body, mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
     if private:
         response.headers["Cache-Control"] = "no-store"

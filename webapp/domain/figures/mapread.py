@@ -143,6 +143,10 @@ def _parameters(filters: MapFilters) -> dict:
     return values
 
 
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 _STATEMENTS: dict[tuple, object] = {}
 
 
@@ -170,7 +174,7 @@ def w3c_column(column, name: str):
     Timestamps are stored as naive UTC; formatting them in SQL (C code on both
     databases) spares the page a datetime parse and an ``isoformat`` per value.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if _postgres():
         text = func.to_char(column, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"))
     else:
         text = func.strftime("%Y-%m-%dT%H:%M:%S+00:00", column)
@@ -298,10 +302,6 @@ def _page_statement(shape: tuple, keyset: bool):
         )
 
     return _statement("page-keyset" if keyset else "page", shape, build)
-
-
-def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _page_ids_condition():
