@@ -12,8 +12,13 @@ after the other in each round:
   conditional request, so nothing is answered from an ETag;
 - the stack floor (``bench/stack_floor.py``): bare Flask + sqlite3 (or psycopg) doing the
   same work by hand — the same freshness maxima, page query (rows, fields, joins, order), photos query
-  and capped count, one connection per worker — and answering the same body. The script
-  checks that both bodies are equal before it times anything.
+  and capped count, one connection per worker — and answering the same body, encoded by
+  Flask's own ``jsonify``;
+- the same floor encoding with orjson, as the app does: the app against it is what the
+  app's layers cost (routing, input checks, sessions, access, language, logging,
+  metrics, headers), its encoder aside.
+
+The script checks that all three bodies are equal before it times anything.
 
 Both sides run under the same gunicorn settings, given explicitly with ``-c`` and started
 outside the project folder (gunicorn would otherwise read ``./gunicorn.conf.py`` on its
@@ -259,23 +264,28 @@ def main() -> None:
         app, app_port = serve("webapp:create_app()", app_env, ROOT, config, folder)
         floor_env = {"FLOOR_DB": floor_database, "FLOOR_LABELS": json.dumps(labels)}
         floor, floor_port = serve("stack_floor:app", floor_env, ROOT / "bench", config, folder)
+        fast, fast_port = serve(
+            "stack_floor:app", {**floor_env, "FLOOR_JSON": "orjson"}, ROOT / "bench", config,
+            folder,
+        )
+        servers = {"floor": (floor, floor_port), "floor+orjson": (fast, fast_port),
+                   "app": (app, app_port)}
         try:
             rows = same_body(app_port, floor_port)
-            app_rates, floor_rates, app_cpu, floor_cpu = [], [], [], []
+            same_body(app_port, fast_port)
+            rates = {name: [] for name in servers}
+            cpus = {name: [] for name in servers}
             for number in range(1, args.rounds + 1):
-                rate, cpu = load(floor, floor_port, args.seconds)
-                floor_rates.append(rate)
-                floor_cpu.append(cpu)
-                rate, cpu = load(app, app_port, args.seconds)
-                app_rates.append(rate)
-                app_cpu.append(cpu)
-                print(f"round {number}: floor {floor_rates[-1]:8.1f} req/s {floor_cpu[-1]:6.2f} "
-                      f"ms CPU/req   app {app_rates[-1]:8.1f} req/s {app_cpu[-1]:6.2f} ms CPU/req")
+                for name, (process, port) in servers.items():
+                    rate, cpu = load(process, port, args.seconds)
+                    rates[name].append(rate)
+                    cpus[name].append(cpu)
+                print(f"round {number}: " + "   ".join(
+                    f"{name} {rates[name][-1]:7.1f} req/s {cpus[name][-1]:5.2f} ms CPU/req"
+                    for name in servers))
         finally:
-            stop(app)
-            stop(floor)
-        app_median = statistics.median(app_rates)
-        floor_median = statistics.median(floor_rates)
+            for process, _port in servers.values():
+                stop(process)
         print()
         print(f"map read GET {PATH}")
         setup = (f"{WORKERS} sync workers, no recycling" if args.gunicorn == "bench"
@@ -283,12 +293,17 @@ def main() -> None:
         print(f"demo city on {'PostgreSQL' if args.pg else 'SQLite'}: {args.requests} "
               f"requests, {rows} rows per answer, gunicorn "
               f"{setup}, wrk -t2 -c8 -d{args.seconds}s, {args.rounds} rounds")
-        floor_ms, app_ms = statistics.median(floor_cpu), statistics.median(app_cpu)
-        print(f"{'':<28}{'req/s (median)':>16}{'server CPU ms/req':>20}")
-        print(f"{'stack floor, same work':<28}{floor_median:>16.1f}{floor_ms:>20.2f}")
-        print(f"{'civic311 map read':<28}{app_median:>16.1f}{app_ms:>20.2f}")
-        print(f"{'ratio app / floor':<28}{app_median / floor_median:>16.2f}"
-              f"{floor_ms / app_ms:>20.2f}   (target ≥ 0.8; CPU ratio = floor / app)")
+        rate = {name: statistics.median(found) for name, found in rates.items()}
+        ms = {name: statistics.median(found) for name, found in cpus.items()}
+        print(f"{'':<38}{'req/s (median)':>16}{'server CPU ms/req':>20}")
+        for name, label in (("floor", "stack floor, Flask's own JSON"),
+                            ("floor+orjson", "stack floor, orjson"),
+                            ("app", "civic311 map read (orjson)")):
+            print(f"{label:<38}{rate[name]:>16.1f}{ms[name]:>20.2f}")
+        for name, label in (("floor", "ratio app / floor, Flask's JSON"),
+                            ("floor+orjson", "ratio app / floor, orjson")):
+            print(f"{label:<38}{rate['app'] / rate[name]:>16.2f}"
+                  f"{ms[name] / ms['app']:>20.2f}   (target ≥ 0.8; CPU ratio = floor / app)")
         print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
               f"(1, 5, 15 min) on {os.cpu_count()} cores")
     finally:

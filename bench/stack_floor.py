@@ -10,11 +10,16 @@ read, built the obvious way:
 - the page's photos in one more query;
 - the total counted up to 1,000 + 1 when the page is full;
 - plain dicts with the same keys and values (status labels from a table the benchmark
-  computed with the app once, URLs from the same templates), and ``jsonify``.
+  computed with the app once, URLs from the same templates), encoded by Flask's own
+  ``jsonify`` (the standard library), or with ``FLOOR_JSON=orjson`` by orjson with
+  sorted keys, the encoder the app uses.
 
 So the ratio app ÷ floor is what the app's layers cost on top of the same rows: routing,
 input checks, sessions, access, negotiation, logging and headers. ``bench_served.py``
 checks that both bodies are equal before timing anything.
+
+The floor on Flask's own JSON is the bare stack as it comes; the floor on orjson shows
+what the app's layers cost apart from its choice of encoder.
 
 One connection per worker process (per thread under threaded workers), opened on its
 first request and kept, as the app's pool keeps its connections: sqlite3 for a database
@@ -32,9 +37,11 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 
+import orjson
 from flask import Flask, jsonify, request
 
 POSTGRES = os.environ.get("FLOOR_DB", "").startswith("postgresql://")
+ORJSON = os.environ.get("FLOOR_JSON") == "orjson"
 
 app = Flask(__name__)
 COUNT_CAP = 1000
@@ -187,8 +194,13 @@ def requests_in_box():
         "total_is_exact": exact,
         "next_after": next_after,
     }
-    response = jsonify({"data": [request_row(r, photos.get(r[0], ())) for r in rows],
-                        "meta": meta})
+    body = {"data": [request_row(r, photos.get(r[0], ())) for r in rows], "meta": meta}
+    if ORJSON:
+        response = app.response_class(
+            orjson.dumps(body, option=orjson.OPT_SORT_KEYS) + b"\n", mimetype="application/json"
+        )
+    else:
+        response = jsonify(body)
     digest = hashlib.sha256(f"{newest}|{top_id}".encode()).hexdigest()[:16]
     response.set_etag(hashlib.sha256(f"{digest}|{request.full_path}".encode()).hexdigest()[:24])
     if newest:

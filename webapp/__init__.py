@@ -28,6 +28,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
         deployment,
         errors,
         inputs,
+        json_provider,
         modules,
         request_log,
         security,
@@ -35,6 +36,7 @@ def create_app(config: type[Config] | dict | None = None) -> Flask:
     )
 
     deployment.init_app(app)
+    json_provider.init_app(app)
     request_log.init_app(app)
     database.init_app(app)
     city_settings.init_app(app)

@@ -70,7 +70,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _normalise_database_url(
         _env("DATABASE_URL", f"sqlite:///{DEFAULT_INSTANCE / 'civic311.db'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # No pool_pre_ping: a closed PostgreSQL connection is seen on its socket at checkout,
+    # without a round trip (webapp/plumbing/database.py).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     UPLOAD_DIR = _env("UPLOAD_DIR", str(DEFAULT_INSTANCE / "uploads"))
     EXPORT_DIR = _env("EXPORT_DIR")
     # Public pulls computed on the spot (updated_after, service_code) above this many rows

@@ -2,15 +2,21 @@
 
 SQLite is the embedded default: WAL so readers never block the writer, foreign keys
 enforced, and a busy timeout so concurrent writers wait instead of failing.
+
+PostgreSQL: a pooled connection the server has closed (a restart, a killed backend, an
+idle timeout) is replaced before a request gets it, without a round trip; reads that
+write nothing can run outside a transaction (``reading_connection``).
 """
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, exc, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import Pool
 
 from webapp.plumbing.extensions import db, migrate
 
@@ -29,6 +35,50 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _has_input(file_descriptor: int) -> bool:
+    """True when a socket has something to read (or has been hung up), without waiting."""
+    poller = select.poll()
+    poller.register(file_descriptor, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@event.listens_for(Pool, "checkout")
+def _replace_a_closed_connection(dbapi_connection, connection_record, connection_proxy):
+    """Hand out no PostgreSQL connection the server has already closed.
+
+    The pool would otherwise give a request a connection that died while it sat idle,
+    and that request would fail. ``pool_pre_ping`` asks the server ``SELECT 1`` at
+    every checkout: a round trip on every request. This asks the socket instead. An
+    idle connection hears nothing from the server unless the server is closing it (a
+    restart's "terminating connection", a killed backend, an idle timeout, a crash
+    closing the socket), so something to read, a hang-up, or a connection psycopg
+    already knows is broken means it is gone: the pool drops it and opens another.
+    A network that silently drops packets is the one case neither check can see
+    quickly; a statement then fails and the pool is invalidated as usual.
+    """
+    if not type(dbapi_connection).__module__.startswith("psycopg"):
+        return
+    if dbapi_connection.closed or dbapi_connection.broken or _has_input(dbapi_connection.fileno()):
+        raise exc.DisconnectionError("the database closed this pooled connection")
+
+
+def reading_connection() -> Connection:
+    """The session's connection for a request that writes nothing.
+
+    On PostgreSQL, while the request has not begun a transaction, the connection runs
+    outside one (autocommit). A few SELECTs under READ COMMITTED each see their own
+    snapshot either way, so the transaction bought nothing but a BEGIN and a ROLLBACK
+    round trip: two of the map read's six. A request that already began one (it loaded
+    the signed-in user, say) keeps reading in it. Every later statement of the same
+    request also commits on its own, so this is only for views that write nothing.
+    SQLite begins no transaction for a read, so there it is the session's connection.
+    """
+    session = db.session()
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session.connection()
 
 
 def refresh_statistics(tables: tuple[str, ...]) -> None:

@@ -56,6 +56,7 @@ from webapp.models import (
     Status,
     UTCDateTime,
 )
+from webapp.plumbing.database import reading_connection
 from webapp.plumbing.driver_reads import driver_rows
 from webapp.plumbing.extensions import db
 
@@ -273,7 +274,7 @@ def capped_count(filters: MapFilters, cap: int | None = None) -> tuple[int, bool
 
     statement = _statement("count", shape, build)
     values = {**_parameters(filters), "cap_plus_one": cap + 1}
-    found = driver_rows(db.session.connection(), statement, values)[0][0] or 0
+    found = driver_rows(reading_connection(), statement, values)[0][0] or 0
     return (cap, False) if found > cap else (found, True)
 
 
@@ -352,7 +353,7 @@ def page(
         values["last_id"] = decode_cursor(after)
     else:
         values["skip"] = (page_number - 1) * page_size
-    connection = db.session.connection()
+    connection = reading_connection()
     rows = driver_rows(connection, _page_statement(shape, bool(after)), values)
     photos: dict[int, list] = {}
     if rows:
@@ -383,7 +384,7 @@ def freshness() -> tuple[str, datetime | None]:
         (),
         lambda: select(func.max(ServiceRequest.updated_at), func.max(ServiceRequest.id)),
     )
-    ((newest, top_id),) = driver_rows(db.session.connection(), statement)
+    ((newest, top_id),) = driver_rows(reading_connection(), statement)
     digest = hashlib.sha256(f"{newest}|{top_id}".encode()).hexdigest()[:16]
     return digest, newest
 
