@@ -106,7 +106,9 @@ def _cacheable(response: Response, validators) -> Response:
         response.last_modified = newest
     scope = "public" if chosen_by_headers() else "private"
     response.headers["Cache-Control"] = f"{scope}, max-age={PUBLIC_MAX_AGE}"
-    response.vary.add("Accept-Language")
+    # The envelope sets no Vary of its own (compression adds Accept-Encoding later);
+    # setting it is cheaper than werkzeug's parse-and-add.
+    response.headers["Vary"] = "Accept-Language"
     return response
 
 
