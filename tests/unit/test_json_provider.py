@@ -77,3 +77,20 @@ def test_debug_answers_are_indented(app):
     finally:
         app.debug = False
     assert body == '{\n  "a": 2,\n  "b": 1\n}\n'
+
+
+def test_stored_json_reads_back_as_the_standard_library_reads_it():
+    from webapp.plumbing.json_provider import read_json
+
+    for text in ('{"size": "large", "depth_cm": 12.5, "tags": ["a", "é"]}', "[]", "null",
+                 '{"n": NaN}', '{"big": 123456789012345678901234567890}', '"\\ud800"'):
+        value = read_json(text)
+        expected = json.loads(text)
+        assert repr(value) == repr(expected), text
+
+
+def test_the_database_reads_json_columns_with_it(app):
+    from webapp.plumbing.extensions import db
+    from webapp.plumbing.json_provider import read_json
+
+    assert db.engine.dialect._json_deserializer is read_json

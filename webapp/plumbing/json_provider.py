@@ -11,12 +11,18 @@ Flask's own ``default`` (times as HTTP dates, decimals as text, dataclasses as d
 ``__html__`` objects as their markup). Two differences, both still valid JSON with the
 same values: non-ASCII letters are written as UTF-8 instead of ``\\u`` escapes (JSON's
 own encoding, and shorter for Spanish), and the rare value orjson refuses (an integer
-beyond 64 bits) is written by the standard library instead. Reading JSON stays with
-the standard library.
+beyond 64 bits) is written by the standard library instead.
+
+``read_json`` reads the JSON columns the database hands back (a request's attribute
+answers on every row of a map page) with orjson too, and with the standard library
+whatever orjson refuses (``NaN``, an integer past 64 bits, a lone surrogate), so every
+value stored reads back as before.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import orjson
@@ -31,6 +37,23 @@ OPTIONS = (
     | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )
+
+
+LONG_NUMBER = re.compile(r"[0-9]{20}")
+
+
+def read_json(text: str | bytes) -> Any:
+    """A stored JSON value as Python, as ``json.loads`` reads it, but faster.
+
+    orjson reads an integer past 64 bits as a float; text with twenty digits in a row
+    may hold one, so it is read the standard way.
+    """
+    if LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class OrjsonProvider(DefaultJSONProvider):
