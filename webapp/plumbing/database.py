@@ -11,6 +11,8 @@ write nothing can run outside a transaction (``reading_connection``).
 from __future__ import annotations
 
 import select
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
@@ -65,21 +67,26 @@ def _replace_a_closed_connection(dbapi_connection, connection_record, connection
         raise exc.DisconnectionError("the database closed this pooled connection")
 
 
-def reading_connection() -> Connection:
-    """The session's connection for a request that writes nothing.
+@contextmanager
+def reading_connection() -> Iterator[Connection]:
+    """A connection for reads that write nothing, given back when the reads are done.
 
-    On PostgreSQL, while the request has not begun a transaction, the connection runs
-    outside one (autocommit). A few SELECTs under READ COMMITTED each see their own
-    snapshot either way, so the transaction bought nothing but a BEGIN and a ROLLBACK
-    round trip: two of the map read's six. A request that already began one (it loaded
-    the signed-in user, say) keeps reading in it. Every later statement of the same
-    request also commits on its own, so this is only for views that write nothing.
-    SQLite begins no transaction for a read, so there it is the session's connection.
+    On PostgreSQL, while the request's session has not begun a transaction, the reads
+    run on a connection of their own from the pool, outside a transaction (autocommit).
+    A few SELECTs under READ COMMITTED each see their own snapshot either way, so a
+    transaction bought nothing but a BEGIN and a ROLLBACK round trip: two of the map
+    read's six. The session is left as it was, so whatever the request does next (a
+    write, a streamed export) runs in a transaction as usual. A request that already
+    began one (it loaded the signed-in user, say) reads in it. SQLite begins no
+    transaction for a read, so there it is the session's own connection.
     """
     session = db.session()
-    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session.connection()
+    bind = session.get_bind()
+    if session.in_transaction() or bind.dialect.name != "postgresql":
+        yield session.connection()
+        return
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 def refresh_statistics(tables: tuple[str, ...]) -> None:

@@ -42,6 +42,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from webapp.domain.figures import map_grid
@@ -254,10 +255,13 @@ def decode_cursor(cursor: str) -> int:
     return int(cursor[1:])
 
 
-def capped_count(filters: MapFilters, cap: int | None = None) -> tuple[int, bool]:
+def capped_count(
+    filters: MapFilters, cap: int | None = None, connection: Connection | None = None
+) -> tuple[int, bool]:
     """How many requests match, counting no further than ``cap`` (COUNT_CAP) + 1.
 
-    Returns (count, exact): above the cap the count is ``cap`` and not exact.
+    Returns (count, exact): above the cap the count is ``cap`` and not exact. Runs on
+    ``connection`` when the caller is already reading on one.
     """
     cap = COUNT_CAP if cap is None else cap
     shape = _shape(filters)
@@ -274,7 +278,11 @@ def capped_count(filters: MapFilters, cap: int | None = None) -> tuple[int, bool
 
     statement = _statement("count", shape, build)
     values = {**_parameters(filters), "cap_plus_one": cap + 1}
-    found = driver_rows(reading_connection(), statement, values)[0][0] or 0
+    if connection is None:
+        with reading_connection() as connection:
+            found = driver_rows(connection, statement, values)[0][0] or 0
+    else:
+        found = driver_rows(connection, statement, values)[0][0] or 0
     return (cap, False) if found > cap else (found, True)
 
 
@@ -353,21 +361,21 @@ def page(
         values["last_id"] = decode_cursor(after)
     else:
         values["skip"] = (page_number - 1) * page_size
-    connection = reading_connection()
-    rows = driver_rows(connection, _page_statement(shape, bool(after)), values)
-    photos: dict[int, list] = {}
-    if rows:
-        ids = _page_ids([row[0] for row in rows])
-        for photo in driver_rows(connection, _photos_statement(), {"ids": ids}):
-            photos.setdefault(photo[0], []).append(photo)
-    if after is None and page_number == 1 and len(rows) < page_size:
-        total, exact = len(rows), True
-    else:
-        total, exact = capped_count(filters)
-        if after is None:
-            seen = (page_number - 1) * page_size + len(rows)
-            if not exact and seen >= total:
-                total = seen
+    with reading_connection() as connection:
+        rows = driver_rows(connection, _page_statement(shape, bool(after)), values)
+        photos: dict[int, list] = {}
+        if rows:
+            ids = _page_ids([row[0] for row in rows])
+            for photo in driver_rows(connection, _photos_statement(), {"ids": ids}):
+                photos.setdefault(photo[0], []).append(photo)
+        if after is None and page_number == 1 and len(rows) < page_size:
+            total, exact = len(rows), True
+        else:
+            total, exact = capped_count(filters, connection=connection)
+            if after is None:
+                seen = (page_number - 1) * page_size + len(rows)
+                if not exact and seen >= total:
+                    total = seen
     last = rows[-1] if len(rows) == page_size else None
     next_after = encode_cursor(last[0]) if last is not None else None
     return Page(rows, photos, total, exact, next_after)
@@ -384,7 +392,8 @@ def freshness() -> tuple[str, datetime | None]:
         (),
         lambda: select(func.max(ServiceRequest.updated_at), func.max(ServiceRequest.id)),
     )
-    ((newest, top_id),) = driver_rows(reading_connection(), statement)
+    with reading_connection() as connection:
+        ((newest, top_id),) = driver_rows(connection, statement)
     digest = hashlib.sha256(f"{newest}|{top_id}".encode()).hexdigest()[:16]
     return digest, newest
 
