@@ -2,8 +2,9 @@
 
 A map page of a hundred requests is about 100 KB of JSON. Flask's own provider encodes
 it with the standard library in about 1.1 ms, a fifth of the whole answer's cost;
-orjson does the same in about 0.2 ms (``bench/README.md``). Every JSON answer of the
-API and of Open311 goes through ``jsonify``, so all of them gain.
+orjson does the same in about 0.2 ms (``bench/README.md``). Every answer built with
+``jsonify`` gains: the whole JSON API and Open311's errors (Open311's own documents are
+written by ``webapp/open311/render.py``).
 
 The text is the same JSON Flask would write, value for value: keys sorted, compact
 (indented in debug mode), and whatever the standard encoder does not know handed to
