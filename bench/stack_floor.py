@@ -14,12 +14,11 @@ read, built the obvious way:
   ``jsonify`` (the standard library), or with ``FLOOR_JSON=orjson`` by orjson with
   sorted keys, the encoder the app uses.
 
-So the ratio app ÷ floor is what the app's layers cost on top of the same rows: routing,
-input checks, sessions, access, negotiation, logging and headers. ``bench_served.py``
-checks that both bodies are equal before timing anything.
-
-The floor on Flask's own JSON is the bare stack as it comes; the floor on orjson shows
-what the app's layers cost apart from its choice of encoder.
+The floor on Flask's own JSON is the bare stack as it comes (the target's baseline). The
+floor on orjson encodes as the app does, so the app ÷ that floor is what the app's layers
+cost on top of the same rows: routing, input checks, sessions, access, negotiation,
+logging and headers. ``bench_served.py`` checks that the bodies are equal before timing
+anything.
 
 One connection per worker process (per thread under threaded workers), opened on its
 first request and kept, as the app's pool keeps its connections: sqlite3 for a database

@@ -41,6 +41,7 @@ OPTIONS = (
 
 
 LONG_NUMBER = re.compile(r"[0-9]{20}")
+LONG_NUMBER_BYTES = re.compile(rb"[0-9]{20}")  # psycopg hands JSON over as bytes
 
 
 def read_json(text: str | bytes) -> Any:
@@ -49,7 +50,7 @@ def read_json(text: str | bytes) -> Any:
     orjson reads an integer past 64 bits as a float; text with twenty digits in a row
     may hold one, so it is read the standard way.
     """
-    if LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
+    if (LONG_NUMBER if isinstance(text, str) else LONG_NUMBER_BYTES).search(text):
         return json.loads(text)
     try:
         return orjson.loads(text)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -278,11 +279,8 @@ def capped_count(
 
     statement = _statement("count", shape, build)
     values = {**_parameters(filters), "cap_plus_one": cap + 1}
-    if connection is None:
-        with reading_connection() as connection:
-            found = driver_rows(connection, statement, values)[0][0] or 0
-    else:
-        found = driver_rows(connection, statement, values)[0][0] or 0
+    with reading_connection() if connection is None else nullcontext(connection) as reader:
+        found = driver_rows(reader, statement, values)[0][0] or 0
     return (cap, False) if found > cap else (found, True)
 
 
